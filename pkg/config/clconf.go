@@ -1,0 +1,439 @@
+package config
+
+import (
+	"fmt"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Cluster is clconf.xml (Reference §7.2.1, L1478-1600).
+type Cluster struct {
+	File string // where it was read from, for messages
+
+	Name         string // global/name: alphanumeric, no spaces (L1524)
+	Version      string // global/version: must be "0.3" (L1525)
+	Data         string // global/data: "replicated" (L1526)
+	DataDetail   string // global/datadetail: "drbd", or "filesync" (DESIGN §6) for kernels without DRBD
+	DataProtocol string // global/dataprotocol: A, B or C; "" in XML means C (L1528)
+	LogDir       string // global/logdir: default /var/log/cluster; changing it is unsupported (L1529)
+	Key          string // global/key: alphanumeric, no spaces or periods (L1530)
+	Port         int    // global/port: cldaemon port (L1531)
+	ClPort       int    // global/clport: cllockd port; 0 disables locking (L1534-1537)
+	ClnetdPort   int    // global/clnetdport: clnetd port; 0 disables network fail-over (L1538)
+	PortPoolMin  int    // global/portpool "min,max", inclusive (L1532)
+	PortPoolMax  int
+	MaxBlockDevs int    // global/maxblockdevs: DRBD minors 0..N-1 (L1533)
+	DRBDNetwork  string // global/drbd_network: a network both nodes define (L1539)
+	EchoType     string // global/echotype: ICMP (default), UDP or TCP (L1540)
+
+	Keepalive   time.Duration // timings/keepalive: default 3 s (L1547)
+	Warn        time.Duration // timings/warn: default 2 x keepalive (L1548)
+	Dead        time.Duration // timings/dead: default 4 x keepalive (L1549)
+	ClusterForm time.Duration // timings/clusterform: default 300 s (L2748)
+
+	Nodes []Node // exactly two
+}
+
+// Node is one <node> element.
+type Node struct {
+	Name     string
+	Networks []Network
+}
+
+// Network is a logical network of one node: a name and its cards.
+type Network struct {
+	Name      string
+	Cards     []string
+	Crossover bool // attribute="crossover": no link-level checks (FAQ 3.3)
+}
+
+// DefaultCluster returns the values used for every optional element.
+func DefaultCluster() *Cluster {
+	return &Cluster{
+		DataProtocol: "C",                // safest DRBD protocol (L1528)
+		LogDir:       "/var/log/cluster", // the only supported value (L1529)
+		EchoType:     "ICMP",             // L1540
+		ClusterForm:  300 * time.Second,  // L2748
+	}
+}
+
+// Ports returns the number of ports in the pool.
+func (c *Cluster) Ports() int { return c.PortPoolMax - c.PortPoolMin + 1 }
+
+// Node returns the node with the given name.
+func (c *Cluster) Node(name string) (*Node, bool) {
+	for i := range c.Nodes {
+		if c.Nodes[i].Name == name {
+			return &c.Nodes[i], true
+		}
+	}
+	return nil, false
+}
+
+// Peer returns the node that is not name.
+func (c *Cluster) Peer(name string) (*Node, bool) {
+	if _, ok := c.Node(name); !ok || len(c.Nodes) != 2 {
+		return nil, false
+	}
+	for i := range c.Nodes {
+		if c.Nodes[i].Name != name {
+			return &c.Nodes[i], true
+		}
+	}
+	return nil, false
+}
+
+// Network returns the node's network of that name.
+func (n *Node) Network(name string) (*Network, bool) {
+	for i := range n.Networks {
+		if n.Networks[i].Name == name {
+			return &n.Networks[i], true
+		}
+	}
+	return nil, false
+}
+
+// Cards lists every card of the node in configuration order.
+func (n *Node) Cards() []string {
+	var out []string
+	for _, nw := range n.Networks {
+		out = append(out, nw.Cards...)
+	}
+	return out
+}
+
+var (
+	reWord    = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
+	reKey     = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
+	reHost    = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9.-]{0,252})$`)
+	reIfName  = regexp.MustCompile(`^[A-Za-z0-9_.@-]{1,15}$`)
+	reAppName = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
+)
+
+// ValidInterfaceName reports whether s can name a Linux network interface
+// (any name, not only ethN: 1-15 bytes, no '/', ':' or white space).
+func ValidInterfaceName(s string) bool {
+	return reIfName.MatchString(s) && s != "." && s != ".."
+}
+
+// LoadCluster reads and validates clconf.xml. Warnings (problems that do
+// not stop the cluster, such as maxblockdevs < 10, L1660) come back
+// alongside a nil error.
+func LoadCluster(path string) (*Cluster, Problems, error) {
+	data, err := readFile(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	return ParseCluster(path, data)
+}
+
+// ParseCluster parses clconf.xml bytes; file names the source in messages.
+func ParseCluster(file string, data []byte) (*Cluster, Problems, error) {
+	d, err := parseDoc(file, data, "clconf")
+	if err != nil {
+		return nil, nil, err
+	}
+	c := DefaultCluster()
+	c.File = file
+	g := children(d.root, "global")
+	if len(g) == 0 {
+		d.errorf(d.root, "clconf", "missing <global> section")
+		return nil, d.warnings, d.errs.err()
+	}
+	gl := g[0]
+	req := func(name string) (string, bool) {
+		v, e := child(gl, name)
+		if e == nil || v == "" {
+			d.errorf(gl, "global/"+name, "required value missing")
+			return "", false
+		}
+		return v, true
+	}
+	port := func(name string, required bool) int {
+		v, e := child(gl, name)
+		if e == nil || v == "" {
+			if required {
+				d.errorf(gl, "global/"+name, "required value missing")
+			}
+			return 0
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 65535 {
+			d.errorf(e, "global/"+name, "%q is not a TCP port (1-65535)", v)
+			return 0
+		}
+		return n
+	}
+
+	if v, ok := req("name"); ok {
+		if !reWord.MatchString(v) {
+			d.errorf(elem(gl, "name"), "global/name", "%q must be alphanumeric with no spaces", v)
+		}
+		c.Name = v
+	}
+	if v, ok := req("version"); ok {
+		if v != "0.3" {
+			d.errorf(elem(gl, "version"), "global/version", "%q is not supported; the configuration format version must be 0.3", v)
+		}
+		c.Version = v
+	}
+	if v, ok := req("data"); ok {
+		switch strings.ToLower(v) {
+		case "replicated":
+			c.Data = "replicated"
+		case "shared":
+			d.errorf(elem(gl, "data"), "global/data", "shared storage is not supported; use \"replicated\"")
+		default:
+			d.errorf(elem(gl, "data"), "global/data", "%q is not valid; use \"replicated\"", v)
+		}
+	}
+	if v, ok := req("datadetail"); ok {
+		switch strings.ToLower(v) {
+		case "drbd", "filesync":
+			c.DataDetail = strings.ToLower(v)
+		case "enbd", "nbd":
+			d.errorf(elem(gl, "datadetail"), "global/datadetail", "%q is no longer valid; use \"drbd\" (or \"filesync\")", v)
+		default:
+			d.errorf(elem(gl, "datadetail"), "global/datadetail", "%q is not valid; use \"drbd\" or \"filesync\"", v)
+		}
+	}
+	if v, e := child(gl, "dataprotocol"); e != nil {
+		switch strings.ToUpper(v) {
+		case "A", "B", "C":
+			c.DataProtocol = strings.ToUpper(v)
+		default:
+			d.errorf(e, "global/dataprotocol", "%q must be A, B or C", v)
+		}
+	}
+	if v, e := child(gl, "logdir"); e != nil && v != "" {
+		if !strings.HasPrefix(v, "/") {
+			d.errorf(e, "global/logdir", "%q must be an absolute path", v)
+		}
+		c.LogDir = v
+	}
+	if v, ok := req("key"); ok {
+		if !reKey.MatchString(v) {
+			d.errorf(elem(gl, "key"), "global/key", "must be alphanumeric with no spaces or periods")
+		}
+		c.Key = v
+	}
+	c.Port = port("port", true)
+	c.ClPort = port("clport", false)
+	c.ClnetdPort = port("clnetdport", false)
+	if v, ok := req("portpool"); ok {
+		parts := strings.Split(v, ",")
+		lo, err1 := strconv.Atoi(strings.TrimSpace(parts[0]))
+		var hi int
+		var err2 error
+		if len(parts) == 2 {
+			hi, err2 = strconv.Atoi(strings.TrimSpace(parts[1]))
+		}
+		switch {
+		case len(parts) != 2 || err1 != nil || err2 != nil:
+			d.errorf(elem(gl, "portpool"), "global/portpool", "%q must be \"min,max\"", v)
+		case lo < 1 || hi > 65535 || lo > hi:
+			d.errorf(elem(gl, "portpool"), "global/portpool", "%q is not a range of TCP ports", v)
+		case hi-lo+1 < 10:
+			d.errorf(elem(gl, "portpool"), "global/portpool", "%q holds %d ports; at least 10 are required", v, hi-lo+1)
+		default:
+			c.PortPoolMin, c.PortPoolMax = lo, hi
+			if hi-lo+1 < 50 {
+				d.warnf(elem(gl, "portpool"), "global/portpool", "%q holds %d ports; at least 50 are recommended", v, hi-lo+1)
+			}
+		}
+	}
+	for _, p := range []struct {
+		name string
+		v    int
+	}{{"port", c.Port}, {"clport", c.ClPort}, {"clnetdport", c.ClnetdPort}} {
+		if p.v != 0 && c.PortPoolMin != 0 && p.v >= c.PortPoolMin && p.v <= c.PortPoolMax {
+			d.errorf(elem(gl, p.name), "global/"+p.name, "port %d lies inside the portpool", p.v)
+		}
+	}
+	if c.Port != 0 && (c.Port == c.ClPort || c.Port == c.ClnetdPort) || c.ClPort != 0 && c.ClPort == c.ClnetdPort {
+		d.errorf(gl, "global", "port, clport and clnetdport must all differ")
+	}
+	if v, ok := req("maxblockdevs"); ok {
+		n, err := strconv.Atoi(v)
+		switch {
+		case err != nil || n < 1 || n > 65535:
+			d.errorf(elem(gl, "maxblockdevs"), "global/maxblockdevs", "%q must be a number of devices (1-65535)", v)
+		default:
+			c.MaxBlockDevs = n
+			if n < 10 {
+				d.warnf(elem(gl, "maxblockdevs"), "global/maxblockdevs", "only %d block devices; at least 10 are recommended", n)
+			}
+		}
+	}
+	if v, ok := req("drbd_network"); ok {
+		c.DRBDNetwork = v
+	}
+	if v, e := child(gl, "echotype"); e != nil && v != "" {
+		switch strings.ToUpper(v) {
+		case "ICMP", "UDP", "TCP":
+			c.EchoType = strings.ToUpper(v)
+		default:
+			d.errorf(e, "global/echotype", "%q must be ICMP, UDP or TCP", v)
+		}
+	}
+
+	parseTimings(d, c)
+	parseNodes(d, c)
+	return c.finish(d)
+}
+
+func (c *Cluster) finish(d *doc) (*Cluster, Problems, error) {
+	if err := d.errs.err(); err != nil {
+		return nil, d.warnings, err
+	}
+	return c, d.warnings, nil
+}
+
+func elem(parent *etreeElement, name string) *etreeElement {
+	_, e := child(parent, name)
+	return e
+}
+
+func parseTimings(d *doc, c *Cluster) {
+	ts := children(d.root, "timings")
+	var t *etreeElement
+	if len(ts) > 0 {
+		t = ts[0]
+	}
+	get := func(name string) (time.Duration, bool) {
+		v, e := child(t, name)
+		if e == nil || v == "" {
+			return 0, false
+		}
+		dur, err := seconds(v)
+		if err != nil || dur <= 0 {
+			d.errorf(e, "timings/"+name, "%q must be a positive number of seconds", v)
+			return 0, false
+		}
+		return dur, true
+	}
+	c.Keepalive = 3 * time.Second
+	if v, ok := get("keepalive"); ok {
+		c.Keepalive = v
+	}
+	c.Warn = 2 * c.Keepalive
+	if v, ok := get("warn"); ok {
+		c.Warn = v
+	}
+	c.Dead = 4 * c.Keepalive
+	if v, ok := get("dead"); ok {
+		c.Dead = v
+	}
+	if v, ok := get("clusterform"); ok {
+		c.ClusterForm = v
+	}
+	if c.Warn < c.Keepalive {
+		d.errorf(t, "timings/warn", "warn (%v) must not be shorter than keepalive (%v)", c.Warn, c.Keepalive)
+	}
+	if c.Dead <= c.Warn {
+		d.errorf(t, "timings/dead", "dead (%v) must be longer than warn (%v)", c.Dead, c.Warn)
+	}
+	if c.Dead < 2*c.Keepalive {
+		d.errorf(t, "timings/dead", "dead (%v) must be at least twice keepalive (%v)", c.Dead, c.Keepalive)
+	}
+}
+
+func parseNodes(d *doc, c *Cluster) {
+	nodes := children(d.root, "node")
+	if len(nodes) != 2 {
+		d.errorf(d.root, "node", "exactly two <node> sections are required, found %d", len(nodes))
+	}
+	for _, ne := range nodes {
+		var n Node
+		name, e := child(ne, "name")
+		switch {
+		case e == nil || name == "":
+			d.errorf(ne, "node/name", "required value missing")
+		case !reHost.MatchString(name):
+			d.errorf(e, "node/name", "%q is not a valid host name", name)
+		}
+		n.Name = name
+		if _, dup := c.Node(name); dup && name != "" {
+			d.errorf(ne, "node/name", "node %q is defined twice", name)
+		}
+		where := "node " + name
+		seen := map[string]string{} // card -> network
+		for _, we := range children(ne, "network") {
+			var nw Network
+			nw.Name, _ = attr(we, "name")
+			if nw.Name == "" || !reWord.MatchString(nw.Name) {
+				d.errorf(we, where+"/network", "name %q must be a single word", nw.Name)
+			}
+			if _, dup := n.Network(nw.Name); dup {
+				d.errorf(we, where+"/network "+nw.Name, "network defined twice")
+			}
+			if a, ok := attr(we, "attribute"); ok {
+				if strings.EqualFold(a, "crossover") {
+					nw.Crossover = true
+				} else if a != "" {
+					d.errorf(we, where+"/network "+nw.Name, "attribute %q is not known (only \"crossover\")", a)
+				}
+			}
+			cards, _ := attr(we, "cards")
+			nw.Cards = splitList(cards)
+			if len(nw.Cards) == 0 {
+				d.errorf(we, where+"/network "+nw.Name, "at least one card is required")
+			}
+			for _, card := range nw.Cards {
+				if !ValidInterfaceName(card) {
+					d.errorf(we, where+"/network "+nw.Name, "%q is not a valid interface name", card)
+				}
+				if other, dup := seen[card]; dup {
+					d.errorf(we, where+"/network "+nw.Name, "card %s is already used by network %s; a card may belong to one network only", card, other)
+				}
+				seen[card] = nw.Name
+			}
+			n.Networks = append(n.Networks, nw)
+		}
+		if len(n.Networks) == 0 {
+			d.errorf(ne, where, "at least one network must be defined")
+		}
+		c.Nodes = append(c.Nodes, n)
+	}
+	if len(c.Nodes) != 2 {
+		return
+	}
+	a, b := netNames(c.Nodes[0]), netNames(c.Nodes[1])
+	if strings.Join(a, ",") != strings.Join(b, ",") {
+		d.errorf(nodes[1], "node "+c.Nodes[1].Name, "both nodes must define the same logical networks: %s has %s, %s has %s",
+			c.Nodes[0].Name, strings.Join(a, ","), c.Nodes[1].Name, strings.Join(b, ","))
+	}
+	if c.DRBDNetwork != "" {
+		for i, n := range c.Nodes {
+			if _, ok := n.Network(c.DRBDNetwork); !ok {
+				d.errorf(nodes[i], "global/drbd_network", "network %q is not defined for node %s", c.DRBDNetwork, n.Name)
+			}
+		}
+	}
+}
+
+func netNames(n Node) []string {
+	var out []string
+	for _, nw := range n.Networks {
+		out = append(out, nw.Name)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// String is a short description for logs.
+func (c *Cluster) String() string {
+	return fmt.Sprintf("cluster %s (%s/%s, nodes %s)", c.Name, c.Data, c.DataDetail, strings.Join(c.NodeNames(), ","))
+}
+
+// NodeNames lists the node names in configuration order.
+func (c *Cluster) NodeNames() []string {
+	var out []string
+	for _, n := range c.Nodes {
+		out = append(out, n.Name)
+	}
+	return out
+}

@@ -1,0 +1,219 @@
+// Package logx writes log lines in the Reference's format,
+// "LEVEL dd/mm/yyyy hh:mm:ss text" (L1752-1810), with a verbose switch and
+// the LOGCYCLE rotation of L4550-4610.
+package logx
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Level is the first word of a log line.
+type Level int
+
+const (
+	Info Level = 1 + iota
+	Warn
+	Error
+)
+
+func (l Level) String() string {
+	switch l {
+	case Info:
+		return "INFO"
+	case Warn:
+		return "WARN"
+	case Error:
+		return "ERROR"
+	}
+	return "UNKNOWN"
+}
+
+// TimeFormat is the Reference's timestamp layout: 08/07/2005 05:04:19.
+const TimeFormat = "02/01/2006 15:04:05"
+
+// Format renders one log line without its newline.
+func Format(l Level, t time.Time, msg string) string {
+	return l.String() + " " + t.Format(TimeFormat) + " " + msg
+}
+
+// Logger writes formatted lines to an output. With Verbose off, INFO lines
+// are dropped and only warnings and errors are written, as the daemons do
+// with "VERBOSE OFF" (L4556-4565). The zero value is not usable; use New.
+type Logger struct {
+	mu      sync.Mutex
+	out     io.Writer
+	file    *os.File // set when the logger owns a file it can cycle
+	path    string
+	verbose bool
+	now     func() time.Time
+	tee     io.Writer
+}
+
+// New returns a logger writing to w, verbose on.
+func New(w io.Writer) *Logger {
+	return &Logger{out: w, verbose: true, now: time.Now}
+}
+
+// Open returns a logger appending to the file at path, creating its
+// directory; the file can be cycled with Cycle.
+func Open(path string) (*Logger, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return nil, fmt.Errorf("log directory: %w", err)
+	}
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("open log: %w", err)
+	}
+	return &Logger{out: f, file: f, path: path, verbose: true, now: time.Now}, nil
+}
+
+// SetClock replaces the clock, for tests.
+func (l *Logger) SetClock(now func() time.Time) { l.mu.Lock(); l.now = now; l.mu.Unlock() }
+
+// Tee also writes every line that is logged to w (for --verbose output on
+// a terminal while logging to a file).
+func (l *Logger) Tee(w io.Writer) { l.mu.Lock(); l.tee = w; l.mu.Unlock() }
+
+// SetVerbose turns INFO lines on or off.
+func (l *Logger) SetVerbose(v bool) { l.mu.Lock(); l.verbose = v; l.mu.Unlock() }
+
+// Verbose reports whether INFO lines are written.
+func (l *Logger) Verbose() bool { l.mu.Lock(); defer l.mu.Unlock(); return l.verbose }
+
+// Infof logs an INFO line.
+func (l *Logger) Infof(format string, args ...any) { l.log(Info, fmt.Sprintf(format, args...)) }
+
+// Warnf logs a WARN line.
+func (l *Logger) Warnf(format string, args ...any) { l.log(Warn, fmt.Sprintf(format, args...)) }
+
+// Errorf logs an ERROR line.
+func (l *Logger) Errorf(format string, args ...any) { l.log(Error, fmt.Sprintf(format, args...)) }
+
+// Log writes msg at level lv.
+func (l *Logger) Log(lv Level, msg string) { l.log(lv, msg) }
+
+func (l *Logger) log(lv Level, msg string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if lv == Info && !l.verbose {
+		return
+	}
+	t := l.now()
+	for _, part := range strings.Split(msg, "\n") {
+		line := Format(lv, t, part) + "\n"
+		_, _ = io.WriteString(l.out, line)
+		if l.tee != nil {
+			_, _ = io.WriteString(l.tee, line)
+		}
+	}
+}
+
+// Close closes the log file, if the logger owns one.
+func (l *Logger) Close() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.file == nil {
+		return nil
+	}
+	err := l.file.Close()
+	l.file = nil
+	return err
+}
+
+// Cycle rotates the logger's file as LOGCYCLE does and reopens it.
+func (l *Logger) Cycle(keep int) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.file == nil {
+		return fmt.Errorf("log is not a file")
+	}
+	if err := l.file.Close(); err != nil {
+		return err
+	}
+	cerr := Cycle(l.path, keep)
+	f, err := os.OpenFile(l.path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return fmt.Errorf("reopen log: %w", err)
+	}
+	l.file, l.out = f, f
+	return cerr
+}
+
+// compressed are the suffixes of gzip, bzip2 and compress that an
+// administrator may have added to a cycled log (L4590-4610).
+var compressed = []string{".gz", ".bz2", ".Z"}
+
+// Cycle renames path to path.000, path.000 to path.001 and so on, keeping
+// at most keep old logs (1-99) and any compression suffix each one has:
+// "lems-apache.log.001.gz" becomes "lems-apache.log.002.gz" (L4600-4610).
+func Cycle(path string, keep int) error {
+	if keep < 1 || keep > 99 {
+		return fmt.Errorf("log cycle count %d: must be between 1 and 99", keep)
+	}
+	type old struct {
+		n      int
+		suffix string
+	}
+	dir, base := filepath.Dir(path), filepath.Base(path)
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return fmt.Errorf("cycle %s: %w", path, err)
+	}
+	var olds []old
+	for _, e := range entries {
+		name := e.Name()
+		if !strings.HasPrefix(name, base+".") {
+			continue
+		}
+		rest := name[len(base)+1:]
+		if len(rest) < 3 {
+			continue
+		}
+		n, err := strconv.Atoi(rest[:3])
+		if err != nil {
+			continue
+		}
+		suffix := rest[3:]
+		if suffix != "" && !contains(compressed, suffix) {
+			continue
+		}
+		olds = append(olds, old{n, suffix})
+	}
+	sort.Slice(olds, func(i, j int) bool { return olds[i].n > olds[j].n })
+	for _, o := range olds {
+		from := filepath.Join(dir, fmt.Sprintf("%s.%03d%s", base, o.n, o.suffix))
+		if o.n+1 >= keep {
+			if err := os.Remove(from); err != nil {
+				return fmt.Errorf("cycle %s: %w", path, err)
+			}
+			continue
+		}
+		to := filepath.Join(dir, fmt.Sprintf("%s.%03d%s", base, o.n+1, o.suffix))
+		if err := os.Rename(from, to); err != nil {
+			return fmt.Errorf("cycle %s: %w", path, err)
+		}
+	}
+	if _, err := os.Stat(path); err == nil {
+		if err := os.Rename(path, path+".000"); err != nil {
+			return fmt.Errorf("cycle %s: %w", path, err)
+		}
+	}
+	return nil
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

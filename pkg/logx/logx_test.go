@@ -1,0 +1,106 @@
+package logx
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+)
+
+func fixed() time.Time { return time.Date(2005, 7, 8, 5, 4, 19, 0, time.UTC) }
+
+// L1757: "INFO 08/07/2005 05:04:19 Checking for required global entries"
+func TestFormatMatchesReference(t *testing.T) {
+	var b bytes.Buffer
+	l := New(&b)
+	l.SetClock(fixed)
+	l.Infof("Checking for required global entries")
+	l.Warnf("two\nlines")
+	l.Errorf("Cluster %s is not running.", "md10cluster")
+	want := "INFO 08/07/2005 05:04:19 Checking for required global entries\n" +
+		"WARN 08/07/2005 05:04:19 two\nWARN 08/07/2005 05:04:19 lines\n" +
+		"ERROR 08/07/2005 05:04:19 Cluster md10cluster is not running.\n"
+	if b.String() != want {
+		t.Fatalf("got\n%s\nwant\n%s", b.String(), want)
+	}
+}
+
+func TestVerboseOffDropsInfoOnly(t *testing.T) {
+	var b bytes.Buffer
+	l := New(&b)
+	l.SetVerbose(false)
+	l.Infof("hidden")
+	l.Warnf("shown")
+	if strings.Contains(b.String(), "hidden") || !strings.Contains(b.String(), "WARN") {
+		t.Fatalf("got %q", b.String())
+	}
+}
+
+func names(t *testing.T, dir string) []string {
+	t.Helper()
+	es, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, e := range es {
+		out = append(out, e.Name())
+	}
+	sort.Strings(out)
+	return out
+}
+
+// L4600-4610: lems-apache.log.001.gz + lems-apache.log -> .002.gz, .001, log.
+func TestCycleKeepsCompressedSuffix(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "lems-apache.log")
+	os.WriteFile(p, []byte("current\n"), 0o644)
+	os.WriteFile(p+".001.gz", []byte("gz"), 0o644)
+	os.WriteFile(p+".000", []byte("zero"), 0o644)
+	os.WriteFile(filepath.Join(dir, "other.log.000"), nil, 0o644)
+	if err := Cycle(p, 5); err != nil {
+		t.Fatal(err)
+	}
+	got := strings.Join(names(t, dir), " ")
+	want := "lems-apache.log.000 lems-apache.log.001 lems-apache.log.002.gz other.log.000"
+	if got != want {
+		t.Fatalf("got %s want %s", got, want)
+	}
+	if b, _ := os.ReadFile(p + ".000"); string(b) != "current\n" {
+		t.Fatalf(".000 holds %q", b)
+	}
+}
+
+func TestCycleLimitsCount(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "x.log")
+	l, err := Open(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	for i := 0; i < 5; i++ {
+		l.Infof("line %d", i)
+		if err := l.Cycle(2); err != nil {
+			t.Fatal(err)
+		}
+	}
+	l.Infof("after")
+	got := strings.Join(names(t, dir), " ")
+	if got != "x.log x.log.000 x.log.001" {
+		t.Fatalf("got %s", got)
+	}
+	b, _ := os.ReadFile(p)
+	if !strings.Contains(string(b), "after") {
+		t.Fatalf("reopened log lacks new line: %q", b)
+	}
+	if err := Cycle(p, 0); err == nil {
+		t.Fatal("count 0 accepted")
+	}
+	if err := Cycle(p, 100); err == nil {
+		t.Fatal("count 100 accepted")
+	}
+}
