@@ -1,6 +1,6 @@
 // Package layout names every file and directory linuxha keeps on a node
 // (DESIGN §3), all below one root so that tests and testbeds can point a
-// whole node elsewhere, and writes files atomically.
+// whole node elsewhere.
 package layout
 
 import (

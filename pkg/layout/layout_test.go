@@ -1,10 +1,6 @@
 package layout
 
-import (
-	"os"
-	"path/filepath"
-	"testing"
-)
+import "testing"
 
 func TestPathsBelowRoot(t *testing.T) {
 	l := Layout{Root: "/tmp/n1"}
@@ -20,25 +16,5 @@ func TestPathsBelowRoot(t *testing.T) {
 		if got != want {
 			t.Errorf("got %s want %s", got, want)
 		}
-	}
-}
-
-func TestWriteFileAtomicReplace(t *testing.T) {
-	dir := t.TempDir()
-	p := filepath.Join(dir, "sub", "f")
-	if err := WriteFile(p, []byte("one"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := WriteFile(p, []byte("two"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	b, _ := os.ReadFile(p)
-	st, _ := os.Stat(p)
-	if string(b) != "two" || st.Mode().Perm() != 0o600 {
-		t.Fatalf("got %q %v", b, st.Mode())
-	}
-	es, _ := os.ReadDir(filepath.Dir(p))
-	if len(es) != 1 {
-		t.Fatalf("temporary files left: %v", es)
 	}
 }

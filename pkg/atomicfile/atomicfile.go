@@ -1,4 +1,6 @@
-package layout
+// Package atomicfile replaces files so that a crash leaves the old or the new
+// content, never a torn file (DESIGN §3).
+package atomicfile
 
 import (
 	"fmt"

@@ -1,0 +1,208 @@
+package state
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/md5"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/linuxha-ng/linuxha/pkg/atomicfile"
+)
+
+// FsEntry is one fsmap line,
+// "<vg>:<lv>:<mount point>:<fs type>:<mount options>:<size KB>" (L2299-2311).
+type FsEntry struct {
+	VG, LV, MountPoint, FSType, Options string
+	SizeKB                              int64
+}
+
+func (e FsEntry) String() string {
+	return strings.Join([]string{e.VG, e.LV, e.MountPoint, e.FSType, e.Options, strconv.FormatInt(e.SizeKB, 10)}, ":")
+}
+
+// ParseFsmap reads fsmap lines; blank lines and # comments are skipped.
+func ParseFsmap(file string, data []byte) ([]FsEntry, error) {
+	var out []FsEntry
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	for ln := 1; sc.Scan(); ln++ {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		f := strings.Split(line, ":")
+		if len(f) != 6 {
+			return nil, fmt.Errorf("%s:%d: fsmap: want 6 fields separated by ':', got %d", file, ln, len(f))
+		}
+		size, err := strconv.ParseInt(f[5], 10, 64)
+		if err != nil || size < 0 {
+			return nil, fmt.Errorf("%s:%d: fsmap: size %q is not a number of KB", file, ln, f[5])
+		}
+		e := FsEntry{f[0], f[1], f[2], f[3], f[4], size}
+		if e.VG == "" || e.LV == "" || !strings.HasPrefix(e.MountPoint, "/") || e.FSType == "" {
+			return nil, fmt.Errorf("%s:%d: fsmap: volume group, logical volume, absolute mount point and type are required", file, ln)
+		}
+		out = append(out, e)
+	}
+	return out, sc.Err()
+}
+
+// ReadFsmap reads an application's fsmap; a missing file means the
+// application is not built (L2315) and returns an error wrapping
+// os.ErrNotExist.
+func ReadFsmap(path string) ([]FsEntry, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return ParseFsmap(path, data)
+}
+
+// WriteFsmap writes the fsmap atomically, in mount order.
+func WriteFsmap(path string, es []FsEntry) error {
+	var b strings.Builder
+	for _, e := range es {
+		for _, s := range []string{e.VG, e.LV, e.MountPoint, e.FSType, e.Options} {
+			if strings.ContainsAny(s, ":\n") {
+				return fmt.Errorf("fsmap %s: field %q contains ':' or a newline", path, s)
+			}
+		}
+		b.WriteString(e.String() + "\n")
+	}
+	return atomicfile.WriteFile(path, []byte(b.String()), 0o644)
+}
+
+// WriteTime records when the application last started on this node
+// (L786-792).
+func WriteTime(path string, t time.Time) error {
+	return atomicfile.WriteFile(path, []byte(strconv.FormatInt(t.Unix(), 10)+"\n"), 0o644)
+}
+
+// ReadTime returns the recorded start time; ok is false when none is.
+func ReadTime(path string) (t time.Time, ok bool, err error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return time.Time{}, false, nil
+	}
+	if err != nil {
+		return time.Time{}, false, err
+	}
+	n, err := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
+	if err != nil {
+		return time.Time{}, false, fmt.Errorf("%s: not a UNIX time", path)
+	}
+	return time.Unix(n, 0), true, nil
+}
+
+// Stale names one "<vg>.<lv>.<node>.STALE" flag: node's copy of the
+// volume is not current (L7630-7634).
+type Stale struct{ VG, LV, Node string }
+
+// SetStale creates the flag file in an application's status directory.
+func SetStale(dir string, s Stale) error {
+	return atomicfile.WriteFile(filepath.Join(dir, s.VG+"."+s.LV+"."+s.Node+".STALE"), nil, 0o644)
+}
+
+// ClearStale removes the flag, if present.
+func ClearStale(dir string, s Stale) error {
+	err := os.Remove(filepath.Join(dir, s.VG+"."+s.LV+"."+s.Node+".STALE"))
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	return nil
+}
+
+// ListStale lists the STALE flags in dir. Node names may contain dots, so
+// the volume group and volume are the first two fields.
+func ListStale(dir string) ([]Stale, error) {
+	des, err := os.ReadDir(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var out []Stale
+	for _, de := range des {
+		name, ok := strings.CutSuffix(de.Name(), ".STALE")
+		if !ok {
+			continue
+		}
+		f := strings.SplitN(name, ".", 3)
+		if len(f) == 3 {
+			out = append(out, Stale{f[0], f[1], f[2]})
+		}
+	}
+	return out, nil
+}
+
+// Build checksums: a tool refuses a configuration changed since the last
+// successful build (L1827-1840, L2889-2894).
+var (
+	ErrNotBuilt = errors.New("state: configuration has not been built")
+	ErrChanged  = errors.New("state: configuration changed since it was built")
+)
+
+// Checksum is the hex MD5 of a configuration file's bytes.
+func Checksum(data []byte) string {
+	sum := md5.Sum(data)
+	return hex.EncodeToString(sum[:])
+}
+
+// WriteChecksum records the checksum of the file at conf in sumFile.
+func WriteChecksum(sumFile, conf string) (string, error) {
+	data, err := os.ReadFile(conf)
+	if err != nil {
+		return "", err
+	}
+	sum := Checksum(data)
+	return sum, atomicfile.WriteFile(sumFile, []byte(sum+"\n"), 0o600)
+}
+
+// VerifyChecksum checks conf against sumFile: nil when they match,
+// ErrNotBuilt when no checksum was recorded, ErrChanged when they differ.
+func VerifyChecksum(sumFile, conf string) error {
+	want, err := os.ReadFile(sumFile)
+	if errors.Is(err, os.ErrNotExist) {
+		return ErrNotBuilt
+	}
+	if err != nil {
+		return err
+	}
+	data, err := os.ReadFile(conf)
+	if err != nil {
+		return err
+	}
+	if strings.TrimSpace(string(want)) != Checksum(data) {
+		return ErrChanged
+	}
+	return nil
+}
+
+// ClusterChangedMessage is what every tool prints, one ERROR line each,
+// when clconf.xml changed after the last clbuild (L1830-1837).
+var ClusterChangedMessage = []string{
+	"The cluster configuration file",
+	"%s appears to have been changed",
+	"but the changes have not yet been validated.",
+	"Please run the clbuild(1M) command first before",
+	"running this command again.",
+	"Please note that if the cluster is already running",
+	"you will need to use the --force argument. This will",
+	"not affect running applications.",
+}
+
+// AppChangedMessage is printed when an appconf.xml changed after its
+// --build stage (L2889-2894).
+var AppChangedMessage = []string{
+	"",
+	"The configuration file for this application has been altered",
+	"but the --build stage has not yet been rerun. Do that first",
+	"before running with the --sync option.",
+}
