@@ -28,6 +28,7 @@ type Cluster struct {
 	MaxBlockDevs int    // global/maxblockdevs: DRBD minors 0..N-1 (L1533)
 	DRBDNetwork  string // global/drbd_network: a network both nodes define (L1539)
 	EchoType     string // global/echotype: ICMP (default), UDP or TCP (L1540)
+	Framing      string // global/framing: "authenticated" (default) or "legacy" (the Reference's frame, DESIGN §4)
 
 	Keepalive   time.Duration // timings/keepalive: default 3 s (L1547)
 	Warn        time.Duration // timings/warn: default 2 x keepalive (L1548)
@@ -57,6 +58,7 @@ func DefaultCluster() *Cluster {
 		LogDir:       "/var/log/cluster", // the only supported value (L1529)
 		EchoType:     "ICMP",             // L1540
 		ClusterForm:  300 * time.Second,  // L2748
+		Framing:      "authenticated",    // DESIGN §4
 	}
 }
 
@@ -277,6 +279,15 @@ func ParseCluster(file string, data []byte) (*Cluster, Problems, error) {
 			c.EchoType = strings.ToUpper(v)
 		default:
 			d.errorf(e, "global/echotype", "%q must be ICMP, UDP or TCP", v)
+		}
+	}
+
+	if v, e := child(gl, "framing"); e != nil && v != "" {
+		switch strings.ToLower(v) {
+		case "authenticated", "legacy":
+			c.Framing = strings.ToLower(v)
+		default:
+			d.errorf(e, "global/framing", "%q must be authenticated or legacy", v)
 		}
 	}
 

@@ -1,0 +1,358 @@
+package clbuild
+
+import (
+	"archive/tar"
+	"compress/gzip"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	probing "github.com/prometheus-community/pro-bing"
+
+	"github.com/linuxha-ng/linuxha/pkg/atomicfile"
+	"github.com/linuxha-ng/linuxha/pkg/clitool"
+	"github.com/linuxha-ng/linuxha/pkg/config"
+	"github.com/linuxha-ng/linuxha/pkg/layout"
+	"github.com/linuxha-ng/linuxha/pkg/logx"
+	"github.com/linuxha-ng/linuxha/pkg/remote"
+	"github.com/linuxha-ng/linuxha/pkg/state"
+)
+
+// Builder runs clbuild on the node where clconf.xml was written.
+type Builder struct {
+	L     layout.Layout
+	Log   *logx.Logger
+	Force bool
+	Exe   string // this program, run on the peer for "probe", "apply" and "backup"
+	Now   func() time.Time
+}
+
+// Run checks and builds. A refusal returns an error whose text is the one
+// line to print; nothing has been changed on either node then.
+func (b *Builder) Run(ctx context.Context) error {
+	conf := b.L.Clconf()
+	st, err := os.Stat(conf)
+	if err != nil {
+		return fmt.Errorf("Cluster configuration file %s does not exist", conf)
+	}
+	if err := clitool.CheckOwner(conf, st); err != nil {
+		return err
+	}
+	b.Log.Infof("Checking for required global entries")
+	cfg, warns, err := config.LoadCluster(conf)
+	if err != nil {
+		return err
+	}
+	b.Log.Infof("Optional dataprotocol setting validated.")
+	b.Log.Infof("Checking global Port Pool details")
+	b.Log.Infof("Checking global Maximum block devices")
+	b.Log.Infof("Checking configuration file version information")
+	b.Log.Infof("Checking data detail value (and dependent required values)")
+	b.Log.Infof("Checking type of data required")
+	b.Log.Infof("Global section configuration validation complete")
+
+	host, _ := os.Hostname()
+	host, _, _ = strings.Cut(host, ".")
+	me, ok := cfg.Node(host)
+	if !ok {
+		return fmt.Errorf("This host (%s) is not one of the nodes in %s (%s)", host, conf, strings.Join(cfg.NodeNames(), ", "))
+	}
+	peerNode, _ := cfg.Peer(me.Name)
+	args := func(n *config.Node) ProbeArgs {
+		return ProbeArgs{Port: cfg.Port, DataDetail: cfg.DataDetail, Cards: n.Cards(), Names: cfg.NodeNames(), LoadDRBD: cfg.DataDetail == "drbd"}
+	}
+	local := Probe(ctx, b.L, args(me))
+	local.Host = me.Name
+
+	peer := &remote.Peer{Node: peerNode.Name, OnSelect: func(a remote.Addr) {
+		b.Log.Infof("SSH communication to %s will be: %s", peerNode.Name, a)
+	}}
+	if top, err := state.ReadTopology(b.L.Topology()); err == nil {
+		for _, ca := range top.Addrs(peerNode.Name) {
+			peer.Addrs = append(peer.Addrs, remote.Addr{Host: ca.Prefix.Addr().String(), Network: ca.Network})
+		}
+	}
+	pa := args(peerNode)
+	pa.SSHBack = me.Name
+	pf, err := b.remoteProbe(ctx, peer, pa)
+	if err != nil {
+		return err
+	}
+	pf.Host = peerNode.Name
+
+	reach := pingAll(ctx, local, pf)
+	res := Check(Input{Cfg: cfg, Warnings: warns, Local: local, Peer: pf, Reach: reach, Force: b.Force})
+	for _, l := range res.Lines {
+		b.Log.Log(l.Level, l.Text)
+	}
+	if res.Err != nil {
+		return res.Err
+	}
+	warnings := res.Warnings
+
+	// Every check passed: from here on, change things. The peer's files
+	// are at their real paths there.
+	peerL := layout.Layout{}
+	if local.Built || pf.ClconfMD5 != "" {
+		if name, err := Backup(b.L, b.now()); err != nil {
+			return fmt.Errorf("archive configuration on %s: %w", me.Name, err)
+		} else if name != "" {
+			b.Log.Infof("Archived previous configuration on %s to %s", me.Name, name)
+		}
+		if out, err := peer.Output(ctx, b.Exe, "backup"); err != nil {
+			return fmt.Errorf("archive configuration on %s: %w", peerNode.Name, err)
+		} else if s := strings.TrimSpace(string(out)); s != "" {
+			b.Log.Infof("Archived previous configuration on %s to %s", peerNode.Name, s)
+		}
+	}
+	if err := state.WriteTopology(b.L.Topology(), res.Topology); err != nil {
+		return err
+	}
+	if err := peer.WriteFile(ctx, peerL.Topology(), res.Topology.Marshal(), 0o644); err != nil {
+		return err
+	}
+	b.Log.Infof("Successfully copied network configuration to %s.", peerNode.Name)
+	data, err := os.ReadFile(conf)
+	if err != nil {
+		return err
+	}
+	if err := peer.WriteFile(ctx, peerL.Clconf(), data, 0o600); err != nil {
+		return err
+	}
+	for _, extra := range []string{b.L.Cllocks(), b.L.Clstartup()} {
+		if d, err := os.ReadFile(extra); err == nil {
+			if err := peer.WriteFile(ctx, filepath.Join(peerL.ClusterDir(), filepath.Base(extra)), d, 0o644); err != nil {
+				return err
+			}
+			b.Log.Infof("Copied %s to %s", filepath.Base(extra), peerNode.Name)
+		}
+	}
+
+	lr, err := Apply(b.L, cfg)
+	if err != nil {
+		return fmt.Errorf("create resources on %s: %w", me.Name, err)
+	}
+	warnings += b.report(me.Name, lr)
+	out, err := peer.Output(ctx, b.Exe, "apply")
+	if err != nil {
+		return fmt.Errorf("create resources on %s: %w", peerNode.Name, err)
+	}
+	var rr Applied
+	if err := json.Unmarshal(out, &rr); err != nil {
+		return fmt.Errorf("create resources on %s: bad answer %q", peerNode.Name, out)
+	}
+	warnings += b.report(peerNode.Name, rr)
+
+	sum, err := state.WriteChecksum(b.L.BuildChecksum(), conf)
+	if err != nil {
+		return err
+	}
+	b.Log.Infof("Transferring cluster build checksum to %s", peerNode.Name)
+	if err := peer.WriteFile(ctx, peerL.BuildChecksum(), []byte(sum+"\n"), 0o600); err != nil {
+		return err
+	}
+	b.Log.Infof("Successfully copied clconf.xml to %s", peerNode.Name)
+	b.Log.Infof("")
+	if warnings == 0 {
+		b.Log.Infof("Clbuild has completed without errors or warnings")
+	} else {
+		b.Log.Infof("Clbuild has completed with %d warning(s)", warnings)
+	}
+	b.Log.Infof("")
+	return nil
+}
+
+func (b *Builder) now() time.Time {
+	if b.Now != nil {
+		return b.Now()
+	}
+	return time.Now()
+}
+
+func (b *Builder) report(node string, a Applied) int {
+	if a.PortsDirCreated {
+		b.Log.Infof("Created Port Resources directory on %s", node)
+	}
+	b.Log.Infof("Created %d port allocation files on %s", a.Ports, node)
+	if a.DrbdDirCreated {
+		b.Log.Infof("Created DRBD Resources directory on %s", node)
+	}
+	b.Log.Infof("Created %d DRBD allocation files on %s", a.Minors, node)
+	for _, s := range a.Stranded {
+		b.Log.Warnf("%s on %s is allocated but outside the configured pool; it is kept", s, node)
+	}
+	return len(a.Stranded)
+}
+
+func (b *Builder) remoteProbe(ctx context.Context, peer *remote.Peer, a ProbeArgs) (Facts, error) {
+	argv := []string{b.Exe, "probe", "--port", strconv.Itoa(a.Port), "--datadetail", a.DataDetail,
+		"--cards", strings.Join(a.Cards, ","), "--names", strings.Join(a.Names, ","), "--ssh-back", a.SSHBack}
+	if a.LoadDRBD {
+		argv = append(argv, "--load-drbd")
+	}
+	res, err := peer.Run(ctx, argv...)
+	if err != nil {
+		return Facts{}, fmt.Errorf("Unable to ssh to %s: %w", peer.Node, err)
+	}
+	if res.Code == 126 || res.Code == 127 {
+		return Facts{}, fmt.Errorf("linuxha is not installed on %s (%s not found)", peer.Node, b.Exe)
+	}
+	if res.Code != 0 {
+		return Facts{}, fmt.Errorf("probe of %s failed: %s", peer.Node, strings.TrimSpace(string(res.Stderr)))
+	}
+	var f Facts
+	if err := json.Unmarshal(res.Stdout, &f); err != nil {
+		return Facts{}, fmt.Errorf("probe of %s: bad answer: %w", peer.Node, err)
+	}
+	return f, nil
+}
+
+// pingAll sends one ICMP echo to every topology address of both nodes
+// at once (C13).
+func pingAll(ctx context.Context, fs ...Facts) map[string]bool {
+	var addrs []string
+	for _, f := range fs {
+		for _, c := range f.Cards {
+			for _, a := range c.Addrs {
+				addr, _, _ := strings.Cut(a, "/")
+				addrs = append(addrs, addr)
+			}
+		}
+	}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	out := map[string]bool{}
+	for _, a := range addrs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ok := Ping(ctx, a, time.Second)
+			mu.Lock()
+			out[a] = ok
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	return out
+}
+
+// Ping sends one ICMP echo and reports whether it was answered. pro-bing
+// returns no error when nothing answers, so its statistics decide.
+func Ping(ctx context.Context, addr string, timeout time.Duration) bool {
+	p, err := probing.NewPinger(addr)
+	if err != nil {
+		return false
+	}
+	p.SetPrivileged(os.Geteuid() == 0)
+	p.Count = 1
+	p.Timeout = timeout
+	if err := p.RunWithContext(ctx); err != nil {
+		return false
+	}
+	return p.Statistics().PacketsRecv > 0
+}
+
+// Applied is what Apply did on one node.
+type Applied struct {
+	PortsDirCreated bool     `json:"ports_dir_created"`
+	DrbdDirCreated  bool     `json:"drbd_dir_created"`
+	Ports           int      `json:"ports"`
+	Minors          int      `json:"minors"`
+	Stranded        []string `json:"stranded,omitempty"`
+}
+
+// Apply creates the node's log directories and resource flag files from
+// its clconf.xml; existing allocations are kept (L1742).
+func Apply(l layout.Layout, cfg *config.Cluster) (Applied, error) {
+	var a Applied
+	for _, d := range []string{l.Path(cfg.LogDir), l.LemsLogDir(), l.FsmapDir(), l.Path("/etc/cluster/.status")} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return a, err
+		}
+	}
+	_, err := os.Stat(l.PortsDir())
+	a.PortsDirCreated = errors.Is(err, fs.ErrNotExist)
+	_, err = os.Stat(l.DrbdDir())
+	a.DrbdDirCreated = errors.Is(err, fs.ErrNotExist)
+	n, stranded, err := state.Pool{Dir: l.PortsDir()}.Ensure(cfg.PortPoolMin, cfg.PortPoolMax)
+	if err != nil {
+		return a, err
+	}
+	a.Ports = n
+	for _, s := range stranded {
+		a.Stranded = append(a.Stranded, fmt.Sprintf("Port %d (%s)", s.N, s.Owner))
+	}
+	n, stranded, err = state.Pool{Dir: l.DrbdDir()}.Ensure(0, cfg.MaxBlockDevs-1)
+	if err != nil {
+		return a, err
+	}
+	a.Minors = n
+	for _, s := range stranded {
+		a.Stranded = append(a.Stranded, fmt.Sprintf("DRBD device %d (%s)", s.N, s.Owner))
+	}
+	return a, nil
+}
+
+// Backup archives /etc/cluster into /clbackup/cluster-<time>.tgz before a
+// rebuild replaces it (FAQ 4.4). It returns "" when there is nothing to
+// archive.
+func Backup(l layout.Layout, now time.Time) (string, error) {
+	src := l.ClusterDir()
+	if _, err := os.Stat(src); errors.Is(err, fs.ErrNotExist) {
+		return "", nil
+	}
+	if err := os.MkdirAll(l.BackupDir(), 0o700); err != nil {
+		return "", err
+	}
+	name := filepath.Join(l.BackupDir(), "cluster-"+now.Format("20060102-150405")+".tgz")
+	var buf strings.Builder
+	gz := gzip.NewWriter(&buf)
+	tw := tar.NewWriter(gz)
+	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(filepath.Dir(src), p)
+		h, err := tar.FileInfoHeader(info, "")
+		if err != nil {
+			return err
+		}
+		h.Name = rel
+		if err := tw.WriteHeader(h); err != nil {
+			return err
+		}
+		if info.Mode().IsRegular() {
+			f, err := os.Open(p)
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			_, err = io.Copy(tw, f)
+			return err
+		}
+		return nil
+	})
+	if err != nil {
+		return "", err
+	}
+	if err := tw.Close(); err != nil {
+		return "", err
+	}
+	if err := gz.Close(); err != nil {
+		return "", err
+	}
+	return name, atomicfile.WriteFile(name, []byte(buf.String()), 0o600)
+}

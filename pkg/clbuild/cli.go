@@ -1,0 +1,106 @@
+package clbuild
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/linuxha-ng/linuxha/pkg/config"
+	"github.com/linuxha-ng/linuxha/pkg/layout"
+	"github.com/linuxha-ng/linuxha/pkg/logx"
+)
+
+// NewApp builds the clbuild command.
+func NewApp(stdout, stderr io.Writer) *cli.App {
+	return &cli.App{
+		Name:      "clbuild",
+		Usage:     "validate the cluster configuration and build the cluster on both nodes",
+		UsageText: "clbuild [-V|--verbose] [-F|--force]",
+		Description: "Run on the node where /etc/cluster/clconf.xml was written. clbuild checks the\n" +
+			"configuration and both nodes (Reference §7.2.4), and only when every check passes\n" +
+			"copies clconf.xml to the peer, creates log directories and resource flag files on\n" +
+			"both nodes, records the network topology and writes the build checksum that every\n" +
+			"other tool verifies. Re-running it keeps existing allocations.",
+		Writer:          stdout,
+		ErrWriter:       stderr,
+		HideHelpCommand: true,
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "verbose", Aliases: []string{"V"}, Usage: "print every check as an INFO line"},
+			&cli.BoolFlag{Name: "force", Aliases: []string{"F"}, Usage: "rebuild an already built or running cluster"},
+		},
+		Action: func(c *cli.Context) error {
+			if c.NArg() > 0 {
+				return fmt.Errorf("unexpected argument %q", c.Args().First())
+			}
+			log := logx.New(stdout)
+			log.SetVerbose(c.Bool("verbose"))
+			exe, err := os.Executable()
+			if err != nil {
+				return err
+			}
+			b := &Builder{L: layout.FromEnv(), Log: log, Force: c.Bool("force"), Exe: exe}
+			return b.Run(c.Context)
+		},
+		Commands: []*cli.Command{
+			{
+				Name: "probe", Hidden: true, Usage: "print this node's facts as JSON (run by clbuild on the peer)",
+				Flags: []cli.Flag{
+					&cli.IntFlag{Name: "port"}, &cli.StringFlag{Name: "datadetail"},
+					&cli.StringFlag{Name: "cards"}, &cli.StringFlag{Name: "names"},
+					&cli.StringFlag{Name: "ssh-back"}, &cli.BoolFlag{Name: "load-drbd"},
+				},
+				Action: func(c *cli.Context) error {
+					f := Probe(c.Context, layout.FromEnv(), ProbeArgs{
+						Port: c.Int("port"), DataDetail: c.String("datadetail"),
+						Cards: split(c.String("cards")), Names: split(c.String("names")),
+						SSHBack: c.String("ssh-back"), LoadDRBD: c.Bool("load-drbd"),
+					})
+					return json.NewEncoder(stdout).Encode(f)
+				},
+			},
+			{
+				Name: "apply", Hidden: true, Usage: "create this node's directories and resource files (run by clbuild on the peer)",
+				Action: func(c *cli.Context) error {
+					l := layout.FromEnv()
+					cfg, _, err := config.LoadCluster(l.Clconf())
+					if err != nil {
+						return err
+					}
+					a, err := Apply(l, cfg)
+					if err != nil {
+						return err
+					}
+					return json.NewEncoder(stdout).Encode(a)
+				},
+			},
+			{
+				Name: "backup", Hidden: true, Usage: "archive /etc/cluster under /clbackup (run by clbuild on the peer)",
+				Action: func(c *cli.Context) error {
+					name, err := Backup(layout.FromEnv(), time.Now())
+					if err != nil {
+						return err
+					}
+					if name != "" {
+						fmt.Fprintln(stdout, name)
+					}
+					return nil
+				},
+			},
+		},
+	}
+}
+
+func split(s string) []string {
+	var out []string
+	for _, f := range strings.Split(s, ",") {
+		if f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
+}

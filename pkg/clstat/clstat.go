@@ -1,0 +1,122 @@
+// Package clstat reports the state of the cluster (Reference §11.3,
+// L2971-3073): "Cluster <name> is not running." when no cluster daemon
+// answers on this node (L1824), otherwise the cluster and node table of
+// L1865-1874.
+package clstat
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/linuxha-ng/linuxha/pkg/clitool"
+	"github.com/linuxha-ng/linuxha/pkg/config"
+	"github.com/linuxha-ng/linuxha/pkg/layout"
+	"github.com/linuxha-ng/linuxha/pkg/state"
+	"github.com/linuxha-ng/linuxha/pkg/wire"
+)
+
+// Status is what clstat prints, also as JSON.
+type Status struct {
+	Cluster string       `json:"cluster"`
+	State   string       `json:"state"` // UP or DOWN
+	Nodes   []NodeStatus `json:"nodes,omitempty"`
+}
+
+// NodeStatus is one row of the node table.
+type NodeStatus struct {
+	Node   string `json:"node"`
+	Status string `json:"status"` // UP, DOWN, DIED or "No daemon"
+}
+
+// NewApp builds the clstat command.
+func NewApp(stdout, stderr io.Writer) *cli.App {
+	return &cli.App{
+		Name:            "clstat",
+		Usage:           "show the state of the cluster and its nodes",
+		UsageText:       "clstat [--json]",
+		Writer:          stdout,
+		ErrWriter:       stderr,
+		HideHelpCommand: true,
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "json", Usage: "print the status as JSON"},
+			&cli.DurationFlag{Name: "timeout", Value: 2 * time.Second, Usage: "how long to wait for the cluster daemon"},
+		},
+		Action: func(c *cli.Context) error {
+			l := layout.FromEnv()
+			cfg, err := clitool.LoadBuiltCluster(l, false)
+			if err != nil {
+				return err
+			}
+			st := Query(c.Context, l, cfg, c.Duration("timeout"))
+			if c.Bool("json") {
+				enc := json.NewEncoder(stdout)
+				enc.SetIndent("", "  ")
+				if err := enc.Encode(st); err != nil {
+					return err
+				}
+				if st.State != "UP" {
+					return cli.Exit("", 1)
+				}
+				return nil
+			}
+			if st.State != "UP" {
+				return fmt.Errorf("Cluster %s is not running.", cfg.Name)
+			}
+			fmt.Fprintf(stdout, "Cluster: %s - %s\n\nNode\tStatus\n", st.Cluster, st.State)
+			for _, n := range st.Nodes {
+				fmt.Fprintf(stdout, "%s\t%s\n", n.Node, n.Status)
+			}
+			return nil
+		},
+	}
+}
+
+// Query asks the local cluster daemon for the state of the cluster.
+func Query(ctx context.Context, l layout.Layout, cfg *config.Cluster, timeout time.Duration) Status {
+	st := Status{Cluster: cfg.Name, State: "DOWN"}
+	framing := wire.Authenticated
+	if cfg.Framing == "legacy" {
+		framing = wire.Legacy
+	}
+	codec, err := wire.NewCodec(framing, cfg.Name, cfg.Key)
+	if err != nil {
+		return st
+	}
+	addrs := LocalDaemonAddrs(l, cfg)
+	if _, _, err := wire.Call(ctx, codec, addrs, "ECHO check=y", timeout); err != nil {
+		return st
+	}
+	st.State = "UP"
+	for _, n := range cfg.NodeNames() {
+		reply, _, err := wire.Call(ctx, codec, addrs, "GET_NODE_STATE node="+n, timeout)
+		if err != nil {
+			reply = "No daemon"
+		}
+		st.Nodes = append(st.Nodes, NodeStatus{Node: n, Status: strings.TrimSpace(reply)})
+	}
+	return st
+}
+
+// LocalDaemonAddrs lists where this node's cluster daemon listens: the
+// loopback address first, then the node's topology addresses.
+func LocalDaemonAddrs(l layout.Layout, cfg *config.Cluster) []string {
+	port := strconv.Itoa(cfg.Port)
+	addrs := []string{net.JoinHostPort("127.0.0.1", port)}
+	top, err := state.ReadTopology(l.Topology())
+	if err != nil {
+		return addrs
+	}
+	host := hostname()
+	for _, ca := range top.Addrs(host) {
+		addrs = append(addrs, net.JoinHostPort(ca.Prefix.Addr().String(), port))
+	}
+	return addrs
+}
