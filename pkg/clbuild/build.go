@@ -72,6 +72,10 @@ func (b *Builder) Run(ctx context.Context) error {
 	}
 	local := Probe(ctx, b.L, args(me))
 	local.Host = me.Name
+	// C11 before C12: ssh to a name that does not resolve says less.
+	if err := resolveCheck(cfg, local); err != nil {
+		return err
+	}
 
 	peer := &remote.Peer{Node: peerNode.Name, OnSelect: func(a remote.Addr) {
 		b.Log.Infof("SSH communication to %s will be: %s", peerNode.Name, a)
@@ -201,7 +205,7 @@ func (b *Builder) remoteProbe(ctx context.Context, peer *remote.Peer, a ProbeArg
 	}
 	res, err := peer.Run(ctx, argv...)
 	if err != nil {
-		return Facts{}, fmt.Errorf("Unable to ssh to %s: %w", peer.Node, err)
+		return Facts{}, err
 	}
 	if res.Code == 126 || res.Code == 127 {
 		return Facts{}, fmt.Errorf("linuxha is not installed on %s (%s not found)", peer.Node, b.Exe)

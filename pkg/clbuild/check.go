@@ -71,10 +71,9 @@ func Check(in Input) Result {
 	c.info("Checking node section details")
 	c.info("Checking IP address resolution")
 	for _, f := range []Facts{in.Local, in.Peer} {
-		for _, n := range cfg.NodeNames() {
-			if f.Resolve[n] == "" {
-				return c.refuse("Node name %s does not resolve to an IPv4 address on %s", n, f.Host)
-			}
+		if err := resolveCheck(cfg, f); err != nil {
+			c.r.Err = err
+			return c.r
 		}
 	}
 	c.info("Checking ssh capability between Primary IP addresses (node names).")
@@ -193,6 +192,16 @@ func Check(in Input) Result {
 		}
 	}
 	return c.r
+}
+
+// resolveCheck is C11: every node name resolves on the node of f.
+func resolveCheck(cfg *config.Cluster, f Facts) error {
+	for _, n := range cfg.NodeNames() {
+		if f.Resolve[n] == "" {
+			return fmt.Errorf("Node name %s does not resolve to an IPv4 address on %s", n, f.Host)
+		}
+	}
+	return nil
 }
 
 func firstPrefix(addrs []string) netip.Prefix {

@@ -16,8 +16,22 @@ import (
 	"time"
 )
 
-// ErrUnreachable means no address of the peer accepted an ssh connection.
+// ErrUnreachable means no address of the peer accepted an ssh connection;
+// the error is an *UnreachableError saying what each address answered.
 var ErrUnreachable = errors.New("remote: peer not reachable by ssh")
+
+// UnreachableError lists every address tried and why it failed.
+type UnreachableError struct {
+	Node  string
+	Tried []string // "host: reason"
+}
+
+func (e *UnreachableError) Error() string {
+	return fmt.Sprintf("%s is not reachable by ssh: %s", e.Node, strings.Join(e.Tried, "; "))
+}
+
+// Is makes errors.Is(err, ErrUnreachable) true.
+func (e *UnreachableError) Is(target error) bool { return target == ErrUnreachable }
 
 // Addr is one way to reach the peer.
 type Addr struct {
@@ -63,14 +77,14 @@ func (p *Peer) Run(ctx context.Context, argv ...string) (Result, error) {
 // RunInput is Run with stdin.
 func (p *Peer) RunInput(ctx context.Context, stdin []byte, argv ...string) (Result, error) {
 	cmd := quote(argv)
-	var errs []error
+	var tried []string
 	for _, a := range p.candidates() {
 		res, err := p.try(ctx, a, stdin, cmd)
 		if err != nil {
 			return res, err
 		}
 		if res.Code == sshConnectFailed && !p.isUsed(a) {
-			errs = append(errs, fmt.Errorf("%s: %s", a.Host, firstLine(res.Stderr)))
+			tried = append(tried, a.Host+": "+firstLine(res.Stderr))
 			continue
 		}
 		if res.Code == sshConnectFailed {
@@ -79,13 +93,13 @@ func (p *Peer) RunInput(ctx context.Context, stdin []byte, argv ...string) (Resu
 			p.mu.Lock()
 			p.used = nil
 			p.mu.Unlock()
-			errs = append(errs, fmt.Errorf("%s: %s", a.Host, firstLine(res.Stderr)))
+			tried = append(tried, a.Host+": "+firstLine(res.Stderr))
 			continue
 		}
 		p.choose(a)
 		return res, nil
 	}
-	return Result{}, fmt.Errorf("%w: %s: %w", ErrUnreachable, p.Node, errors.Join(errs...))
+	return Result{}, &UnreachableError{Node: p.Node, Tried: tried}
 }
 
 // Output runs argv and returns its stdout, failing on a non-zero exit with

@@ -1,0 +1,161 @@
+// Package testbed drives scripts/testbed from Go tests: two cluster nodes
+// (servera, serverb) in their own namespaces, a router, and operations to
+// cut cards, partition and crash nodes. Tests that use it need root and
+// LINUXHA_TESTBED=ns (make test sets both); otherwise they skip.
+package testbed
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// Bed is one running testbed.
+type Bed struct {
+	Name   string
+	script string
+	bin    string
+}
+
+// Require skips the test unless the namespace testbed may be used.
+func Require(t testing.TB) {
+	t.Helper()
+	if !strings.Contains(os.Getenv("LINUXHA_TESTBED"), "ns") {
+		t.Skip("namespace testbed test: set LINUXHA_TESTBED=ns (make test does) and run as root")
+	}
+	if os.Geteuid() != 0 {
+		t.Skip("namespace testbed test: requires root")
+	}
+}
+
+var (
+	buildOnce sync.Once
+	binDir    string
+	buildErr  error
+)
+
+// RepoRoot finds the module root from the test's working directory.
+func RepoRoot() (string, error) {
+	dir, _ := os.Getwd()
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", fmt.Errorf("go.mod not found")
+		}
+		dir = parent
+	}
+}
+
+// binaries builds every command once per test process into a directory
+// the nodes can see (not /tmp, which is private to each node).
+func binaries(root string) (string, error) {
+	buildOnce.Do(func() {
+		binDir = filepath.Join(root, ".testbin", fmt.Sprintf("%d", os.Getpid()))
+		cmd := exec.Command("go", "build", "-o", binDir+"/", "./cmd/...")
+		cmd.Dir = root
+		if out, err := cmd.CombinedOutput(); err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	return binDir, buildErr
+}
+
+// Up starts a testbed that is torn down when the test ends, pass or fail.
+func Up(t testing.TB) *Bed {
+	t.Helper()
+	Require(t)
+	root, err := RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin, err := binaries(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var id [3]byte
+	rand.Read(id[:])
+	b := &Bed{Name: "lt" + hex.EncodeToString(id[:]), script: filepath.Join(root, "scripts", "testbed"), bin: bin}
+	t.Cleanup(func() {
+		if out, err := b.op("down"); err != nil {
+			t.Logf("testbed down: %v\n%s", err, out)
+		}
+	})
+	if out, err := b.op("up"); err != nil {
+		t.Fatalf("testbed up: %v\n%s", err, out)
+	}
+	return b
+}
+
+func (b *Bed) cmd(stdin string, args ...string) *exec.Cmd {
+	c := exec.Command(b.script, args...)
+	c.Env = append(os.Environ(), "TB_NAME="+b.Name, "TB_BIN="+b.bin)
+	if stdin != "" {
+		c.Stdin = strings.NewReader(stdin)
+	}
+	return c
+}
+
+func (b *Bed) op(args ...string) ([]byte, error) { return b.cmd("", args...).CombinedOutput() }
+
+// Op runs a testbed operation (cut, restore, partition, heal, crash,
+// start) and fails the test if it fails.
+func (b *Bed) Op(t testing.TB, args ...string) {
+	t.Helper()
+	if out, err := b.op(args...); err != nil {
+		t.Fatalf("testbed %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+}
+
+// Result of a command on a node.
+type Result struct {
+	Stdout, Stderr string
+	Code           int
+}
+
+// Output is stdout and stderr together.
+func (r Result) Output() string { return r.Stdout + r.Stderr }
+
+// Exec runs argv on node with stdin.
+func (b *Bed) Exec(t testing.TB, node, stdin string, argv ...string) Result {
+	t.Helper()
+	c := b.cmd(stdin, append([]string{"exec", node}, argv...)...)
+	var out, errb bytes.Buffer
+	c.Stdout, c.Stderr = &out, &errb
+	err := c.Run()
+	r := Result{Stdout: out.String(), Stderr: errb.String()}
+	if ee, ok := err.(*exec.ExitError); ok {
+		r.Code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatalf("exec on %s: %v", node, err)
+	}
+	return r
+}
+
+// Sh runs a shell command on node and fails the test if it fails.
+func (b *Bed) Sh(t testing.TB, node, script string) string {
+	t.Helper()
+	r := b.Exec(t, node, "", "sh", "-c", script)
+	if r.Code != 0 {
+		t.Fatalf("on %s: %s: exit %d\n%s", node, script, r.Code, r.Output())
+	}
+	return r.Stdout
+}
+
+// WriteFile writes a file on node with the given mode.
+func (b *Bed) WriteFile(t testing.TB, node, path, content string, mode os.FileMode) {
+	t.Helper()
+	r := b.Exec(t, node, content, "sh", "-c", fmt.Sprintf("mkdir -p \"$(dirname %q)\" && cat > %q.new && chmod %o %q.new && mv -f %q.new %q", path, path, mode, path, path, path))
+	if r.Code != 0 {
+		t.Fatalf("write %s on %s: %s", path, node, r.Output())
+	}
+}
