@@ -46,7 +46,9 @@ func TestCheck(t *testing.T) {
 		{name: "C14 card missing on peer", mod: func(in *Input) { in.Peer.Cards["eth1"] = Card{} }, want: "Card eth1 of network public does not exist on serverb"},
 		{name: "standby card down warns (L1421)", mod: func(in *Input) { c := in.Local.Cards["eth1"]; c.Up = false; in.Local.Cards["eth1"] = c }, warned: "Card eth1 of network public on servera is not up"},
 		{name: "drbd network without address", mod: func(in *Input) { in.Peer.Cards["eth2"] = Card{Exists: true, Up: true} }, want: "No card of the data replication network drbd has an IP address on serverb"},
-		{name: "networks share a subnet (L1422)", mod: func(in *Input) { in.Local.Cards["eth2"] = Card{Exists: true, Up: true, Addrs: []string{"172.16.177.9/24"}} }, want: "Networks public and drbd of servera are on the same subnet 172.16.177.0/24"},
+		{name: "networks share a subnet (L1422)", mod: func(in *Input) {
+			in.Local.Cards["eth2"] = Card{Exists: true, Up: true, Addrs: []string{"172.16.177.9/24"}}
+		}, want: "Networks public and drbd of servera are on the same subnet 172.16.177.0/24"},
 		{name: "C13 ping failure only warns", mod: func(in *Input) { delete(in.Reach, "192.100.100.2") }, warned: "Unable to ping DRBD Ip address 192.100.100.2 for serverb"},
 		{name: "C17 daemon running", mod: func(in *Input) { in.Local.DaemonRunning = true }, want: "Node servera is running a cldaemon process; use --force"},
 		{name: "R1 peer daemon running", mod: func(in *Input) { in.Peer.DaemonRunning = true }, want: "Node serverb is running a cldaemon process"},
