@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -78,6 +79,12 @@ func (b *Builder) Run(ctx context.Context) error {
 	}
 
 	peer := &remote.Peer{Node: peerNode.Name, OnSelect: func(a remote.Addr) {
+		// Name the address and its network as L1851-1853 do.
+		if a.Network == "" {
+			if ip := local.Resolve[a.Host]; ip != "" {
+				a = remote.Addr{Host: ip, Network: networkOf(me, local, ip)}
+			}
+		}
 		b.Log.Infof("SSH communication to %s will be: %s", peerNode.Name, a)
 	}}
 	if top, err := state.ReadTopology(b.L.Topology()); err == nil {
@@ -218,6 +225,24 @@ func (b *Builder) remoteProbe(ctx context.Context, peer *remote.Peer, a ProbeArg
 		return Facts{}, fmt.Errorf("probe of %s: bad answer: %w", peer.Node, err)
 	}
 	return f, nil
+}
+
+// networkOf names the network of node n whose subnet holds ip, or "".
+func networkOf(n *config.Node, f Facts, ip string) string {
+	addr, err := netip.ParseAddr(ip)
+	if err != nil {
+		return ""
+	}
+	for _, nw := range n.Networks {
+		for _, c := range nw.Cards {
+			for _, a := range f.Cards[c].Addrs {
+				if p, err := netip.ParsePrefix(a); err == nil && p.Masked().Contains(addr) {
+					return nw.Name
+				}
+			}
+		}
+	}
+	return ""
 }
 
 // pingAll sends one ICMP echo to every topology address of both nodes

@@ -41,6 +41,7 @@ func TestBuildInTestbed(t *testing.T) {
 		t.Fatalf("clbuild: exit %d\n%s", r.Code, r.Output())
 	}
 	for _, want := range []string{
+		`SSH communication to serverb will be: 172.16.177.2 ("public" network)`,
 		"INFO", "Validated network IP for public on serverb: eth0 - 172.16.177.2",
 		"Able to send ping to DRBD Ip address 192.100.100.2 for serverb",
 		"Node serverb is not running a cldaemon process (good)",

@@ -1,0 +1,105 @@
+package clstat
+
+import (
+	"bytes"
+	"context"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/linuxha-ng/linuxha/pkg/clitool"
+	"github.com/linuxha-ng/linuxha/pkg/layout"
+	"github.com/linuxha-ng/linuxha/pkg/state"
+	"github.com/linuxha-ng/linuxha/pkg/wire"
+)
+
+// node builds a node root holding the example clconf.xml with its daemon
+// port replaced, built (checksum written).
+func node(t *testing.T, port string) layout.Layout {
+	t.Helper()
+	l := layout.Layout{Root: t.TempDir()}
+	b, err := os.ReadFile("../../examples/clconf.xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	conf := strings.Replace(string(b), "<port>9900</port>", "<port>"+port+"</port>", 1)
+	os.MkdirAll(filepath.Dir(l.Clconf()), 0o755)
+	if err := os.WriteFile(l.Clconf(), []byte(conf), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := state.WriteChecksum(l.BuildChecksum(), l.Clconf()); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv(layout.EnvRoot, l.Root)
+	return l
+}
+
+func run(args ...string) (int, string, string) {
+	var out, errb bytes.Buffer
+	code := clitool.Run(context.Background(), NewApp(&out, &errb), append([]string{"clstat"}, args...))
+	return code, out.String(), errb.String()
+}
+
+// L1824: with no daemon answering, the cluster is reported not running.
+func TestNotRunning(t *testing.T) {
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	ln.Close()
+	node(t, port)
+	code, out, errs := run()
+	if code != 1 || out != "" || !strings.HasSuffix(strings.TrimSpace(errs), "Cluster cluster1 is not running.") || !strings.HasPrefix(errs, "ERROR ") {
+		t.Fatalf("%d %q %q", code, out, errs)
+	}
+	code, out, _ = run("--json")
+	if code != 1 || !strings.Contains(out, `"state": "DOWN"`) {
+		t.Fatalf("%d %s", code, out)
+	}
+}
+
+// L1865-1874: the cluster and node table, from a daemon over real TCP.
+func TestUpTable(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	node(t, port)
+	codec, _ := wire.NewCodec(wire.Authenticated, "cluster1", "mykey")
+	s := &wire.Server{Codec: codec, Handler: func(_ context.Context, req string, _ net.Addr) string {
+		r, _ := wire.ParseRequest(req)
+		switch r.Verb {
+		case "ECHO":
+			return "UP"
+		case "GET_NODE_STATE":
+			if r.Args["node"] == "serverb" {
+				return "DOWN"
+			}
+			return "UP"
+		}
+		return "UNKNOWN"
+	}}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { s.Serve(ctx, ln); close(done) }()
+	defer func() { cancel(); <-done }()
+	code, out, errs := run()
+	want := "Cluster: cluster1 - UP\n\nNode\tStatus\nservera\tUP\nserverb\tDOWN\n"
+	if code != 0 || out != want {
+		t.Fatalf("%d\n%q\nwant %q\n%s", code, out, want, errs)
+	}
+}
+
+func TestRefusesUnbuilt(t *testing.T) {
+	l := node(t, "9900")
+	os.Remove(l.BuildChecksum())
+	code, _, errs := run()
+	if code != 1 || !strings.Contains(errs, "has not been built yet") {
+		t.Fatalf("%d %s", code, errs)
+	}
+	os.Chmod(l.Clconf(), 0o640)
+	if code, _, errs = run(); code != 1 || !strings.Contains(errs, "must be readable only by root: mode is 0640") {
+		t.Fatalf("%d %s", code, errs)
+	}
+}
