@@ -1,0 +1,140 @@
+// Package membership decides, from heartbeats alone, whether the peer is
+// alive. It is pure: callers pass the time and get events back; the
+// cluster daemon sends and receives the heartbeats.
+//
+// Heartbeats travel on every network of the topology at once (DESIGN §5;
+// the Reference used one path at a time and re-scanned after warn,
+// L1575-1577). Each silent path gets one warning after warn (L1548); the
+// peer counts as silent only when every path has been silent for dead
+// (L1549), so losing one of two networks never looks like a dead node.
+package membership
+
+import (
+	"fmt"
+	"time"
+)
+
+// Kind of event.
+type Kind int
+
+const (
+	PathSilent   Kind = 1 + iota // a path heard nothing for warn
+	PathRestored                 // a silent path is heard again
+	PeerSilent                   // every path silent for dead: the peer may be dead
+	PeerHeard                    // first heartbeat, or the first after PeerSilent
+)
+
+func (k Kind) String() string {
+	switch k {
+	case PathSilent:
+		return "PathSilent"
+	case PathRestored:
+		return "PathRestored"
+	case PeerSilent:
+		return "PeerSilent"
+	case PeerHeard:
+		return "PeerHeard"
+	}
+	return "Unknown"
+}
+
+// Event is something the daemon must log or act on.
+type Event struct {
+	Kind   Kind
+	Path   string        // the network, for path events
+	Silent time.Duration // how long it has been silent
+}
+
+func (e Event) String() string {
+	if e.Path == "" {
+		return fmt.Sprintf("%v after %v", e.Kind, e.Silent)
+	}
+	return fmt.Sprintf("%v %s after %v", e.Kind, e.Path, e.Silent)
+}
+
+type path struct {
+	name   string
+	last   time.Time
+	silent bool
+}
+
+// Core tracks the paths to one peer. The zero value is not usable.
+type Core struct {
+	warn, dead time.Duration
+	paths      []*path
+	peerSilent bool // declared silent and not heard since
+	heard      bool // heard at all since start
+}
+
+// New starts tracking the named paths at now, counting each as just heard
+// so that a peer gets dead seconds to speak before it is declared silent.
+func New(paths []string, warn, dead time.Duration, now time.Time) *Core {
+	c := &Core{warn: warn, dead: dead}
+	for _, p := range paths {
+		c.paths = append(c.paths, &path{name: p, last: now})
+	}
+	return c
+}
+
+// Heard records a heartbeat on the named path.
+func (c *Core) Heard(name string, now time.Time) []Event {
+	var evs []Event
+	for _, p := range c.paths {
+		if p.name != name {
+			continue
+		}
+		if p.silent {
+			evs = append(evs, Event{Kind: PathRestored, Path: name, Silent: now.Sub(p.last)})
+			p.silent = false
+		}
+		p.last = now
+	}
+	if c.peerSilent || !c.heard {
+		evs = append(evs, Event{Kind: PeerHeard, Path: name})
+		c.peerSilent = false
+		// The other paths start a fresh count: they may come back too.
+		for _, p := range c.paths {
+			if p.silent && p.name != name {
+				p.last = now
+				p.silent = false
+			}
+		}
+	}
+	c.heard = true
+	return evs
+}
+
+// Tick reports paths that fell silent and, once, a peer silent on all.
+func (c *Core) Tick(now time.Time) []Event {
+	var evs []Event
+	newest := time.Time{}
+	for _, p := range c.paths {
+		if p.last.After(newest) {
+			newest = p.last
+		}
+		if !p.silent && now.Sub(p.last) >= c.warn && !c.peerSilent {
+			p.silent = true
+			evs = append(evs, Event{Kind: PathSilent, Path: p.name, Silent: now.Sub(p.last)})
+		}
+	}
+	if !c.peerSilent && len(c.paths) > 0 && now.Sub(newest) >= c.dead {
+		c.peerSilent = true
+		evs = append(evs, Event{Kind: PeerSilent, Silent: now.Sub(newest)})
+	}
+	return evs
+}
+
+// Alive reports whether the peer has been heard and not declared silent.
+func (c *Core) Alive() bool { return c.heard && !c.peerSilent }
+
+// Reset forgets the peer (it left the cluster on purpose): it is no longer
+// expected until heard again.
+func (c *Core) Reset(now time.Time) {
+	c.heard, c.peerSilent = false, false
+	for _, p := range c.paths {
+		p.last, p.silent = now, false
+	}
+}
+
+// Waiting reports whether the core waits for a first heartbeat.
+func (c *Core) Waiting() bool { return !c.heard }

@@ -1,0 +1,112 @@
+package membership
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+)
+
+var t0 = time.Unix(1_800_000_000, 0)
+
+// Each script line is "+ms heard NET" or "+ms tick"; the output lists the
+// events each step produced.
+func run(c *Core, script string) string {
+	var out []string
+	for _, line := range strings.Split(strings.TrimSpace(script), "\n") {
+		f := strings.Fields(line)
+		var ms int
+		fmt.Sscanf(f[0], "+%d", &ms)
+		now := t0.Add(time.Duration(ms) * time.Millisecond)
+		var evs []Event
+		if f[1] == "heard" {
+			evs = c.Heard(f[2], now)
+		} else {
+			evs = c.Tick(now)
+		}
+		for _, e := range evs {
+			out = append(out, strings.TrimSpace(f[0]+" "+e.Kind.String()+" "+e.Path))
+		}
+	}
+	return strings.Join(out, "\n")
+}
+
+func TestCore(t *testing.T) {
+	tests := []struct {
+		name, script, want string
+	}{
+		{"first heartbeat (L2562)", `
++0 heard public
++100 heard drbd`, "+0 PeerHeard public"},
+		{"one path silent warns once, never kills (L1548)", `
++0 heard public
++0 heard drbd
++300 heard drbd
++350 tick
++400 heard drbd
++500 tick
++600 heard drbd
++700 tick`, "+0 PeerHeard public\n+350 PathSilent public"},
+		{"path comes back", `
++0 heard public
++0 heard drbd
++350 tick
++360 heard public`, "+0 PeerHeard public\n+350 PathSilent public\n+350 PathSilent drbd\n+360 PathRestored public"},
+		{"all paths silent for dead (L1549)", `
++0 heard public
++0 heard drbd
++299 tick
++300 tick
++499 tick
++500 tick
++600 tick`, "+0 PeerHeard public\n+300 PathSilent public\n+300 PathSilent drbd\n+500 PeerSilent"},
+		{"peer heard again after silent", `
++0 heard public
++500 tick
++900 heard drbd
++1000 tick
++1300 tick`, "+0 PeerHeard public\n+500 PathSilent public\n+500 PathSilent drbd\n+500 PeerSilent\n+900 PeerHeard drbd\n+1300 PathSilent public\n+1300 PathSilent drbd"},
+		{"a peer that never speaks is silent after dead", `
++499 tick
++500 tick`, "+499 PathSilent public\n+499 PathSilent drbd\n+500 PeerSilent"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := New([]string{"public", "drbd"}, 300*time.Millisecond, 500*time.Millisecond, t0)
+			got := run(c, tt.script)
+			if got != strings.TrimSpace(tt.want) {
+				t.Fatalf("got\n%s\nwant\n%s", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestAliveAndReset(t *testing.T) {
+	c := New([]string{"public"}, time.Second, 2*time.Second, t0)
+	if c.Alive() || !c.Waiting() {
+		t.Fatal("alive before any heartbeat")
+	}
+	c.Heard("public", t0)
+	if !c.Alive() {
+		t.Fatal("not alive after a heartbeat")
+	}
+	c.Tick(t0.Add(3 * time.Second))
+	if c.Alive() {
+		t.Fatal("alive after dead")
+	}
+	c.Reset(t0.Add(3 * time.Second))
+	if evs := c.Tick(t0.Add(4 * time.Second)); len(evs) != 1 || evs[0].Kind != PathSilent {
+		t.Fatalf("%v", evs)
+	}
+}
+
+func BenchmarkTick(b *testing.B) {
+	c := New([]string{"public", "drbd", "backup"}, time.Second, 2*time.Second, t0)
+	now := t0
+	b.ReportAllocs()
+	for b.Loop() {
+		now = now.Add(10 * time.Millisecond)
+		c.Heard("public", now)
+		c.Tick(now)
+	}
+}
