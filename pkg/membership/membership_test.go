@@ -65,7 +65,7 @@ func TestCore(t *testing.T) {
 +500 tick
 +900 heard drbd
 +1000 tick
-+1300 tick`, "+0 PeerHeard public\n+500 PathSilent public\n+500 PathSilent drbd\n+500 PeerSilent\n+900 PeerHeard drbd\n+1300 PathSilent public\n+1300 PathSilent drbd"},
++1300 tick`, "+0 PeerHeard public\n+500 PathSilent public\n+500 PathSilent drbd\n+500 PeerSilent\n+900 PathRestored drbd\n+900 PeerHeard drbd\n+1300 PathSilent public\n+1300 PathSilent drbd"},
 		{"a peer that never speaks is silent after dead", `
 +499 tick
 +500 tick`, "+499 PathSilent public\n+499 PathSilent drbd\n+500 PeerSilent"},
