@@ -17,13 +17,12 @@ import (
 	"sync"
 	"time"
 
-	probing "github.com/prometheus-community/pro-bing"
-
 	"github.com/linuxha-ng/linuxha/pkg/atomicfile"
 	"github.com/linuxha-ng/linuxha/pkg/clitool"
 	"github.com/linuxha-ng/linuxha/pkg/config"
 	"github.com/linuxha-ng/linuxha/pkg/layout"
 	"github.com/linuxha-ng/linuxha/pkg/logx"
+	"github.com/linuxha-ng/linuxha/pkg/netif"
 	"github.com/linuxha-ng/linuxha/pkg/remote"
 	"github.com/linuxha-ng/linuxha/pkg/state"
 )
@@ -264,7 +263,7 @@ func pingAll(ctx context.Context, fs ...Facts) map[string]bool {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			ok := Ping(ctx, a, time.Second)
+			ok := netif.Ping(ctx, a, time.Second)
 			mu.Lock()
 			out[a] = ok
 			mu.Unlock()
@@ -272,22 +271,6 @@ func pingAll(ctx context.Context, fs ...Facts) map[string]bool {
 	}
 	wg.Wait()
 	return out
-}
-
-// Ping sends one ICMP echo and reports whether it was answered. pro-bing
-// returns no error when nothing answers, so its statistics decide.
-func Ping(ctx context.Context, addr string, timeout time.Duration) bool {
-	p, err := probing.NewPinger(addr)
-	if err != nil {
-		return false
-	}
-	p.SetPrivileged(os.Geteuid() == 0)
-	p.Count = 1
-	p.Timeout = timeout
-	if err := p.RunWithContext(ctx); err != nil {
-		return false
-	}
-	return p.Statistics().PacketsRecv > 0
 }
 
 // Applied is what Apply did on one node.

@@ -1,0 +1,98 @@
+package cluster
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/linuxha-ng/linuxha/pkg/clitool"
+	"github.com/linuxha-ng/linuxha/pkg/config"
+	"github.com/linuxha-ng/linuxha/pkg/daemonize"
+	"github.com/linuxha-ng/linuxha/pkg/layout"
+	"github.com/linuxha-ng/linuxha/pkg/logx"
+)
+
+// NewApp builds the cldaemon command.
+func NewApp(stdout, stderr io.Writer) *cli.App {
+	return &cli.App{
+		Name:  "cldaemon",
+		Usage: "the cluster daemon: form or join the cluster and watch the other node",
+		UsageText: "cldaemon --form|--join [--force] [--verbose] [--detach] [--file F|-] [--timeout N]\n" +
+			"         [--nolocking] [--nochecksums] [--config F]",
+		Description: "Usually started on both nodes by clform(8). It starts cllockd and clnetd when they\n" +
+			"are not running, listens on Global.port, forms the cluster with the other node (or joins\n" +
+			"it), sends heartbeats on every network each keepalive, and declares the other node dead\n" +
+			"only when every network has been silent for dead seconds and the node does not answer\n" +
+			"an echo. It runs as \"cldaemon-<cluster>\" and logs to /var/log/cluster/cldaemon-<cluster>.log.",
+		Writer:          stdout,
+		ErrWriter:       stderr,
+		HideHelpCommand: true,
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "form", Usage: "form a new cluster with the other node"},
+			&cli.BoolFlag{Name: "join", Usage: "join the cluster the other node runs"},
+			&cli.BoolFlag{Name: "force", Usage: "form alone when the other node does not answer in time, and despite a clock difference over 10 minutes"},
+			&cli.BoolFlag{Name: "verbose", Usage: "log INFO lines as well as warnings and errors"},
+			&cli.BoolFlag{Name: "detach", Usage: "run as a daemon in the background"},
+			&cli.StringFlag{Name: "file", Usage: "log to `FILE` (- = standard output)"},
+			&cli.DurationFlag{Name: "timeout", Usage: "forming time-out (default timings/clusterform), e.g. 30s"},
+			&cli.BoolFlag{Name: "nolocking", Usage: "do not start or use the lock daemon"},
+			&cli.BoolFlag{Name: "nochecksums", Usage: "ignore configuration checksums (last resort)"},
+			&cli.StringFlag{Name: "config", Usage: "alternative cluster configuration `FILE` (testing)"},
+		},
+		Action: func(c *cli.Context) error {
+			if c.Bool("form") == c.Bool("join") {
+				return fmt.Errorf("exactly one of --form and --join is required")
+			}
+			l := layout.FromEnv()
+			var cfg *config.Cluster
+			var err error
+			if f := c.String("config"); f != "" {
+				cfg, _, err = config.LoadCluster(f)
+			} else {
+				cfg, err = clitool.LoadBuiltCluster(l, c.Bool("nochecksums"))
+			}
+			if err != nil {
+				return err
+			}
+			title := "cldaemon-" + cfg.Name
+			if !daemonize.IsChild(title) {
+				if c.Bool("detach") {
+					_, err := daemonize.Detach(title, os.Args[1:], 30*time.Second)
+					return err
+				}
+				return daemonize.Exec(title, os.Args[1:])
+			}
+			daemonize.SetName(title)
+			var log *logx.Logger
+			switch f := c.String("file"); {
+			case f == "-":
+				log = logx.New(stdout)
+			default:
+				if f == "" {
+					f = l.Path(cfg.LogDir) + "/" + title + ".log"
+				}
+				if log, err = logx.Open(f); err != nil {
+					daemonize.Ready(err)
+					return err
+				}
+				defer log.Close()
+			}
+			log.SetVerbose(c.Bool("verbose"))
+			host, _ := os.Hostname()
+			host, _, _ = strings.Cut(host, ".")
+			d, err := New(l, cfg, log, Options{
+				Form: c.Bool("form"), Join: c.Bool("join"), Force: c.Bool("force"),
+				Timeout: c.Duration("timeout"), NoLocking: c.Bool("nolocking"), NoChecksums: c.Bool("nochecksums"),
+			}, host)
+			if err != nil {
+				daemonize.Ready(err)
+				return err
+			}
+			return d.Run(c.Context, daemonize.Ready)
+		},
+	}
+}

@@ -1,0 +1,94 @@
+package cluster
+
+import (
+	"context"
+	"errors"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/linuxha-ng/linuxha/pkg/config"
+	"github.com/linuxha-ng/linuxha/pkg/layout"
+	"github.com/linuxha-ng/linuxha/pkg/state"
+	"github.com/linuxha-ng/linuxha/pkg/wire"
+)
+
+// Client reaches the cluster daemons of either node, as the tools do:
+// the local one on the loopback and the node's addresses, the remote one
+// on each of its topology addresses in turn and then its name (L1862).
+type Client struct {
+	Cfg     *config.Cluster
+	Me      string // this host's node name ("" when it is not a node)
+	Timeout time.Duration
+	codec   *wire.Codec
+	top     state.Topology
+}
+
+// NewClient prepares a client from the node's configuration files.
+func NewClient(l layout.Layout, cfg *config.Cluster) (*Client, error) {
+	framing := wire.Authenticated
+	if cfg.Framing == "legacy" {
+		framing = wire.Legacy
+	}
+	codec, err := wire.NewCodec(framing, cfg.Name, cfg.Key)
+	if err != nil {
+		return nil, err
+	}
+	c := &Client{Cfg: cfg, codec: codec, Timeout: 2 * time.Second}
+	c.top, _ = state.ReadTopology(l.Topology())
+	host, _ := os.Hostname()
+	host, _, _ = strings.Cut(host, ".")
+	if _, ok := cfg.Node(host); ok {
+		c.Me = host
+	}
+	return c, nil
+}
+
+// Peer names the other node.
+func (c *Client) Peer() string {
+	if p, ok := c.Cfg.Peer(c.Me); ok {
+		return p.Name
+	}
+	return ""
+}
+
+// Addrs lists where node's daemon listens.
+func (c *Client) Addrs(node string) []string {
+	port := strconv.Itoa(c.Cfg.Port)
+	var out []string
+	if node == c.Me {
+		out = append(out, net.JoinHostPort("127.0.0.1", port))
+	}
+	for _, ca := range c.top.Addrs(node) {
+		out = append(out, net.JoinHostPort(ca.Prefix.Addr().String(), port))
+	}
+	if node != c.Me {
+		out = append(out, net.JoinHostPort(node, port))
+	}
+	return out
+}
+
+// Call sends req to node's daemon.
+func (c *Client) Call(ctx context.Context, node, req string) (string, error) {
+	reply, _, err := wire.Call(ctx, c.codec, c.Addrs(node), req, c.Timeout)
+	return reply, err
+}
+
+// ErrNoDaemon means no cluster daemon answered on either node.
+var ErrNoDaemon = errors.New("no cluster daemon is running")
+
+// Any sends req to the local daemon, or to the other node's when the
+// local one does not answer; it returns the node that answered.
+func (c *Client) Any(ctx context.Context, req string) (reply, node string, err error) {
+	for _, n := range []string{c.Me, c.Peer()} {
+		if n == "" {
+			continue
+		}
+		if reply, err := c.Call(ctx, n, req); err == nil {
+			return reply, n, nil
+		}
+	}
+	return "", "", ErrNoDaemon
+}

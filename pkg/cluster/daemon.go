@@ -1,0 +1,584 @@
+// Package cluster is the cluster daemon, cldaemon (Reference §10, §25):
+// it forms or joins the cluster with the other node, sends heartbeats on
+// every network of the topology and decides from them whether the peer
+// lives (pkg/membership), keeps the registry of built applications, and
+// answers the requests of §25.4 from the tools and the other daemon.
+//
+// Killing it changes nothing on either node's applications, addresses or
+// mounts (L6682-6700): it holds no resource, only knowledge.
+package cluster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/linuxha-ng/linuxha/pkg/config"
+	"github.com/linuxha-ng/linuxha/pkg/layout"
+	"github.com/linuxha-ng/linuxha/pkg/logx"
+	"github.com/linuxha-ng/linuxha/pkg/membership"
+	"github.com/linuxha-ng/linuxha/pkg/netif"
+	"github.com/linuxha-ng/linuxha/pkg/state"
+	"github.com/linuxha-ng/linuxha/pkg/wire"
+)
+
+// Node states, as ECHO answers them and GET_NODE_STATE reports them.
+const (
+	StateForming  = "FORMING"
+	StateStarting = "STARTING"
+	StateUp       = "UP"
+	StateDown     = "DOWN" // not in the cluster: never joined, halted, or the node is dead
+	StateDied     = "DIED" // its daemon stopped answering but the node still responds (L6686-6692)
+)
+
+// Options are cldaemon's command-line options.
+type Options struct {
+	Form, Join  bool
+	Force       bool
+	Timeout     time.Duration // overrides timings/clusterform; 0 = configured
+	NoLocking   bool
+	NoChecksums bool
+}
+
+// Daemon is one node's cluster daemon.
+type Daemon struct {
+	L    layout.Layout
+	Cfg  *config.Cluster
+	Log  *logx.Logger
+	Opts Options
+	Exe  string // directory of the other linuxha binaries ("" = next to this one)
+
+	me, peer *config.Node
+	codec    *wire.Codec
+	peerTop  []state.CardAddr // the peer's topology addresses
+	started  time.Time
+
+	mu        sync.Mutex
+	state     string
+	peerState string
+	core      *membership.Core
+	silentAll int // paths silent right now
+	probe     chan bool
+	apps      map[string]*App
+	verbose   bool
+	quit      chan struct{}
+	quitOnce  sync.Once
+	reqs      map[string]request
+}
+
+// ErrAborted is returned by Run when the daemon was told to abort.
+var ErrAborted = errors.New("cluster: aborted on request")
+
+// New prepares a daemon for the node named host.
+func New(l layout.Layout, cfg *config.Cluster, log *logx.Logger, opts Options, host string) (*Daemon, error) {
+	me, ok := cfg.Node(host)
+	if !ok {
+		return nil, fmt.Errorf("this host (%s) is not a node of cluster %s", host, cfg.Name)
+	}
+	peer, _ := cfg.Peer(host)
+	framing := wire.Authenticated
+	if cfg.Framing == "legacy" {
+		framing = wire.Legacy
+	}
+	codec, err := wire.NewCodec(framing, cfg.Name, cfg.Key)
+	if err != nil {
+		return nil, err
+	}
+	d := &Daemon{L: l, Cfg: cfg, Log: log, Opts: opts, me: me, peer: peer, codec: codec,
+		state: StateForming, peerState: StateDown, apps: map[string]*App{}, quit: make(chan struct{}), verbose: log.Verbose()}
+	if top, err := state.ReadTopology(l.Topology()); err == nil {
+		d.peerTop = top.Addrs(peer.Name)
+	}
+	d.reqs = d.requests()
+	return d, nil
+}
+
+// Run serves until ctx ends or an ABORT arrives. ready is called once the
+// request port listens (nil error) or cannot (the error).
+func (d *Daemon) Run(ctx context.Context, ready func(error)) error {
+	d.started = time.Now()
+	d.Log.Infof("Global section configuration validation complete")
+	d.helpers(ctx)
+	ln, err := net.Listen("tcp", net.JoinHostPort("", strconv.Itoa(d.Cfg.Port)))
+	if err != nil {
+		err = fmt.Errorf("cannot listen on port %d (is a cluster daemon already running?): %w", d.Cfg.Port, err)
+		ready(err)
+		return err
+	}
+	udp, err := net.ListenPacket("udp", net.JoinHostPort("", strconv.Itoa(d.Cfg.Port)))
+	if err != nil {
+		ln.Close()
+		ready(err)
+		return err
+	}
+	d.Log.Infof("Started local server on port %d", d.Cfg.Port)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	srv := &wire.Server{Codec: d.codec, Handler: d.handle, OnReject: func(from net.Addr, err error) {
+		d.Log.Warnf("Rejected request from %s: %v", from, err)
+	}}
+	wg.Add(2)
+	go func() { defer wg.Done(); srv.Serve(ctx, ln) }()
+	go func() { defer wg.Done(); d.receive(ctx, udp) }()
+	defer func() { cancel(); udp.Close(); wg.Wait() }()
+	ready(nil)
+	for _, name := range d.requestNames() {
+		d.Log.Infof("Added request %s (%s).", name, d.reqs[name].desc)
+	}
+	d.registerApps()
+
+	var formErr error
+	switch {
+	case d.Opts.Join:
+		formErr = d.join(ctx)
+	default:
+		formErr = d.form(ctx)
+	}
+	if formErr != nil {
+		if errors.Is(formErr, ErrAborted) {
+			return nil
+		}
+		d.Log.Errorf("%v", formErr)
+		return formErr
+	}
+	return d.steady(ctx, udp)
+}
+
+// helpers starts the lock and network daemons when they are not running
+// (L2553-2558, L2638-2639).
+func (d *Daemon) helpers(ctx context.Context) {
+	type helper struct {
+		port       int
+		name, what string
+	}
+	hs := []helper{{d.Cfg.ClPort, "cllockd", "Locking"}, {d.Cfg.ClnetdPort, "clnetd", "Network"}}
+	if d.Opts.NoLocking {
+		hs = hs[1:]
+	}
+	for _, h := range hs {
+		if h.port == 0 {
+			continue
+		}
+		if listening(h.port) {
+			d.Log.Infof("%s daemon already appears to be running.", h.what)
+			continue
+		}
+		d.Log.Infof("%s daemon is not running - will attempt to start.", h.what)
+		bin := filepath.Join(d.binDir(), h.name)
+		out, err := exec.CommandContext(ctx, bin, "--detach").CombinedOutput()
+		if err != nil {
+			d.Log.Errorf("Unable to start %s daemon: %v %s", strings.ToLower(h.what), err, strings.TrimSpace(string(out)))
+			continue
+		}
+		d.Log.Infof("Successfully started %s daemon.", strings.ToLower(h.what))
+	}
+}
+
+func (d *Daemon) binDir() string {
+	if d.Exe != "" {
+		return d.Exe
+	}
+	exe, _ := os.Executable()
+	return filepath.Dir(exe)
+}
+
+func listening(port int) bool {
+	c, err := net.DialTimeout("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), 300*time.Millisecond)
+	if err != nil {
+		return false
+	}
+	c.Close()
+	return true
+}
+
+// peerAddrs lists "host:port" for the peer's daemon: its topology
+// addresses (those that answered an echo first), then its name.
+func (d *Daemon) peerAddrs() []string {
+	var out []string
+	for _, ca := range d.peerTop {
+		out = append(out, net.JoinHostPort(ca.Prefix.Addr().String(), strconv.Itoa(d.Cfg.Port)))
+	}
+	return append(out, net.JoinHostPort(d.peer.Name, strconv.Itoa(d.Cfg.Port)))
+}
+
+// findPeer echoes the peer's addresses, drbd network first as the
+// Reference's log shows (L2557-2558), and puts those that answer first.
+func (d *Daemon) findPeer(ctx context.Context) bool {
+	var answered, silent []state.CardAddr
+	order := append([]state.CardAddr(nil), d.peerTop...)
+	for i := range order {
+		if order[i].Network == d.Cfg.DRBDNetwork && i > 0 {
+			order[0], order[i] = order[i], order[0]
+		}
+	}
+	for _, ca := range order {
+		ip := ca.Prefix.Addr().String()
+		if netif.Echo(ctx, d.Cfg.EchoType, ip, time.Second) {
+			d.Log.Infof("Ping of %s OK (network %s)!", ip, ca.Network)
+			answered = append(answered, ca)
+		} else {
+			silent = append(silent, ca)
+		}
+	}
+	if len(answered) > 0 {
+		d.Log.Infof("Found IP for remote server: %s", answered[0].Prefix.Addr())
+	}
+	d.mu.Lock()
+	d.peerTop = append(answered, silent...)
+	d.mu.Unlock()
+	return len(answered) > 0
+}
+
+func (d *Daemon) call(ctx context.Context, req string, timeout time.Duration) (string, error) {
+	d.mu.Lock()
+	addrs := d.peerAddrs()
+	d.mu.Unlock()
+	reply, _, err := wire.Call(ctx, d.codec, addrs, req, timeout)
+	return reply, err
+}
+
+func (d *Daemon) setState(s string) {
+	d.mu.Lock()
+	d.state = s
+	d.mu.Unlock()
+}
+
+func (d *Daemon) getState() string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.state
+}
+
+func (d *Daemon) formTimeout() time.Duration {
+	if d.Opts.Timeout > 0 {
+		return d.Opts.Timeout
+	}
+	return d.Cfg.ClusterForm
+}
+
+// form runs the FORMING / STARTING / UP exchange (L2562-2565, L7574-7577):
+// each node moves one state forward each time it sees the other at least
+// at its own state, until both are UP.
+func (d *Daemon) form(ctx context.Context) error {
+	d.setState(StateForming)
+	d.findPeer(ctx)
+	d.Log.Infof("Waiting to form cluster with remote node.")
+	deadline := time.Now().Add(d.formTimeout())
+	interval := max(100*time.Millisecond, min(d.Cfg.Keepalive, time.Second))
+	rank := map[string]int{StateForming: 1, StateStarting: 2, StateUp: 3}
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-d.quit:
+			return ErrAborted
+		default:
+		}
+		if time.Now().After(deadline) {
+			if d.Opts.Force {
+				d.Log.Warnf("Remote node %s did not respond within %v - forming a single node cluster (--force).", d.peer.Name, d.formTimeout())
+				d.setState(StateUp)
+				return nil
+			}
+			return fmt.Errorf("Remote node %s did not respond within %v - cluster not formed (use --force to form a single node cluster).", d.peer.Name, d.formTimeout())
+		}
+		mine := d.getState()
+		reply, err := d.call(ctx, "ECHO", interval)
+		if err == nil && rank[reply] > 0 {
+			d.Log.Infof("Response to ECHO was %s (our state=%s)", reply, mine)
+			if mine == StateUp && reply == StateUp {
+				d.Log.Infof("Both nodes agree UP")
+				break
+			}
+			if rank[reply] >= rank[mine] && mine != StateUp {
+				next := StateStarting
+				if mine == StateStarting {
+					next = StateUp
+				}
+				d.setState(next)
+				continue
+			}
+		}
+		sleep(ctx, interval)
+	}
+	if err := d.timeCheck(ctx); err != nil {
+		return err
+	}
+	d.mu.Lock()
+	d.peerState = StateUp
+	d.mu.Unlock()
+	return nil
+}
+
+// join asks the running peer, with random back-off, until it answers UP
+// (L7579-7582).
+func (d *Daemon) join(ctx context.Context) error {
+	d.setState(StateStarting)
+	if !d.findPeer(ctx) {
+		d.Log.Warnf("No address of %s answered an echo; trying its daemon anyway.", d.peer.Name)
+	}
+	d.Log.Infof("Waiting to join cluster with remote node.")
+	deadline := time.Now().Add(d.formTimeout())
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-d.quit:
+			return ErrAborted
+		default:
+		}
+		reply, err := d.call(ctx, "ECHO HELLO=yes node="+d.me.Name, time.Second)
+		if err == nil && reply == StateUp {
+			break
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("Unable to join cluster: %s did not answer UP within %v.", d.peer.Name, d.formTimeout())
+		}
+		sleep(ctx, time.Duration(100+rand.IntN(400))*time.Millisecond)
+	}
+	if err := d.timeCheck(ctx); err != nil {
+		return err
+	}
+	d.setState(StateUp)
+	d.mu.Lock()
+	d.peerState = StateUp
+	d.mu.Unlock()
+	d.Log.Infof("Node %s has now joined the cluster", d.me.Name)
+	return nil
+}
+
+// timeCheck compares the clocks (L1876-1890, L7577): over a minute warns,
+// over ten minutes refuses unless --force.
+func (d *Daemon) timeCheck(ctx context.Context) error {
+	reply, err := d.call(ctx, "TIME", 2*time.Second)
+	if err != nil {
+		return nil // the peer answered a moment ago; it will be checked again on the next form
+	}
+	t, err := strconv.ParseInt(strings.TrimSpace(reply), 10, 64)
+	if err != nil {
+		return nil
+	}
+	diff := time.Since(time.Unix(t, 0)).Abs()
+	switch {
+	case diff > 10*time.Minute && !d.Opts.Force:
+		return errors.New("Time difference between nodes is >10 minutes - require --force to start!")
+	case diff > 10*time.Minute:
+		d.Log.Warnf("Time difference between nodes is %v (>10 minutes) - continuing (--force).", diff.Round(time.Second))
+	case diff > time.Minute:
+		d.Log.Warnf("Time difference between nodes is %v (>1 minute).", diff.Round(time.Second))
+	}
+	return nil
+}
+
+func sleep(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
+}
+
+// steady sends heartbeats on every path and watches the peer until abort.
+func (d *Daemon) steady(ctx context.Context, udp net.PacketConn) error {
+	d.Log.Infof("Cluster %s is UP on %s.", d.Cfg.Name, d.me.Name)
+	now := time.Now()
+	d.mu.Lock()
+	d.core = membership.New(d.pathNames(), d.Cfg.Warn, d.Cfg.Dead, now)
+	if d.peerState == StateUp {
+		d.core.Heard(d.pathNames()[0], now) // the form exchange just heard it
+	}
+	d.mu.Unlock()
+	hb := time.NewTicker(d.Cfg.Keepalive)
+	defer hb.Stop()
+	tick := time.NewTicker(max(5*time.Millisecond, min(d.Cfg.Keepalive/4, time.Second)))
+	defer tick.Stop()
+	d.heartbeat(udp)
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-d.quit:
+			return nil
+		case <-hb.C:
+			d.heartbeat(udp)
+		case now := <-tick.C:
+			d.mu.Lock()
+			evs := d.core.Tick(now)
+			d.mu.Unlock()
+			d.events(ctx, evs)
+		}
+	}
+}
+
+func (d *Daemon) pathNames() []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, nw := range d.me.Networks {
+		if !seen[nw.Name] {
+			seen[nw.Name] = true
+			out = append(out, nw.Name)
+		}
+	}
+	return out
+}
+
+// heartbeat sends one datagram to every topology address of the peer.
+func (d *Daemon) heartbeat(udp net.PacketConn) {
+	d.mu.Lock()
+	msg := fmt.Sprintf("HB node=%s state=%s", d.me.Name, d.state)
+	top := d.peerTop
+	d.mu.Unlock()
+	for _, ca := range top {
+		// A frame per path: the same frame twice is a replay.
+		frame, err := d.codec.Seal(msg)
+		if err != nil {
+			return
+		}
+		addr := &net.UDPAddr{IP: ca.Prefix.Addr().AsSlice(), Port: d.Cfg.Port}
+		udp.WriteTo(frame, addr)
+	}
+}
+
+// receive reads heartbeats; the network a datagram came from is the path.
+func (d *Daemon) receive(ctx context.Context, udp net.PacketConn) {
+	buf := make([]byte, 4096)
+	for {
+		n, from, err := udp.ReadFrom(buf)
+		if err != nil {
+			return
+		}
+		msg, err := d.codec.Open(buf[:n])
+		if err != nil {
+			d.Log.Warnf("Rejected heartbeat from %s: %v", from, err)
+			continue
+		}
+		req, err := wire.ParseRequest(msg)
+		if err != nil || req.Verb != "HB" || req.Args["node"] != d.peer.Name {
+			continue
+		}
+		path := d.pathOf(from)
+		if path == "" {
+			continue
+		}
+		d.mu.Lock()
+		var evs []membership.Event
+		if d.core != nil {
+			evs = d.core.Heard(path, time.Now())
+		}
+		d.mu.Unlock()
+		d.events(ctx, evs)
+	}
+}
+
+func (d *Daemon) pathOf(from net.Addr) string {
+	ua, ok := from.(*net.UDPAddr)
+	if !ok {
+		return ""
+	}
+	ip, ok := netip.AddrFromSlice(ua.IP)
+	if !ok {
+		return ""
+	}
+	ip = ip.Unmap()
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, ca := range d.peerTop {
+		if ca.Prefix.Addr() == ip {
+			return ca.Network
+		}
+	}
+	return ""
+}
+
+// events logs membership events and decides, when every path is silent,
+// whether the node or only its daemon died (L6682-6700).
+func (d *Daemon) events(ctx context.Context, evs []membership.Event) {
+	for _, e := range evs {
+		switch e.Kind {
+		case membership.PathSilent:
+			d.Log.Warnf("No heartbeat from %s on network %s for %.1fs", d.peer.Name, e.Path, e.Silent.Seconds())
+			d.mu.Lock()
+			d.silentAll++
+			all := d.silentAll >= len(d.pathNames()) && d.probe == nil && d.peerState == StateUp
+			if all {
+				// Ask whether the host still answers now, so that the
+				// answer is ready when dead expires.
+				d.probe = make(chan bool, 1)
+				go d.probeHost(ctx, d.probe, max(50*time.Millisecond, min(d.Cfg.Dead-d.Cfg.Warn, 2*time.Second)))
+			}
+			d.mu.Unlock()
+		case membership.PathRestored:
+			d.Log.Infof("Heartbeat from %s on network %s restored", d.peer.Name, e.Path)
+			d.mu.Lock()
+			d.silentAll = max(0, d.silentAll-1)
+			d.mu.Unlock()
+		case membership.PeerHeard:
+			d.mu.Lock()
+			was := d.peerState
+			d.peerState = StateUp
+			d.silentAll = 0
+			d.probe = nil
+			d.mu.Unlock()
+			if was != StateUp {
+				d.Log.Infof("Heartbeats from %s received (network %s) - node %s is UP", d.peer.Name, e.Path, d.peer.Name)
+			}
+		case membership.PeerSilent:
+			d.mu.Lock()
+			p := d.probe
+			up := d.peerState == StateUp
+			d.mu.Unlock()
+			if !up {
+				continue
+			}
+			alive := false
+			if p != nil {
+				alive = <-p
+			}
+			d.mu.Lock()
+			d.probe = nil
+			if alive {
+				d.peerState = StateDied
+			} else {
+				d.peerState = StateDown
+			}
+			d.mu.Unlock()
+			if alive {
+				d.Log.Warnf("Cluster daemon on %s has died but the node still responds - applications are left undisturbed.", d.peer.Name)
+			} else {
+				d.Log.Errorf("Node %s is DEAD: no heartbeat on any network for %.2fs and no echo reply.", d.peer.Name, e.Silent.Seconds())
+			}
+		}
+	}
+}
+
+func (d *Daemon) probeHost(ctx context.Context, out chan<- bool, timeout time.Duration) {
+	d.mu.Lock()
+	top := d.peerTop
+	d.mu.Unlock()
+	res := make(chan bool, len(top))
+	for _, ca := range top {
+		go func() { res <- netif.Echo(ctx, d.Cfg.EchoType, ca.Prefix.Addr().String(), timeout) }()
+	}
+	alive := false
+	for range top {
+		if <-res {
+			alive = true
+		}
+	}
+	out <- alive
+}
+
+// Quit stops the daemon (ABORT).
+func (d *Daemon) Quit() { d.quitOnce.Do(func() { close(d.quit) }) }

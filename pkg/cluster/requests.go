@@ -1,0 +1,545 @@
+package cluster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/linuxha-ng/linuxha/pkg/config"
+	"github.com/linuxha-ng/linuxha/pkg/state"
+	"github.com/linuxha-ng/linuxha/pkg/wire"
+)
+
+type request struct {
+	desc string
+	fn   func(ctx context.Context, r wire.Request) string
+}
+
+// Replies of §25.4.
+const (
+	replyOK            = "OK"
+	replyMissingArg    = "MISSING_ARG"
+	replyNotRegistered = "NOT_REGISTERED"
+	replyNotRunning    = "NOT_RUNNING"
+)
+
+func (d *Daemon) requests() map[string]request {
+	return map[string]request{
+		"TIME":           {"Return local time", d.reqTime},
+		"ABORT":          {"Abort cluster daemon", d.reqAbort},
+		"GET_NODE_STATE": {"Get node state", d.reqNodeState},
+		"ECHO":           {"Check cluster daemon", d.reqEcho},
+		"CHANGE_DSTATE":  {"Change daemon state", d.reqChangeState},
+		"CHECKSUM":       {"Get application build checksum", d.reqChecksum},
+		"APP_LIST":       {"List applications", d.reqAppList},
+		"APP_STATUS":     {"Get application status", d.reqAppStatus},
+		"REG_APP":        {"Register application", d.reqRegApp},
+		"DEREG_APP":      {"De-register application", d.reqDeregApp},
+		"PNODE":          {"Get application preferred node", d.reqPnode},
+		"DEPENDS_ON":     {"Get application dependencies", d.reqDependsOn},
+		"AUTOSTARTLIST":  {"Get list of auto-start applications", d.reqAutostart},
+		"GETVALIDNODES":  {"Get Application valid nodes", d.reqGetValid},
+		"SETVALIDNODES":  {"Set Application valid nodes", d.reqSetValid},
+		"ISVALID":        {"Check Application valid nodes", d.reqIsValid},
+		"VERBOSE":        {"Change logging verbosity", d.reqVerbose},
+		"LOGCYCLE":       {"Cycle log file", d.reqLogCycle},
+		"HELP":           {"List supported requests", d.reqHelp},
+		"LOADAVERAGE":    {"Get load average", d.reqLoad},
+		"RECONFIGURE":    {"Rereconfigure running cluster daemon", d.reqReconfigure},
+		"STOP_APP":       {"Stop application", d.reqStopApp},
+		"START_APP":      {"Start application", d.reqStartApp},
+		"STARTING_APP":   {"Change Application state to STARTING", d.reqAppState("STARTING")},
+		"STARTED_APP":    {"Change Application state to STARTED", d.reqAppState("STARTED")},
+		"STOPPING_APP":   {"Change Application state to STOPPING", d.reqAppState("STOPPING")},
+		"STOPPED_APP":    {"Change Application state to STOPPED", d.reqAppState("DOWN")},
+		"NET_FAILED":     {"Network failed locally (from clnetd)", d.reqNetFailed},
+	}
+}
+
+func (d *Daemon) requestNames() []string {
+	var out []string
+	for n := range d.reqs {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func (d *Daemon) handle(ctx context.Context, msg string, from net.Addr) string {
+	r, err := wire.ParseRequest(msg)
+	if err != nil {
+		return "ERROR empty request"
+	}
+	h, ok := d.reqs[r.Verb]
+	if !ok {
+		return "UNKNOWN_REQUEST " + r.Verb
+	}
+	return h.fn(ctx, r)
+}
+
+// forward sends r, without forward=yes, to the peer daemon when asked.
+func (d *Daemon) forward(ctx context.Context, r wire.Request) error {
+	if v, _ := r.Arg("forward"); !yes(v) {
+		return nil
+	}
+	delete(r.Args, "forward")
+	_, err := d.call(ctx, r.String(), 2*time.Second)
+	return err
+}
+
+func yes(v string) bool {
+	switch strings.ToLower(v) {
+	case "yes", "y", "true", "1", "on":
+		return true
+	}
+	return false
+}
+
+func (d *Daemon) reqTime(context.Context, wire.Request) string {
+	return strconv.FormatInt(time.Now().Unix(), 10)
+}
+
+func (d *Daemon) reqAbort(ctx context.Context, r wire.Request) string {
+	d.forward(ctx, r)
+	d.Log.Infof("ABORT received - cluster daemon on %s stopping.", d.me.Name)
+	// Tell the peer we leave on purpose, so it does not wait for dead.
+	go func() {
+		c, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		d.call(c, "CHANGE_DSTATE state=DOWN node="+d.me.Name, 500*time.Millisecond)
+		d.Quit()
+	}()
+	return replyOK
+}
+
+func (d *Daemon) reqNodeState(_ context.Context, r wire.Request) string {
+	n, ok := r.Arg("node")
+	if !ok {
+		return replyMissingArg
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	switch n {
+	case d.me.Name:
+		return d.state
+	case d.peer.Name:
+		return d.peerState
+	}
+	return "UNKNOWN_NODE"
+}
+
+// reqEcho answers this daemon's state. "ECHO HELLO=yes" is a joining
+// peer (L7581-7582): once we are UP it is in the cluster.
+func (d *Daemon) reqEcho(_ context.Context, r wire.Request) string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if v, _ := r.Arg("hello"); yes(v) && d.state == StateUp {
+		if d.peerState != StateUp {
+			d.Log.Infof("Node %s has now joined the cluster", d.peer.Name)
+		}
+		d.peerState = StateUp
+		if d.core != nil {
+			d.core.Reset(time.Now())
+			d.core.Heard(d.pathNames()[0], time.Now())
+		}
+		d.silentAll = 0
+	}
+	return d.state
+}
+
+// reqChangeState is the peer telling us its own state (L7619).
+func (d *Daemon) reqChangeState(_ context.Context, r wire.Request) string {
+	s, ok := r.Arg("state")
+	if !ok {
+		return replyMissingArg
+	}
+	s = strings.ToUpper(s)
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.peerState = s
+	if s == StateDown {
+		d.Log.Infof("Node %s has left the cluster.", d.peer.Name)
+		if d.core != nil {
+			d.core.Reset(time.Now())
+		}
+	}
+	return replyOK
+}
+
+// reqChecksum returns the application's build checksum (L7621).
+func (d *Daemon) reqChecksum(_ context.Context, r wire.Request) string {
+	app, ok := r.Arg("app")
+	if !ok {
+		return replyMissingArg
+	}
+	if _, err := os.Stat(d.L.AppDir(app)); err != nil {
+		return "NO_SUCH_APP"
+	}
+	b, err := os.ReadFile(d.L.AppChecksum(app))
+	if err != nil {
+		return "NO_SUCH_FILE"
+	}
+	s := strings.TrimSpace(string(b))
+	if s == "" {
+		return "INVALID_FILE"
+	}
+	return s
+}
+
+func (d *Daemon) reqAppList(context.Context, wire.Request) string {
+	return strings.Join(d.appNames(), ",")
+}
+
+// reqAppStatus answers "STATE,server,monitor,start time,consistency"
+// (L7623-7626); the lifecycle tools fill in the running states.
+func (d *Daemon) reqAppStatus(_ context.Context, r wire.Request) string {
+	name, ok := r.Arg("app")
+	if !ok {
+		return replyMissingArg
+	}
+	a, ok := d.app(name)
+	if !ok {
+		return replyNotRegistered
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	reply := fmt.Sprintf("%s,%s,0,0,0", a.State, a.Node)
+	if v, _ := r.Arg("failoverinfo"); yes(v) {
+		fo := "No"
+		if d.peerState == StateUp && contains(a.ValidNodes, d.peer.Name) {
+			fo = "Yes"
+		}
+		reply += "," + fo
+	}
+	if v, _ := r.Arg("nodeinfo"); yes(v) {
+		reply += "," + strings.Join(a.ValidNodes, "+")
+	}
+	return reply
+}
+
+func (d *Daemon) reqRegApp(ctx context.Context, r wire.Request) string {
+	name, ok := r.Arg("app")
+	if !ok {
+		return replyMissingArg
+	}
+	if _, err := d.register(name); err != nil {
+		if errors.Is(err, errMissingFile) {
+			return "MISSING_FILE"
+		}
+		return "NOT_CONFIGURED"
+	}
+	d.Log.Infof("Application %s has been registered with the cluster daemons", name)
+	d.forward(ctx, r)
+	return replyOK
+}
+
+func (d *Daemon) reqDeregApp(ctx context.Context, r wire.Request) string {
+	name, ok := r.Arg("app")
+	if !ok {
+		return replyMissingArg
+	}
+	d.mu.Lock()
+	_, had := d.apps[name]
+	delete(d.apps, name)
+	d.mu.Unlock()
+	d.forward(ctx, r)
+	if !had {
+		return replyNotRegistered
+	}
+	d.Log.Infof("Application %s de-registered.", name)
+	return replyOK
+}
+
+// reqPnode answers the preferred node (L7639-7642, L5795).
+func (d *Daemon) reqPnode(ctx context.Context, r wire.Request) string {
+	name, ok := r.Arg("app")
+	if !ok {
+		return replyMissingArg
+	}
+	a, ok := d.app(name)
+	if !ok {
+		return replyNotRegistered
+	}
+	p := a.Conf.PreferredNode
+	switch p {
+	case "":
+		return replyOK + " " + d.me.Name
+	case config.LeastCPULoad:
+		mine, err1 := loadAverage()
+		reply, err2 := d.call(ctx, "LOADAVERAGE", time.Second)
+		var theirs float64
+		if err2 == nil {
+			_, err2 = fmt.Sscanf(reply, "%f", &theirs)
+		}
+		if err1 != nil || err2 != nil || mine <= theirs {
+			return replyOK + " " + d.me.Name
+		}
+		return replyOK + " " + d.peer.Name
+	case config.LeastAppLoad:
+		d.mu.Lock()
+		defer d.mu.Unlock()
+		n := map[string]int{}
+		for _, x := range d.apps {
+			if x.Node != "" {
+				n[x.Node]++
+			}
+		}
+		if n[d.peer.Name] < n[d.me.Name] && d.peerState == StateUp {
+			return replyOK + " " + d.peer.Name
+		}
+		return replyOK + " " + d.me.Name
+	}
+	return replyOK + " " + p
+}
+
+func (d *Daemon) reqDependsOn(_ context.Context, r wire.Request) string {
+	name, _ := r.Arg("app")
+	a, ok := d.app(name)
+	if !ok {
+		return "ERROR_NO_APP"
+	}
+	var deps []string
+	for _, dep := range a.Conf.Dependencies {
+		if _, ok := d.app(dep); ok {
+			deps = append(deps, dep)
+		}
+	}
+	return strings.TrimSpace(replyOK + " " + strings.Join(deps, ","))
+}
+
+func (d *Daemon) reqAutostart(context.Context, wire.Request) string {
+	var out []string
+	for _, n := range d.appNames() {
+		if a, ok := d.app(n); ok && a.Conf.Autostart {
+			out = append(out, n)
+		}
+	}
+	return strings.TrimSpace(replyOK + " " + strings.Join(out, ","))
+}
+
+func (d *Daemon) reqGetValid(_ context.Context, r wire.Request) string {
+	name, ok := r.Arg("app")
+	if !ok {
+		return replyMissingArg
+	}
+	a, ok := d.app(name)
+	if !ok {
+		return replyNotRegistered
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return replyOK + " " + strings.Join(a.ValidNodes, ",")
+}
+
+// reqSetValid sets the valid nodes; with no nodes, both (L4746-4792).
+func (d *Daemon) reqSetValid(ctx context.Context, r wire.Request) string {
+	name, ok := r.Arg("app")
+	if !ok {
+		return replyMissingArg
+	}
+	a, ok := d.app(name)
+	if !ok {
+		return replyNotRegistered
+	}
+	nodes := d.Cfg.NodeNames()
+	if v, ok := r.Arg("nodes"); ok && v != "" {
+		nodes = nil
+		for _, n := range strings.Split(v, ",") {
+			if _, ok := d.Cfg.Node(n); !ok {
+				return "INVALID_NODE " + n
+			}
+			nodes = append(nodes, n)
+		}
+	}
+	d.mu.Lock()
+	a.ValidNodes = nodes
+	d.mu.Unlock()
+	d.Log.Infof("Setting valid nodes: %s", strings.Join(nodes, ","))
+	d.forward(ctx, r)
+	return replyOK
+}
+
+func (d *Daemon) reqIsValid(_ context.Context, r wire.Request) string {
+	name, _ := r.Arg("app")
+	a, ok := d.app(name)
+	if !ok {
+		return replyNotRegistered
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if contains(a.ValidNodes, d.me.Name) {
+		return "YES"
+	}
+	return "NO"
+}
+
+func (d *Daemon) reqVerbose(ctx context.Context, r wire.Request) string {
+	on := true
+	if v, ok := r.Arg("off"); ok && yes(v) {
+		on = false
+	}
+	for _, w := range r.Words {
+		if strings.EqualFold(w, "OFF") {
+			on = false
+		}
+	}
+	d.Log.SetVerbose(on)
+	d.forward(ctx, r)
+	if on {
+		return "OK LOGGING=ON"
+	}
+	return "OK LOGGING=OFF"
+}
+
+func (d *Daemon) reqLogCycle(ctx context.Context, r wire.Request) string {
+	v, ok := r.Arg("count")
+	if !ok && len(r.Words) > 0 {
+		v, ok = r.Words[0], true
+	}
+	if !ok {
+		return replyMissingArg
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		return "ERROR count must be 1-99"
+	}
+	if err := d.Log.Cycle(n); err != nil {
+		return "ERROR " + err.Error()
+	}
+	d.forward(ctx, r)
+	return replyOK
+}
+
+func (d *Daemon) reqHelp(context.Context, wire.Request) string {
+	return strings.Join(d.requestNames(), ",")
+}
+
+func (d *Daemon) reqLoad(context.Context, wire.Request) string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "ERROR"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 4 {
+		return "ERROR"
+	}
+	return strings.Join(f[:4], " ")
+}
+
+func loadAverage() (float64, error) {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return 0, err
+	}
+	var v float64
+	_, err = fmt.Sscanf(string(b), "%f", &v)
+	return v, err
+}
+
+// reqReconfigure re-reads clconf.xml after "clbuild --force" on a running
+// cluster (L1692, FAQ 4.2-4.3): timings, echo type and verbosity take
+// effect; names, ports and key need a restart.
+func (d *Daemon) reqReconfigure(context.Context, wire.Request) string {
+	if err := state.VerifyChecksum(d.L.BuildChecksum(), d.L.Clconf()); err != nil && !d.Opts.NoChecksums {
+		return "ERROR configuration not validated: run clbuild --force"
+	}
+	cfg, _, err := config.LoadCluster(d.L.Clconf())
+	if err != nil {
+		return "ERROR " + strings.ReplaceAll(err.Error(), "\n", "; ")
+	}
+	if cfg.Name != d.Cfg.Name || cfg.Port != d.Cfg.Port || cfg.Key != d.Cfg.Key {
+		return "ERROR name, port or key changed: restart the cluster"
+	}
+	d.mu.Lock()
+	d.Cfg.EchoType = cfg.EchoType
+	d.Cfg.Warn, d.Cfg.Dead, d.Cfg.ClusterForm = cfg.Warn, cfg.Dead, cfg.ClusterForm
+	if top, err := state.ReadTopology(d.L.Topology()); err == nil {
+		d.peerTop = top.Addrs(d.peer.Name)
+	}
+	d.mu.Unlock()
+	d.Log.Infof("Cluster configuration re-read.")
+	return replyOK
+}
+
+func (d *Daemon) reqStopApp(_ context.Context, r wire.Request) string {
+	name, ok := r.Arg("app")
+	if !ok {
+		return replyMissingArg
+	}
+	a, ok := d.app(name)
+	if !ok {
+		return replyNotRegistered
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if a.State != "STARTED" || a.Node != d.me.Name {
+		return replyNotRunning
+	}
+	return "ERROR clhaltapp is not available"
+}
+
+func (d *Daemon) reqStartApp(_ context.Context, r wire.Request) string {
+	name, ok := r.Arg("app")
+	if !ok {
+		return replyMissingArg
+	}
+	if _, ok := d.app(name); !ok {
+		return replyNotRegistered
+	}
+	return "ERROR clrunapp is not available"
+}
+
+// reqAppState records a state change reported by the lifecycle tools or
+// the peer (L7609-7617).
+func (d *Daemon) reqAppState(s string) func(context.Context, wire.Request) string {
+	return func(ctx context.Context, r wire.Request) string {
+		name, ok := r.Arg("app")
+		if !ok {
+			return replyMissingArg
+		}
+		a, ok := d.app(name)
+		if !ok {
+			return replyNotRegistered
+		}
+		node, _ := r.Arg("node")
+		if node == "" {
+			node = d.me.Name
+		}
+		d.mu.Lock()
+		a.State = s
+		if s == "DOWN" {
+			a.Node = ""
+		} else {
+			a.Node = node
+		}
+		d.mu.Unlock()
+		d.forward(ctx, r)
+		return replyOK
+	}
+}
+
+// reqNetFailed is clnetd reporting a network with no working card left
+// (L846-861). Moving the applications on it is the fail-over policy's job.
+func (d *Daemon) reqNetFailed(_ context.Context, r wire.Request) string {
+	net, ok := r.Arg("net")
+	if !ok {
+		return replyMissingArg
+	}
+	d.Log.Errorf("Network %s has failed on %s: no working card left.", net, d.me.Name)
+	return replyOK
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,66 @@
+// Package netif holds what linuxha does with the node's network: echo
+// probes of the peer (ICMP through pro-bing, UDP and TCP echo, as
+// Global.echotype says, L1582) and, with the network daemon, addresses,
+// links and gratuitous ARP.
+package netif
+
+import (
+	"context"
+	"net"
+	"os"
+	"strings"
+	"time"
+
+	probing "github.com/prometheus-community/pro-bing"
+)
+
+// Echo sends one echo of the given type ("ICMP", "UDP" or "TCP") to addr
+// and reports whether it was answered within timeout. UDP and TCP use the
+// echo service (port 7), which must be enabled on the nodes (L1588-1601).
+func Echo(ctx context.Context, kind, addr string, timeout time.Duration) bool {
+	switch strings.ToUpper(kind) {
+	case "UDP":
+		return udpEcho(ctx, addr, timeout)
+	case "TCP":
+		d := net.Dialer{Timeout: timeout}
+		c, err := d.DialContext(ctx, "tcp", net.JoinHostPort(addr, "7"))
+		if err != nil {
+			return false
+		}
+		c.Close()
+		return true
+	}
+	return Ping(ctx, addr, timeout)
+}
+
+// Ping sends one ICMP echo. pro-bing returns no error when nothing
+// answers, so its statistics decide.
+func Ping(ctx context.Context, addr string, timeout time.Duration) bool {
+	p, err := probing.NewPinger(addr)
+	if err != nil {
+		return false
+	}
+	p.SetPrivileged(os.Geteuid() == 0)
+	p.Count = 1
+	p.Timeout = timeout
+	if err := p.RunWithContext(ctx); err != nil {
+		return false
+	}
+	return p.Statistics().PacketsRecv > 0
+}
+
+func udpEcho(ctx context.Context, addr string, timeout time.Duration) bool {
+	d := net.Dialer{Timeout: timeout}
+	c, err := d.DialContext(ctx, "udp", net.JoinHostPort(addr, "7"))
+	if err != nil {
+		return false
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(timeout))
+	if _, err := c.Write([]byte("linuxha")); err != nil {
+		return false
+	}
+	buf := make([]byte, 16)
+	n, err := c.Read(buf)
+	return err == nil && string(buf[:n]) == "linuxha"
+}
