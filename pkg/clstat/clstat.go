@@ -9,18 +9,15 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/linuxha-ng/linuxha/pkg/clitool"
+	"github.com/linuxha-ng/linuxha/pkg/cluster"
 	"github.com/linuxha-ng/linuxha/pkg/config"
 	"github.com/linuxha-ng/linuxha/pkg/layout"
-	"github.com/linuxha-ng/linuxha/pkg/state"
-	"github.com/linuxha-ng/linuxha/pkg/wire"
 )
 
 // Status is what clstat prints, also as JSON.
@@ -79,44 +76,30 @@ func NewApp(stdout, stderr io.Writer) *cli.App {
 	}
 }
 
-// Query asks the local cluster daemon for the state of the cluster.
+// Query asks the cluster daemons for the state of the cluster: the local
+// one, or the other node's when this node has none (a node whose daemon
+// died still shows the cluster, L5933-5937).
 func Query(ctx context.Context, l layout.Layout, cfg *config.Cluster, timeout time.Duration) Status {
 	st := Status{Cluster: cfg.Name, State: "DOWN"}
-	framing := wire.Authenticated
-	if cfg.Framing == "legacy" {
-		framing = wire.Legacy
-	}
-	codec, err := wire.NewCodec(framing, cfg.Name, cfg.Key)
+	c, err := cluster.NewClient(l, cfg)
 	if err != nil {
 		return st
 	}
-	addrs := LocalDaemonAddrs(l, cfg)
-	if _, _, err := wire.Call(ctx, codec, addrs, "ECHO check=y", timeout); err != nil {
+	c.Timeout = timeout
+	if c.Me == "" {
+		c.Me = cfg.Nodes[0].Name
+	}
+	_, via, err := c.Any(ctx, "ECHO check=y")
+	if err != nil {
 		return st
 	}
 	st.State = "UP"
 	for _, n := range cfg.NodeNames() {
-		reply, _, err := wire.Call(ctx, codec, addrs, "GET_NODE_STATE node="+n, timeout)
+		reply, err := c.Call(ctx, via, "GET_NODE_STATE node="+n)
 		if err != nil {
 			reply = "No daemon"
 		}
 		st.Nodes = append(st.Nodes, NodeStatus{Node: n, Status: strings.TrimSpace(reply)})
 	}
 	return st
-}
-
-// LocalDaemonAddrs lists where this node's cluster daemon listens: the
-// loopback address first, then the node's topology addresses.
-func LocalDaemonAddrs(l layout.Layout, cfg *config.Cluster) []string {
-	port := strconv.Itoa(cfg.Port)
-	addrs := []string{net.JoinHostPort("127.0.0.1", port)}
-	top, err := state.ReadTopology(l.Topology())
-	if err != nil {
-		return addrs
-	}
-	host := hostname()
-	for _, ca := range top.Addrs(host) {
-		addrs = append(addrs, net.JoinHostPort(ca.Prefix.Addr().String(), port))
-	}
-	return addrs
 }

@@ -1,0 +1,66 @@
+// Package cldaemonctl sends one raw request to a cluster daemon and prints
+// the reply (Reference §17, L4639-4857).
+package cldaemonctl
+
+import (
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/linuxha-ng/linuxha/pkg/clitool"
+	"github.com/linuxha-ng/linuxha/pkg/cluster"
+	"github.com/linuxha-ng/linuxha/pkg/layout"
+)
+
+// NewApp builds the cldaemonctl command.
+func NewApp(stdout, stderr io.Writer) *cli.App {
+	return &cli.App{
+		Name:      "cldaemonctl",
+		Usage:     "send a request to a cluster daemon and print its reply",
+		UsageText: `cldaemonctl --msg "REQUEST [key=value ...]" [--node N]`,
+		Description: "Without --node the request goes to this node's daemon, or to the other node's when\n" +
+			"this one does not answer. Examples: ECHO; \"VERBOSE on=true forward=yes\";\n" +
+			"\"LOGCYCLE count=3 forward=yes\"; \"SETVALIDNODES app=apache forward=yes\"; HELP.",
+		Writer:          stdout,
+		ErrWriter:       stderr,
+		HideHelpCommand: true,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "msg", Required: true, Usage: "the request"},
+			&cli.StringFlag{Name: "node", Usage: "send to this node's daemon only"},
+			&cli.DurationFlag{Name: "timeout", Value: 5e9, Usage: "how long to wait for the reply"},
+		},
+		Action: func(c *cli.Context) error {
+			l := layout.FromEnv()
+			cfg, err := clitool.LoadBuiltCluster(l, false)
+			if err != nil {
+				return err
+			}
+			client, err := cluster.NewClient(l, cfg)
+			if err != nil {
+				return err
+			}
+			client.Timeout = c.Duration("timeout")
+			var reply string
+			if n := c.String("node"); n != "" {
+				if _, ok := cfg.Node(n); !ok {
+					return fmt.Errorf("%s is not a node of cluster %s", n, cfg.Name)
+				}
+				reply, err = client.Call(c.Context, n, c.String("msg"))
+				if err != nil {
+					err = fmt.Errorf("no cluster daemon answered on %s", n)
+				}
+			} else {
+				reply, _, err = client.Any(c.Context, c.String("msg"))
+			}
+			if errors.Is(err, cluster.ErrNoDaemon) || err != nil {
+				// Scripts test ECHO for "UP" or a reply starting with ERROR (L4804).
+				fmt.Fprintf(stdout, "ERROR %v\n", err)
+				return cli.Exit("", 1)
+			}
+			fmt.Fprintln(stdout, reply)
+			return nil
+		},
+	}
+}

@@ -1,0 +1,187 @@
+// Package clhalt stops the cluster daemons on both nodes, or one node's
+// (Reference §13, L3375-3554). It never stops replication: halting a node
+// leaves its DRBD devices running (L3486).
+package clhalt
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os/exec"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/linuxha-ng/linuxha/pkg/clitool"
+	"github.com/linuxha-ng/linuxha/pkg/cluster"
+	"github.com/linuxha-ng/linuxha/pkg/config"
+	"github.com/linuxha-ng/linuxha/pkg/layout"
+	"github.com/linuxha-ng/linuxha/pkg/logx"
+)
+
+// NewApp builds the clhalt command.
+func NewApp(stdout, stderr io.Writer) *cli.App {
+	return &cli.App{
+		Name:      "clhalt",
+		Usage:     "stop the cluster daemons on both nodes, or on one node",
+		UsageText: "clhalt [--force] [--node N [--action error|halt|failover]]",
+		Description: "Without --node, clhalt refuses while an application runs unless --force, which halts\n" +
+			"the applications first; then it asks both cluster daemons to abort. With --node it\n" +
+			"removes one node from the cluster; --action says what happens to the applications\n" +
+			"running there: error (refuse, the default), halt them, or fail them over to the other\n" +
+			"node. Output always goes to standard output.",
+		Writer:          stdout,
+		ErrWriter:       stderr,
+		HideHelpCommand: true,
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "force", Usage: "halt running applications first"},
+			&cli.StringFlag{Name: "node", Usage: "remove only this node from the cluster"},
+			&cli.StringFlag{Name: "action", Value: "error", Usage: "with --node: error, halt or failover"},
+		},
+		Action: func(c *cli.Context) error {
+			l := layout.FromEnv()
+			log := logx.New(stdout)
+			cfg, err := clitool.LoadBuiltCluster(l, false)
+			if err != nil {
+				return err
+			}
+			log.Infof("Validated checksum for cluster configuration.")
+			client, err := cluster.NewClient(l, cfg)
+			if err != nil {
+				return err
+			}
+			h := &halter{ctx: c.Context, cfg: cfg, log: log, c: client}
+			log.Infof("Attempting to halt cluster %s...", cfg.Name)
+			if n := c.String("node"); n != "" {
+				if _, ok := cfg.Node(n); !ok {
+					return fmt.Errorf("%s is not a node of cluster %s", n, cfg.Name)
+				}
+				switch a := c.String("action"); a {
+				case "error", "halt", "failover":
+					return h.node(n, a)
+				default:
+					return fmt.Errorf("--action %q: use error, halt or failover", a)
+				}
+			}
+			return h.all(c.Bool("force"))
+		},
+	}
+}
+
+type halter struct {
+	ctx context.Context
+	cfg *config.Cluster
+	log *logx.Logger
+	c   *cluster.Client
+}
+
+// running lists the applications running, on node if node != "".
+func (h *halter) running(via, node string) []string {
+	reply, err := h.c.Call(h.ctx, via, "APP_LIST")
+	if err != nil || reply == "" {
+		return nil
+	}
+	var out []string
+	for _, app := range strings.Split(reply, ",") {
+		st, err := h.c.Call(h.ctx, via, "APP_STATUS app="+app)
+		if err != nil {
+			continue
+		}
+		f := strings.Split(st, ",")
+		if len(f) >= 2 && f[0] != "DOWN" && (node == "" || f[1] == node) {
+			out = append(out, app+"@"+f[1])
+		}
+	}
+	return out
+}
+
+func (h *halter) all(force bool) error {
+	h.log.Infof("Attempting to contact a cluster daemon...")
+	_, via, err := h.c.Any(h.ctx, "ECHO check=y")
+	if err != nil {
+		return fmt.Errorf("Cluster %s is not running.", h.cfg.Name)
+	}
+	h.log.Infof("Connecting to cluster daemon via host %s", via)
+	if apps := h.running(via, ""); len(apps) > 0 {
+		if !force {
+			what := fmt.Sprintf("%d applications are", len(apps))
+			if len(apps) == 1 {
+				what = "1 application is"
+			}
+			return fmt.Errorf("Unable to stop cluster - %s still running", what)
+		}
+		for _, an := range apps {
+			app, node, _ := strings.Cut(an, "@")
+			h.log.Infof("Attempting to stop application %q on %s...", app, node)
+			if err := h.haltApp(app, node); err != nil {
+				return err
+			}
+			h.log.Infof("Application %q has been halted successfully.", app)
+		}
+	}
+	h.log.Infof("Asking cluster daemons to abort...")
+	h.c.Call(h.ctx, via, "ABORT forward=yes")
+	for _, n := range h.cfg.NodeNames() {
+		h.waitGone(n)
+	}
+	h.log.Infof("Cluster daemons aborted - cluster %s is DOWN.", h.cfg.Name)
+	return nil
+}
+
+func (h *halter) node(n, action string) error {
+	if _, err := h.c.Call(h.ctx, n, "ECHO check=y"); err != nil {
+		return fmt.Errorf("No cluster daemon is running on %s.", n)
+	}
+	apps := h.running(n, n)
+	if len(apps) > 0 {
+		switch action {
+		case "error":
+			return fmt.Errorf("Unable to remove node %s from cluster - it has\n%s still running.", n, clitool.Plural(len(apps), "application"))
+		default:
+			for _, an := range apps {
+				app, _, _ := strings.Cut(an, "@")
+				start := time.Now()
+				h.log.Infof("Halting application %s on %s...", app, n)
+				if err := h.haltApp(app, n); err != nil {
+					return err
+				}
+				h.log.Infof("Application %s halted in %d seconds.", app, int(time.Since(start).Seconds()))
+				if action == "failover" {
+					return fmt.Errorf("Unable to fail %s over: clrunapp is not installed", app)
+				}
+			}
+		}
+	}
+	h.log.Infof("Aborting cluster daemon on %s...", n)
+	h.c.Call(h.ctx, n, "ABORT")
+	h.waitGone(n)
+	h.log.Infof("Cluster Daemon halted on %s.", n)
+	return nil
+}
+
+func (h *halter) haltApp(app, node string) error {
+	args := []string{"--application", app}
+	if node != h.c.Me {
+		reply, err := h.c.Call(h.ctx, node, "STOP_APP app="+app)
+		if err != nil || !strings.HasPrefix(reply, "OK") {
+			return fmt.Errorf("Unable to stop application %s on %s: %s", app, node, reply)
+		}
+		return nil
+	}
+	out, err := exec.CommandContext(h.ctx, clitool.Bin("clhaltapp"), args...).CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("Unable to stop application %s: %s", app, strings.TrimSpace(string(out)))
+	}
+	return nil
+}
+
+func (h *halter) waitGone(n string) {
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if _, err := h.c.Call(h.ctx, n, "ECHO check=y"); err != nil {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
