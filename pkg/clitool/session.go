@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/linuxha-ng/linuxha/pkg/config"
 	"github.com/linuxha-ng/linuxha/pkg/layout"
@@ -19,7 +20,7 @@ import (
 // L1851-1853 do ("SSH communication to serverb will be:" /
 // "192.168.0.134 ("public" network)").
 func Peer(l layout.Layout, cfg *config.Cluster, node string, log *logx.Logger) *remote.Peer {
-	p := &remote.Peer{Node: node}
+	p := &remote.Peer{Node: node, ConnectTimeout: 2 * time.Second}
 	top, _ := state.ReadTopology(l.Topology())
 	for _, ca := range top.Addrs(node) {
 		p.Addrs = append(p.Addrs, remote.Addr{Host: ca.Prefix.Addr().String(), Network: ca.Network})
