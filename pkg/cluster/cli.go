@@ -1,17 +1,16 @@
 package cluster
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
 	"strings"
-	"time"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/linuxha-ng/linuxha/pkg/clitool"
 	"github.com/linuxha-ng/linuxha/pkg/config"
-	"github.com/linuxha-ng/linuxha/pkg/daemonize"
 	"github.com/linuxha-ng/linuxha/pkg/layout"
 	"github.com/linuxha-ng/linuxha/pkg/logx"
 )
@@ -59,40 +58,26 @@ func NewApp(stdout, stderr io.Writer) *cli.App {
 				return err
 			}
 			title := "cldaemon-" + cfg.Name
-			if !daemonize.IsChild(title) {
-				if c.Bool("detach") {
-					_, err := daemonize.Detach(title, os.Args[1:], 30*time.Second)
-					return err
-				}
-				return daemonize.Exec(title, os.Args[1:])
+			logFile := c.String("file")
+			if logFile == "" {
+				logFile = l.Path(cfg.LogDir) + "/" + title + ".log"
 			}
-			daemonize.SetName(title)
-			var log *logx.Logger
-			switch f := c.String("file"); {
-			case f == "-":
-				log = logx.New(stdout)
-			default:
-				if f == "" {
-					f = l.Path(cfg.LogDir) + "/" + title + ".log"
-				}
-				if log, err = logx.Open(f); err != nil {
-					daemonize.Ready(err)
-					return err
-				}
-				defer log.Close()
-			}
-			log.SetVerbose(c.Bool("verbose"))
-			host, _ := os.Hostname()
-			host, _, _ = strings.Cut(host, ".")
-			d, err := New(l, cfg, log, Options{
-				Form: c.Bool("form"), Join: c.Bool("join"), Force: c.Bool("force"),
-				Timeout: c.Duration("timeout"), NoLocking: c.Bool("nolocking"), NoChecksums: c.Bool("nochecksums"),
-			}, host)
-			if err != nil {
-				daemonize.Ready(err)
-				return err
-			}
-			return d.Run(c.Context, daemonize.Ready)
+			return clitool.RunDaemon(c.Context, clitool.Daemon{
+				Title: title, Detach: c.Bool("detach"), LogFile: logFile, Verbose: c.Bool("verbose"), Stdout: stdout,
+				Run: func(ctx context.Context, log *logx.Logger, ready func(error)) error {
+					host, _ := os.Hostname()
+					host, _, _ = strings.Cut(host, ".")
+					d, err := New(l, cfg, log, Options{
+						Form: c.Bool("form"), Join: c.Bool("join"), Force: c.Bool("force"),
+						Timeout: c.Duration("timeout"), NoLocking: c.Bool("nolocking"), NoChecksums: c.Bool("nochecksums"),
+					}, host)
+					if err != nil {
+						ready(err)
+						return err
+					}
+					return d.Run(ctx, ready)
+				},
+			})
 		},
 	}
 }

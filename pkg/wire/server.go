@@ -30,7 +30,9 @@ func (l Limits) withDefaults() Limits {
 	return l
 }
 
-// Handler answers one request with one reply line.
+// Handler answers one request with one reply line. Its ctx ends when the
+// connection closes, so state tied to a client (a held lock) can be
+// released when the client goes away, even killed with -9.
 type Handler func(ctx context.Context, req string, from net.Addr) string
 
 // Server answers framed requests on a listener.
@@ -85,6 +87,8 @@ func (s *Server) reject(from net.Addr, err error) {
 }
 
 func (s *Server) serveConn(ctx context.Context, c net.Conn, lim Limits) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	defer c.Close()
 	stop := context.AfterFunc(ctx, func() { c.SetDeadline(time.Now()) })
 	defer stop()
@@ -165,3 +169,45 @@ func call1(ctx context.Context, codec *Codec, addr string, frame []byte, timeout
 	}
 	return codec.Open(line)
 }
+
+// Conn is a client connection kept open for several requests; a lock
+// daemon ties a held lock to it.
+type Conn struct {
+	codec *Codec
+	c     net.Conn
+	r     *bufio.Reader
+}
+
+// Dial connects to the first address that accepts.
+func Dial(ctx context.Context, codec *Codec, addrs []string, timeout time.Duration) (*Conn, error) {
+	var errs []error
+	for _, a := range addrs {
+		d := net.Dialer{Timeout: timeout}
+		c, err := d.DialContext(ctx, "tcp", a)
+		if err == nil {
+			return &Conn{codec: codec, c: c, r: bufio.NewReaderSize(c, MaxFrame+1)}, nil
+		}
+		errs = append(errs, err)
+	}
+	return nil, errors.Join(errs...)
+}
+
+// Call sends one request and waits up to timeout for its reply.
+func (c *Conn) Call(req string, timeout time.Duration) (string, error) {
+	frame, err := c.codec.Seal(req)
+	if err != nil {
+		return "", err
+	}
+	c.c.SetDeadline(time.Now().Add(timeout))
+	if _, err := c.c.Write(frame); err != nil {
+		return "", err
+	}
+	line, err := c.r.ReadSlice('\n')
+	if err != nil {
+		return "", err
+	}
+	return c.codec.Open(line)
+}
+
+// Close closes the connection.
+func (c *Conn) Close() error { return c.c.Close() }

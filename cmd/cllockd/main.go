@@ -1,0 +1,17 @@
+// Command cllockd is the cluster lock daemon.
+package main
+
+import (
+	"os"
+
+	"github.com/linuxha-ng/linuxha/pkg/clitool"
+	"github.com/linuxha-ng/linuxha/pkg/daemonize"
+	"github.com/linuxha-ng/linuxha/pkg/locks"
+)
+
+func main() {
+	if args, ok := daemonize.ChildArgs(); ok {
+		os.Args = append(os.Args[:1], args...)
+	}
+	clitool.Main(locks.NewApp)
+}

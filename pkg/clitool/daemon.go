@@ -1,0 +1,49 @@
+package clitool
+
+import (
+	"context"
+	"io"
+	"os"
+	"time"
+
+	"github.com/linuxha-ng/linuxha/pkg/daemonize"
+	"github.com/linuxha-ng/linuxha/pkg/logx"
+)
+
+// Daemon describes how a daemon command runs.
+type Daemon struct {
+	Title   string // "cldaemon-cluster1": what ps -ef shows
+	Detach  bool
+	LogFile string // "-" = stdout
+	Verbose bool
+	Stdout  io.Writer
+	// Run serves until ctx ends; it calls ready once it listens.
+	Run func(ctx context.Context, log *logx.Logger, ready func(error)) error
+}
+
+// RunDaemon re-executes the program under its title (detached if asked,
+// returning once the daemon is ready) or, in the re-executed process,
+// opens the log and runs it.
+func RunDaemon(ctx context.Context, d Daemon) error {
+	if !daemonize.IsChild(d.Title) {
+		if d.Detach {
+			_, err := daemonize.Detach(d.Title, os.Args[1:], 30*time.Second)
+			return err
+		}
+		return daemonize.Exec(d.Title, os.Args[1:])
+	}
+	daemonize.SetName(d.Title)
+	var log *logx.Logger
+	if d.LogFile == "-" {
+		log = logx.New(d.Stdout)
+	} else {
+		var err error
+		if log, err = logx.Open(d.LogFile); err != nil {
+			daemonize.Ready(err)
+			return err
+		}
+		defer log.Close()
+	}
+	log.SetVerbose(d.Verbose)
+	return d.Run(ctx, log, daemonize.Ready)
+}

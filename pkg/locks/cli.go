@@ -1,0 +1,99 @@
+package locks
+
+import (
+	"context"
+	"io"
+	"net"
+	"strconv"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/linuxha-ng/linuxha/pkg/clitool"
+	"github.com/linuxha-ng/linuxha/pkg/config"
+	"github.com/linuxha-ng/linuxha/pkg/layout"
+	"github.com/linuxha-ng/linuxha/pkg/logx"
+	"github.com/linuxha-ng/linuxha/pkg/wire"
+)
+
+// NewApp builds the cllockd command.
+func NewApp(stdout, stderr io.Writer) *cli.App {
+	return &cli.App{
+		Name:      "cllockd",
+		Usage:     "the cluster lock daemon: named locks local to this node",
+		UsageText: "cllockd [--detach] [--verbose] [--file F|-] [--nochecksums]",
+		Description: "Started by cldaemon when it is not running. Serves the locks of /etc/cluster/cllocks.xml\n" +
+			"(built in: NET 40 s, NBD_CLIENT 45 s, NBD_SERVER 45 s) on 127.0.0.1:Global.clport. A lock\n" +
+			"is released by its holder, when the holder's connection drops, or after maxt seconds.\n" +
+			"Runs as \"cllockd-<cluster>\" and logs to /var/log/cluster/cllockd.log.",
+		Writer:          stdout,
+		ErrWriter:       stderr,
+		HideHelpCommand: true,
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "detach", Usage: "run as a daemon in the background"},
+			&cli.BoolFlag{Name: "verbose", Value: true, Usage: "log every grant and release"},
+			&cli.StringFlag{Name: "file", Usage: "log to `FILE` (- = standard output)"},
+			&cli.BoolFlag{Name: "nochecksums", Usage: "ignore configuration checksums (last resort)"},
+		},
+		Action: func(c *cli.Context) error {
+			l := layout.FromEnv()
+			cfg, err := clitool.LoadBuiltCluster(l, c.Bool("nochecksums"))
+			if err != nil {
+				return err
+			}
+			if cfg.ClPort == 0 {
+				return errNoPort
+			}
+			lockCfg, err := config.LoadLocks(l.Cllocks())
+			if err != nil {
+				return err
+			}
+			logFile := c.String("file")
+			if logFile == "" {
+				logFile = l.Path(cfg.LogDir) + "/cllockd.log"
+			}
+			return clitool.RunDaemon(c.Context, clitool.Daemon{
+				Title: "cllockd-" + cfg.Name, Detach: c.Bool("detach"), LogFile: logFile, Verbose: c.Bool("verbose"), Stdout: stdout,
+				Run: func(ctx context.Context, log *logx.Logger, ready func(error)) error {
+					return Serve(ctx, cfg, lockCfg, log, ready)
+				},
+			})
+		},
+	}
+}
+
+var errNoPort = cliError("global/clport is not set: cluster locking is disabled")
+
+type cliError string
+
+func (e cliError) Error() string { return string(e) }
+
+// Serve runs the lock daemon on 127.0.0.1:clport until ctx ends or ABORT.
+func Serve(ctx context.Context, cfg *config.Cluster, lockCfg map[string]config.Lock, log *logx.Logger, ready func(error)) error {
+	ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(cfg.ClPort)))
+	if err != nil {
+		ready(err)
+		return err
+	}
+	framing := wire.Authenticated
+	if cfg.Framing == "legacy" {
+		framing = wire.Legacy
+	}
+	codec, err := wire.NewCodec(framing, cfg.Name, cfg.Key)
+	if err != nil {
+		ln.Close()
+		ready(err)
+		return err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	m := NewManager(lockCfg, log, cancel)
+	log.Infof("Lock daemon listening on %s with locks %s", ln.Addr(), m.Status())
+	ready(nil)
+	srv := &wire.Server{Codec: codec, Handler: m.Handle,
+		// A holder is idle while it holds a lock; maxt bounds it instead.
+		Limits:   wire.Limits{IdleTimeout: 24 * time.Hour, MaxConns: 256},
+		OnReject: func(from net.Addr, err error) { log.Warnf("Rejected request from %s: %v", from, err) },
+	}
+	return srv.Serve(ctx, ln)
+}

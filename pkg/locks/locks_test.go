@@ -1,0 +1,182 @@
+package locks
+
+import (
+	"bufio"
+	"context"
+	"net"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/linuxha-ng/linuxha/pkg/config"
+	"github.com/linuxha-ng/linuxha/pkg/logx"
+)
+
+func freePort(t *testing.T) int {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+func testCluster(port int) *config.Cluster {
+	return &config.Cluster{Name: "cluster1", Key: "mykey", ClPort: port, Framing: "authenticated"}
+}
+
+// startDaemon runs the lock daemon on a free loopback port.
+func startDaemon(t *testing.T) (*config.Cluster, *logBuf) {
+	t.Helper()
+	cfg := testCluster(freePort(t))
+	locks := config.DefaultLocks()
+	locks["SHORT"] = config.Lock{Name: "SHORT", MaxT: 300 * time.Millisecond}
+	logb := &logBuf{}
+	ctx, cancel := context.WithCancel(context.Background())
+	ready := make(chan error, 1)
+	done := make(chan struct{})
+	go func() {
+		Serve(ctx, cfg, locks, logx.New(logb), func(err error) { ready <- err })
+		close(done)
+	}()
+	if err := <-ready; err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cancel(); <-done })
+	return cfg, logb
+}
+
+// logBuf is a log the test reads while the daemon writes it.
+type logBuf struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *logBuf) Write(p []byte) (int, error) { l.mu.Lock(); defer l.mu.Unlock(); return l.b.Write(p) }
+func (l *logBuf) String() string              { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
+
+func client(t *testing.T, cfg *config.Cluster, who string) *Client {
+	c, err := NewClient(cfg, false, who)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// Two clients contend for NET: the second waits, times out, then gets it
+// once the first releases it.
+func TestContention(t *testing.T) {
+	cfg, _ := startDaemon(t)
+	ctx := context.Background()
+	a, err := client(t, cfg, "clstartapp-apache").Acquire(ctx, "NET", time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := client(t, cfg, "clstartapp-samba")
+	if _, err := b.Acquire(ctx, "NET", 200*time.Millisecond); err == nil || !strings.Contains(err.Error(), "TIMEOUT") {
+		t.Fatalf("second holder: %v", err)
+	}
+	got := make(chan error, 1)
+	go func() {
+		h, err := b.Acquire(ctx, "NET", 5*time.Second)
+		if err == nil {
+			defer h.Release()
+		}
+		got <- err
+	}()
+	time.Sleep(100 * time.Millisecond)
+	if err := a.Release(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-got:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(2 * time.Second):
+		t.Fatal("waiter not served after release")
+	}
+	if _, err := b.Acquire(ctx, "NOPE", time.Second); err == nil || !strings.Contains(err.Error(), "UNKNOWN_LOCK") {
+		t.Fatal(err)
+	}
+}
+
+// A holder killed with -9 releases its lock at once.
+func TestKilledHolderReleases(t *testing.T) {
+	cfg, logb := startDaemon(t)
+	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperHold$")
+	cmd.Env = append(os.Environ(), "LOCK_HELPER_PORT="+strconv.Itoa(cfg.ClPort))
+	out, _ := cmd.StdoutPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	line, _ := bufio.NewReader(out).ReadString('\n')
+	if strings.TrimSpace(line) != "held" {
+		t.Fatalf("helper: %q", line)
+	}
+	cmd.Process.Kill() // SIGKILL
+	cmd.Wait()
+	start := time.Now()
+	h, err := client(t, cfg, "next").Acquire(context.Background(), "NET", 3*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Release()
+	if waited := time.Since(start); waited > 500*time.Millisecond {
+		t.Fatalf("lock freed %v after the holder died", waited)
+	}
+	if !strings.Contains(logb.String(), "Lock NET taken from helper: its holder went away") {
+		t.Fatalf("log:\n%s", logb.String())
+	}
+}
+
+// TestHelperHold is the process that holds NET until it is killed.
+func TestHelperHold(t *testing.T) {
+	port := os.Getenv("LOCK_HELPER_PORT")
+	if port == "" {
+		t.Skip("helper process for TestKilledHolderReleases")
+	}
+	p, _ := strconv.Atoi(port)
+	if _, err := client(t, testCluster(p), "helper").Acquire(context.Background(), "NET", time.Second); err != nil {
+		t.Fatal(err)
+	}
+	os.Stdout.WriteString("held\n")
+	time.Sleep(time.Minute)
+}
+
+// A holder that keeps a lock past maxt loses it.
+func TestMaxT(t *testing.T) {
+	cfg, logb := startDaemon(t)
+	ctx := context.Background()
+	a, err := client(t, cfg, "slow").Acquire(ctx, "SHORT", time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := client(t, cfg, "next").Acquire(ctx, "SHORT", 2*time.Second)
+	if err != nil {
+		t.Fatalf("lock not released after maxt: %v", err)
+	}
+	defer h.Release()
+	if err := a.Release(); err == nil {
+		t.Fatal("expired holder could still release")
+	}
+	if !strings.Contains(logb.String(), "Lock SHORT taken from slow: it was held longer than 300ms") {
+		t.Fatalf("log:\n%s", logb.String())
+	}
+}
+
+// --nolocking (and a cluster without clport) grants every lock at once.
+func TestNoLocking(t *testing.T) {
+	c, err := NewClient(testCluster(0), false, "x")
+	if err != nil || !c.NoLocking {
+		t.Fatal("clport 0 must disable locking")
+	}
+	h, err := c.Acquire(context.Background(), "NET", time.Millisecond)
+	if err != nil || h.Release() != nil {
+		t.Fatal(err)
+	}
+}
