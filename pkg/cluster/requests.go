@@ -110,9 +110,16 @@ func (d *Daemon) reqAbort(ctx context.Context, r wire.Request) string {
 	d.Log.Infof("ABORT received - cluster daemon on %s stopping.", d.me.Name)
 	// Tell the peer we leave on purpose, so it does not wait for dead.
 	go func() {
-		c, cancel := context.WithTimeout(context.Background(), time.Second)
+		c, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
 		d.call(c, "CHANGE_DSTATE state=DOWN node="+d.me.Name, 500*time.Millisecond)
+		// The lock and network daemons go with the cluster daemon that an
+		// administrator halts (L3436); a killed cldaemon leaves them be.
+		for _, port := range []int{d.Cfg.ClPort, d.Cfg.ClnetdPort} {
+			if port != 0 {
+				wire.Call(c, d.codec, []string{net.JoinHostPort("127.0.0.1", strconv.Itoa(port))}, "ABORT", 500*time.Millisecond)
+			}
+		}
 		d.Quit()
 	}()
 	return replyOK
