@@ -159,3 +159,22 @@ func (b *Bed) WriteFile(t testing.TB, node, path, content string, mode os.FileMo
 		t.Fatalf("write %s on %s: %s", path, node, r.Output())
 	}
 }
+
+// Router runs argv on the router host (172.16.177.254) and returns the
+// command, not started, so that a capture can run alongside the test.
+func (b *Bed) Router(argv ...string) *exec.Cmd {
+	return b.cmd("", append([]string{"router"}, argv...)...)
+}
+
+// Background starts argv on node and returns the running command; its
+// output is collected in the returned buffer.
+func (b *Bed) Background(t testing.TB, node string, argv ...string) (*exec.Cmd, *bytes.Buffer) {
+	t.Helper()
+	c := b.cmd("", append([]string{"exec", node}, argv...)...)
+	var out bytes.Buffer
+	c.Stdout, c.Stderr = &out, &out
+	if err := c.Start(); err != nil {
+		t.Fatal(err)
+	}
+	return c, &out
+}
