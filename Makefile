@@ -50,6 +50,8 @@ install: build
 	install -m 0644 examples/apache/* $(DOCDIR)/examples/apache/
 	install -m 0644 examples/samba/* $(DOCDIR)/examples/samba/
 	install -m 0644 README.md LICENSE $(DOCDIR)/
+	install -d $(DESTDIR)$(PREFIX)/lib/systemd/system
+	sed 's|@SBINDIR@|$(PREFIX)/sbin|' examples/systemd/linuxha-clstartup.service > $(DESTDIR)$(PREFIX)/lib/systemd/system/linuxha-clstartup.service
 
 man:
 	$(GO) run ./scripts/genman
