@@ -16,12 +16,26 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/linuxha-ng/linuxha/pkg/clbuild"
+	"github.com/linuxha-ng/linuxha/pkg/cldaemonctl"
+	"github.com/linuxha-ng/linuxha/pkg/clform"
+	"github.com/linuxha-ng/linuxha/pkg/clhalt"
+	"github.com/linuxha-ng/linuxha/pkg/clstartup"
 	"github.com/linuxha-ng/linuxha/pkg/clstat"
+	"github.com/linuxha-ng/linuxha/pkg/cluster"
+	"github.com/linuxha-ng/linuxha/pkg/locks"
+	"github.com/linuxha-ng/linuxha/pkg/netd"
 )
 
 var commands = []func(stdout, stderr io.Writer) *cli.App{
 	clbuild.NewApp,
 	clstat.NewApp,
+	cluster.NewApp,
+	locks.NewApp,
+	netd.NewApp,
+	clform.NewApp,
+	clhalt.NewApp,
+	cldaemonctl.NewApp,
+	clstartup.NewApp,
 }
 
 func main() {
