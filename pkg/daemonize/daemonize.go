@@ -18,7 +18,6 @@ import (
 	"strings"
 	"syscall"
 	"time"
-	"unsafe"
 )
 
 const (
@@ -135,11 +134,12 @@ func Ready(err error) {
 	f.Close()
 }
 
-// SetName sets the kernel's short name of the process (what "ps -e" and
-// "top" show; at most 15 bytes).
+// SetName sets the kernel's short name of the process (what "ps -e",
+// "top" and "pgrep -x" show; at most 15 bytes). prctl(PR_SET_NAME) would
+// rename only the calling thread; /proc/self/comm names the process.
 func SetName(name string) {
-	b := make([]byte, 16)
-	copy(b, name)
-	const prSetName = 15
-	syscall.RawSyscall(syscall.SYS_PRCTL, prSetName, uintptr(unsafe.Pointer(&b[0])), 0)
+	if len(name) > 15 {
+		name = name[:15]
+	}
+	_ = os.WriteFile("/proc/self/comm", []byte(name), 0)
 }
