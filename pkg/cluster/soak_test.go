@@ -175,3 +175,33 @@ func TestSoakNoFalseDeath(t *testing.T) {
 		}
 	}
 }
+
+// clbuild --force on a running cluster, then RECONFIGURE: the daemons take
+// the new timings without a restart (L1692, FAQ 4.2-4.3).
+func TestReconfigureRunningCluster(t *testing.T) {
+	tb := testbed.Up(t)
+	tb.BuildCluster(t, testbed.Timings{Keepalive: "1", Warn: "2", Dead: "4", ClusterForm: "10"})
+	if r := tb.Exec(t, "servera", "", "clform"); r.Code != 0 {
+		t.Fatalf("clform: %s", r.Output())
+	}
+	tb.Sh(t, "servera", "sed -i 's|<dead>4</dead>|<dead>5</dead>|' /etc/cluster/clconf.xml")
+	// Every tool, cldaemonctl too, refuses the changed, unbuilt file (L1827-1840).
+	if r := tb.Exec(t, "servera", "", "cldaemonctl", "--msg", "RECONFIGURE"); r.Code == 0 || !strings.Contains(r.Stderr, "appears to have been changed") {
+		t.Fatalf("RECONFIGURE before clbuild: %q", r.Output())
+	}
+	if r := tb.Exec(t, "servera", "", "clbuild"); r.Code == 0 || !strings.Contains(r.Stderr, "running a cldaemon process; use --force") {
+		t.Fatalf("clbuild on a running cluster without --force: %s", r.Output())
+	}
+	if r := tb.Exec(t, "servera", "", "clbuild", "--force"); r.Code != 0 {
+		t.Fatalf("clbuild --force: %s", r.Output())
+	}
+	for _, n := range []string{"servera", "serverb"} {
+		if r := tb.Exec(t, n, "", "cldaemonctl", "--node", n, "--msg", "RECONFIGURE"); r.Stdout != "OK\n" {
+			t.Fatalf("RECONFIGURE on %s: %q", n, r.Output())
+		}
+		tb.Sh(t, n, "grep -q 'Cluster configuration re-read.' /var/log/cluster/cldaemon-cluster1.log")
+	}
+	if s := tb.NodeState(t, "servera", "serverb"); s != "UP" {
+		t.Fatalf("serverb after reconfiguration: %q", s)
+	}
+}

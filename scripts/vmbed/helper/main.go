@@ -1,0 +1,237 @@
+// Command helper is the VM testbed's plumbing (scripts/vmbed), one static
+// binary with four roles:
+//
+//	helper agent [PORT]                 in the guest: run the commands sent over
+//	                                    a virtio-serial port (default /dev/vport0p1)
+//	helper exec SOCK [TIMEOUT] -- ARGV  on the host: run ARGV in the guest whose
+//	                                    agent port is the unix socket SOCK
+//	helper monitor SOCK CMD             on the host: one QEMU monitor command
+//	helper hub ADDR...                  on the host: one Ethernet hub per loopback
+//	                                    TCP address, speaking QEMU's -netdev socket
+//	                                    framing (4-byte length, frame)
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+type request struct {
+	Argv    []string `json:"argv"`
+	Stdin   string   `json:"stdin"`
+	Timeout float64  `json:"timeout"`
+}
+
+type reply struct {
+	Stdout string `json:"stdout"`
+	Stderr string `json:"stderr"`
+	Code   int    `json:"code"`
+}
+
+func main() {
+	if len(os.Args) < 2 {
+		fmt.Fprintln(os.Stderr, "usage: helper agent|exec|monitor|hub ...")
+		os.Exit(2)
+	}
+	switch os.Args[1] {
+	case "agent":
+		path := "/dev/vport0p1"
+		if len(os.Args) > 2 {
+			path = os.Args[2]
+		}
+		for {
+			serve(path)
+			time.Sleep(100 * time.Millisecond)
+		}
+	case "exec":
+		os.Exit(clientExec(os.Args[2:]))
+	case "monitor":
+		os.Exit(monitor(os.Args[2], strings.Join(os.Args[3:], " ")))
+	case "hub":
+		hub(os.Args[2:])
+	default:
+		fmt.Fprintln(os.Stderr, "helper: unknown role", os.Args[1])
+		os.Exit(2)
+	}
+}
+
+// --- guest agent ---
+
+func serve(path string) {
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		return
+	}
+	defer f.Close()
+	r := bufio.NewReaderSize(f, 1<<20)
+	enc := json.NewEncoder(f)
+	for {
+		line, err := r.ReadBytes('\n')
+		if err != nil {
+			return
+		}
+		var req request
+		if err := json.Unmarshal(line, &req); err != nil || len(req.Argv) == 0 {
+			enc.Encode(reply{Stderr: "agent: bad request", Code: 255})
+			continue
+		}
+		enc.Encode(run(req))
+	}
+}
+
+func run(req request) reply {
+	t := time.Duration(req.Timeout * float64(time.Second))
+	if t <= 0 {
+		t = 10 * time.Minute
+	}
+	cmd := exec.Command(req.Argv[0], req.Argv[1:]...)
+	cmd.Env = append(os.Environ(), "PATH=/linuxha:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:/usr/lib/drbd", "HOME=/root")
+	cmd.Stdin = strings.NewReader(req.Stdin)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Start(); err != nil {
+		return reply{Stderr: err.Error(), Code: 127}
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		code := 0
+		if ee, ok := err.(*exec.ExitError); ok {
+			code = ee.ExitCode()
+		} else if err != nil {
+			code = 126
+		}
+		return reply{Stdout: out.String(), Stderr: errb.String(), Code: code}
+	case <-time.After(t):
+		cmd.Process.Kill()
+		<-done
+		return reply{Stdout: out.String(), Stderr: errb.String() + "agent: timed out", Code: 124}
+	}
+}
+
+// --- host side ---
+
+func clientExec(args []string) int {
+	if len(args) < 3 {
+		fmt.Fprintln(os.Stderr, "usage: helper exec SOCK [TIMEOUT] -- ARGV")
+		return 2
+	}
+	sock, rest := args[0], args[1:]
+	timeout := 600.0
+	if rest[0] != "--" {
+		timeout, _ = strconv.ParseFloat(rest[0], 64)
+		rest = rest[1:]
+	}
+	rest = rest[1:]
+	stdin := ""
+	if st, err := os.Stdin.Stat(); err == nil && st.Mode()&os.ModeCharDevice == 0 {
+		b, _ := io.ReadAll(os.Stdin)
+		stdin = string(b)
+	}
+	c, err := net.Dial("unix", sock)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "helper:", err)
+		return 255
+	}
+	defer c.Close()
+	if err := json.NewEncoder(c).Encode(request{Argv: rest, Stdin: stdin, Timeout: timeout}); err != nil {
+		fmt.Fprintln(os.Stderr, "helper:", err)
+		return 255
+	}
+	c.SetReadDeadline(time.Now().Add(time.Duration(timeout+10) * time.Second))
+	line, err := bufio.NewReaderSize(c, 1<<20).ReadBytes('\n')
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "helper: no reply from the guest agent:", err)
+		return 255
+	}
+	var rep reply
+	if err := json.Unmarshal(line, &rep); err != nil {
+		fmt.Fprintln(os.Stderr, "helper: bad reply:", err)
+		return 255
+	}
+	os.Stdout.WriteString(rep.Stdout)
+	os.Stderr.WriteString(rep.Stderr)
+	return rep.Code
+}
+
+func monitor(sock, cmd string) int {
+	c, err := net.Dial("unix", sock)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "helper:", err)
+		return 1
+	}
+	defer c.Close()
+	fmt.Fprintf(c, "%s\n", cmd)
+	c.SetReadDeadline(time.Now().Add(2 * time.Second))
+	time.Sleep(200 * time.Millisecond)
+	io.Copy(io.Discard, c)
+	return 0
+}
+
+// hub relays every frame one port sends to every other port of the same
+// hub, like an Ethernet hub; each listen address is one network.
+func hub(addrs []string) {
+	var wg sync.WaitGroup
+	for _, a := range addrs {
+		ln, err := net.Listen("tcp", a)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "helper hub:", err)
+			os.Exit(1)
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var mu sync.Mutex
+			ports := map[net.Conn]bool{}
+			for {
+				c, err := ln.Accept()
+				if err != nil {
+					return
+				}
+				mu.Lock()
+				ports[c] = true
+				mu.Unlock()
+				go func() {
+					defer func() { mu.Lock(); delete(ports, c); mu.Unlock(); c.Close() }()
+					r := bufio.NewReaderSize(c, 1<<16)
+					hdr := make([]byte, 4)
+					for {
+						if _, err := io.ReadFull(r, hdr); err != nil {
+							return
+						}
+						n := binary.BigEndian.Uint32(hdr)
+						if n > 65536 {
+							return
+						}
+						frame := make([]byte, 4+n)
+						copy(frame, hdr)
+						if _, err := io.ReadFull(r, frame[4:]); err != nil {
+							return
+						}
+						mu.Lock()
+						for p := range ports {
+							if p != c {
+								p.SetWriteDeadline(time.Now().Add(time.Second))
+								p.Write(frame)
+							}
+						}
+						mu.Unlock()
+					}
+				}()
+			}
+		}()
+	}
+	wg.Wait()
+}
