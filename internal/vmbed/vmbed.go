@@ -1,0 +1,133 @@
+// Package vmbed drives scripts/vmbed/vmbed from Go tests: two QEMU VMs
+// (servera, serverb) booting Debian's kernel with real DRBD 8.4 and
+// device-mapper. Tests that use it need root, qemu-system-x86 and
+// LINUXHA_TESTBED containing "vm" (make test-vm sets it); otherwise they
+// skip. Timings measured here are under software emulation, not
+// performance figures.
+package vmbed
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/linuxha-ng/linuxha/internal/testbed"
+)
+
+// Bed is a running pair of VMs.
+type Bed struct {
+	name, script, bin string
+	port              int
+}
+
+// Require skips unless the VM testbed may be used.
+func Require(t testing.TB) {
+	t.Helper()
+	if !strings.Contains(os.Getenv("LINUXHA_TESTBED"), "vm") {
+		t.Skip("VM testbed test: set LINUXHA_TESTBED=vm (make test-vm does) and run as root")
+	}
+	if os.Geteuid() != 0 {
+		t.Skip("VM testbed test: requires root")
+	}
+	if _, err := exec.LookPath("qemu-system-x86_64"); err != nil {
+		t.Skip("VM testbed test: qemu-system-x86 is not installed")
+	}
+}
+
+var (
+	once   sync.Once
+	binDir string
+	errB   error
+)
+
+// Up boots the two VMs; they are killed when the test ends.
+func Up(t testing.TB) *Bed {
+	t.Helper()
+	Require(t)
+	root, err := testbed.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	once.Do(func() {
+		binDir = filepath.Join(root, ".testbin", fmt.Sprintf("vm-%d", os.Getpid()))
+		c := exec.Command("go", "build", "-o", binDir+"/", "./cmd/...")
+		c.Dir = root
+		c.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if out, err := c.CombinedOutput(); err != nil {
+			errB = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if errB != nil {
+		t.Fatal(errB)
+	}
+	var id [2]byte
+	rand.Read(id[:])
+	b := &Bed{name: "v" + hex.EncodeToString(id[:]), script: filepath.Join(root, "scripts", "vmbed", "vmbed"), bin: binDir,
+		port: 47000 + int(id[0])%200*3}
+	t.Cleanup(func() { b.op("down") })
+	if out, err := b.op("up"); err != nil {
+		t.Fatalf("vmbed up: %v\n%s", err, out)
+	}
+	return b
+}
+
+func (b *Bed) cmd(stdin string, args ...string) *exec.Cmd {
+	c := exec.Command(b.script, args...)
+	c.Env = append(os.Environ(), "VM_NAME="+b.name, "VM_BIN="+b.bin, fmt.Sprintf("VM_PORT=%d", b.port))
+	if stdin != "" {
+		c.Stdin = strings.NewReader(stdin)
+	}
+	return c
+}
+
+func (b *Bed) op(args ...string) ([]byte, error) { return b.cmd("", args...).CombinedOutput() }
+
+// Op runs cut, restore, crash or start.
+func (b *Bed) Op(t testing.TB, args ...string) {
+	t.Helper()
+	if out, err := b.op(args...); err != nil {
+		t.Fatalf("vmbed %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+}
+
+// Exec runs argv in node's VM.
+func (b *Bed) Exec(t testing.TB, node, stdin string, argv ...string) testbed.Result {
+	t.Helper()
+	c := b.cmd(stdin, append([]string{"exec", node}, argv...)...)
+	var out, errb bytes.Buffer
+	c.Stdout, c.Stderr = &out, &errb
+	err := c.Run()
+	r := testbed.Result{Stdout: out.String(), Stderr: errb.String()}
+	if ee, ok := err.(*exec.ExitError); ok {
+		r.Code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatalf("exec on %s: %v", node, err)
+	}
+	return r
+}
+
+// Sh runs a shell script in node's VM and fails the test if it fails.
+func (b *Bed) Sh(t testing.TB, node, script string) string {
+	t.Helper()
+	r := b.Exec(t, node, "", "sh", "-c", script)
+	if r.Code != 0 {
+		t.Fatalf("on %s: %s: exit %d\n%s", node, script, r.Code, r.Output())
+	}
+	return r.Stdout
+}
+
+// WriteFile writes a file in node's VM.
+func (b *Bed) WriteFile(t testing.TB, node, path, content string, mode os.FileMode) {
+	t.Helper()
+	r := b.Exec(t, node, content, "sh", "-c", fmt.Sprintf("mkdir -p \"$(dirname %q)\" && cat > %q.new && chmod %o %q.new && mv -f %q.new %q", path, path, mode, path, path, path))
+	if r.Code != 0 {
+		t.Fatalf("write %s on %s: %s", path, node, r.Output())
+	}
+}

@@ -1,0 +1,128 @@
+package drbd
+
+import (
+	"context"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func res() Resource {
+	return Resource{App: "apache", VG: "app01vg", LV: "docs", Minor: 0, Port: 9901, Protocol: "C", RateKB: 2000,
+		Hosts: [2]Host{{"servera", netip.MustParseAddr("192.100.100.1")}, {"serverb", netip.MustParseAddr("192.100.100.2")}}}
+}
+
+func TestConfigGolden(t *testing.T) {
+	want := `# Written by linuxha for apache (app01vg/docs); rewritten on every start.
+resource apache_app01vg_docs {
+  protocol C;
+  device /dev/drbd0 minor 0;
+  disk /dev/app01vg/docs;
+  meta-disk /dev/app01vg/docs_meta;
+  disk { resync-rate 2000K; }
+  net { after-sb-0pri discard-zero-changes; after-sb-1pri discard-secondary; after-sb-2pri disconnect; }
+  on servera { address 192.100.100.1:9901; }
+  on serverb { address 192.100.100.2:9901; }
+}
+`
+	if got := res().Config(); got != want {
+		t.Fatalf("got\n%s", got)
+	}
+	bad := res()
+	bad.LV = "docs; rm -rf /"
+	if bad.Validate() == nil {
+		t.Fatal("unsafe name accepted")
+	}
+}
+
+// recorder is a Runner that records argv lines.
+type recorder struct{ lines []string }
+
+func (r *recorder) Run(_ context.Context, _ []byte, argv ...string) ([]byte, error) {
+	r.lines = append(r.lines, strings.Join(argv, " "))
+	return nil, nil
+}
+
+func TestCommandsTranscript(t *testing.T) {
+	dir := t.TempDir()
+	proc := filepath.Join(dir, "drbd")
+	os.WriteFile(proc, []byte("version: 8.4.11 (api:1/proto:86-101)\n"), 0o644)
+	rec := &recorder{}
+	d := &Driver{Runner: rec, ConfDir: dir, Proc: proc}
+	r := res()
+	ctx := context.Background()
+	if err := d.Prepare(r); err != nil {
+		t.Fatal(err)
+	}
+	d.CreateMD(ctx, r)
+	if changed, _ := d.Up(ctx, r); !changed {
+		t.Fatal("up of an unconfigured minor changed nothing")
+	}
+	d.Primary(ctx, r, true)
+	d.Secondary(ctx, r)
+	d.InvalidateRemote(ctx, r)
+	d.Down(ctx, r)
+	c := filepath.Join(dir, "apache_app01vg_docs.res")
+	want := []string{
+		"drbdadm -c " + c + " create-md --force apache_app01vg_docs",
+		"drbdadm -c " + c + " up apache_app01vg_docs",
+		"drbdadm -c " + c + " primary --force apache_app01vg_docs",
+		"drbdadm -c " + c + " secondary apache_app01vg_docs",
+		"drbdadm -c " + c + " invalidate-remote apache_app01vg_docs",
+		"drbdadm -c " + c + " down apache_app01vg_docs",
+	}
+	if strings.Join(rec.lines, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("got\n%s", strings.Join(rec.lines, "\n"))
+	}
+	// Up on a configured minor does nothing.
+	os.WriteFile(proc, []byte("version: 8.4.11 (api:1/proto:86-101)\n 0: cs:Connected ro:Secondary/Secondary ds:UpToDate/UpToDate C r-----\n"), 0o644)
+	rec.lines = nil
+	if changed, err := d.Up(ctx, r); changed || err != nil || len(rec.lines) != 0 {
+		t.Fatalf("%v %v %v", changed, err, rec.lines)
+	}
+}
+
+const proc84 = `version: 8.4.11 (api:1/proto:86-101)
+srcversion: F73C670A7EC572DB9CF3E5B
+ 0: cs:SyncSource ro:Primary/Secondary ds:UpToDate/Inconsistent C r-----
+    ns:10448 nr:0 dw:0 dr:10448 al:8 bm:0 lo:0 pe:2 ua:0 ap:0 ep:1 wo:f oos:10032
+	[=========>..........] sync'ed: 51.2% (10032/20480)K
+	finish: 0:00:02 speed: 4,096 (4,096) K/sec
+ 1: cs:WFConnection ro:Secondary/Unknown ds:UpToDate/DUnknown C r-----
+    ns:0 nr:0 dw:0 dr:0 al:0 bm:0 lo:0 pe:0 ua:0 ap:0 ep:1 wo:f oos:0
+ 2: cs:Unconfigured
+`
+
+func TestParse84(t *testing.T) {
+	tests := []struct {
+		minor int
+		want  State
+	}{
+		{0, State{Connection: "SyncSource", Role: "Primary", PeerRole: "Secondary", Disk: "UpToDate", PeerDisk: "Inconsistent", Syncing: true, Percent: 51.2, ETA: 2 * time.Second}},
+		{1, State{Connection: "WFConnection", Role: "Secondary", PeerRole: "Unknown", Disk: "UpToDate", PeerDisk: "DUnknown"}},
+		{2, State{Connection: "Unconfigured"}},
+		{7, State{Connection: "Unconfigured"}},
+	}
+	for _, tt := range tests {
+		got, err := Parse84(proc84, tt.minor)
+		if err != nil || got != tt.want {
+			t.Errorf("minor %d: got %+v, want %+v", tt.minor, got, tt.want)
+		}
+	}
+}
+
+func TestParse9(t *testing.T) {
+	out := `apache_app01vg_docs role:Primary suspended:no
+  volume:0 minor:0 disk:UpToDate quorum:yes
+  serverb node-id:1 connection:Connected role:Secondary congested:no
+    volume:0 replication:SyncSource peer-disk:Inconsistent done:45.20 resync-suspended:no
+`
+	got, err := Parse9(out)
+	want := State{Connection: "SyncSource", Role: "Primary", PeerRole: "Secondary", Disk: "UpToDate", PeerDisk: "Inconsistent", Syncing: true, Percent: 45.2}
+	if err != nil || got != want {
+		t.Fatalf("got %+v %v", got, err)
+	}
+}

@@ -1,0 +1,57 @@
+// Package lvm reads and changes LVM2 volumes through the lvm commands'
+// JSON reports (lvs --reportformat json).
+package lvm
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/linuxha-ng/linuxha/pkg/storage"
+)
+
+// LV is one logical volume.
+type LV struct {
+	Name, VG string
+	SizeKB   int64
+	Active   bool
+	Open     bool
+}
+
+// LVs lists the logical volumes of vg.
+func LVs(ctx context.Context, r storage.Runner, vg string) ([]LV, error) {
+	out, err := r.Run(ctx, nil, "lvs", "--reportformat", "json", "--units", "k", "--nosuffix",
+		"-o", "lv_name,vg_name,lv_size,lv_active,lv_device_open", vg)
+	if err != nil {
+		return nil, err
+	}
+	return parseLVs(out)
+}
+
+func parseLVs(out []byte) ([]LV, error) {
+	var rep struct {
+		Report []struct {
+			LV []map[string]string `json:"lv"`
+		} `json:"report"`
+	}
+	if err := json.Unmarshal(out, &rep); err != nil {
+		return nil, fmt.Errorf("lvs: %w", err)
+	}
+	var lvs []LV
+	for _, r := range rep.Report {
+		for _, m := range r.LV {
+			size, _ := strconv.ParseFloat(m["lv_size"], 64)
+			lvs = append(lvs, LV{Name: m["lv_name"], VG: m["vg_name"], SizeKB: int64(size),
+				Active: m["lv_active"] == "active", Open: strings.HasPrefix(m["lv_device_open"], "open")})
+		}
+	}
+	return lvs, nil
+}
+
+// Create makes a logical volume of sizeKB in vg.
+func Create(ctx context.Context, r storage.Runner, vg, name string, sizeKB int64) error {
+	_, err := r.Run(ctx, nil, "lvcreate", "-q", "-y", "-L", fmt.Sprintf("%dk", sizeKB), "-n", name, vg)
+	return err
+}
