@@ -9,7 +9,7 @@ DOCDIR   := $(DESTDIR)$(PREFIX)/share/doc/linuxha
 FUZZTIME ?= 60s
 TESTFLAGS ?=
 
-.PHONY: all build test unit race fuzz bench demo install man lint clean
+.PHONY: all build test test-vm unit race fuzz bench demo install man lint clean
 
 all: build
 
@@ -19,6 +19,11 @@ build:
 # Unit tests plus the namespace testbed (root).
 test: lint
 	LINUXHA_TESTBED=ns $(GO) test -count=1 $(TESTFLAGS) ./...
+
+# The VM testbed (root, qemu-system-x86): real DRBD 8.4 and LVM in two
+# QEMU VMs under software emulation. Images are cached in /var/cache/linuxha-vmbed.
+test-vm:
+	LINUXHA_TESTBED=vm $(GO) test -count=1 -timeout 40m $(TESTFLAGS) ./...
 
 # Unit tests only; no root needed.
 unit:

@@ -47,6 +47,9 @@ func (l Layout) ResourcesDir() string { return l.p("etc/cluster/.resources") }
 func (l Layout) PortsDir() string     { return l.p("etc/cluster/.resources/ports") }
 func (l Layout) DrbdDir() string      { return l.p("etc/cluster/.resources/drbd") }
 func (l Layout) FsmapDir() string     { return l.p("etc/cluster/.resources/fsmap") }
+
+// DrbdConfDir holds the generated DRBD resource files, one per volume.
+func (l Layout) DrbdConfDir() string { return l.p("etc/cluster/.resources/drbdconf") }
 func (l Layout) Fsmap(app string) string {
 	return l.p("etc/cluster/.resources/fsmap", app)
 }

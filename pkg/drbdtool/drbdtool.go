@@ -1,0 +1,261 @@
+// Package drbdtool is drbd_tool: manual control of an application's
+// replicated volumes outside the cluster (Reference L2228-2270,
+// §18.3.2-18.3.3), and the building block the build and start tools use.
+package drbdtool
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/linuxha-ng/linuxha/pkg/clitool"
+	"github.com/linuxha-ng/linuxha/pkg/config"
+	"github.com/linuxha-ng/linuxha/pkg/layout"
+	"github.com/linuxha-ng/linuxha/pkg/logx"
+	"github.com/linuxha-ng/linuxha/pkg/state"
+	"github.com/linuxha-ng/linuxha/pkg/storage"
+	"github.com/linuxha-ng/linuxha/pkg/storage/drbd"
+)
+
+// Volume is one fsmap entry with its DRBD resource.
+type Volume struct {
+	FS  state.FsEntry
+	Res drbd.Resource
+}
+
+// Volumes builds the DRBD resources of app from the fsmap, the resource
+// flags and the recorded topology; vg and lv, when set, select one.
+func Volumes(l layout.Layout, cfg *config.Cluster, app, vg, lv string) ([]Volume, error) {
+	fs, err := state.ReadFsmap(l.Fsmap(app))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("application %s has not been built: no %s", app, l.Fsmap(app))
+	}
+	if err != nil {
+		return nil, err
+	}
+	top, err := state.ReadTopology(l.Topology())
+	if err != nil {
+		return nil, fmt.Errorf("no recorded topology (run clbuild): %w", err)
+	}
+	rate := 1000
+	if a, _, err := config.LoadApp(l.AppConf(app)); err == nil {
+		rate = a.SyncRate
+	}
+	var hosts [2]drbd.Host
+	for i, n := range cfg.Nodes {
+		hosts[i].Name = n.Name
+		for _, ca := range top.Addrs(n.Name) {
+			if ca.Network == cfg.DRBDNetwork {
+				hosts[i].Addr = ca.Prefix.Addr()
+				break
+			}
+		}
+	}
+	var out []Volume
+	for _, e := range fs {
+		if vg != "" && e.VG != vg || lv != "" && e.LV != lv {
+			continue
+		}
+		o := state.Owner{App: app, VG: e.VG, LV: e.LV}
+		minor, ok1, err := state.Pool{Dir: l.DrbdDir()}.Lookup(o)
+		if err != nil {
+			return nil, err
+		}
+		port, ok2, err := state.Pool{Dir: l.PortsDir()}.Lookup(o)
+		if err != nil {
+			return nil, err
+		}
+		if !ok1 || !ok2 {
+			return nil, fmt.Errorf("no DRBD device or port allocated to %s (run clbuildapp --build)", o)
+		}
+		out = append(out, Volume{FS: e, Res: drbd.Resource{App: app, VG: e.VG, LV: e.LV, Minor: minor, Port: port,
+			Protocol: cfg.DataProtocol, RateKB: rate, Hosts: hosts}})
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("no volume of %s matches", app)
+	}
+	return out, nil
+}
+
+// NewApp builds the drbd_tool command.
+func NewApp(stdout, stderr io.Writer) *cli.App {
+	return &cli.App{
+		Name:  "drbd_tool",
+		Usage: "start, mount, unmount and stop an application's DRBD volumes by hand",
+		UsageText: "drbd_tool --application A --action start|mount|unmount|down|set_primary|resize|invalidate_remote|create_md|status\n" +
+			"          [--noprimary] [--force] [--vg V --lv L]",
+		Description: "For changes outside the cluster (Reference §8.6.1): start (configure and connect the\n" +
+			"volumes, and make them primary unless --noprimary; --force makes them primary even\n" +
+			"when the peer's copy is not known to be older), mount (fsck, then mount on the DRBD\n" +
+			"devices with the fsmap options), unmount, down, set_primary [--force], resize (after\n" +
+			"the logical volumes grew), invalidate_remote (full resync to the other node),\n" +
+			"create_md (fresh meta-data; used by clbuildapp --sync) and status.",
+		Writer:          stdout,
+		ErrWriter:       stderr,
+		HideHelpCommand: true,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "application", Aliases: []string{"A"}, Required: true},
+			&cli.StringFlag{Name: "action", Required: true},
+			&cli.BoolFlag{Name: "noprimary", Usage: "with start: leave the volumes secondary"},
+			&cli.BoolFlag{Name: "force", Usage: "with start or set_primary: force primary"},
+			&cli.StringFlag{Name: "vg", Usage: "only this volume group"},
+			&cli.StringFlag{Name: "lv", Usage: "only this logical volume"},
+			&cli.BoolFlag{Name: "verbose", Aliases: []string{"V"}},
+			&cli.BoolFlag{Name: "nochecksums"},
+		},
+		Action: func(c *cli.Context) error {
+			l := layout.FromEnv()
+			cfg, err := clitool.LoadBuiltCluster(l, c.Bool("nochecksums"))
+			if err != nil {
+				return err
+			}
+			vols, err := Volumes(l, cfg, c.String("application"), c.String("vg"), c.String("lv"))
+			if err != nil {
+				return err
+			}
+			log := logx.New(stdout)
+			log.SetVerbose(c.Bool("verbose"))
+			t := &tool{d: &drbd.Driver{ConfDir: l.DrbdConfDir()}, log: log, out: stdout}
+			return t.do(c.Context, c.String("action"), vols, c.Bool("noprimary"), c.Bool("force"))
+		},
+	}
+}
+
+type tool struct {
+	d   *drbd.Driver
+	log *logx.Logger
+	out io.Writer
+}
+
+func (t *tool) do(ctx context.Context, action string, vols []Volume, noprimary, force bool) error {
+	switch action {
+	case "start":
+		for _, v := range vols {
+			if err := t.d.Prepare(v.Res); err != nil {
+				return err
+			}
+			if _, err := t.d.Up(ctx, v.Res); err != nil {
+				return err
+			}
+			t.log.Infof("Started DRBD device %s for %s/%s", v.Res.Device(), v.FS.VG, v.FS.LV)
+			if !noprimary {
+				if err := t.d.Primary(ctx, v.Res, force); err != nil {
+					return err
+				}
+			}
+		}
+	case "create_md":
+		for _, v := range vols {
+			if err := t.d.Prepare(v.Res); err != nil {
+				return err
+			}
+			if err := t.d.CreateMD(ctx, v.Res); err != nil {
+				return err
+			}
+		}
+	case "set_primary":
+		for _, v := range vols {
+			if err := t.d.Primary(ctx, v.Res, force); err != nil {
+				return err
+			}
+		}
+	case "mount":
+		for _, v := range vols {
+			if err := mount(ctx, v); err != nil {
+				return err
+			}
+			t.log.Infof("Mounted %s on %s", v.Res.Device(), v.FS.MountPoint)
+		}
+	case "unmount":
+		for i := len(vols) - 1; i >= 0; i-- {
+			if err := unmount(ctx, vols[i]); err != nil {
+				return err
+			}
+		}
+	case "down":
+		for _, v := range vols {
+			if err := t.d.Down(ctx, v.Res); err != nil {
+				return err
+			}
+		}
+	case "resize":
+		for _, v := range vols {
+			if err := t.d.Resize(ctx, v.Res); err != nil {
+				return err
+			}
+		}
+	case "invalidate_remote":
+		for _, v := range vols {
+			if err := t.d.InvalidateRemote(ctx, v.Res); err != nil {
+				return err
+			}
+		}
+	case "status":
+		for _, v := range vols {
+			st, err := t.d.Status(ctx, v.Res)
+			if err != nil {
+				return err
+			}
+			sync := ""
+			if st.Syncing {
+				sync = fmt.Sprintf(" %.1f%% ETA %v", st.Percent, st.ETA)
+			}
+			fmt.Fprintf(t.out, "%s/%s %s cs:%s ro:%s/%s ds:%s/%s%s\n", v.FS.VG, v.FS.LV, v.Res.Device(),
+				st.Connection, st.Role, st.PeerRole, st.Disk, st.PeerDisk, sync)
+		}
+	default:
+		return fmt.Errorf("unknown action %q", action)
+	}
+	return nil
+}
+
+// mount checks the file system (fsck exit 4 or more aborts, L6937) and
+// mounts it on the DRBD device with the fsmap options.
+func mount(ctx context.Context, v Volume) error {
+	if mounted(v.FS.MountPoint) {
+		return nil
+	}
+	if err := os.MkdirAll(v.FS.MountPoint, 0o755); err != nil {
+		return err
+	}
+	if strings.HasPrefix(v.FS.FSType, "ext") {
+		if _, err := (storage.Exec{}).Run(ctx, nil, "fsck."+v.FS.FSType, "-p", v.Res.Device()); err != nil {
+			var ee *storage.ExitError
+			if !errors.As(err, &ee) || ee.Code >= 4 {
+				return fmt.Errorf("file system check of %s failed: %w", v.Res.Device(), err)
+			}
+		}
+	}
+	opts := v.FS.Options
+	if opts == "" {
+		opts = "defaults"
+	}
+	_, err := (storage.Exec{}).Run(ctx, nil, "mount", "-t", v.FS.FSType, "-o", opts, v.Res.Device(), v.FS.MountPoint)
+	return err
+}
+
+func unmount(ctx context.Context, v Volume) error {
+	if !mounted(v.FS.MountPoint) {
+		return nil
+	}
+	_, err := (storage.Exec{}).Run(ctx, nil, "umount", v.FS.MountPoint)
+	return err
+}
+
+func mounted(dir string) bool {
+	b, err := os.ReadFile("/proc/mounts")
+	if err != nil {
+		return false
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(line); len(f) > 1 && f[1] == dir {
+			return true
+		}
+	}
+	return false
+}

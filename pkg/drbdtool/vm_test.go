@@ -1,0 +1,103 @@
+package drbdtool_test
+
+import (
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/linuxha-ng/linuxha/internal/testbed"
+	"github.com/linuxha-ng/linuxha/internal/vmbed"
+)
+
+const topology = `servera public eth0 172.16.177.1/24
+servera public eth1 -
+servera drbd eth2 192.100.100.1/24
+serverb public eth0 172.16.177.2/24
+serverb public eth1 -
+serverb drbd eth2 192.100.100.2/24
+`
+
+// setup gives both VMs what clbuild and clbuildapp --build would: the
+// cluster definition and its checksum, the topology, the volume group,
+// the data and meta volumes, resource flags and the fsmap.
+func setup(t *testing.T, vm *vmbed.Bed) {
+	root, _ := testbed.RepoRoot()
+	conf, err := os.ReadFile(root + "/examples/clconf.xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []string{"servera", "serverb"} {
+		vm.WriteFile(t, n, "/etc/cluster/clconf.xml", string(conf), 0o600)
+		vm.WriteFile(t, n, "/etc/cluster/.resources/topology", topology, 0o644)
+		vm.WriteFile(t, n, "/etc/cluster/.resources/fsmap/apache", "app01vg:docs:/apache/docs:ext4:defaults:20480\n", 0o644)
+		vm.Sh(t, n, `md5sum < /etc/cluster/clconf.xml | cut -d' ' -f1 > /etc/cluster/.clbuild.md5 &&
+			mkdir -p /etc/cluster/.resources/ports /etc/cluster/.resources/drbd &&
+			touch /etc/cluster/.resources/ports/9901.apache.app01vg.docs /etc/cluster/.resources/drbd/0.apache.app01vg.docs &&
+			pvcreate -q /dev/vda && vgcreate -q app01vg /dev/vda &&
+			lvcreate -q -L 20M -n docs app01vg && lvcreate -q -L 128M -n docs_meta app01vg`)
+	}
+}
+
+func waitSynced(t *testing.T, vm *vmbed.Bed, node string) string {
+	var st string
+	testbed.Eventually(t, 120*time.Second, "volumes in sync on "+node, func() bool {
+		st = vm.Sh(t, node, "drbd_tool -A apache --action status")
+		return strings.Contains(st, "ds:UpToDate/UpToDate")
+	})
+	return st
+}
+
+// The Reference's flow on real DRBD 8.4 and LVM (L2195-2266): data on
+// servera's LV is replicated, read back on serverb after a switch of
+// primary, and resynchronised after the replication card was cut.
+func TestReplicationOnRealDRBD(t *testing.T) {
+	vm := vmbed.Up(t)
+	start := time.Now()
+	setup(t, vm)
+	// The application's data exists on servera's volume before the build.
+	vm.Sh(t, "servera", `mkfs.ext4 -q /dev/app01vg/docs && mkdir -p /mnt && mount /dev/app01vg/docs /mnt &&
+		for i in 1 2 3 4 5; do dd if=/dev/urandom of=/mnt/page$i.html bs=64k count=$i 2>/dev/null; done &&
+		echo '<h1>linuxha</h1>' > /mnt/index.html && umount /mnt`)
+	want := vm.Sh(t, "servera", "mount /dev/app01vg/docs /mnt && cd /mnt && sha256sum *.html; cd /; umount /mnt")
+
+	for _, n := range []string{"servera", "serverb"} {
+		vm.Sh(t, n, "drbd_tool -A apache --action create_md")
+	}
+	vm.Sh(t, "serverb", "drbd_tool -A apache --action start --noprimary")
+	vm.Sh(t, "servera", "drbd_tool -A apache --action start --force") // servera's copy wins the first sync
+	st := waitSynced(t, vm, "servera")
+	if !strings.Contains(st, "ro:Primary/Secondary") {
+		t.Fatalf("servera: %s", st)
+	}
+	vm.Sh(t, "servera", "drbd_tool -A apache --action mount")
+	if got := vm.Sh(t, "servera", "cd /apache/docs && sha256sum *.html"); got != want {
+		t.Fatalf("data through DRBD differs on servera:\n%s\nwant\n%s", got, want)
+	}
+	vm.Sh(t, "servera", "drbd_tool -A apache --action unmount && drbd_tool -A apache --action down")
+
+	// Switch: serverb takes over with its replicated copy.
+	vm.Sh(t, "serverb", "drbd_tool -A apache --action set_primary && drbd_tool -A apache --action mount")
+	if got := vm.Sh(t, "serverb", "cd /apache/docs && sha256sum *.html"); got != want {
+		t.Fatalf("replicated data on serverb:\n%s\nwant\n%s", got, want)
+	}
+
+	// servera comes back as secondary; then its replication card is cut
+	// while serverb writes, and restored: servera catches up.
+	vm.Sh(t, "servera", "drbd_tool -A apache --action start --noprimary")
+	waitSynced(t, vm, "serverb")
+	vm.Op(t, "cut", "servera", "eth2")
+	testbed.Eventually(t, 60*time.Second, "disconnect seen on serverb", func() bool {
+		return !strings.Contains(vm.Sh(t, "serverb", "drbd_tool -A apache --action status"), "cs:Connected")
+	})
+	vm.Sh(t, "serverb", "echo written-while-cut > /apache/docs/late.html && sync")
+	vm.Op(t, "restore", "servera", "eth2")
+	waitSynced(t, vm, "serverb")
+	want2 := vm.Sh(t, "serverb", "cd /apache/docs && sha256sum *.html")
+	vm.Sh(t, "serverb", "drbd_tool -A apache --action unmount && drbd_tool -A apache --action down")
+	vm.Sh(t, "servera", "drbd_tool -A apache --action set_primary && drbd_tool -A apache --action mount")
+	if got := vm.Sh(t, "servera", "cd /apache/docs && sha256sum *.html"); got != want2 {
+		t.Fatalf("servera after the resync:\n%s\nwant\n%s", got, want2)
+	}
+	t.Logf("scenario took %v under emulation (not a performance figure)", time.Since(start).Round(time.Second))
+}
