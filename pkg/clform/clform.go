@@ -207,8 +207,12 @@ func (f *former) form() error {
 			return f.failed(logFile, offset)
 		}
 		if st == cluster.StateUp {
+			// Both daemons must see each other UP, not only this one.
 			ps := f.state(me, peer)
-			if ps == cluster.StateUp || f.force && ps != "" {
+			if ps == cluster.StateUp && peerReachable && f.state(peer, me) != cluster.StateUp {
+				ps = ""
+			}
+			if ps == cluster.StateUp || f.force && ps != "" && ps != cluster.StateUp {
 				if ps != cluster.StateUp {
 					f.log.Warnf("Cluster %s formed without %s.", f.cfg.Name, peer)
 				}

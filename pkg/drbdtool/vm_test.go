@@ -10,30 +10,23 @@ import (
 	"github.com/linuxha-ng/linuxha/internal/vmbed"
 )
 
-const topology = `servera public eth0 172.16.177.1/24
-servera public eth1 -
-servera drbd eth2 192.100.100.1/24
-serverb public eth0 172.16.177.2/24
-serverb public eth1 -
-serverb drbd eth2 192.100.100.2/24
-`
-
-// setup gives both VMs what clbuild and clbuildapp --build would: the
-// cluster definition and its checksum, the topology, the volume group,
-// the data and meta volumes, resource flags and the fsmap.
+// setup builds the cluster with clbuild (real DRBD and LVM capability
+// checks, ssh between the VMs) and gives both VMs what clbuildapp --build
+// would: the volume group, the data and meta volumes, resource flags and
+// the fsmap.
 func setup(t *testing.T, vm *vmbed.Bed) {
 	root, _ := testbed.RepoRoot()
 	conf, err := os.ReadFile(root + "/examples/clconf.xml")
 	if err != nil {
 		t.Fatal(err)
 	}
+	vm.WriteFile(t, "servera", "/etc/cluster/clconf.xml", string(conf), 0o600)
+	if r := vm.Exec(t, "servera", "", "clbuild", "--verbose"); r.Code != 0 || !strings.Contains(r.Stdout, "DRBD kernel module found on serverb.") {
+		t.Fatalf("clbuild: %d\n%s", r.Code, r.Output())
+	}
 	for _, n := range []string{"servera", "serverb"} {
-		vm.WriteFile(t, n, "/etc/cluster/clconf.xml", string(conf), 0o600)
-		vm.WriteFile(t, n, "/etc/cluster/.resources/topology", topology, 0o644)
 		vm.WriteFile(t, n, "/etc/cluster/.resources/fsmap/apache", "app01vg:docs:/apache/docs:ext4:defaults:20480\n", 0o644)
-		vm.Sh(t, n, `md5sum < /etc/cluster/clconf.xml | cut -d' ' -f1 > /etc/cluster/.clbuild.md5 &&
-			mkdir -p /etc/cluster/.resources/ports /etc/cluster/.resources/drbd &&
-			touch /etc/cluster/.resources/ports/9901.apache.app01vg.docs /etc/cluster/.resources/drbd/0.apache.app01vg.docs &&
+		vm.Sh(t, n, `cd /etc/cluster/.resources && mv ports/9901.free ports/9901.apache.app01vg.docs && mv drbd/0.free drbd/0.apache.app01vg.docs &&
 			pvcreate -q /dev/vda && vgcreate -q app01vg /dev/vda &&
 			lvcreate -q -L 20M -n docs app01vg && lvcreate -q -L 128M -n docs_meta app01vg`)
 	}
