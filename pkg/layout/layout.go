@@ -62,6 +62,12 @@ func (l Layout) FlagsDir(app string) string { return l.p("etc/cluster", app, "fl
 // AppChecksum is the application build checksum (".clbuild.md5", L2953).
 func (l Layout) AppChecksum(app string) string { return l.p("etc/cluster", app, ".clbuild.md5") }
 
+// StageChecksum records that clbuildapp's --check or --vgbuild stage ran
+// against this appconf.xml; the next stage requires it (L2137).
+func (l Layout) StageChecksum(app, stage string) string {
+	return l.p("etc/cluster", app, "."+stage+".md5")
+}
+
 func (l Layout) StatusDir(app string) string { return l.p("etc/cluster/.status", app) }
 func (l Layout) TimeFile(app string) string  { return l.p("etc/cluster/.status", app, "TIME") }
 

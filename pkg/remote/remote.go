@@ -248,3 +248,20 @@ func firstLine(b []byte) string {
 	}
 	return s
 }
+
+// Runner runs commands on a peer with the signature storage drivers use
+// (stdout back; a failed command is an error carrying its stderr), so the
+// same LVM and DRBD code works on either node.
+type Runner struct{ P *Peer }
+
+// Run implements the storage Runner interface.
+func (r Runner) Run(ctx context.Context, stdin []byte, argv ...string) ([]byte, error) {
+	res, err := r.P.RunInput(ctx, stdin, argv...)
+	if err != nil {
+		return nil, err
+	}
+	if res.Code != 0 {
+		return res.Stdout, fmt.Errorf("%s on %s: exit status %d: %s", strings.Join(argv, " "), r.P.Node, res.Code, strings.TrimSpace(string(res.Stderr)))
+	}
+	return res.Stdout, nil
+}

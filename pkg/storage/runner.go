@@ -32,7 +32,9 @@ func (e *ExitError) Error() string {
 // Run implements Runner.
 func (Exec) Run(ctx context.Context, stdin []byte, argv ...string) ([]byte, error) {
 	c := exec.CommandContext(ctx, argv[0], argv[1:]...)
-	c.Env = append(os.Environ(), "LC_ALL=C")
+	// drbd-utils' drbdadm runs drbdadm-84 for the 8.4 module from
+	// /usr/lib/drbd, which is not on a login shell's PATH.
+	c.Env = append(os.Environ(), "LC_ALL=C", "PATH="+os.Getenv("PATH")+":/usr/lib/drbd")
 	if stdin != nil {
 		c.Stdin = bytes.NewReader(stdin)
 	}

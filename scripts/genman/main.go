@@ -16,12 +16,14 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/linuxha-ng/linuxha/pkg/clbuild"
+	"github.com/linuxha-ng/linuxha/pkg/clbuildapp"
 	"github.com/linuxha-ng/linuxha/pkg/cldaemonctl"
 	"github.com/linuxha-ng/linuxha/pkg/clform"
 	"github.com/linuxha-ng/linuxha/pkg/clhalt"
 	"github.com/linuxha-ng/linuxha/pkg/clstartup"
 	"github.com/linuxha-ng/linuxha/pkg/clstat"
 	"github.com/linuxha-ng/linuxha/pkg/cluster"
+	"github.com/linuxha-ng/linuxha/pkg/drbdtool"
 	"github.com/linuxha-ng/linuxha/pkg/locks"
 	"github.com/linuxha-ng/linuxha/pkg/netd"
 )
@@ -36,6 +38,8 @@ var commands = []func(stdout, stderr io.Writer) *cli.App{
 	clhalt.NewApp,
 	cldaemonctl.NewApp,
 	clstartup.NewApp,
+	clbuildapp.NewApp,
+	drbdtool.NewApp,
 }
 
 func main() {

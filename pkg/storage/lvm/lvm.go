@@ -55,3 +55,34 @@ func Create(ctx context.Context, r storage.Runner, vg, name string, sizeKB int64
 	_, err := r.Run(ctx, nil, "lvcreate", "-q", "-y", "-L", fmt.Sprintf("%dk", sizeKB), "-n", name, vg)
 	return err
 }
+
+// VG is one volume group.
+type VG struct {
+	Name   string
+	FreeKB int64
+}
+
+// VGs lists the volume groups, or only name when it is set; a missing
+// group is not an error, just absent from the list.
+func VGs(ctx context.Context, r storage.Runner) ([]VG, error) {
+	out, err := r.Run(ctx, nil, "vgs", "--reportformat", "json", "--units", "k", "--nosuffix", "-o", "vg_name,vg_free")
+	if err != nil {
+		return nil, err
+	}
+	var rep struct {
+		Report []struct {
+			VG []map[string]string `json:"vg"`
+		} `json:"report"`
+	}
+	if err := json.Unmarshal(out, &rep); err != nil {
+		return nil, fmt.Errorf("vgs: %w", err)
+	}
+	var vgs []VG
+	for _, r := range rep.Report {
+		for _, m := range r.VG {
+			free, _ := strconv.ParseFloat(m["vg_free"], 64)
+			vgs = append(vgs, VG{Name: m["vg_name"], FreeKB: int64(free)})
+		}
+	}
+	return vgs, nil
+}
