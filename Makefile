@@ -22,8 +22,9 @@ test: lint
 
 # The VM testbed (root, qemu-system-x86): real DRBD 8.4 and LVM in two
 # QEMU VMs under software emulation. Images are cached in /var/cache/linuxha-vmbed.
+# One package at a time (-p 1): two VM pairs under TCG on two cores starve.
 test-vm:
-	LINUXHA_TESTBED=vm $(GO) test -count=1 -timeout 40m $(TESTFLAGS) ./...
+	LINUXHA_TESTBED=vm $(GO) test -count=1 -p 1 -timeout 40m $(TESTFLAGS) ./...
 
 # Unit tests only; no root needed.
 unit:

@@ -17,6 +17,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/linuxha-ng/linuxha/internal/testbed"
 )
@@ -97,10 +98,18 @@ func (b *Bed) Op(t testing.TB, args ...string) {
 	}
 }
 
-// Exec runs argv in node's VM.
+// Exec runs argv in node's VM, for at most 10 minutes.
 func (b *Bed) Exec(t testing.TB, node, stdin string, argv ...string) testbed.Result {
 	t.Helper()
+	return b.ExecTimeout(t, 10*time.Minute, node, stdin, argv...)
+}
+
+// ExecTimeout runs argv in node's VM for at most d: polling loops use a
+// short d, so a guest that stopped answering fails the test quickly.
+func (b *Bed) ExecTimeout(t testing.TB, d time.Duration, node, stdin string, argv ...string) testbed.Result {
+	t.Helper()
 	c := b.cmd(stdin, append([]string{"exec", node}, argv...)...)
+	c.Env = append(c.Env, fmt.Sprintf("VM_EXEC_TIMEOUT=%d", int(d.Seconds())))
 	var out, errb bytes.Buffer
 	c.Stdout, c.Stderr = &out, &errb
 	err := c.Run()

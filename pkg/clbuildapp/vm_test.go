@@ -86,4 +86,30 @@ func TestApacheBuildOnRealDRBD(t *testing.T) {
 	if got := vm.Sh(t, "serverb", "cd /apache && sha256sum */*.*"); got != want {
 		t.Fatalf("serverb data:\n%s\nwant\n%s", got, want)
 	}
+
+	// clremoveapp (§12): with no cluster daemon only --force removes; never
+	// while a file system is mounted on either node; afterwards both nodes
+	// have the resources free, the definition archived, and the data kept.
+	rm := func(extra ...string) testbed.Result {
+		return vm.Exec(t, "servera", "", append([]string{"clremoveapp", "-A", "apache", "-V"}, extra...)...)
+	}
+	if r := rm(); r.Code == 0 || !strings.Contains(errorLine(r), "No cluster daemon is running") {
+		t.Fatalf("clremoveapp without daemons: %s", r.Output())
+	}
+	if r := rm("--force"); r.Code == 0 || !strings.Contains(errorLine(r), "of apache is mounted on serverb") {
+		t.Fatalf("clremoveapp while mounted on serverb: %s", r.Output())
+	}
+	vm.Sh(t, "serverb", "drbd_tool -A apache --action unmount && drbd_tool -A apache --action down")
+	if r := rm("--force"); r.Code != 0 || !strings.Contains(r.Stdout, "Successfully removed application apache from the cluster.") {
+		t.Fatalf("clremoveapp: %s", r.Output())
+	}
+	for _, n := range []string{"servera", "serverb"} {
+		got := vm.Sh(t, n, "ls /etc/cluster/.resources/ports /etc/cluster/.resources/drbd | grep -c apache; test ! -e /etc/cluster/apache && test ! -e /etc/cluster/.resources/fsmap/apache && ls /clbackup | grep -c '^apache-'; lvs --noheadings -o lv_name app01vg | grep -c docs")
+		if strings.Fields(got)[0] != "0" || strings.Fields(got)[1] != "1" || strings.Fields(got)[2] != "2" {
+			t.Fatalf("%s after clremoveapp (flags, archives, docs volumes): %q", n, got)
+		}
+		if got := vm.Sh(t, n, "ls /etc/cluster/.resources/ports | grep -c free"); strings.TrimSpace(got) != "99" {
+			t.Fatalf("%s: free ports %s", n, got)
+		}
+	}
 }

@@ -34,8 +34,12 @@ func setup(t *testing.T, vm *vmbed.Bed) {
 
 func waitSynced(t *testing.T, vm *vmbed.Bed, node string) string {
 	var st string
-	testbed.Eventually(t, 120*time.Second, "volumes in sync on "+node, func() bool {
-		st = vm.Sh(t, node, "drbd_tool -A apache --action status")
+	testbed.Eventually(t, 180*time.Second, "volumes in sync on "+node, func() bool {
+		r := vm.ExecTimeout(t, 60*time.Second, node, "", "drbd_tool", "-A", "apache", "--action", "status")
+		if r.Code == 255 {
+			t.Fatalf("%s stopped answering: %s", node, r.Output())
+		}
+		st = r.Stdout
 		return strings.Contains(st, "ds:UpToDate/UpToDate")
 	})
 	return st

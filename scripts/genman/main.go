@@ -20,6 +20,7 @@ import (
 	"github.com/linuxha-ng/linuxha/pkg/cldaemonctl"
 	"github.com/linuxha-ng/linuxha/pkg/clform"
 	"github.com/linuxha-ng/linuxha/pkg/clhalt"
+	"github.com/linuxha-ng/linuxha/pkg/clremoveapp"
 	"github.com/linuxha-ng/linuxha/pkg/clstartup"
 	"github.com/linuxha-ng/linuxha/pkg/clstat"
 	"github.com/linuxha-ng/linuxha/pkg/cluster"
@@ -40,6 +41,7 @@ var commands = []func(stdout, stderr io.Writer) *cli.App{
 	clstartup.NewApp,
 	clbuildapp.NewApp,
 	drbdtool.NewApp,
+	clremoveapp.NewApp,
 }
 
 func main() {

@@ -82,11 +82,16 @@ func serve(path string) {
 			return
 		}
 		var req request
-		if err := json.Unmarshal(line, &req); err != nil || len(req.Argv) == 0 {
-			enc.Encode(reply{Stderr: "agent: bad request", Code: 255})
-			continue
+		rep := reply{Stderr: "agent: bad request", Code: 255}
+		if err := json.Unmarshal(line, &req); err == nil && len(req.Argv) > 0 {
+			rep = run(req)
 		}
-		enc.Encode(run(req))
+		// A host that went away must not leave the agent blocked in a
+		// write for ever: reopen the port instead.
+		f.SetWriteDeadline(time.Now().Add(30 * time.Second))
+		if err := enc.Encode(rep); err != nil {
+			return
+		}
 	}
 }
 
