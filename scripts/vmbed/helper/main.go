@@ -28,12 +28,14 @@ import (
 )
 
 type request struct {
+	ID      string   `json:"id"` // echoed in the reply: a client skips replies meant for an earlier one
 	Argv    []string `json:"argv"`
 	Stdin   string   `json:"stdin"`
 	Timeout float64  `json:"timeout"`
 }
 
 type reply struct {
+	ID     string `json:"id"`
 	Stdout string `json:"stdout"`
 	Stderr string `json:"stderr"`
 	Code   int    `json:"code"`
@@ -86,6 +88,7 @@ func serve(path string) {
 		if err := json.Unmarshal(line, &req); err == nil && len(req.Argv) > 0 {
 			rep = run(req)
 		}
+		rep.ID = req.ID
 		// A host that went away must not leave the agent blocked in a
 		// write for ever: reopen the port instead.
 		f.SetWriteDeadline(time.Now().Add(30 * time.Second))
@@ -151,20 +154,23 @@ func clientExec(args []string) int {
 		return 255
 	}
 	defer c.Close()
-	if err := json.NewEncoder(c).Encode(request{Argv: rest, Stdin: stdin, Timeout: timeout}); err != nil {
+	id := strconv.FormatInt(time.Now().UnixNano(), 36) + strconv.Itoa(os.Getpid())
+	if err := json.NewEncoder(c).Encode(request{ID: id, Argv: rest, Stdin: stdin, Timeout: timeout}); err != nil {
 		fmt.Fprintln(os.Stderr, "helper:", err)
 		return 255
 	}
 	c.SetReadDeadline(time.Now().Add(time.Duration(timeout+10) * time.Second))
-	line, err := bufio.NewReaderSize(c, 1<<20).ReadBytes('\n')
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "helper: no reply from the guest agent:", err)
-		return 255
-	}
+	r := bufio.NewReaderSize(c, 1<<20)
 	var rep reply
-	if err := json.Unmarshal(line, &rep); err != nil {
-		fmt.Fprintln(os.Stderr, "helper: bad reply:", err)
-		return 255
+	for {
+		line, err := r.ReadBytes('\n')
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "helper: no reply from the guest agent:", err)
+			return 255
+		}
+		if err := json.Unmarshal(line, &rep); err == nil && rep.ID == id {
+			break
+		}
 	}
 	os.Stdout.WriteString(rep.Stdout)
 	os.Stderr.WriteString(rep.Stderr)
