@@ -141,23 +141,39 @@ func (b *Bed) Exec(t testing.TB, node, stdin string, argv ...string) Result {
 	return r
 }
 
-// Sh runs a shell command on node and fails the test if it fails.
-func (b *Bed) Sh(t testing.TB, node, script string) string {
+// Execer runs a command on a node of a testbed: the namespace one here,
+// the VM one in internal/vmbed.
+type Execer interface {
+	Exec(t testing.TB, node, stdin string, argv ...string) Result
+}
+
+// Sh runs a shell script on node and fails the test if it fails.
+func Sh(t testing.TB, e Execer, node, script string) string {
 	t.Helper()
-	r := b.Exec(t, node, "", "sh", "-c", script)
+	r := e.Exec(t, node, "", "sh", "-c", script)
 	if r.Code != 0 {
 		t.Fatalf("on %s: %s: exit %d\n%s", node, script, r.Code, r.Output())
 	}
 	return r.Stdout
 }
 
-// WriteFile writes a file on node with the given mode.
-func (b *Bed) WriteFile(t testing.TB, node, path, content string, mode os.FileMode) {
+// WriteFile replaces a file on node (written aside, then renamed, so its
+// owner is root) with the given mode.
+func WriteFile(t testing.TB, e Execer, node, path, content string, mode os.FileMode) {
 	t.Helper()
-	r := b.Exec(t, node, content, "sh", "-c", fmt.Sprintf("mkdir -p \"$(dirname %q)\" && cat > %q.new && chmod %o %q.new && mv -f %q.new %q", path, path, mode, path, path, path))
+	r := e.Exec(t, node, content, "sh", "-c", fmt.Sprintf("mkdir -p \"$(dirname %q)\" && cat > %q.new && chmod %o %q.new && mv -f %q.new %q", path, path, mode, path, path, path))
 	if r.Code != 0 {
 		t.Fatalf("write %s on %s: %s", path, node, r.Output())
 	}
+}
+
+// Sh runs a shell script on node and fails the test if it fails.
+func (b *Bed) Sh(t testing.TB, node, script string) string { t.Helper(); return Sh(t, b, node, script) }
+
+// WriteFile writes a file on node with the given mode.
+func (b *Bed) WriteFile(t testing.TB, node, path, content string, mode os.FileMode) {
+	t.Helper()
+	WriteFile(t, b, node, path, content, mode)
 }
 
 // Router runs argv on the router host (172.16.177.254) and returns the

@@ -125,18 +125,11 @@ func (b *Bed) ExecTimeout(t testing.TB, d time.Duration, node, stdin string, arg
 // Sh runs a shell script in node's VM and fails the test if it fails.
 func (b *Bed) Sh(t testing.TB, node, script string) string {
 	t.Helper()
-	r := b.Exec(t, node, "", "sh", "-c", script)
-	if r.Code != 0 {
-		t.Fatalf("on %s: %s: exit %d\n%s", node, script, r.Code, r.Output())
-	}
-	return r.Stdout
+	return testbed.Sh(t, b, node, script)
 }
 
 // WriteFile writes a file in node's VM.
 func (b *Bed) WriteFile(t testing.TB, node, path, content string, mode os.FileMode) {
 	t.Helper()
-	r := b.Exec(t, node, content, "sh", "-c", fmt.Sprintf("mkdir -p \"$(dirname %q)\" && cat > %q.new && chmod %o %q.new && mv -f %q.new %q", path, path, mode, path, path, path))
-	if r.Code != 0 {
-		t.Fatalf("write %s on %s: %s", path, node, r.Output())
-	}
+	testbed.WriteFile(t, b, node, path, content, mode)
 }

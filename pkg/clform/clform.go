@@ -49,13 +49,7 @@ func NewApp(stdout, stderr io.Writer) *cli.App {
 		Action: func(c *cli.Context) error {
 			l := layout.FromEnv()
 			log := logx.New(stdout)
-			var cfg *config.Cluster
-			var err error
-			if f := c.String("config"); f != "" {
-				cfg, _, err = config.LoadCluster(f)
-			} else {
-				cfg, err = clitool.LoadBuiltCluster(l, c.Bool("nochecksums"))
-			}
+			cfg, err := clitool.LoadClusterFile(l, c.String("config"), c.Bool("nochecksums"))
 			if err != nil {
 				return err
 			}

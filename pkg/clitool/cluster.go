@@ -53,3 +53,13 @@ func LoadBuiltCluster(l layout.Layout, nochecksums bool) (*config.Cluster, error
 	cfg, _, err := config.LoadCluster(conf)
 	return cfg, err
 }
+
+// LoadClusterFile reads file when it is given (the --config option of the
+// daemons and clform, for testing), else the built clconf.xml.
+func LoadClusterFile(l layout.Layout, file string, nochecksums bool) (*config.Cluster, error) {
+	if file != "" {
+		cfg, _, err := config.LoadCluster(file)
+		return cfg, err
+	}
+	return LoadBuiltCluster(l, nochecksums)
+}

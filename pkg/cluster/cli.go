@@ -10,7 +10,6 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/linuxha-ng/linuxha/pkg/clitool"
-	"github.com/linuxha-ng/linuxha/pkg/config"
 	"github.com/linuxha-ng/linuxha/pkg/layout"
 	"github.com/linuxha-ng/linuxha/pkg/logx"
 )
@@ -47,13 +46,7 @@ func NewApp(stdout, stderr io.Writer) *cli.App {
 				return fmt.Errorf("exactly one of --form and --join is required")
 			}
 			l := layout.FromEnv()
-			var cfg *config.Cluster
-			var err error
-			if f := c.String("config"); f != "" {
-				cfg, _, err = config.LoadCluster(f)
-			} else {
-				cfg, err = clitool.LoadBuiltCluster(l, c.Bool("nochecksums"))
-			}
+			cfg, err := clitool.LoadClusterFile(l, c.String("config"), c.Bool("nochecksums"))
 			if err != nil {
 				return err
 			}

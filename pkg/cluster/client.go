@@ -28,11 +28,7 @@ type Client struct {
 
 // NewClient prepares a client from the node's configuration files.
 func NewClient(l layout.Layout, cfg *config.Cluster) (*Client, error) {
-	framing := wire.Authenticated
-	if cfg.Framing == "legacy" {
-		framing = wire.Legacy
-	}
-	codec, err := wire.NewCodec(framing, cfg.Name, cfg.Key)
+	codec, err := wire.NewCodec(wire.FramingOf(cfg.Framing), cfg.Name, cfg.Key)
 	if err != nil {
 		return nil, err
 	}

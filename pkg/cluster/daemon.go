@@ -86,11 +86,7 @@ func New(l layout.Layout, cfg *config.Cluster, log *logx.Logger, opts Options, h
 		return nil, fmt.Errorf("this host (%s) is not a node of cluster %s", host, cfg.Name)
 	}
 	peer, _ := cfg.Peer(host)
-	framing := wire.Authenticated
-	if cfg.Framing == "legacy" {
-		framing = wire.Legacy
-	}
-	codec, err := wire.NewCodec(framing, cfg.Name, cfg.Key)
+	codec, err := wire.NewCodec(wire.FramingOf(cfg.Framing), cfg.Name, cfg.Key)
 	if err != nil {
 		return nil, err
 	}

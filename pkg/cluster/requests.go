@@ -206,17 +206,13 @@ func (d *Daemon) reqAppList(context.Context, wire.Request) string {
 // reqAppStatus answers "STATE,server,monitor,start time,consistency"
 // (L7623-7626); the lifecycle tools fill in the running states.
 func (d *Daemon) reqAppStatus(_ context.Context, r wire.Request) string {
-	name, ok := r.Arg("app")
-	if !ok {
-		return replyMissingArg
-	}
-	a, ok := d.app(name)
-	if !ok {
-		return replyNotRegistered
+	a, reply := d.appArg(r)
+	if a == nil {
+		return reply
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	reply := fmt.Sprintf("%s,%s,0,0,0", a.State, a.Node)
+	reply = fmt.Sprintf("%s,%s,0,0,0", a.State, a.Node)
 	if v, _ := r.Arg("failoverinfo"); yes(v) {
 		fo := "No"
 		if d.peerState == StateUp && contains(a.ValidNodes, d.peer.Name) {
@@ -265,13 +261,9 @@ func (d *Daemon) reqDeregApp(ctx context.Context, r wire.Request) string {
 
 // reqPnode answers the preferred node (L7639-7642, L5795).
 func (d *Daemon) reqPnode(ctx context.Context, r wire.Request) string {
-	name, ok := r.Arg("app")
-	if !ok {
-		return replyMissingArg
-	}
-	a, ok := d.app(name)
-	if !ok {
-		return replyNotRegistered
+	a, reply := d.appArg(r)
+	if a == nil {
+		return reply
 	}
 	p := a.Conf.PreferredNode
 	switch p {
@@ -331,13 +323,9 @@ func (d *Daemon) reqAutostart(context.Context, wire.Request) string {
 }
 
 func (d *Daemon) reqGetValid(_ context.Context, r wire.Request) string {
-	name, ok := r.Arg("app")
-	if !ok {
-		return replyMissingArg
-	}
-	a, ok := d.app(name)
-	if !ok {
-		return replyNotRegistered
+	a, reply := d.appArg(r)
+	if a == nil {
+		return reply
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -346,13 +334,9 @@ func (d *Daemon) reqGetValid(_ context.Context, r wire.Request) string {
 
 // reqSetValid sets the valid nodes; with no nodes, both (L4746-4792).
 func (d *Daemon) reqSetValid(ctx context.Context, r wire.Request) string {
-	name, ok := r.Arg("app")
-	if !ok {
-		return replyMissingArg
-	}
-	a, ok := d.app(name)
-	if !ok {
-		return replyNotRegistered
+	a, reply := d.appArg(r)
+	if a == nil {
+		return reply
 	}
 	nodes := d.Cfg.NodeNames()
 	if v, ok := r.Arg("nodes"); ok && v != "" {
@@ -475,13 +459,9 @@ func (d *Daemon) reqReconfigure(context.Context, wire.Request) string {
 }
 
 func (d *Daemon) reqStopApp(_ context.Context, r wire.Request) string {
-	name, ok := r.Arg("app")
-	if !ok {
-		return replyMissingArg
-	}
-	a, ok := d.app(name)
-	if !ok {
-		return replyNotRegistered
+	a, reply := d.appArg(r)
+	if a == nil {
+		return reply
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -506,13 +486,9 @@ func (d *Daemon) reqStartApp(_ context.Context, r wire.Request) string {
 // the peer (L7609-7617).
 func (d *Daemon) reqAppState(s string) func(context.Context, wire.Request) string {
 	return func(ctx context.Context, r wire.Request) string {
-		name, ok := r.Arg("app")
-		if !ok {
-			return replyMissingArg
-		}
-		a, ok := d.app(name)
-		if !ok {
-			return replyNotRegistered
+		a, reply := d.appArg(r)
+		if a == nil {
+			return reply
 		}
 		node, _ := r.Arg("node")
 		if node == "" {
@@ -540,6 +516,20 @@ func (d *Daemon) reqNetFailed(_ context.Context, r wire.Request) string {
 	}
 	d.Log.Errorf("Network %s has failed on %s: no working card left.", net, d.me.Name)
 	return replyOK
+}
+
+// appArg returns the registered application named by app=, or the reply
+// the Reference gives when there is none (MISSING_ARG, NOT_REGISTERED).
+func (d *Daemon) appArg(r wire.Request) (*App, string) {
+	name, ok := r.Arg("app")
+	if !ok {
+		return nil, replyMissingArg
+	}
+	a, ok := d.app(name)
+	if !ok {
+		return nil, replyNotRegistered
+	}
+	return a, ""
 }
 
 func contains(list []string, s string) bool {

@@ -75,11 +75,7 @@ func Serve(ctx context.Context, cfg *config.Cluster, lockCfg map[string]config.L
 		ready(err)
 		return err
 	}
-	framing := wire.Authenticated
-	if cfg.Framing == "legacy" {
-		framing = wire.Legacy
-	}
-	codec, err := wire.NewCodec(framing, cfg.Name, cfg.Key)
+	codec, err := wire.NewCodec(wire.FramingOf(cfg.Framing), cfg.Name, cfg.Key)
 	if err != nil {
 		ln.Close()
 		ready(err)

@@ -27,11 +27,7 @@ func NewClient(cfg *config.Cluster, noLocking bool, who string) (*Client, error)
 	if c.NoLocking {
 		return c, nil
 	}
-	framing := wire.Authenticated
-	if cfg.Framing == "legacy" {
-		framing = wire.Legacy
-	}
-	codec, err := wire.NewCodec(framing, cfg.Name, cfg.Key)
+	codec, err := wire.NewCodec(wire.FramingOf(cfg.Framing), cfg.Name, cfg.Key)
 	if err != nil {
 		return nil, err
 	}

@@ -74,11 +74,7 @@ func NewApp(stdout, stderr io.Writer) *cli.App {
 }
 
 func send(ctx context.Context, cfg *config.Cluster, msg string, out io.Writer) error {
-	framing := wire.Authenticated
-	if cfg.Framing == "legacy" {
-		framing = wire.Legacy
-	}
-	codec, err := wire.NewCodec(framing, cfg.Name, cfg.Key)
+	codec, err := wire.NewCodec(wire.FramingOf(cfg.Framing), cfg.Name, cfg.Key)
 	if err != nil {
 		return err
 	}

@@ -43,12 +43,8 @@ func (d *Daemon) Run(ctx context.Context, ready func(error)) error {
 		return err
 	}
 	d.plan = NewPlan(n, DefaultFaulty)
-	framing := wire.Authenticated
-	if d.Cfg.Framing == "legacy" {
-		framing = wire.Legacy
-	}
 	var err error
-	if d.codec, err = wire.NewCodec(framing, d.Cfg.Name, d.Cfg.Key); err != nil {
+	if d.codec, err = wire.NewCodec(wire.FramingOf(d.Cfg.Framing), d.Cfg.Name, d.Cfg.Key); err != nil {
 		ready(err)
 		return err
 	}

@@ -44,6 +44,14 @@ const (
 	Legacy                           // the Reference's frame (L7592-7600)
 )
 
+// FramingOf maps Global.framing ("legacy", else authenticated) to a Framing.
+func FramingOf(name string) Framing {
+	if name == "legacy" {
+		return Legacy
+	}
+	return Authenticated
+}
+
 func (f Framing) String() string {
 	switch f {
 	case Authenticated:
