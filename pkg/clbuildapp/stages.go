@@ -317,6 +317,11 @@ func (b *builder) VGBuild() error {
 		if err != nil {
 			return err
 		}
+		// Room for everything on both nodes first: a stage that fails half
+		// way would leave volumes behind.
+		if err := b.room(vg.Name, data, remoteAll); err != nil {
+			return err
+		}
 		for _, lv := range data {
 			r, ok := remoteAll[lv.Name]
 			switch {
@@ -362,6 +367,40 @@ func (b *builder) VGBuild() error {
 	b.log.Infof("are allocated on both nodes")
 	b.log.Infof("")
 	return nil
+}
+
+// room checks that each node's volume group can hold the volumes
+// --vgbuild would create there.
+func (b *builder) room(vg string, data []lvm.LV, remoteAll map[string]lvm.LV) error {
+	return b.both(func(node string, r storage.Runner) error {
+		_, all, err := b.dataLVs(r, vg)
+		if err != nil {
+			return err
+		}
+		var need int64
+		var what []string
+		for _, lv := range data {
+			if _, ok := all[lv.Name]; !ok && node == b.peer {
+				need += lv.SizeKB
+				what = append(what, lv.Name)
+			}
+			if _, ok := all[lv.Name+"_meta"]; !ok {
+				need += MetaKB
+				what = append(what, lv.Name+"_meta")
+			}
+		}
+		if need == 0 {
+			return nil
+		}
+		vgs, err := b.vgs(r)
+		if err != nil {
+			return err
+		}
+		if free := vgs[vg].FreeKB; free < need {
+			return fmt.Errorf("No room for %s/%s on %s: %d KB needed, %d KB free in the volume group", vg, strings.Join(what, ","), node, need, free)
+		}
+		return nil
+	})
 }
 
 func (b *builder) create(node string, r storage.Runner, vg, lv string, kb int64) error {

@@ -54,6 +54,17 @@ func TestApacheBuildOnRealDRBD(t *testing.T) {
 	if r := run("build"); r.Code == 0 || !strings.Contains(r.Stderr, "but the --vgbuild stage has not yet been rerun. Do that first") {
 		t.Fatalf("build before vgbuild: %d %s", r.Code, r.Output())
 	}
+	// No room for the meta volumes on serverb: refused, nothing half-made.
+	vm.Sh(t, "serverb", "lvcreate -q -L 400M -n filler app01vg")
+	if r := run("vgbuild"); r.Code == 0 || !strings.Contains(errorLine(r), "No room for app01vg/") || !strings.Contains(errorLine(r), "on serverb") {
+		t.Fatalf("vgbuild without room: %d %s", r.Code, r.Output())
+	}
+	for _, n := range []string{"servera", "serverb"} {
+		if got := vm.Sh(t, n, "lvs --noheadings -o lv_name app01vg | tr -d ' ' | sort | tr '\\n' ' '"); got != map[string]string{"servera": "admin docs logs ", "serverb": "filler "}[n] {
+			t.Fatalf("vgbuild without room changed %s: %q", n, got)
+		}
+	}
+	vm.Sh(t, "serverb", "lvremove -q -y app01vg/filler")
 	if r := run("vgbuild"); r.Code != 0 || !strings.Contains(r.Stdout, "VG/LV app01vg/docs_meta of 131072Kb built on serverb") {
 		t.Fatalf("vgbuild: %s", r.Output())
 	}
