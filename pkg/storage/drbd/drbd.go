@@ -69,6 +69,10 @@ func (r Resource) Validate() error {
 	return nil
 }
 
+// MaxRateKB is the highest resync rate DRBD accepts (4 GiB/s): larger
+// syncrate values mean "as fast as it goes".
+const MaxRateKB = 4194304
+
 // Config renders the resource in drbd.conf syntax that drbd-utils reads
 // for both the 8.4 and the 9 module.
 func (r Resource) Config() string {
@@ -76,6 +80,7 @@ func (r Resource) Config() string {
 	if rate <= 0 {
 		rate = 1000
 	}
+	rate = min(rate, MaxRateKB)
 	var b strings.Builder
 	fmt.Fprintf(&b, "# Written by linuxha for %s (%s/%s); rewritten on every start.\n", r.App, r.VG, r.LV)
 	fmt.Fprintf(&b, "resource %s {\n", r.Name())
@@ -83,7 +88,9 @@ func (r Resource) Config() string {
 	fmt.Fprintf(&b, "  device %s minor %d;\n", r.Device(), r.Minor)
 	fmt.Fprintf(&b, "  disk %s;\n", r.Disk())
 	fmt.Fprintf(&b, "  meta-disk %s;\n", r.MetaDisk())
-	fmt.Fprintf(&b, "  disk { resync-rate %dK; }\n", rate)
+	// c-plan-ahead 0: a fixed rate, as syncrate means (L1964), instead of
+	// DRBD 8.4's dynamic controller that only starts from resync-rate.
+	fmt.Fprintf(&b, "  disk { resync-rate %dK; c-plan-ahead 0; }\n", rate)
 	fmt.Fprintf(&b, "  net { after-sb-0pri discard-zero-changes; after-sb-1pri discard-secondary; after-sb-2pri disconnect; }\n")
 	for _, h := range r.Hosts {
 		fmt.Fprintf(&b, "  on %s { address %s:%d; }\n", h.Name, h.Addr, r.Port)

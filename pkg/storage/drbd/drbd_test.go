@@ -22,7 +22,7 @@ resource apache_app01vg_docs {
   device /dev/drbd0 minor 0;
   disk /dev/app01vg/docs;
   meta-disk /dev/app01vg/docs_meta;
-  disk { resync-rate 2000K; }
+  disk { resync-rate 2000K; c-plan-ahead 0; }
   net { after-sb-0pri discard-zero-changes; after-sb-1pri discard-secondary; after-sb-2pri disconnect; }
   on servera { address 192.100.100.1:9901; }
   on serverb { address 192.100.100.2:9901; }
@@ -30,6 +30,11 @@ resource apache_app01vg_docs {
 `
 	if got := res().Config(); got != want {
 		t.Fatalf("got\n%s", got)
+	}
+	fast := res()
+	fast.RateKB = 10000000
+	if !strings.Contains(fast.Config(), "resync-rate 4194304K;") {
+		t.Fatal("rate above DRBD's maximum not clamped")
 	}
 	bad := res()
 	bad.LV = "docs; rm -rf /"

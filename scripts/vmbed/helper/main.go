@@ -6,6 +6,8 @@
 //	helper exec SOCK [TIMEOUT] -- ARGV  on the host: run ARGV in the guest whose
 //	                                    agent port is the unix socket SOCK
 //	helper monitor SOCK CMD             on the host: one QEMU monitor command
+//	helper sink PORT [FILE]             in the guest: a raw TCP stream, for benchmarks
+//	helper source ADDR N [FILE]
 //	helper hub ADDR...                  on the host: one Ethernet hub per loopback
 //	                                    TCP address, speaking QEMU's -netdev socket
 //	                                    framing (4-byte length, frame)
@@ -62,11 +64,61 @@ func main() {
 		os.Exit(monitor(os.Args[2], strings.Join(os.Args[3:], " ")))
 	case "hub":
 		hub(os.Args[2:])
+	case "sink": // helper sink PORT [FILE]: accept one connection, write it to FILE, print the bytes
+		var out io.Writer = io.Discard
+		if len(os.Args) > 3 {
+			f, err := os.OpenFile(os.Args[3], os.O_WRONLY, 0)
+			if err != nil {
+				fmt.Fprintln(os.Stderr, err)
+				os.Exit(1)
+			}
+			defer f.Close()
+			out = f
+		}
+		ln, err := net.Listen("tcp", ":"+os.Args[2])
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		c, err := ln.Accept()
+		if err != nil {
+			os.Exit(1)
+		}
+		n, _ := io.Copy(out, c)
+		if f, ok := out.(*os.File); ok {
+			f.Sync()
+		}
+		fmt.Println(n)
+	case "source": // helper source ADDR BYTES [FILE]: send that many bytes (of FILE, else zeros)
+		n, _ := strconv.ParseInt(os.Args[3], 10, 64)
+		var in io.Reader = zeros{}
+		if len(os.Args) > 4 {
+			f, err := os.Open(os.Args[4])
+			if err != nil {
+				fmt.Fprintln(os.Stderr, err)
+				os.Exit(1)
+			}
+			in = f
+		}
+		c, err := net.Dial("tcp", os.Args[2])
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		if _, err := io.CopyN(c, in, n); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		c.Close()
 	default:
 		fmt.Fprintln(os.Stderr, "helper: unknown role", os.Args[1])
 		os.Exit(2)
 	}
 }
+
+type zeros struct{}
+
+func (zeros) Read(p []byte) (int, error) { clear(p); return len(p), nil }
 
 // --- guest agent ---
 
