@@ -58,6 +58,9 @@ func resourcesOf(l layout.Layout, app string) Resources {
 // mountPoint creates dir on the peer and warns when a component's
 // permissions or owner differ between the nodes (L4097-4110).
 func (b *builder) mountPoint(dir string) error {
+	if _, err := b.p.Output(b.ctx, "test", "-d", dir); err != nil {
+		b.log.Warnf("Mount point %s did not exist on %s - created it.", dir, b.peer)
+	}
 	if _, err := b.p.Output(b.ctx, "mkdir", "-p", dir); err != nil {
 		return err
 	}

@@ -77,8 +77,13 @@ func TestApacheBuildOnRealDRBD(t *testing.T) {
 		t.Fatalf("build with logs unmounted: %d %s", r.Code, r.Output())
 	}
 	vm.Sh(t, "servera", "mount /dev/app01vg/logs /apache/logs")
-	if r := run("build"); r.Code != 0 || !strings.Contains(r.Stdout, "Cluster build has completed successfully.") {
+	r := run("build")
+	if r.Code != 0 || !strings.Contains(r.Stdout, "Cluster build has completed successfully.") {
 		t.Fatalf("build: %s", r.Output())
+	}
+	// serverb had no /apache/docs: created, with a warning.
+	if !strings.Contains(r.Stdout, "WARN") || !strings.Contains(r.Stdout, "Mount point /apache/docs did not exist on serverb - created it.") {
+		t.Fatalf("no warning for the missing mount point:\n%s", r.Stdout)
 	}
 	for _, n := range []string{"servera", "serverb"} {
 		got := vm.Sh(t, n, "cat /etc/cluster/.resources/fsmap/apache; ls /etc/cluster/.resources/ports /etc/cluster/.resources/drbd | grep apache; cat /etc/cluster/apache/.clbuild.md5")
