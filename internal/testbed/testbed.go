@@ -128,7 +128,13 @@ func (r Result) Output() string { return r.Stdout + r.Stderr }
 // Exec runs argv on node with stdin.
 func (b *Bed) Exec(t testing.TB, node, stdin string, argv ...string) Result {
 	t.Helper()
-	c := b.cmd(stdin, append([]string{"exec", node}, argv...)...)
+	return Run(t, b.cmd(stdin, append([]string{"exec", node}, argv...)...))
+}
+
+// Run runs a testbed command and collects its result; only a failure to
+// run it at all fails the test.
+func Run(t testing.TB, c *exec.Cmd) Result {
+	t.Helper()
 	var out, errb bytes.Buffer
 	c.Stdout, c.Stderr = &out, &errb
 	err := c.Run()
@@ -136,7 +142,7 @@ func (b *Bed) Exec(t testing.TB, node, stdin string, argv ...string) Result {
 	if ee, ok := err.(*exec.ExitError); ok {
 		r.Code = ee.ExitCode()
 	} else if err != nil {
-		t.Fatalf("exec on %s: %v", node, err)
+		t.Fatalf("%s: %v", strings.Join(c.Args, " "), err)
 	}
 	return r
 }

@@ -7,7 +7,6 @@
 package vmbed
 
 import (
-	"bytes"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
@@ -110,16 +109,7 @@ func (b *Bed) ExecTimeout(t testing.TB, d time.Duration, node, stdin string, arg
 	t.Helper()
 	c := b.cmd(stdin, append([]string{"exec", node}, argv...)...)
 	c.Env = append(c.Env, fmt.Sprintf("VM_EXEC_TIMEOUT=%d", int(d.Seconds())))
-	var out, errb bytes.Buffer
-	c.Stdout, c.Stderr = &out, &errb
-	err := c.Run()
-	r := testbed.Result{Stdout: out.String(), Stderr: errb.String()}
-	if ee, ok := err.(*exec.ExitError); ok {
-		r.Code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatalf("exec on %s: %v", node, err)
-	}
-	return r
+	return testbed.Run(t, c)
 }
 
 // Sh runs a shell script in node's VM and fails the test if it fails.

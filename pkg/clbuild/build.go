@@ -2,6 +2,7 @@ package clbuild
 
 import (
 	"archive/tar"
+	"bytes"
 	"compress/gzip"
 	"context"
 	"encoding/json"
@@ -326,27 +327,40 @@ func Backup(l layout.Layout, now time.Time) (string, error) {
 		return "", err
 	}
 	name := filepath.Join(l.BackupDir(), "cluster-"+now.Format("20060102-150405")+".tgz")
-	var buf strings.Builder
+	_, err := WriteArchive(name, filepath.Dir(src), src)
+	return name, err
+}
+
+// WriteArchive writes the files below roots (missing ones are skipped)
+// into the gzipped tar dest, named relative to base, atomically, and
+// returns its size.
+func WriteArchive(dest, base string, roots ...string) (int, error) {
+	var buf bytes.Buffer
 	gz := gzip.NewWriter(&buf)
 	tw := tar.NewWriter(gz)
-	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
+	for _, root := range roots {
+		if _, err := os.Stat(root); errors.Is(err, fs.ErrNotExist) {
+			continue
 		}
-		info, err := d.Info()
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(filepath.Dir(src), p)
-		h, err := tar.FileInfoHeader(info, "")
-		if err != nil {
-			return err
-		}
-		h.Name = rel
-		if err := tw.WriteHeader(h); err != nil {
-			return err
-		}
-		if info.Mode().IsRegular() {
+		err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			info, err := d.Info()
+			if err != nil {
+				return err
+			}
+			h, err := tar.FileInfoHeader(info, "")
+			if err != nil {
+				return err
+			}
+			h.Name, _ = filepath.Rel(base, p)
+			if err := tw.WriteHeader(h); err != nil {
+				return err
+			}
+			if !info.Mode().IsRegular() {
+				return nil
+			}
 			f, err := os.Open(p)
 			if err != nil {
 				return err
@@ -354,17 +368,16 @@ func Backup(l layout.Layout, now time.Time) (string, error) {
 			defer f.Close()
 			_, err = io.Copy(tw, f)
 			return err
+		})
+		if err != nil {
+			return 0, err
 		}
-		return nil
-	})
-	if err != nil {
-		return "", err
 	}
 	if err := tw.Close(); err != nil {
-		return "", err
+		return 0, err
 	}
 	if err := gz.Close(); err != nil {
-		return "", err
+		return 0, err
 	}
-	return name, atomicfile.WriteFile(name, []byte(buf.String()), 0o600)
+	return buf.Len(), atomicfile.WriteFile(dest, buf.Bytes(), 0o600)
 }

@@ -6,12 +6,8 @@
 package clremoveapp
 
 import (
-	"archive/tar"
-	"bytes"
-	"compress/gzip"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -20,7 +16,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/linuxha-ng/linuxha/pkg/atomicfile"
+	"github.com/linuxha-ng/linuxha/pkg/clbuild"
 	"github.com/linuxha-ng/linuxha/pkg/clitool"
 	"github.com/linuxha-ng/linuxha/pkg/cluster"
 	"github.com/linuxha-ng/linuxha/pkg/layout"
@@ -217,34 +213,10 @@ func removeLocal(l layout.Layout, app, node string, nobackup bool, backupDir str
 
 // archive writes /etc/cluster/<app>, its fsmap and status into a tgz.
 func archive(l layout.Layout, app, dir string) (string, int, error) {
-	var buf bytes.Buffer
-	gz := gzip.NewWriter(&buf)
-	tw := tar.NewWriter(gz)
-	for _, root := range []string{l.AppDir(app), l.Fsmap(app), l.StatusDir(app)} {
-		filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-			if err != nil {
-				return nil
-			}
-			info, err := d.Info()
-			if err != nil {
-				return nil
-			}
-			h, _ := tar.FileInfoHeader(info, "")
-			h.Name = strings.TrimPrefix(p, l.Path("/"))
-			tw.WriteHeader(h)
-			if info.Mode().IsRegular() {
-				if b, err := os.ReadFile(p); err == nil {
-					tw.Write(b)
-				}
-			}
-			return nil
-		})
-	}
-	tw.Close()
-	gz.Close()
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return "", 0, err
 	}
 	name := filepath.Join(dir, app+"-"+time.Now().Format("20060102-150405")+".tgz")
-	return name, buf.Len(), atomicfile.WriteFile(name, buf.Bytes(), 0o600)
+	size, err := clbuild.WriteArchive(name, l.Path("/"), l.AppDir(app), l.Fsmap(app), l.StatusDir(app))
+	return name, size, err
 }
