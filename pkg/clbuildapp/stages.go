@@ -59,9 +59,6 @@ func newBuilder(ctx context.Context, l layout.Layout, name string, log *logx.Log
 		return nil, err
 	}
 	log.Infof("Global section configuration validation complete")
-	if cfg.DataDetail != "drbd" {
-		return nil, fmt.Errorf("clbuildapp builds DRBD replicated storage; datadetail %q is not supported yet", cfg.DataDetail)
-	}
 	client, err := cluster.NewClient(l, cfg)
 	if err != nil {
 		return nil, err
@@ -153,7 +150,22 @@ func (b *builder) vgs(r storage.Runner) (map[string]lvm.VG, error) {
 	return m, nil
 }
 
+// filesync reports whether the cluster replicates directories with rsync
+// (datadetail filesync) rather than logical volumes with DRBD.
+func (b *builder) filesync() bool { return b.cfg.DataDetail == "filesync" }
+
 func (b *builder) checkVGs() error {
+	if b.filesync() {
+		for _, vg := range b.app.VGs {
+			for _, d := range vg.Dirs {
+				if st, err := os.Stat(d.Path); err != nil || !st.IsDir() {
+					return fmt.Errorf("Directory %s (%s/%s) does not exist on %s", d.Path, vg.Name, d.LV, b.me)
+				}
+			}
+		}
+		b.log.Infof("Checked replicated directories exist on %s", b.me)
+		return nil
+	}
 	return b.both(func(node string, r storage.Runner) error {
 		vgs, err := b.vgs(r)
 		if err != nil {
@@ -222,7 +234,11 @@ func (b *builder) Check() error {
 			}
 		}
 	}
-	b.log.Infof("DRBD kernel module loaded on %s and %s.", b.me, b.peer)
+	if b.filesync() {
+		b.log.Infof("rsync and ssh available on %s and %s (datadetail filesync).", b.me, b.peer)
+	} else {
+		b.log.Infof("DRBD kernel module loaded on %s and %s.", b.me, b.peer)
+	}
 	if local.ClconfMD5 != remoteF.ClconfMD5 {
 		return fmt.Errorf("clconf.xml differs between %s and %s: run clbuild", b.me, b.peer)
 	}
@@ -308,6 +324,15 @@ func (b *builder) VGBuild() error {
 		return err
 	}
 	for _, vg := range b.app.VGs {
+		if b.filesync() {
+			for _, d := range vg.Dirs {
+				if err := b.mountPoint(d.Path); err != nil {
+					return err
+				}
+			}
+			b.log.Infof("All directory checks on VG %s completed", vg.Name)
+			continue
+		}
 		b.log.Infof("Getting list of defined volume groups on %s", b.peer)
 		data, _, err := b.dataLVs(b.local, vg.Name)
 		if err != nil {
@@ -462,6 +487,13 @@ func (b *builder) Build() error {
 	mounts := localMounts()
 	var fsmap []state.FsEntry
 	for _, vg := range b.app.VGs {
+		if b.filesync() {
+			for _, d := range vg.Dirs {
+				fsmap = append(fsmap, state.FsEntry{VG: vg.Name, LV: d.LV, MountPoint: d.Path, FSType: FSTypeDir, Options: "filesync", SizeKB: duKB(d.Path)})
+			}
+			b.log.Infof("Checked %d directories for %s on %s", len(vg.Dirs), vg.Name, b.me)
+			continue
+		}
 		data, _, err := b.dataLVs(b.local, vg.Name)
 		if err != nil {
 			return err
@@ -495,55 +527,8 @@ func (b *builder) Build() error {
 	}
 	sort.SliceStable(fsmap, func(i, j int) bool { return fsmap[i].MountPoint < fsmap[j].MountPoint })
 
-	// B9: enough ports and minors on both nodes, counting reuse.
-	localRes := resourcesOf(b.l, b.name)
-	out, err := b.p.Output(b.ctx, clitool.Bin("clbuildapp"), "resources", "--application", b.name)
-	if err != nil {
+	if err := b.allocateAll(fsmap); err != nil {
 		return err
-	}
-	var remoteRes Resources
-	if err := json.Unmarshal(out, &remoteRes); err != nil {
-		return fmt.Errorf("resources of %s: %w", b.peer, err)
-	}
-	b.log.Infof("%s available: PORTS: %d, DRBD: %d", b.me, len(localRes.FreePorts), len(localRes.FreeMinors))
-	b.log.Infof("%s available: PORTS: %d, DRBD: %d", b.peer, len(remoteRes.FreePorts), len(remoteRes.FreeMinors))
-	if need := len(fsmap); need > min(len(localRes.FreePorts)+len(localRes.Owned), len(remoteRes.FreePorts)+len(remoteRes.Owned)) ||
-		need > min(len(localRes.FreeMinors)+len(localRes.Owned), len(remoteRes.FreeMinors)+len(remoteRes.Owned)) {
-		return fmt.Errorf("Not enough ports or DRBD devices for %d file systems: raise portpool or maxblockdevs and run clbuild --force", need)
-	}
-	b.log.Infof("Validated enough resources available on both nodes")
-
-	// B12: mount points on the peer, with the same permissions.
-	for _, e := range fsmap {
-		if err := b.mountPoint(e.MountPoint); err != nil {
-			return err
-		}
-	}
-	// B13: the same port and minor on both nodes; existing ones are kept.
-	for _, e := range fsmap {
-		o := state.Owner{App: b.name, VG: e.VG, LV: e.LV}
-		have, ok := remoteRes.Owned[o.String()]
-		if !ok {
-			have = Alloc{Port: -1, Minor: -1}
-		}
-		port, err := b.allocate(o, "port", state.Pool{Dir: b.l.PortsDir()}, localRes.FreePorts, remoteRes.FreePorts, have.Port)
-		if err != nil {
-			return err
-		}
-		minor, err := b.allocate(o, "DRBD", state.Pool{Dir: b.l.DrbdDir()}, localRes.FreeMinors, remoteRes.FreeMinors, have.Minor)
-		if err != nil {
-			return err
-		}
-		if _, err := b.p.Output(b.ctx, clitool.Bin("clbuildapp"), "claim", "--application", b.name, "--vg", e.VG, "--lv", e.LV,
-			"--port", strconv.Itoa(port), "--minor", strconv.Itoa(minor)); err != nil {
-			return err
-		}
-		b.log.Infof("Host/VG/LV %s/%s/%s allocated port %d", b.peer, e.VG, e.LV, port)
-		b.log.Infof("Host/VG/LV %s/%s/%s allocated DRBD %d", b.peer, e.VG, e.LV, minor)
-		localRes.FreePorts = remove(localRes.FreePorts, port)
-		localRes.FreeMinors = remove(localRes.FreeMinors, minor)
-		remoteRes.FreePorts = remove(remoteRes.FreePorts, port)
-		remoteRes.FreeMinors = remove(remoteRes.FreeMinors, minor)
 	}
 	// B10: a fresh build has no last start time.
 	os.Remove(b.l.TimeFile(b.name))
@@ -599,6 +584,87 @@ func (b *builder) Build() error {
 	b.log.Infof("Now use the --sync option to ensure that all")
 	b.log.Infof("file systems on the other node are synchronised")
 	b.log.Infof("")
+	return nil
+}
+
+// FSTypeDir is the fsmap file system type of a filesync directory.
+const FSTypeDir = "dir"
+
+// duKB is the size of a directory's contents (the fsmap's size field).
+func duKB(dir string) int64 {
+	var total int64
+	filepath.WalkDir(dir, func(_ string, e os.DirEntry, err error) error {
+		if err == nil && !e.IsDir() {
+			if fi, err := e.Info(); err == nil {
+				total += fi.Size()
+			}
+		}
+		return nil
+	})
+	return (total + 1023) / 1024
+}
+
+// allocateAll gives every volume the same port and DRBD device on both
+// nodes (B9, B12-B13); filesync directories only need their mount points.
+func (b *builder) allocateAll(fsmap []state.FsEntry) error {
+	if b.filesync() {
+		for _, e := range fsmap {
+			if err := b.mountPoint(e.MountPoint); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	// B9: enough ports and minors on both nodes, counting reuse.
+	localRes := resourcesOf(b.l, b.name)
+	out, err := b.p.Output(b.ctx, clitool.Bin("clbuildapp"), "resources", "--application", b.name)
+	if err != nil {
+		return err
+	}
+	var remoteRes Resources
+	if err := json.Unmarshal(out, &remoteRes); err != nil {
+		return fmt.Errorf("resources of %s: %w", b.peer, err)
+	}
+	b.log.Infof("%s available: PORTS: %d, DRBD: %d", b.me, len(localRes.FreePorts), len(localRes.FreeMinors))
+	b.log.Infof("%s available: PORTS: %d, DRBD: %d", b.peer, len(remoteRes.FreePorts), len(remoteRes.FreeMinors))
+	if need := len(fsmap); need > min(len(localRes.FreePorts)+len(localRes.Owned), len(remoteRes.FreePorts)+len(remoteRes.Owned)) ||
+		need > min(len(localRes.FreeMinors)+len(localRes.Owned), len(remoteRes.FreeMinors)+len(remoteRes.Owned)) {
+		return fmt.Errorf("Not enough ports or DRBD devices for %d file systems: raise portpool or maxblockdevs and run clbuild --force", need)
+	}
+	b.log.Infof("Validated enough resources available on both nodes")
+
+	// B12: mount points on the peer, with the same permissions.
+	for _, e := range fsmap {
+		if err := b.mountPoint(e.MountPoint); err != nil {
+			return err
+		}
+	}
+	// B13: the same port and minor on both nodes; existing ones are kept.
+	for _, e := range fsmap {
+		o := state.Owner{App: b.name, VG: e.VG, LV: e.LV}
+		have, ok := remoteRes.Owned[o.String()]
+		if !ok {
+			have = Alloc{Port: -1, Minor: -1}
+		}
+		port, err := b.allocate(o, "port", state.Pool{Dir: b.l.PortsDir()}, localRes.FreePorts, remoteRes.FreePorts, have.Port)
+		if err != nil {
+			return err
+		}
+		minor, err := b.allocate(o, "DRBD", state.Pool{Dir: b.l.DrbdDir()}, localRes.FreeMinors, remoteRes.FreeMinors, have.Minor)
+		if err != nil {
+			return err
+		}
+		if _, err := b.p.Output(b.ctx, clitool.Bin("clbuildapp"), "claim", "--application", b.name, "--vg", e.VG, "--lv", e.LV,
+			"--port", strconv.Itoa(port), "--minor", strconv.Itoa(minor)); err != nil {
+			return err
+		}
+		b.log.Infof("Host/VG/LV %s/%s/%s allocated port %d", b.peer, e.VG, e.LV, port)
+		b.log.Infof("Host/VG/LV %s/%s/%s allocated DRBD %d", b.peer, e.VG, e.LV, minor)
+		localRes.FreePorts = remove(localRes.FreePorts, port)
+		localRes.FreeMinors = remove(localRes.FreeMinors, minor)
+		remoteRes.FreePorts = remove(remoteRes.FreePorts, port)
+		remoteRes.FreeMinors = remove(remoteRes.FreeMinors, minor)
+	}
 	return nil
 }
 

@@ -125,6 +125,9 @@ func (b *builder) Sync() error {
 	if err := b.stageDone("build", "sync"); err != nil {
 		return err
 	}
+	if b.filesync() {
+		return b.syncDirs()
+	}
 	b.log.Infof("Loading details of file systems to unmount")
 	for i := len(fs) - 1; i >= 0; i-- {
 		if !mountedAt(fs[i].MountPoint) {
@@ -221,4 +224,20 @@ func mountedAt(dir string) bool {
 		}
 	}
 	return false
+}
+
+// syncDirs is --sync for datadetail filesync: one full rsync pass of
+// every directory to the other node (--forcesync compares contents).
+func (b *builder) syncDirs() error {
+	s, err := drbdtool.NewSyncer(b.l, b.cfg, b.name)
+	if err != nil {
+		return err
+	}
+	s.Logf = func(format string, args ...any) { b.log.Warnf(format, args...) }
+	b.log.Infof("Copying %d directories of %s to %s with rsync", len(s.Dirs), b.name, b.peer)
+	if err := s.SyncAll(b.ctx, b.forcesync); err != nil {
+		return err
+	}
+	b.log.Infof("Successfully Synchronised data from %s to %s", b.me, b.peer)
+	return nil
 }

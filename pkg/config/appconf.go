@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"net/netip"
+	"path"
 	"strconv"
 	"strings"
 	"time"
@@ -44,7 +45,16 @@ type AppNetwork struct {
 // VG is one replicated volume group.
 type VG struct {
 	Name string // without /dev (L1990)
-	Type string // only "filesystems" (L1991)
+	Type string // "filesystems" (L1991), or "directories" for datadetail filesync
+	Dirs []Dir  // type directories: the replicated directories
+}
+
+// Dir is one directory a filesync application replicates, named like a
+// logical volume so that the fsmap, resource flags and STALE flags keep
+// their Reference formats (DESIGN §6).
+type Dir struct {
+	LV   string // <lv name="...">
+	Path string // <lv mount="...">: absolute, without ':'
 }
 
 // Preferred-node keywords (L5795).
@@ -158,10 +168,27 @@ func ParseApp(file string, data []byte) (*App, Problems, error) {
 		t, te := child(ve, "type")
 		if te == nil || t == "" {
 			t = "filesystems"
-		} else if !strings.EqualFold(t, "filesystems") {
-			d.errorf(te, "vg/type", "%q is not supported; use \"filesystems\"", t)
+		} else if !strings.EqualFold(t, "filesystems") && !strings.EqualFold(t, "directories") {
+			d.errorf(te, "vg/type", "%q is not supported; use \"filesystems\" (or \"directories\" with datadetail filesync)", t)
 		}
 		vg.Type = strings.ToLower(t)
+		for _, le := range children(ve, "lv") {
+			name, _ := attr(le, "name")
+			mount, _ := attr(le, "mount")
+			switch {
+			case vg.Type != "directories":
+				d.errorf(le, "vg/lv", "<lv> entries belong to a volume group of type directories")
+			case !reAppName.MatchString(name):
+				d.errorf(le, "vg/lv", "name %q is not a valid volume name", name)
+			case !strings.HasPrefix(mount, "/") || strings.ContainsAny(mount, ": \t\n") || mount == "/":
+				d.errorf(le, "vg/lv", "mount %q must be an absolute directory path other than / without ':' or spaces", mount)
+			default:
+				vg.Dirs = append(vg.Dirs, Dir{LV: name, Path: path.Clean(mount)})
+			}
+		}
+		if vg.Type == "directories" && len(vg.Dirs) == 0 {
+			d.errorf(ve, "vg/lv", "a volume group of type directories needs at least one <lv name=\"…\" mount=\"/…\"/>")
+		}
 		for _, other := range a.VGs {
 			if other.Name == vg.Name {
 				d.errorf(ve, "vg/name", "volume group %s listed twice", vg.Name)
@@ -358,6 +385,12 @@ func (a *App) CheckAgainst(c *Cluster) error {
 	if p := a.PreferredNode; p != "" && p != LeastAppLoad && p != LeastCPULoad {
 		if _, ok := c.Node(p); !ok {
 			ps = append(ps, &Problem{File: a.File, Element: "global/preferred_node", Text: fmt.Sprintf("%q is not a node of cluster %s", p, c.Name)})
+		}
+	}
+	for _, vg := range a.VGs {
+		if (vg.Type == "directories") != (c.DataDetail == "filesync") {
+			ps = append(ps, &Problem{File: a.File, Element: "vg " + vg.Name,
+				Text: fmt.Sprintf("type %s does not suit datadetail %s (drbd needs filesystems, filesync needs directories)", vg.Type, c.DataDetail)})
 		}
 	}
 	return ps.err()

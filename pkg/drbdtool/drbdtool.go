@@ -99,8 +99,8 @@ func NewApp(stdout, stderr io.Writer) *cli.App {
 		ErrWriter:       stderr,
 		HideHelpCommand: true,
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "application", Aliases: []string{"A"}, Required: true},
-			&cli.StringFlag{Name: "action", Required: true},
+			&cli.StringFlag{Name: "application", Aliases: []string{"A"}, Usage: "the application (required)"},
+			&cli.StringFlag{Name: "action", Usage: "what to do (required)"},
 			&cli.BoolFlag{Name: "noprimary", Usage: "with start: leave the volumes secondary"},
 			&cli.BoolFlag{Name: "force", Usage: "with start or set_primary: force primary"},
 			&cli.StringFlag{Name: "vg", Usage: "only this volume group"},
@@ -109,20 +109,34 @@ func NewApp(stdout, stderr io.Writer) *cli.App {
 			&cli.BoolFlag{Name: "nochecksums"},
 		},
 		Action: func(c *cli.Context) error {
+			if c.String("application") == "" || c.String("action") == "" {
+				return fmt.Errorf("--application and --action are required")
+			}
 			l := layout.FromEnv()
 			cfg, err := clitool.LoadBuiltCluster(l, c.Bool("nochecksums"))
 			if err != nil {
 				return err
 			}
+			log := logx.New(stdout)
+			log.SetVerbose(c.Bool("verbose"))
+			if cfg.DataDetail == "filesync" {
+				t := &fsTool{l: l, cfg: cfg, app: c.String("application"), log: log, out: stdout}
+				return t.do(c.Context, c.String("action"), c.Bool("noprimary"))
+			}
 			vols, err := Volumes(l, cfg, c.String("application"), c.String("vg"), c.String("lv"))
 			if err != nil {
 				return err
 			}
-			log := logx.New(stdout)
-			log.SetVerbose(c.Bool("verbose"))
 			t := &tool{d: &drbd.Driver{ConfDir: l.DrbdConfDir()}, log: log, out: stdout}
 			return t.do(c.Context, c.String("action"), vols, c.Bool("noprimary"), c.Bool("force"))
 		},
+		Commands: []*cli.Command{{
+			Name: "syncd", Hidden: true, Usage: "the filesync replication process of an application",
+			Flags: []cli.Flag{&cli.StringFlag{Name: "application", Required: true}},
+			Action: func(c *cli.Context) error {
+				return runSyncer(c.Context, layout.FromEnv(), c.String("application"))
+			},
+		}},
 	}
 }
 

@@ -1,0 +1,88 @@
+package clbuildapp_test
+
+import (
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/linuxha-ng/linuxha/internal/testbed"
+)
+
+// FilesyncApache is examples/apache/appconf.xml with its volume group
+// replaced by directories (datadetail filesync, DESIGN §6).
+func filesyncApache(t *testing.T) string {
+	root, _ := testbed.RepoRoot()
+	b, err := os.ReadFile(root + "/examples/apache/appconf.filesync.xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// The four stages with datadetail filesync in the namespace testbed: the
+// directories of the sample apache application reach serverb with the
+// same SHA-256 per file; the syncer then replicates a change by itself,
+// says it is asynchronous, and a stop makes a final pass.
+func TestFilesyncBuildAndReplicate(t *testing.T) {
+	tb := testbed.Up(t)
+	tb.BuildCluster(t, testbed.Timings{Keepalive: "0.5", Warn: "1", Dead: "2", ClusterForm: "10"})
+	tb.WriteFile(t, "servera", "/etc/cluster/apache/appconf.xml", filesyncApache(t), 0o644)
+	tb.Sh(t, "servera", `for d in admin docs logs; do mkdir -p /apache/$d/sub && head -c 200000 /dev/urandom > /apache/$d/data.bin &&
+		echo $d > /apache/$d/sub/name.txt; done`)
+	want := tb.Sh(t, "servera", "cd /apache && find . -type f | sort | xargs sha256sum")
+	run := func(stage string, extra ...string) testbed.Result {
+		return tb.Exec(t, "servera", "", append([]string{"clbuildapp", "-A", "apache", "-V", "--" + stage}, extra...)...)
+	}
+	if r := run("vgbuild"); r.Code == 0 || !strings.Contains(r.Stderr, "but the --check stage has not yet been rerun. Do that first") {
+		t.Fatalf("vgbuild before check: %d %s", r.Code, r.Output())
+	}
+	for _, s := range []string{"check", "vgbuild", "build"} {
+		if r := run(s); r.Code != 0 {
+			t.Fatalf("%s: %s", s, r.Output())
+		}
+	}
+	fsmap := tb.Sh(t, "serverb", "cat /etc/cluster/.resources/fsmap/apache")
+	if !strings.Contains(fsmap, "app01vg:docs:/apache/docs:dir:filesync:") {
+		t.Fatalf("fsmap on serverb:\n%s", fsmap)
+	}
+	r := run("sync")
+	if r.Code != 0 || !strings.Contains(r.Stdout, "Successfully Synchronised data from servera to serverb") {
+		t.Fatalf("sync: %s", r.Output())
+	}
+	if got := tb.Sh(t, "serverb", "cd /apache && find . -type f | sort | xargs sha256sum"); got != want {
+		t.Fatalf("serverb differs after sync:\n%s\nwant:\n%s", got, want)
+	}
+
+	// Started as primary, the syncer copies changes without being asked.
+	if r := tb.Exec(t, "servera", "", "drbd_tool", "-A", "apache", "--action", "start"); r.Code != 0 {
+		t.Fatalf("drbd_tool start: %s", r.Output())
+	}
+	tb.Sh(t, "servera", "echo changed > /apache/docs/index.html && rm /apache/logs/data.bin")
+	testbed.Eventually(t, 10*time.Second, "change replicated to serverb", func() bool {
+		r := tb.Exec(t, "serverb", "", "sh", "-c", "cat /apache/docs/index.html && ! test -e /apache/logs/data.bin")
+		return r.Code == 0 && r.Stdout == "changed\n"
+	})
+	st := tb.Sh(t, "servera", "drbd_tool -A apache --action status")
+	if !strings.Contains(st, "app01vg/docs /apache/docs filesync async running") {
+		t.Fatalf("status:\n%s", st)
+	}
+	if !strings.Contains(tb.Sh(t, "servera", "ps -eo comm"), "filesync-apache") {
+		t.Fatal("no filesync-apache process")
+	}
+	// The last write before a stop reaches the peer.
+	tb.Sh(t, "servera", "echo last > /apache/admin/last && drbd_tool -A apache --action down")
+	if got := tb.Sh(t, "serverb", "cat /apache/admin/last"); got != "last\n" {
+		t.Fatalf("final pass: %q", got)
+	}
+	if strings.Contains(tb.Sh(t, "servera", "ps -eo comm"), "filesync-apache") {
+		t.Fatal("filesync-apache still running after down")
+	}
+	// With serverb unreachable on every path, a pass fails and marks
+	// serverb's copy stale; the next good pass clears it.
+	tb.Op(t, "partition")
+	tb.Sh(t, "servera", "echo x > /apache/docs/x && drbd_tool -A apache --action invalidate_remote || true")
+	tb.Sh(t, "servera", "test -e /etc/cluster/.status/apache/app01vg.docs.serverb.STALE")
+	tb.Op(t, "heal")
+	tb.Sh(t, "servera", "drbd_tool -A apache --action invalidate_remote && ! test -e /etc/cluster/.status/apache/app01vg.docs.serverb.STALE")
+}

@@ -1,0 +1,217 @@
+package drbdtool
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/linuxha-ng/linuxha/pkg/clitool"
+	"github.com/linuxha-ng/linuxha/pkg/config"
+	"github.com/linuxha-ng/linuxha/pkg/daemonize"
+	"github.com/linuxha-ng/linuxha/pkg/layout"
+	"github.com/linuxha-ng/linuxha/pkg/logx"
+	"github.com/linuxha-ng/linuxha/pkg/state"
+	"github.com/linuxha-ng/linuxha/pkg/storage/filesync"
+)
+
+// SyncerTitle is the process title of an application's filesync syncer.
+func SyncerTitle(app string) string { return "filesync-" + app }
+
+// NewSyncer builds the filesync syncer of app from the fsmap, replicating
+// to the peer's address on the drbd network (the replication channel, as
+// for DRBD).
+func NewSyncer(l layout.Layout, cfg *config.Cluster, app string) (*filesync.Syncer, error) {
+	fs, err := state.ReadFsmap(l.Fsmap(app))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("application %s has not been built: no %s", app, l.Fsmap(app))
+	}
+	if err != nil {
+		return nil, err
+	}
+	host, _ := os.Hostname()
+	host, _, _ = strings.Cut(host, ".")
+	peer, ok := cfg.Peer(host)
+	if !ok {
+		return nil, fmt.Errorf("this host (%s) is not a node of cluster %s", host, cfg.Name)
+	}
+	addr := peer.Name
+	if top, err := state.ReadTopology(l.Topology()); err == nil {
+		for _, ca := range top.Addrs(peer.Name) {
+			if ca.Network == cfg.DRBDNetwork {
+				addr = ca.Prefix.Addr().String()
+				break
+			}
+		}
+	}
+	s := &filesync.Syncer{Host: addr, PeerNode: peer.Name, StatusDir: l.StatusDir(app),
+		SSH: []string{"ssh", "-o", "BatchMode=yes", "-o", "ConnectTimeout=5"}, Period: 30 * time.Second}
+	for _, e := range fs {
+		s.Dirs = append(s.Dirs, filesync.Dir{VG: e.VG, LV: e.LV, Path: e.MountPoint})
+	}
+	return s, nil
+}
+
+// syncerPid returns the pid of the application's running syncer, 0 if none.
+func syncerPid(l layout.Layout, app string) int {
+	b, err := os.ReadFile(filesync.PidFile(l.StatusDir(app)))
+	if err != nil {
+		return 0
+	}
+	pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+	if pid <= 0 {
+		return 0
+	}
+	comm, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid))
+	if err != nil || !strings.HasPrefix(SyncerTitle(app), strings.TrimSpace(string(comm))) {
+		return 0
+	}
+	return pid
+}
+
+// fsTool is drbd_tool for datadetail filesync: the directories need no
+// devices, so start/set_primary run the syncer and down stops it (after
+// its final pass).
+type fsTool struct {
+	l   layout.Layout
+	cfg *config.Cluster
+	app string
+	log *logx.Logger
+	out io.Writer
+}
+
+func (t *fsTool) do(ctx context.Context, action string, noprimary bool) error {
+	s, err := NewSyncer(t.l, t.cfg, t.app)
+	if err != nil {
+		return err
+	}
+	switch action {
+	case "start", "set_primary", "mount":
+		for _, d := range s.Dirs {
+			if err := os.MkdirAll(d.Path, 0o755); err != nil {
+				return err
+			}
+		}
+		if action == "mount" || noprimary || syncerPid(t.l, t.app) != 0 {
+			return nil
+		}
+		if _, err := daemonize.Detach(SyncerTitle(t.app), []string{"syncd", "--application", t.app}, 30*time.Second); err != nil {
+			return fmt.Errorf("start filesync for %s: %w", t.app, err)
+		}
+		t.log.Infof("Started filesync replication of %s to %s", t.app, s.PeerNode)
+	case "down":
+		pid := syncerPid(t.l, t.app)
+		if pid == 0 {
+			return nil
+		}
+		syscall.Kill(pid, syscall.SIGTERM)
+		for deadline := time.Now().Add(3 * time.Minute); syncerPid(t.l, t.app) == pid; {
+			if time.Now().After(deadline) {
+				syscall.Kill(pid, syscall.SIGKILL)
+				return fmt.Errorf("filesync for %s did not finish its last pass in 3 minutes; killed", t.app)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		t.log.Infof("Stopped filesync replication of %s", t.app)
+	case "invalidate_remote":
+		if pid := syncerPid(t.l, t.app); pid != 0 {
+			return syscall.Kill(pid, syscall.SIGUSR1)
+		}
+		return s.SyncAll(ctx, true)
+	case "unmount", "create_md", "resize":
+		// Directories are neither mounted, nor have meta-data or a size.
+	case "status":
+		st, err := filesync.ReadState(t.l.StatusDir(t.app))
+		running := syncerPid(t.l, t.app) != 0
+		for _, d := range s.Dirs {
+			line := fmt.Sprintf("%s/%s %s filesync async", d.VG, d.LV, d.Path)
+			if !running {
+				line += " stopped"
+			} else {
+				line += " running"
+			}
+			if err == nil {
+				for _, v := range st.Vols {
+					if v.VG == d.VG && v.LV == d.LV {
+						line += " " + describe(v)
+					}
+				}
+			}
+			fmt.Fprintln(t.out, line)
+		}
+	default:
+		return fmt.Errorf("unknown action %q", action)
+	}
+	return nil
+}
+
+func describe(v filesync.VolState) string {
+	switch {
+	case v.Syncing:
+		return "syncing"
+	case v.LastErr != "":
+		return "failed: " + v.LastErr
+	case v.Complete && !v.Pending:
+		return "current (last pass " + v.LastOK.Format("15:04:05") + ")"
+	default:
+		return "pending"
+	}
+}
+
+// runSyncer is the hidden "syncd" subcommand: the detached process that
+// replicates until SIGTERM, then makes a final pass.
+func runSyncer(ctx context.Context, l layout.Layout, app string) error {
+	cfg, err := clitool.LoadBuiltCluster(l, true)
+	if err != nil {
+		daemonize.Ready(err)
+		return err
+	}
+	s, err := NewSyncer(l, cfg, app)
+	if err != nil {
+		daemonize.Ready(err)
+		return err
+	}
+	log, err := logx.Open(l.Path(cfg.LogDir) + "/filesync." + app + ".log")
+	if err != nil {
+		daemonize.Ready(err)
+		return err
+	}
+	defer log.Close()
+	s.Logf = func(format string, args ...any) { log.Warnf("%s", strings.TrimPrefix(fmt.Sprintf(format, args...), "WARN ")) }
+	daemonize.SetName(SyncerTitle(app))
+	pidFile := filesync.PidFile(l.StatusDir(app))
+	if err := os.WriteFile(pidFile, []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644); err != nil {
+		daemonize.Ready(err)
+		return err
+	}
+	defer os.Remove(pidFile)
+	now := make(chan bool, 1)
+	usr1 := make(chan os.Signal, 1)
+	signal.Notify(usr1, syscall.SIGUSR1)
+	go func() {
+		for range usr1 {
+			select {
+			case now <- true:
+			default:
+			}
+		}
+	}()
+	log.Infof("Replicating %d directories of %s to %s (%s)", len(s.Dirs), app, s.PeerNode, s.Host)
+	daemonize.Ready(nil)
+	err = s.Run(ctx, now)
+	log.Infof("Replication of %s stopped (final pass: %v)", app, errString(err))
+	return err
+}
+
+func errString(err error) string {
+	if err == nil {
+		return "ok"
+	}
+	return err.Error()
+}

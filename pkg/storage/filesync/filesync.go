@@ -1,0 +1,285 @@
+// Package filesync is the replication driver for kernels without DRBD
+// (DESIGN §6, seeds 000 and 004): each application directory is copied
+// from the active node to the standby with rsync over SSH, when it
+// changes (inotify) and on a period, with the same STALE bookkeeping as
+// DRBD volumes. It is asynchronous: the standby lags by up to one pass.
+package filesync
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/linuxha-ng/linuxha/pkg/atomicfile"
+	"github.com/linuxha-ng/linuxha/pkg/state"
+)
+
+// Dir is one replicated directory.
+type Dir struct {
+	VG, LV, Path string
+}
+
+// VolState is what the syncer last did for one directory; it is written
+// to StateFile for drbd_tool status and clstat.
+type VolState struct {
+	VG       string    `json:"vg"`
+	LV       string    `json:"lv"`
+	Path     string    `json:"path"`
+	LastOK   time.Time `json:"last_ok,omitempty"`
+	LastErr  string    `json:"last_error,omitempty"`
+	Pending  bool      `json:"pending"`  // changed since the last good pass
+	Syncing  bool      `json:"syncing"`  // a pass is running
+	Complete bool      `json:"complete"` // the standby holds the last good pass
+}
+
+// State is the syncer's state file.
+type State struct {
+	Pid     int        `json:"pid"`
+	Peer    string     `json:"peer"`
+	Updated time.Time  `json:"updated"`
+	Vols    []VolState `json:"volumes"`
+}
+
+// Syncer replicates an application's directories to the peer.
+type Syncer struct {
+	Dirs      []Dir
+	Host      string   // peer address on the replication network
+	PeerNode  string   // for STALE flags
+	StatusDir string   // the application's status directory (STALE flags, state file)
+	SSH       []string // ssh command and options for rsync's -e
+	Period    time.Duration
+	Debounce  time.Duration
+	Logf      func(format string, args ...any)
+
+	mu   sync.Mutex
+	vols []VolState
+}
+
+// StateFile is where the syncer of an application records its state.
+func StateFile(statusDir string) string { return filepath.Join(statusDir, "filesync.json") }
+
+// PidFile holds the pid of the application's running syncer.
+func PidFile(statusDir string) string { return filepath.Join(statusDir, "filesync.pid") }
+
+// ReadState reads a syncer's state file.
+func ReadState(statusDir string) (State, error) {
+	var st State
+	data, err := os.ReadFile(StateFile(statusDir))
+	if err != nil {
+		return st, err
+	}
+	if err := json.Unmarshal(data, &st); err != nil {
+		return st, fmt.Errorf("%s: %w", StateFile(statusDir), err)
+	}
+	return st, nil
+}
+
+func (s *Syncer) logf(format string, args ...any) {
+	if s.Logf != nil {
+		s.Logf(format, args...)
+	}
+}
+
+// Once copies one directory to the peer now; checksum compares file
+// contents rather than sizes and times (a full resync).
+func (s *Syncer) Once(ctx context.Context, d Dir, checksum bool) error {
+	if err := os.MkdirAll(d.Path, 0o755); err != nil {
+		return err
+	}
+	args := []string{"-a", "--delete", "--numeric-ids", "-H", "--partial", "-e", strings.Join(s.SSH, " ")}
+	if checksum {
+		args = append(args, "-c")
+	}
+	args = append(args, d.Path+"/", s.Host+":"+d.Path+"/")
+	out, err := exec.CommandContext(ctx, "rsync", args...).CombinedOutput()
+	if err != nil {
+		// rsync exit 24: files vanished while copying; the next pass
+		// picks up what replaced them.
+		var ee *exec.ExitError
+		if errors.As(err, &ee) && ee.ExitCode() == 24 {
+			return nil
+		}
+		return fmt.Errorf("rsync %s to %s: %v: %s", d.Path, s.Host, err, lastLine(out))
+	}
+	return nil
+}
+
+func lastLine(b []byte) string {
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	return lines[len(lines)-1]
+}
+
+// SyncAll runs one pass over every directory and records the outcome:
+// a failed pass marks the peer's copy STALE, a good one clears it.
+func (s *Syncer) SyncAll(ctx context.Context, checksum bool) error {
+	s.init()
+	var firstErr error
+	for i, d := range s.Dirs {
+		s.set(i, func(v *VolState) { v.Syncing = true })
+		err := s.Once(ctx, d, checksum)
+		stale := state.Stale{VG: d.VG, LV: d.LV, Node: s.PeerNode}
+		s.set(i, func(v *VolState) {
+			v.Syncing = false
+			if err != nil {
+				v.LastErr = err.Error()
+				v.Complete = false
+				return
+			}
+			v.LastErr, v.Pending, v.Complete, v.LastOK = "", false, true, time.Now()
+		})
+		if err != nil {
+			if firstErr == nil {
+				firstErr = err
+			}
+			if serr := state.SetStale(s.StatusDir, stale); serr != nil {
+				s.logf("WARN Unable to mark %s/%s stale on %s: %v", d.VG, d.LV, s.PeerNode, serr)
+			}
+			continue
+		}
+		state.ClearStale(s.StatusDir, stale)
+	}
+	s.save()
+	return firstErr
+}
+
+func (s *Syncer) init() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.vols == nil {
+		for _, d := range s.Dirs {
+			s.vols = append(s.vols, VolState{VG: d.VG, LV: d.LV, Path: d.Path, Pending: true})
+		}
+	}
+}
+
+func (s *Syncer) set(i int, f func(*VolState)) {
+	s.mu.Lock()
+	f(&s.vols[i])
+	s.mu.Unlock()
+	s.save()
+}
+
+func (s *Syncer) markPending() {
+	s.mu.Lock()
+	for i := range s.vols {
+		s.vols[i].Pending = true
+	}
+	s.mu.Unlock()
+}
+
+func (s *Syncer) save() {
+	s.mu.Lock()
+	st := State{Pid: os.Getpid(), Peer: s.PeerNode, Updated: time.Now(), Vols: append([]VolState(nil), s.vols...)}
+	s.mu.Unlock()
+	data, _ := json.MarshalIndent(st, "", "  ")
+	if err := atomicfile.WriteFile(StateFile(s.StatusDir), append(data, '\n'), 0o644); err != nil {
+		s.logf("WARN Unable to record filesync state: %v", err)
+	}
+}
+
+// Run replicates until ctx ends: a pass after every burst of changes
+// (Debounce after the last one) and every Period; a final pass on the way
+// out, so a clean stop leaves the standby current. now, when not nil,
+// requests an extra pass (drbd_tool invalidate_remote).
+func (s *Syncer) Run(ctx context.Context, now <-chan bool) error {
+	s.init()
+	if s.Period <= 0 {
+		s.Period = 30 * time.Second
+	}
+	if s.Debounce <= 0 {
+		s.Debounce = 200 * time.Millisecond
+	}
+	fd, err := unix.InotifyInit1(unix.IN_CLOEXEC | unix.IN_NONBLOCK)
+	if err != nil {
+		return fmt.Errorf("inotify: %w", err)
+	}
+	changed := make(chan struct{}, 1)
+	go s.watch(ctx, fd, changed)
+	s.addWatches(fd)
+	final := func() error {
+		fctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		return s.SyncAll(fctx, false)
+	}
+	if err := s.SyncAll(ctx, false); err != nil {
+		s.logf("WARN %v", err)
+	}
+	tick := time.NewTicker(s.Period)
+	defer tick.Stop()
+	for {
+		checksum := false
+		select {
+		case <-ctx.Done():
+			return final()
+		case <-tick.C:
+		case checksum = <-now:
+		case <-changed:
+			s.markPending()
+			// Let a burst of writes settle.
+			t := time.NewTimer(s.Debounce)
+		settle:
+			for {
+				select {
+				case <-changed:
+					t.Reset(s.Debounce)
+				case <-t.C:
+					break settle
+				case <-ctx.Done():
+					t.Stop()
+					return final()
+				}
+			}
+		}
+		s.addWatches(fd)
+		if err := s.SyncAll(ctx, checksum); err != nil && ctx.Err() == nil {
+			s.logf("WARN %v", err)
+		}
+	}
+}
+
+// addWatches watches every directory below the replicated ones; adding a
+// watch twice is harmless, so new directories are picked up each pass.
+func (s *Syncer) addWatches(fd int) {
+	const mask = unix.IN_MODIFY | unix.IN_ATTRIB | unix.IN_CLOSE_WRITE | unix.IN_CREATE | unix.IN_DELETE |
+		unix.IN_MOVED_FROM | unix.IN_MOVED_TO | unix.IN_DELETE_SELF
+	for _, d := range s.Dirs {
+		filepath.WalkDir(d.Path, func(p string, e fs.DirEntry, err error) error {
+			if err == nil && e.IsDir() {
+				unix.InotifyAddWatch(fd, p, mask)
+			}
+			return nil
+		})
+	}
+}
+
+func (s *Syncer) watch(ctx context.Context, fd int, changed chan<- struct{}) {
+	defer unix.Close(fd)
+	buf := make([]byte, 64*1024)
+	pfd := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+	for ctx.Err() == nil {
+		n, err := unix.Poll(pfd, 200)
+		if err != nil && !errors.Is(err, unix.EINTR) {
+			return
+		}
+		if n <= 0 {
+			continue
+		}
+		if _, err := unix.Read(fd, buf); err != nil && !errors.Is(err, unix.EAGAIN) {
+			return
+		}
+		select {
+		case changed <- struct{}{}:
+		default:
+		}
+	}
+}
