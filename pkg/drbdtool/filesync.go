@@ -183,7 +183,9 @@ func runSyncer(ctx context.Context, l layout.Layout, app string) error {
 		return err
 	}
 	defer log.Close()
-	s.Logf = func(format string, args ...any) { log.Warnf("%s", strings.TrimPrefix(fmt.Sprintf(format, args...), "WARN ")) }
+	s.Logf = func(format string, args ...any) {
+		log.Warnf("%s", strings.TrimPrefix(fmt.Sprintf(format, args...), "WARN "))
+	}
 	daemonize.SetName(SyncerTitle(app))
 	pidFile := filesync.PidFile(l.StatusDir(app))
 	if err := os.WriteFile(pidFile, []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644); err != nil {
