@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -464,13 +466,17 @@ func (d *Daemon) reqStopApp(_ context.Context, r wire.Request) string {
 		return reply
 	}
 	d.mu.Lock()
-	defer d.mu.Unlock()
-	if a.State != "STARTED" || a.Node != d.me.Name {
+	running := a.State == "STARTED" && a.Node == d.me.Name
+	d.mu.Unlock()
+	if !running {
 		return replyNotRunning
 	}
-	return "ERROR clhaltapp is not available"
+	d.runTool("clhaltapp", a.Name)
+	return replyOK
 }
 
+// reqStartApp starts the application on this node (L7614); the start
+// itself tells both daemons STARTING_APP and STARTED_APP.
 func (d *Daemon) reqStartApp(_ context.Context, r wire.Request) string {
 	name, ok := r.Arg("app")
 	if !ok {
@@ -479,11 +485,26 @@ func (d *Daemon) reqStartApp(_ context.Context, r wire.Request) string {
 	if _, ok := d.app(name); !ok {
 		return replyNotRegistered
 	}
-	return "ERROR clrunapp is not available"
+	d.runTool("clstartapp", name)
+	return replyOK
 }
 
-// reqAppState records a state change reported by the lifecycle tools or
-// the peer (L7609-7617).
+// runTool runs clstartapp or clhaltapp for app in the background; its
+// own log records the outcome.
+func (d *Daemon) runTool(tool, app string) {
+	cmd := exec.Command(filepath.Join(d.binDir(), tool), "--application", app)
+	if err := cmd.Start(); err != nil {
+		d.Log.Errorf("Unable to run %s for %s: %v", tool, app, err)
+		return
+	}
+	d.Log.Infof("Running %s for %s (pid %d)", tool, app, cmd.Process.Pid)
+	go func() {
+		if err := cmd.Wait(); err != nil {
+			d.Log.Warnf("%s for %s failed: %v (see its log)", tool, app, err)
+		}
+	}()
+}
+
 func (d *Daemon) reqAppState(s string) func(context.Context, wire.Request) string {
 	return func(ctx context.Context, r wire.Request) string {
 		a, reply := d.appArg(r)
@@ -495,6 +516,20 @@ func (d *Daemon) reqAppState(s string) func(context.Context, wire.Request) strin
 			node = d.me.Name
 		}
 		d.mu.Lock()
+		if s == "STARTING" {
+			// L7610-7613: one start at a time, on a valid node.
+			switch {
+			case a.State == "STARTING" && a.Node != node:
+				d.mu.Unlock()
+				return "ALREADY_STARTING"
+			case a.State == "STARTED":
+				d.mu.Unlock()
+				return "ALREADY_STARTED"
+			case !contains(a.ValidNodes, node):
+				d.mu.Unlock()
+				return "INVALID_NODE"
+			}
+		}
 		a.State = s
 		if s == "DOWN" {
 			a.Node = ""

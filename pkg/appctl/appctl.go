@@ -1,0 +1,614 @@
+package appctl
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/linuxha-ng/linuxha/pkg/clitool"
+	"github.com/linuxha-ng/linuxha/pkg/cluster"
+	"github.com/linuxha-ng/linuxha/pkg/config"
+	"github.com/linuxha-ng/linuxha/pkg/layout"
+	"github.com/linuxha-ng/linuxha/pkg/locks"
+	"github.com/linuxha-ng/linuxha/pkg/logx"
+	"github.com/linuxha-ng/linuxha/pkg/netif"
+	"github.com/linuxha-ng/linuxha/pkg/remote"
+	"github.com/linuxha-ng/linuxha/pkg/state"
+)
+
+// Options are the command-line switches of §22.1 (L6797-6817).
+type Options struct {
+	Force, ReallyForce bool
+	Checks             bool
+	NoChecksums        bool
+	NoLocking          bool
+	MaxDelay           time.Duration // 0: maxstarttime / maxstoptime
+}
+
+// Ctl starts or stops one application on this node.
+type Ctl struct {
+	ctx    context.Context
+	l      layout.Layout
+	cfg    *config.Cluster
+	name   string
+	app    *config.App
+	fs     []state.FsEntry
+	top    state.Topology
+	log    *logx.Logger
+	opts   Options
+	me     string
+	peer   string
+	p      *remote.Peer
+	client *cluster.Client
+	daemon bool // the local cldaemon answers
+}
+
+// New loads what both directions need and checks the build (the
+// checksum of L2889-2894 unless --nochecksums).
+func New(ctx context.Context, l layout.Layout, name string, log *logx.Logger, opts Options) (*Ctl, error) {
+	cfg, err := clitool.LoadBuiltCluster(l, opts.NoChecksums)
+	if err != nil {
+		return nil, err
+	}
+	log.Infof("Global section configuration validation complete")
+	app, _, err := config.LoadApp(l.AppConf(name))
+	if err != nil {
+		return nil, err
+	}
+	if !opts.NoChecksums {
+		switch err := state.VerifyChecksum(l.AppChecksum(name), l.AppConf(name)); {
+		case errors.Is(err, state.ErrNotBuilt):
+			return nil, fmt.Errorf("Application %s has not been built: run clbuildapp --build first", name)
+		case errors.Is(err, state.ErrChanged):
+			return nil, fmt.Errorf("The configuration file for application %s has been altered\nbut the --build stage has not yet been rerun. Do that first.", name)
+		case err != nil:
+			return nil, err
+		}
+	}
+	fs, err := state.ReadFsmap(l.Fsmap(name))
+	if err != nil {
+		return nil, fmt.Errorf("Application %s has not been built (no fsmap): %w", name, err)
+	}
+	top, err := state.ReadTopology(l.Topology())
+	if err != nil {
+		return nil, fmt.Errorf("no recorded topology (run clbuild): %w", err)
+	}
+	client, err := cluster.NewClient(l, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if client.Me == "" {
+		return nil, fmt.Errorf("this host is not a node of cluster %s", cfg.Name)
+	}
+	client.Timeout = 2 * time.Second
+	c := &Ctl{ctx: ctx, l: l, cfg: cfg, name: name, app: app, fs: fs, top: top, log: log, opts: opts,
+		me: client.Me, peer: client.Peer(), client: client}
+	c.p = clitool.Peer(l, cfg, c.peer, log)
+	c.p.ConnectTimeout = 3 * time.Second
+	log.Infof("Checked that node names resolve to IP addresses")
+	return c, nil
+}
+
+// call sends a request to the local cldaemon.
+func (c *Ctl) call(req string) (string, error) {
+	return c.client.Call(c.ctx, c.me, req)
+}
+
+// appStatus is the local daemon's view: state and node; ok false when no
+// daemon answers.
+func (c *Ctl) appStatus() (st, node string, ok bool) {
+	reply, err := c.call("APP_STATUS app=" + c.name)
+	if err != nil {
+		return "", "", false
+	}
+	f := strings.Split(reply, ",")
+	if len(f) > 1 {
+		node = f[1]
+	}
+	return f[0], node, true
+}
+
+// drbdTool runs drbd_tool for this application here or on the peer.
+func (c *Ctl) drbdTool(node string, args ...string) error {
+	argv := append([]string{"--application", c.name}, args...)
+	if node == c.me {
+		out, err := exec.CommandContext(c.ctx, clitool.Bin("drbd_tool"), argv...).CombinedOutput()
+		if err != nil {
+			return fmt.Errorf("drbd_tool %s on %s: %s", strings.Join(args, " "), node, strings.TrimSpace(string(out)))
+		}
+		return nil
+	}
+	_, err := c.p.Output(c.ctx, append([]string{clitool.Bin("drbd_tool")}, argv...)...)
+	return err
+}
+
+// filesync reports whether the application's volumes are directories
+// replicated by rsync.
+func (c *Ctl) filesync() bool { return c.cfg.DataDetail == "filesync" }
+
+// peerAddr is the peer's address on the replication network.
+func (c *Ctl) peerAddr() string {
+	for _, ca := range c.top.Addrs(c.peer) {
+		if ca.Network == c.cfg.DRBDNetwork {
+			return ca.Prefix.Addr().String()
+		}
+	}
+	return c.peer
+}
+
+// probe is remote_node_available (§22.3, L6852-6864). When the local
+// cluster daemon already knows the peer is down, that is believed at
+// once: its heartbeats are a better witness than an ssh time-out.
+func (c *Ctl) probe() Reach {
+	if c.daemon {
+		if st, err := c.call("GET_NODE_STATE node=" + c.peer); err == nil && st == "DOWN" {
+			c.log.Warnf("Remote node %s is DOWN according to the cluster daemon", c.peer)
+			return ReachDown
+		}
+	}
+	if _, err := c.p.Output(c.ctx, "true"); err == nil {
+		if netif.Ping(c.ctx, c.peerAddr(), 2*time.Second) {
+			return ReachBoth
+		}
+		c.log.Warnf("No response from %s on the replication network (%s)", c.peer, c.peerAddr())
+		return ReachSSHOnly
+	}
+	c.log.Warnf("No response from remote node using ssh")
+	c.log.Infof("Checking heartbeats for any sign of life...")
+	for _, ca := range c.top.Addrs(c.peer) {
+		c.log.Warnf("Attempting ping of %s...", ca.Prefix.Addr())
+		if netif.Ping(c.ctx, ca.Prefix.Addr().String(), time.Second) {
+			return ReachPingOnly
+		}
+	}
+	c.log.Warnf("Remote node is down")
+	return ReachDown
+}
+
+// view reads STALE flag names of one node's status directory.
+func (c *Ctl) view(names []string, me string) View {
+	var v View
+	for _, n := range names {
+		if !strings.HasSuffix(n, ".STALE") {
+			continue
+		}
+		f := strings.Split(strings.TrimSuffix(n, ".STALE"), ".")
+		if len(f) < 3 {
+			continue
+		}
+		switch f[len(f)-1] {
+		case me:
+			v.LocalStale = true
+		case c.peer:
+			v.RemoteStale = true
+		}
+	}
+	return v
+}
+
+func (c *Ctl) localFlags() []string {
+	des, _ := os.ReadDir(c.l.StatusDir(c.name))
+	var out []string
+	for _, de := range des {
+		out = append(out, de.Name())
+	}
+	return out
+}
+
+// remoteStatus fetches the peer's STALE flag names and TIME.
+func (c *Ctl) remoteStatus() (flags []string, t time.Time, ok bool) {
+	dir := layout.Layout{}.StatusDir(c.name)
+	out, err := c.p.Output(c.ctx, "sh", "-c", "ls -1 "+dir+" && echo TIME= && cat "+dir+"/TIME 2>/dev/null; true")
+	if err != nil {
+		return nil, time.Time{}, false
+	}
+	list, tm, _ := strings.Cut(string(out), "TIME=\n")
+	flags = strings.Fields(list)
+	var n int64
+	if _, err := fmt.Sscan(strings.TrimSpace(tm), &n); err == nil {
+		t = time.Unix(n, 0)
+	}
+	return flags, t, true
+}
+
+// addressInUse reports an application address that already answers
+// (L2910-2916).
+func (c *Ctl) addressInUse(addrs []appAddr) (string, bool) {
+	for _, a := range addrs {
+		if l, err := linkWith(a.Prefix.Addr()); err == nil {
+			return a.Prefix.Addr().String() + " (on " + l.Attrs().Name + ")", true
+		}
+		if netif.Ping(c.ctx, a.Prefix.Addr().String(), time.Second) {
+			return a.Prefix.Addr().String(), true
+		}
+	}
+	return "", false
+}
+
+func (c *Ctl) lock(name string) (*locks.Held, error) {
+	lc, err := locks.NewClient(c.cfg, c.opts.NoLocking || !c.daemon, c.name)
+	if err != nil {
+		return nil, err
+	}
+	h, err := lc.Acquire(c.ctx, name, 60*time.Second)
+	if err != nil {
+		return nil, fmt.Errorf("unable to get the %s lock: %w", name, err)
+	}
+	return h, nil
+}
+
+func (c *Ctl) scriptLog(kind string) string {
+	return filepath.Join(c.l.Path(c.cfg.LogDir), c.name+"."+kind)
+}
+
+// Start is clstartapp (L2783-2827, §22.7).
+func (c *Ctl) Start() error {
+	st, node, ok := c.appStatus()
+	c.daemon = ok
+	switch {
+	case !ok && !c.opts.Force && !c.opts.ReallyForce:
+		return fmt.Errorf("Cluster daemon is not running on %s.\nTo start %s without the cluster use --force (not recommended).", c.me, c.name)
+	case !ok:
+		c.log.Warnf("Cluster daemon not running - starting %s outside the cluster (--force)", c.name)
+	case (st == "STARTED" || st == "STARTING") && node == c.me:
+		c.log.Infof("Application %s is already %s on %s - no action taken.", c.name, strings.ToLower(st), c.me)
+		return nil
+	case st == "STARTED" || st == "STARTING" || st == "STOPPING":
+		return fmt.Errorf("Application %s is %s on %s - not starting it here.", c.name, st, node)
+	}
+	reach := c.probe()
+	c.log.Infof("Cluster status: %s", reach)
+	in := Input{Reach: reach, Local: c.view(c.localFlags(), c.me), Force: c.opts.Force, ReallyForce: c.opts.ReallyForce}
+	in.LocalTime, _, _ = state.ReadTime(c.l.TimeFile(c.name))
+	if reach == ReachBoth || reach == ReachSSHOnly {
+		if flags, t, ok := c.remoteStatus(); ok {
+			in.RemoteKnown, in.RemoteTime = true, t
+			// The peer's flags, seen from here: its "local" is our remote.
+			rv := c.view(flags, c.me)
+			in.Remote = rv
+		}
+	}
+	addrs, err := addresses(c.app, c.top, c.me)
+	if err != nil {
+		return err
+	}
+	if reach == ReachPingOnly || !in.RemoteKnown {
+		in.RemoteLive = node == c.peer
+	}
+	d := Decide(in)
+	for _, w := range d.Warnings {
+		c.log.Warnf("%s", w)
+	}
+	if !d.Start {
+		return fmt.Errorf("%s", d.Reason)
+	}
+	c.log.Infof("Data currency: local copy current=%v, remote copy current=%v (believing %s STALE flags)", d.LocalCurrent, d.RemoteCurrent, d.Believed)
+	if d.ClearLocalStale {
+		for _, e := range c.fs {
+			state.ClearStale(c.l.StatusDir(c.name), state.Stale{VG: e.VG, LV: e.LV, Node: c.me})
+		}
+		c.log.Warnf("Removed local STALE flags for %s", c.name)
+	}
+	if d.MarkRemoteStale {
+		for _, e := range c.fs {
+			state.SetStale(c.l.StatusDir(c.name), state.Stale{VG: e.VG, LV: e.LV, Node: c.peer})
+		}
+	}
+	if c.daemon {
+		reply, err := c.call(fmt.Sprintf("STARTING_APP app=%s node=%s forward=yes", c.name, c.me))
+		if err != nil {
+			return fmt.Errorf("cluster daemon: %w", err)
+		}
+		if reply != "OK" {
+			return fmt.Errorf("Cluster daemon refused to start %s here: %s", c.name, reply)
+		}
+	}
+	if a, busy := c.addressInUse(addrs); busy {
+		c.stopped()
+		return fmt.Errorf("It appears that the IP address for this application is in use (%s).\nEither the application is running already, or the configured\nIP address is not suitable.", a)
+	}
+	if err := c.startData(reach, d); err != nil {
+		c.undo(false)
+		return err
+	}
+	if err := c.addAddresses(addrs); err != nil {
+		c.undo(false)
+		return err
+	}
+	maxd := c.app.MaxStartTime
+	if c.opts.MaxDelay > 0 {
+		maxd = c.opts.MaxDelay
+	}
+	res, err := runScript(c.ctx, c.app.StartScript, maxd, c.scriptLog("start"), c.log.Warnf)
+	switch {
+	case err != nil:
+		c.undo(true)
+		return err
+	case res.Missing:
+		c.log.Warnf("Specified application start script does not exist")
+	case res.Code != 0 && !c.opts.Force:
+		c.undo(true)
+		return fmt.Errorf("Application start script failed (exit %d) - start of %s aborted (see %s.errlog)", res.Code, c.name, c.scriptLog("start"))
+	case res.Code != 0:
+		c.log.Warnf("Application start script failed (exit %d) - continuing as --force was given", res.Code)
+	default:
+		c.log.Infof("Application start script completed successfully")
+	}
+	now := time.Now()
+	if err := state.WriteTime(c.l.TimeFile(c.name), now); err != nil {
+		c.log.Warnf("Unable to write TIME file: %v", err)
+	}
+	if reach == ReachBoth || reach == ReachSSHOnly {
+		c.p.WriteFile(c.ctx, layout.Layout{}.TimeFile(c.name), []byte(fmt.Sprintf("%d\n", now.Unix())), 0o644)
+		if d.MarkRemoteStale {
+			for _, e := range c.fs {
+				c.p.Output(c.ctx, "touch", layout.Layout{}.StaleFile(c.name, e.VG, e.LV, c.peer))
+			}
+		}
+	}
+	if c.daemon {
+		if reply, err := c.call(fmt.Sprintf("STARTED_APP app=%s node=%s forward=yes", c.name, c.me)); err != nil || reply != "OK" {
+			c.log.Warnf("Cluster daemon did not accept STARTED_APP: %s %v", reply, err)
+		}
+	} else {
+		c.startLems()
+	}
+	c.log.Infof("Application %s started successfully on %s.", c.name, c.me)
+	return nil
+}
+
+// startData starts replication (the peer secondary first, then this node
+// primary) and mounts the file systems.
+func (c *Ctl) startData(reach Reach, d Decision) error {
+	h, err := c.lock("NBD_CLIENT")
+	if err != nil {
+		return err
+	}
+	defer h.Release()
+	withPeer := reach == ReachBoth
+	if withPeer {
+		if err := c.drbdTool(c.peer, "--action", "start", "--noprimary"); err != nil {
+			c.log.Warnf("Unable to start replication on %s: %v", c.peer, err)
+			withPeer = false
+		} else {
+			c.log.Infof("Replication started on %s", c.peer)
+		}
+	}
+	if c.filesync() && withPeer && !d.LocalCurrent && d.RemoteCurrent {
+		// Asynchronous copies do not resynchronise by themselves: bring
+		// the newer copy here before it is used.
+		if err := c.pullFromPeer(); err != nil {
+			return err
+		}
+	}
+	args := []string{"--action", "start"}
+	if !withPeer || c.opts.ReallyForce {
+		args = append(args, "--force")
+	}
+	if err := c.drbdTool(c.me, args...); err != nil {
+		return err
+	}
+	c.log.Infof("Replication started on %s", c.me)
+	if err := c.drbdTool(c.me, "--action", "mount"); err != nil {
+		return err
+	}
+	for _, e := range c.fs {
+		c.log.Infof("File system %s mounted", e.MountPoint)
+	}
+	return nil
+}
+
+// pullFromPeer copies the peer's current directories here (filesync).
+func (c *Ctl) pullFromPeer() error {
+	for _, e := range c.fs {
+		out, err := exec.CommandContext(c.ctx, "rsync", "-a", "--delete", "--numeric-ids", "-H",
+			"-e", "ssh -o BatchMode=yes -o ConnectTimeout=5", c.peerAddr()+":"+e.MountPoint+"/", e.MountPoint+"/").CombinedOutput()
+		if err != nil {
+			return fmt.Errorf("copy of %s from %s failed: %s", e.MountPoint, c.peer, strings.TrimSpace(string(out)))
+		}
+		state.ClearStale(c.l.StatusDir(c.name), state.Stale{VG: e.VG, LV: e.LV, Node: c.me})
+		c.log.Infof("Copied current data of %s from %s", e.MountPoint, c.peer)
+	}
+	return nil
+}
+
+func (c *Ctl) addAddresses(addrs []appAddr) error {
+	h, err := c.lock("NET")
+	if err != nil {
+		return err
+	}
+	defer h.Release()
+	for _, a := range addrs {
+		card, err := addAddress(c.top, c.me, a)
+		if err != nil {
+			return err
+		}
+		c.log.Infof("IP address %s assigned to %s", a.Prefix, card)
+	}
+	return nil
+}
+
+// undo takes back a failed start: stop script (if the start script ran),
+// file systems, addresses, replication.
+func (c *Ctl) undo(scriptRan bool) {
+	c.log.Warnf("Start of %s failed - undoing what was done", c.name)
+	c.stopSteps(scriptRan)
+	c.stopped()
+}
+
+func (c *Ctl) stopped() {
+	if c.daemon {
+		c.call(fmt.Sprintf("STOPPED_APP app=%s node=%s forward=yes", c.name, c.me))
+	}
+}
+
+// Stop is clhaltapp (L3075-3139, §22.9).
+func (c *Ctl) Stop() error {
+	st, node, ok := c.appStatus()
+	c.daemon = ok
+	if ok && !c.opts.Force {
+		if st != "STARTED" && st != "STARTING" || node != c.me {
+			c.log.Infof("Application %s is not running on %s - no action taken.", c.name, c.me)
+			return nil
+		}
+	}
+	if c.daemon {
+		c.call(fmt.Sprintf("STOPPING_APP app=%s node=%s forward=yes", c.name, c.me))
+	}
+	c.stopLems()
+	if err := c.stopSteps(true); err != nil {
+		return err
+	}
+	c.stopped()
+	c.log.Infof("Application %s shutdown successfully.", c.name)
+	return nil
+}
+
+// stopSteps: stop script, unmount (killing users after maxdelay),
+// addresses, replication here then on the peer.
+func (c *Ctl) stopSteps(runStop bool) error {
+	maxd := c.app.MaxStopTime
+	if c.opts.MaxDelay > 0 {
+		maxd = c.opts.MaxDelay
+	}
+	if runStop {
+		res, err := runScript(c.ctx, c.app.StopScript, maxd, c.scriptLog("stop"), c.log.Warnf)
+		switch {
+		case err != nil:
+			c.log.Warnf("Application stop script: %v", err)
+		case res.Missing:
+			c.log.Warnf("Specified application stop script does not exist")
+		case res.Code != 0:
+			c.log.Warnf("Application stop script returned %d", res.Code)
+		default:
+			c.log.Infof("Application stop script completed successfully")
+		}
+	}
+	var failed []string
+	for i := len(c.fs) - 1; i >= 0; i-- {
+		if err := c.release(c.fs[i], maxd); err != nil {
+			failed = append(failed, err.Error())
+		}
+	}
+	addrs, _ := addresses(c.app, c.top, c.me)
+	if h, err := c.lock("NET"); err == nil {
+		for _, a := range addrs {
+			if removed, err := removeAddress(a); err != nil {
+				failed = append(failed, err.Error())
+			} else if removed {
+				c.log.Infof("IP address %s removed after 1 attempts.", a.Prefix.Addr())
+			}
+		}
+		h.Release()
+	}
+	if len(failed) > 0 {
+		// Replication stays up under mounted file systems.
+		return fmt.Errorf("%s", strings.Join(failed, "\n"))
+	}
+	if err := c.drbdTool(c.me, "--action", "down"); err != nil {
+		return err
+	}
+	c.log.Infof("Replication stopped on %s", c.me)
+	if err := c.drbdTool(c.peer, "--action", "down"); err != nil {
+		c.log.Warnf("Remote server not responding - can not stop replication on %s", c.peer)
+		if !c.filesync() {
+			// The peer missed this run's last writes.
+			for _, e := range c.fs {
+				state.SetStale(c.l.StatusDir(c.name), state.Stale{VG: e.VG, LV: e.LV, Node: c.peer})
+			}
+		}
+	} else {
+		c.log.Infof("Replication stopped on %s", c.peer)
+	}
+	return nil
+}
+
+// release frees one file system: unmount it (DRBD) after its users have
+// gone, or, for a filesync directory, stop its users. Users get maxd to
+// leave after the stop script, then TERM and KILL.
+func (c *Ctl) release(e state.FsEntry, maxd time.Duration) error {
+	mounted := mountedAt(e.MountPoint)
+	if !mounted && !c.filesync() {
+		c.log.Infof("File system %s already un-mounted", e.MountPoint)
+		return nil
+	}
+	deadline := time.Now().Add(maxd)
+	for attempt := 1; ; attempt++ {
+		pids := users(e.MountPoint)
+		if len(pids) == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			sig := syscall.SIGTERM
+			if attempt%2 == 0 {
+				sig = syscall.SIGKILL
+			}
+			c.log.Warnf("Killing %d processes using %s (%v): %v", len(pids), e.MountPoint, sig, pids)
+			for _, pid := range pids {
+				syscall.Kill(pid, sig)
+			}
+		}
+		if attempt > 100 && time.Now().After(deadline.Add(20*time.Second)) {
+			return fmt.Errorf("File system %s still in use by %v", e.MountPoint, pids)
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	if !mounted {
+		return nil
+	}
+	for attempt := 1; attempt <= 10; attempt++ {
+		out, err := exec.CommandContext(c.ctx, "umount", e.MountPoint).CombinedOutput()
+		if err == nil {
+			c.log.Infof("File system %s un-mounted", e.MountPoint)
+			return nil
+		}
+		if attempt == 10 {
+			return fmt.Errorf("Unable to unmount %s: %s", e.MountPoint, strings.TrimSpace(string(out)))
+		}
+		time.Sleep(time.Second)
+	}
+	return nil
+}
+
+func mountedAt(dir string) bool {
+	data, err := os.ReadFile("/proc/mounts")
+	if err != nil {
+		return false
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if f := strings.Fields(line); len(f) > 1 && f[1] == dir {
+			return true
+		}
+	}
+	return false
+}
+
+// startLems starts the application's monitor detached when no cluster
+// daemon will (L7529).
+func (c *Ctl) startLems() {
+	if _, err := os.Stat(c.l.LemsConf(c.name)); err != nil {
+		return
+	}
+	bin := clitool.Bin("lems")
+	if _, err := os.Stat(bin); err != nil {
+		return
+	}
+	if err := exec.Command(bin, "--application", c.name, "--config", c.l.LemsConf(c.name), "--detach").Run(); err != nil {
+		c.log.Warnf("Unable to start Lems for %s: %v", c.name, err)
+	}
+}
+
+// stopLems aborts the application's monitor before the stop.
+func (c *Ctl) stopLems() {
+	bin := clitool.Bin("lemsctl")
+	if _, err := os.Stat(bin); err != nil {
+		return
+	}
+	exec.Command(bin, "--application", c.name, "--msg", "ABORT").Run()
+}

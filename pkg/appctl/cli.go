@@ -1,0 +1,110 @@
+package appctl
+
+import (
+	"fmt"
+	"io"
+	"path/filepath"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/linuxha-ng/linuxha/pkg/clitool"
+	"github.com/linuxha-ng/linuxha/pkg/layout"
+	"github.com/linuxha-ng/linuxha/pkg/logx"
+)
+
+func flags(start bool) []cli.Flag {
+	fs := []cli.Flag{
+		&cli.StringFlag{Name: "application", Aliases: []string{"A"}, Usage: "the application (required)"},
+		&cli.StringFlag{Name: "file", Usage: "log file (default <logdir>/clstart.A.log or clhalt.A.log)"},
+		&cli.BoolFlag{Name: "force", Aliases: []string{"F"}},
+		&cli.IntFlag{Name: "maxdelay", Usage: "seconds for the script, and for users of the file systems to leave before they are killed (default maxstarttime/maxstoptime, else 30)"},
+		&cli.BoolFlag{Name: "verbose", Aliases: []string{"V"}, Usage: "log messages to stdout too"},
+		&cli.BoolFlag{Name: "nochecksums", Usage: "do not verify the configuration checksums"},
+		&cli.BoolFlag{Name: "nolocking", Usage: "do not take cluster locks"},
+	}
+	if start {
+		fs = append(fs,
+			&cli.BoolFlag{Name: "reallyforce", Usage: "start even on STALE data"},
+			&cli.BoolFlag{Name: "checks", Usage: "maximum checking (slower)"})
+	}
+	return fs
+}
+
+func run(c *cli.Context, stdout io.Writer, start bool) error {
+	name := c.String("application")
+	if name == "" {
+		return fmt.Errorf("--application is required")
+	}
+	l := layout.FromEnv()
+	cfg, err := clitool.LoadBuiltCluster(l, c.Bool("nochecksums"))
+	if err != nil {
+		return err
+	}
+	file := c.String("file")
+	if file == "" {
+		kind := "clhalt"
+		if start {
+			kind = "clstart"
+		}
+		file = filepath.Join(l.Path(cfg.LogDir), kind+"."+name+".log")
+	}
+	log, err := logx.Open(file)
+	if err != nil {
+		return err
+	}
+	defer log.Close()
+	if c.Bool("verbose") {
+		log.Tee(stdout)
+	}
+	opts := Options{Force: c.Bool("force"), ReallyForce: c.Bool("reallyforce"), Checks: c.Bool("checks"),
+		NoChecksums: c.Bool("nochecksums"), NoLocking: c.Bool("nolocking"), MaxDelay: time.Duration(c.Int("maxdelay")) * time.Second}
+	ctl, err := New(c.Context, l, name, log, opts)
+	if err == nil {
+		if start {
+			err = ctl.Start()
+		} else {
+			err = ctl.Stop()
+		}
+	}
+	if err != nil {
+		// The terminal gets the error from the caller; the log keeps it too.
+		log.Tee(nil)
+		log.Errorf("%s", err)
+	}
+	return err
+}
+
+// NewStartApp builds clstartapp.
+func NewStartApp(stdout, stderr io.Writer) *cli.App {
+	return &cli.App{
+		Name:      "clstartapp",
+		Usage:     "start an application on this node",
+		UsageText: "clstartapp --application A [--file F] [--force] [--reallyforce] [--maxdelay N] [--checks] [--verbose] [--nochecksums] [--nolocking]",
+		Description: "Starts the replicated storage (the other node secondary, this node primary), decides\n" +
+			"which copy of the data is current from the STALE flags and TIME files (Reference §22.4),\n" +
+			"mounts the file systems, adds the application's addresses with gratuitous ARP, runs the\n" +
+			"start script (warning at half of maxstarttime, HUP at it, KILL 5 s later) and tells the\n" +
+			"cluster daemon, which starts Lems. Without a cluster daemon only --force starts.\n" +
+			"--reallyforce starts on STALE data.",
+		Writer: stdout, ErrWriter: stderr, HideHelpCommand: true,
+		Flags:  flags(true),
+		Action: func(c *cli.Context) error { return run(c, stdout, true) },
+	}
+}
+
+// NewHaltApp builds clhaltapp.
+func NewHaltApp(stdout, stderr io.Writer) *cli.App {
+	return &cli.App{
+		Name:      "clhaltapp",
+		Usage:     "stop an application on this node",
+		UsageText: "clhaltapp --application A [--file F] [--force] [--maxdelay N] [--verbose] [--nochecksums] [--nolocking]",
+		Description: "Stops Lems, runs the stop script (HUP at maxstoptime, KILL 5 s later), stops the\n" +
+			"processes still using the file systems after --maxdelay, unmounts them, removes the\n" +
+			"application's addresses and stops replication here and then on the other node.\n" +
+			"--force goes through the steps even when the application does not seem to run.",
+		Writer: stdout, ErrWriter: stderr, HideHelpCommand: true,
+		Flags:  flags(false),
+		Action: func(c *cli.Context) error { return run(c, stdout, false) },
+	}
+}

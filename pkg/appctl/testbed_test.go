@@ -1,0 +1,191 @@
+package appctl_test
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/linuxha-ng/linuxha/internal/testbed"
+)
+
+// buildApache forms the cluster and builds the sample apache application
+// (filesync) on servera, with its admin files from examples/apache/admin
+// and a page on the replicated docs volume.
+func buildApache(t *testing.T, tb *testbed.Bed, conf string) {
+	t.Helper()
+	tb.BuildCluster(t, testbed.Timings{Keepalive: "0.2", Warn: "0.6", Dead: "1", ClusterForm: "10"})
+	if r := tb.Exec(t, "servera", "", "clform"); r.Code != 0 {
+		t.Fatalf("clform: %s", r.Output())
+	}
+	root, _ := testbed.RepoRoot()
+	tb.WriteFile(t, "servera", "/etc/cluster/apache/appconf.xml", conf, 0o644)
+	for _, f := range []string{"conf/httpd.conf", "scripts/startapp", "scripts/shutdown"} {
+		b, err := os.ReadFile(filepath.Join(root, "examples/apache/admin", f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		mode := os.FileMode(0o644)
+		if strings.HasPrefix(f, "scripts/") {
+			mode = 0o755
+		}
+		tb.WriteFile(t, "servera", "/apache/admin/"+f, string(b), mode)
+	}
+	tb.Sh(t, "servera", "mkdir -p /apache/docs /apache/logs && echo 'hello from linuxha' > /apache/docs/index.html")
+	for _, s := range []string{"check", "vgbuild", "build", "sync"} {
+		if r := tb.Exec(t, "servera", "", "clbuildapp", "-A", "apache", "--"+s); r.Code != 0 {
+			t.Fatalf("clbuildapp --%s: %s", s, r.Output())
+		}
+	}
+}
+
+func apacheConf(t *testing.T) string {
+	root, _ := testbed.RepoRoot()
+	b, err := os.ReadFile(root + "/examples/apache/appconf.filesync.xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func curl(tb *testbed.Bed) (string, error) {
+	out, err := tb.Router("curl", "-s", "--max-time", "3", "http://172.16.177.200/").Output()
+	return string(out), err
+}
+
+func appStatus(t *testing.T, tb *testbed.Bed, node string) string {
+	return strings.TrimSpace(tb.Exec(t, node, "", "cldaemonctl", "--msg", "APP_STATUS app=apache").Stdout)
+}
+
+// L2783-2827 and L3075-3139: clstartapp brings up the real Debian apache2
+// on its replicated volumes and address; the page answers on the router
+// host; a second start does nothing, the other node refuses; clhaltapp
+// leaves no address, process or syncer behind.
+func TestStartHaltApache(t *testing.T) {
+	if _, err := exec.LookPath("apache2"); err != nil {
+		if _, err := os.Stat("/usr/sbin/apache2"); err != nil {
+			t.Skip("apache2 is not installed (.ci/run installs it)")
+		}
+	}
+	tb := testbed.Up(t)
+	buildApache(t, tb, apacheConf(t))
+
+	r := tb.Exec(t, "servera", "", "clstartapp", "-A", "apache", "-V")
+	if r.Code != 0 || !strings.Contains(r.Stdout, "Application apache started successfully on servera.") {
+		t.Fatalf("clstartapp: %d\n%s", r.Code, r.Output())
+	}
+	if got, err := curl(tb); err != nil || got != "hello from linuxha\n" {
+		t.Fatalf("curl from the router: %q %v", got, err)
+	}
+	for _, n := range []string{"servera", "serverb"} {
+		if st := appStatus(t, tb, n); !strings.HasPrefix(st, "STARTED,servera") {
+			t.Fatalf("APP_STATUS on %s: %q", n, st)
+		}
+	}
+	tb.Sh(t, "servera", "grep -q 'Application apache started successfully' /var/log/cluster/clstart.apache.log")
+	if r := tb.Exec(t, "servera", "", "clstartapp", "-A", "apache", "-V"); r.Code != 0 || !strings.Contains(r.Stdout, "no action taken") {
+		t.Fatalf("second clstartapp: %d %s", r.Code, r.Output())
+	}
+	if r := tb.Exec(t, "serverb", "", "clstartapp", "-A", "apache"); r.Code == 0 || !strings.Contains(r.Stderr, "Application apache is STARTED on servera") {
+		t.Fatalf("clstartapp on serverb: %d %s", r.Code, r.Output())
+	}
+	// The running application's changes reach serverb by themselves.
+	tb.Sh(t, "servera", "echo v2 > /apache/docs/v2.html")
+	testbed.Eventually(t, 10*time.Second, "docs change on serverb", func() bool {
+		return tb.Exec(t, "serverb", "", "cat", "/apache/docs/v2.html").Stdout == "v2\n"
+	})
+
+	r = tb.Exec(t, "servera", "", "clhaltapp", "-A", "apache", "-V")
+	if r.Code != 0 || !strings.Contains(r.Stdout, "Application apache shutdown successfully.") {
+		t.Fatalf("clhaltapp: %d\n%s", r.Code, r.Output())
+	}
+	left := tb.Sh(t, "servera", "ip -o addr; ps -eo comm")
+	for _, s := range []string{"172.16.177.200", "apache2", "filesync-apache"} {
+		if strings.Contains(left, s) {
+			t.Errorf("%s left behind after clhaltapp:\n%s", s, left)
+		}
+	}
+	if st := appStatus(t, tb, "serverb"); !strings.HasPrefix(st, "DOWN") {
+		t.Fatalf("APP_STATUS on serverb after halt: %q", st)
+	}
+	if _, err := curl(tb); err == nil {
+		t.Fatal("page still answers after clhaltapp")
+	}
+
+	// An address already in use (L2910-2916): the start fails with the
+	// Reference's message and leaves nothing behind.
+	tb.Sh(t, "serverb", "ip addr add 172.16.177.200/24 dev eth0")
+	r = tb.Exec(t, "servera", "", "clstartapp", "-A", "apache")
+	if r.Code == 0 || !strings.Contains(r.Stderr, "It appears that the IP address for this application is in") {
+		t.Fatalf("start with the address in use: %d %s", r.Code, r.Output())
+	}
+	left = tb.Sh(t, "servera", "ip -o addr; ps -eo comm")
+	if strings.Contains(left, "172.16.177.200") || strings.Contains(left, "apache2") || strings.Contains(left, "filesync") {
+		t.Fatalf("failed start left something behind:\n%s", left)
+	}
+	if st := appStatus(t, tb, "servera"); !strings.HasPrefix(st, "DOWN") {
+		t.Fatalf("APP_STATUS after the refused start: %q", st)
+	}
+	tb.Sh(t, "serverb", "ip addr del 172.16.177.200/24 dev eth0")
+
+	// Started on serverb, it serves the data servera last wrote.
+	if r := tb.Exec(t, "serverb", "", "clstartapp", "-A", "apache"); r.Code != 0 {
+		t.Fatalf("clstartapp on serverb: %s", r.Output())
+	}
+	if got, err := curl(tb); err != nil || got != "hello from linuxha\n" {
+		t.Fatalf("curl after start on serverb: %q %v", got, err)
+	}
+	if r := tb.Exec(t, "serverb", "", "clhaltapp", "-A", "apache"); r.Code != 0 {
+		t.Fatalf("clhaltapp on serverb: %s", r.Output())
+	}
+}
+
+// L2376-2384: a stop script that hangs gets HUP at maxstoptime and KILL
+// 5 s later; a process still holding a volume is killed and the stop
+// completes. Without a cluster daemon only --force starts (L6804).
+func TestHangingStopAndBusyVolume(t *testing.T) {
+	tb := testbed.Up(t)
+	conf := strings.NewReplacer(
+		"<maxstoptime>10</maxstoptime>", "<maxstoptime>2</maxstoptime>",
+	).Replace(apacheConf(t))
+	buildApache(t, tb, conf)
+	tb.WriteFile(t, "servera", "/apache/admin/scripts/startapp", "#!/bin/sh\nsetsid sh -c 'cd /apache/logs && exec sleep 1000' </dev/null >/dev/null 2>&1 &\nexit 0\n", 0o755)
+	tb.WriteFile(t, "servera", "/apache/admin/scripts/shutdown", "#!/bin/sh\ntrap '' HUP\nsleep 60\n", 0o755)
+	if r := tb.Exec(t, "servera", "", "clstartapp", "-A", "apache", "--nochecksums"); r.Code != 0 {
+		t.Fatalf("clstartapp: %s", r.Output())
+	}
+	start := time.Now()
+	r := tb.Exec(t, "servera", "", "clhaltapp", "-A", "apache", "-V", "--nochecksums")
+	took := time.Since(start)
+	if r.Code != 0 {
+		t.Fatalf("clhaltapp: %s", r.Output())
+	}
+	for _, want := range []string{"half of its 2s limit", "sending HUP", "still running 5 seconds after HUP - sending KILL",
+		"processes using /apache/logs", "Application apache shutdown successfully."} {
+		if !strings.Contains(r.Stdout, want) {
+			t.Errorf("clhaltapp output lacks %q:\n%s", want, r.Stdout)
+		}
+	}
+	if took > 40*time.Second {
+		t.Errorf("halt took %v", took)
+	}
+	if ps := tb.Sh(t, "servera", "ps -eo args"); strings.Contains(ps, "sleep 1000") || strings.Contains(ps, "sleep 60") {
+		t.Fatalf("processes left:\n%s", ps)
+	}
+
+	// No cluster daemon: refused without --force, started with it.
+	tb.Exec(t, "servera", "", "clhalt")
+	r = tb.Exec(t, "servera", "", "clstartapp", "-A", "apache", "--nochecksums")
+	if r.Code == 0 || !strings.Contains(r.Stderr, "Cluster daemon is not running on servera.") {
+		t.Fatalf("start without cluster: %d %s", r.Code, r.Output())
+	}
+	if r := tb.Exec(t, "servera", "", "clstartapp", "-A", "apache", "--nochecksums", "--force"); r.Code != 0 {
+		t.Fatalf("forced start without cluster: %s", r.Output())
+	}
+	tb.Sh(t, "servera", "ip -o addr | grep -q 172.16.177.200")
+	if r := tb.Exec(t, "servera", "", "clhaltapp", "-A", "apache", "--nochecksums", "--force", "--maxdelay", "1"); r.Code != 0 {
+		t.Fatalf("forced halt: %s", r.Output())
+	}
+}
