@@ -15,6 +15,7 @@ import (
 	"github.com/cpuguy83/go-md2man/v2/md2man"
 	"github.com/urfave/cli/v2"
 
+	"github.com/linuxha-ng/linuxha/pkg/appctl"
 	"github.com/linuxha-ng/linuxha/pkg/clbuild"
 	"github.com/linuxha-ng/linuxha/pkg/clbuildapp"
 	"github.com/linuxha-ng/linuxha/pkg/cldaemonctl"
@@ -42,6 +43,8 @@ var commands = []func(stdout, stderr io.Writer) *cli.App{
 	clbuildapp.NewApp,
 	drbdtool.NewApp,
 	clremoveapp.NewApp,
+	appctl.NewStartApp,
+	appctl.NewHaltApp,
 }
 
 func main() {
