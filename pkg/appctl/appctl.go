@@ -20,6 +20,7 @@ import (
 	"github.com/linuxha-ng/linuxha/pkg/netif"
 	"github.com/linuxha-ng/linuxha/pkg/remote"
 	"github.com/linuxha-ng/linuxha/pkg/state"
+	"github.com/linuxha-ng/linuxha/pkg/storage"
 )
 
 // Options are the command-line switches of §22.1 (L6797-6817).
@@ -533,7 +534,7 @@ func (c *Ctl) stopSteps(runStop bool) error {
 // gone, or, for a filesync directory, stop its users. Users get maxd to
 // leave after the stop script, then TERM and KILL.
 func (c *Ctl) release(e state.FsEntry, maxd time.Duration) error {
-	mounted := mountedAt(e.MountPoint)
+	mounted := storage.Mounted(e.MountPoint)
 	if !mounted && !c.filesync() {
 		c.log.Infof("File system %s already un-mounted", e.MountPoint)
 		return nil
@@ -574,19 +575,6 @@ func (c *Ctl) release(e state.FsEntry, maxd time.Duration) error {
 		time.Sleep(time.Second)
 	}
 	return nil
-}
-
-func mountedAt(dir string) bool {
-	data, err := os.ReadFile("/proc/mounts")
-	if err != nil {
-		return false
-	}
-	for _, line := range strings.Split(string(data), "\n") {
-		if f := strings.Fields(line); len(f) > 1 && f[1] == dir {
-			return true
-		}
-	}
-	return false
 }
 
 // startLems starts the application's monitor detached when no cluster

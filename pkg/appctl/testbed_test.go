@@ -85,6 +85,16 @@ func TestStartHaltApache(t *testing.T) {
 		}
 	}
 	tb.Sh(t, "servera", "grep -q 'Application apache started successfully' /var/log/cluster/clstart.apache.log")
+	// clstat -A from either node (L3013-3035): the application line and
+	// each file system, marked asynchronous.
+	for _, n := range []string{"serverb", "servera"} {
+		testbed.Eventually(t, 10*time.Second, "clstat -A on "+n, func() bool {
+			out := tb.Exec(t, n, "", "clstat", "-A", "apache").Stdout
+			return strings.Contains(out, "Cluster: cluster1 - UP\n\nApplication\tNode\tState\tRunning\tMonitor\tStale\tFail-over?\napache\tservera\tSTARTED\t0:00:") &&
+				strings.Contains(out, "\t0\tYes\n") &&
+				strings.Contains(out, "/apache/docs\tboth\tfilesync (async)\tSync\t")
+		})
+	}
 	if r := tb.Exec(t, "servera", "", "clstartapp", "-A", "apache", "-V"); r.Code != 0 || !strings.Contains(r.Stdout, "no action taken") {
 		t.Fatalf("second clstartapp: %d %s", r.Code, r.Output())
 	}

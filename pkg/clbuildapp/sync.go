@@ -14,6 +14,7 @@ import (
 	"github.com/linuxha-ng/linuxha/pkg/drbdtool"
 	"github.com/linuxha-ng/linuxha/pkg/layout"
 	"github.com/linuxha-ng/linuxha/pkg/state"
+	"github.com/linuxha-ng/linuxha/pkg/storage"
 	"github.com/linuxha-ng/linuxha/pkg/storage/drbd"
 )
 
@@ -130,7 +131,7 @@ func (b *builder) Sync() error {
 	}
 	b.log.Infof("Loading details of file systems to unmount")
 	for i := len(fs) - 1; i >= 0; i-- {
-		if !mountedAt(fs[i].MountPoint) {
+		if !storage.Mounted(fs[i].MountPoint) {
 			continue
 		}
 		if out, err := exec.CommandContext(b.ctx, "umount", fs[i].MountPoint).CombinedOutput(); err != nil {
@@ -211,19 +212,6 @@ func (b *builder) Sync() error {
 	b.p.Output(b.ctx, "touch", layout.Layout{}.StatusDir(b.name)+"/.drbd-md")
 	b.log.Infof("Successfully Synchronised data from %s to %s", b.me, b.peer)
 	return nil
-}
-
-func mountedAt(dir string) bool {
-	data, err := os.ReadFile("/proc/mounts")
-	if err != nil {
-		return false
-	}
-	for _, line := range strings.Split(string(data), "\n") {
-		if f := strings.Fields(line); len(f) > 1 && f[1] == dir {
-			return true
-		}
-	}
-	return false
 }
 
 // syncDirs is --sync for datadetail filesync: one full rsync pass of

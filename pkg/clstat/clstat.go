@@ -38,12 +38,13 @@ func NewApp(stdout, stderr io.Writer) *cli.App {
 	return &cli.App{
 		Name:            "clstat",
 		Usage:           "show the state of the cluster and its nodes",
-		UsageText:       "clstat [--json]",
+		UsageText:       "clstat [--application A] [--json]",
 		Writer:          stdout,
 		ErrWriter:       stderr,
 		HideHelpCommand: true,
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "json", Usage: "print the status as JSON"},
+			&cli.StringFlag{Name: "application", Aliases: []string{"A"}, Usage: "show one application: its node, state, file systems and monitors"},
 			&cli.DurationFlag{Name: "timeout", Value: 2 * time.Second, Usage: "how long to wait for the cluster daemon"},
 		},
 		Action: func(c *cli.Context) error {
@@ -51,6 +52,19 @@ func NewApp(stdout, stderr io.Writer) *cli.App {
 			cfg, err := clitool.LoadBuiltCluster(l, false)
 			if err != nil {
 				return err
+			}
+			if app := c.String("application"); app != "" {
+				st, err := QueryApp(c.Context, l, cfg, app, c.Duration("timeout"))
+				if err != nil {
+					return err
+				}
+				if c.Bool("json") {
+					enc := json.NewEncoder(stdout)
+					enc.SetIndent("", "  ")
+					return enc.Encode(st)
+				}
+				PrintApp(stdout, st)
+				return nil
 			}
 			st := Query(c.Context, l, cfg, c.Duration("timeout"))
 			if c.Bool("json") {

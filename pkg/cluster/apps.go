@@ -5,6 +5,7 @@ import (
 	"os"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/linuxha-ng/linuxha/pkg/config"
 	"github.com/linuxha-ng/linuxha/pkg/state"
@@ -14,9 +15,10 @@ import (
 type App struct {
 	Name       string
 	Conf       *config.App
-	ValidNodes []string // nodes it may run on (SETVALIDNODES, L4732-4790)
-	State      string   // DOWN until the lifecycle tools report otherwise
-	Node       string   // where it runs
+	ValidNodes []string  // nodes it may run on (SETVALIDNODES, L4732-4790)
+	State      string    // DOWN until the lifecycle tools report otherwise
+	Node       string    // where it runs
+	Since      time.Time // when it reached STARTED
 }
 
 // validBuild reports whether app has a built, unchanged configuration.

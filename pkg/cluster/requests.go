@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/linuxha-ng/linuxha/pkg/config"
+	"github.com/linuxha-ng/linuxha/pkg/drbdtool"
 	"github.com/linuxha-ng/linuxha/pkg/state"
 	"github.com/linuxha-ng/linuxha/pkg/wire"
 )
@@ -207,14 +208,28 @@ func (d *Daemon) reqAppList(context.Context, wire.Request) string {
 
 // reqAppStatus answers "STATE,server,monitor,start time,consistency"
 // (L7623-7626); the lifecycle tools fill in the running states.
-func (d *Daemon) reqAppStatus(_ context.Context, r wire.Request) string {
+func (d *Daemon) reqAppStatus(ctx context.Context, r wire.Request) string {
 	a, reply := d.appArg(r)
 	if a == nil {
 		return reply
 	}
+	var lv []string
+	if v, _ := r.Arg("lvinfo"); yes(v) {
+		vs, err := drbdtool.VolumeStates(ctx, d.L, d.Cfg, a.Name, d.me.Name, d.peer.Name)
+		if err != nil {
+			d.Log.Warnf("Volume states of %s: %v", a.Name, err)
+		}
+		for _, v := range vs {
+			lv = append(lv, v.Encode())
+		}
+	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	reply = fmt.Sprintf("%s,%s,0,0,0", a.State, a.Node)
+	since := int64(0)
+	if a.State == "STARTED" {
+		since = a.Since.Unix()
+	}
+	reply = fmt.Sprintf("%s,%s,0,%d,0", a.State, a.Node, since)
 	if v, _ := r.Arg("failoverinfo"); yes(v) {
 		fo := "No"
 		if d.peerState == StateUp && contains(a.ValidNodes, d.peer.Name) {
@@ -224,6 +239,9 @@ func (d *Daemon) reqAppStatus(_ context.Context, r wire.Request) string {
 	}
 	if v, _ := r.Arg("nodeinfo"); yes(v) {
 		reply += "," + strings.Join(a.ValidNodes, "+")
+	}
+	if lv != nil {
+		reply += ",lvinfo=" + strings.Join(lv, ";")
 	}
 	return reply
 }
@@ -529,6 +547,9 @@ func (d *Daemon) reqAppState(s string) func(context.Context, wire.Request) strin
 				d.mu.Unlock()
 				return "INVALID_NODE"
 			}
+		}
+		if s == "STARTED" && a.State != "STARTED" {
+			a.Since = time.Now()
 		}
 		a.State = s
 		if s == "DOWN" {

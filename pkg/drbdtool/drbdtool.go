@@ -231,7 +231,7 @@ func (t *tool) do(ctx context.Context, action string, vols []Volume, noprimary, 
 // mount checks the file system (fsck exit 4 or more aborts, L6937) and
 // mounts it on the DRBD device with the fsmap options.
 func mount(ctx context.Context, v Volume) error {
-	if mounted(v.FS.MountPoint) {
+	if storage.Mounted(v.FS.MountPoint) {
 		return nil
 	}
 	if err := os.MkdirAll(v.FS.MountPoint, 0o755); err != nil {
@@ -254,22 +254,9 @@ func mount(ctx context.Context, v Volume) error {
 }
 
 func unmount(ctx context.Context, v Volume) error {
-	if !mounted(v.FS.MountPoint) {
+	if !storage.Mounted(v.FS.MountPoint) {
 		return nil
 	}
 	_, err := (storage.Exec{}).Run(ctx, nil, "umount", v.FS.MountPoint)
 	return err
-}
-
-func mounted(dir string) bool {
-	b, err := os.ReadFile("/proc/mounts")
-	if err != nil {
-		return false
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if f := strings.Fields(line); len(f) > 1 && f[1] == dir {
-			return true
-		}
-	}
-	return false
 }

@@ -49,3 +49,17 @@ func (Exec) Run(ctx context.Context, stdin []byte, argv ...string) ([]byte, erro
 	}
 	return out.Bytes(), nil
 }
+
+// Mounted reports whether a file system is mounted on dir.
+func Mounted(dir string) bool {
+	data, err := os.ReadFile("/proc/mounts")
+	if err != nil {
+		return false
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if f := strings.Fields(line); len(f) > 1 && f[1] == dir {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,107 @@
+package clstat
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/linuxha-ng/linuxha/pkg/cluster"
+	"github.com/linuxha-ng/linuxha/pkg/config"
+	"github.com/linuxha-ng/linuxha/pkg/drbdtool"
+	"github.com/linuxha-ng/linuxha/pkg/layout"
+)
+
+// AppStatus is clstat --application (L2999-3073).
+type AppStatus struct {
+	Cluster  string              `json:"cluster"`
+	State    string              `json:"cluster_state"`
+	App      string              `json:"application"`
+	Node     string              `json:"node,omitempty"`
+	AppState string              `json:"state"`
+	Running  time.Duration       `json:"running,omitempty"`
+	Monitor  string              `json:"monitor"`
+	Stale    int                 `json:"stale"`
+	Failover string              `json:"failover"`
+	FS       []drbdtool.VolState `json:"file_systems"`
+}
+
+// QueryApp asks the daemon of the node running app (or this node's when
+// it runs nowhere) for the application line and its volumes.
+func QueryApp(ctx context.Context, l layout.Layout, cfg *config.Cluster, app string, timeout time.Duration) (AppStatus, error) {
+	st := AppStatus{Cluster: cfg.Name, State: "DOWN", App: app, Monitor: "Not running"}
+	c, err := cluster.NewClient(l, cfg)
+	if err != nil {
+		return st, err
+	}
+	c.Timeout = timeout
+	reply, via, err := c.Any(ctx, "APP_STATUS app="+app+" failoverinfo=yes")
+	if err != nil {
+		return st, fmt.Errorf("Cluster %s is not running.", cfg.Name)
+	}
+	st.State = "UP"
+	f := strings.Split(reply, ",")
+	if len(f) < 6 {
+		return st, fmt.Errorf("Application %s: %s", app, reply)
+	}
+	st.AppState, st.Node, st.Failover = f[0], f[1], f[5]
+	if since, _ := strconv.ParseInt(f[3], 10, 64); since > 0 {
+		st.Running = time.Since(time.Unix(since, 0)).Truncate(time.Second)
+	}
+	if st.Node != "" && st.Node != via {
+		via = st.Node
+	}
+	full, err := c.Call(ctx, via, "APP_STATUS app="+app+" lvinfo=yes")
+	if err == nil {
+		if _, lv, ok := strings.Cut(full, ",lvinfo="); ok {
+			for _, e := range strings.Split(lv, ";") {
+				if v, err := drbdtool.DecodeVolState(e); err == nil {
+					st.FS = append(st.FS, v)
+				}
+			}
+		}
+	}
+	des, _ := os.ReadDir(l.StatusDir(app))
+	for _, de := range des {
+		if strings.HasSuffix(de.Name(), ".STALE") {
+			st.Stale++
+		}
+	}
+	return st, nil
+}
+
+func clock(d time.Duration) string {
+	s := int64(d.Seconds())
+	return fmt.Sprintf("%d:%02d:%02d", s/3600, s/60%60, s%60)
+}
+
+// PrintApp writes the Reference's layout (L3013-3035).
+func PrintApp(w io.Writer, st AppStatus) {
+	fmt.Fprintf(w, "Cluster: %s - %s\n\n", st.Cluster, st.State)
+	fmt.Fprintf(w, "Application\tNode\tState\tRunning\tMonitor\tStale\tFail-over?\n")
+	node, running := st.Node, "N/A"
+	if node == "" {
+		node = "N/A"
+	}
+	if st.AppState == "STARTED" {
+		running = clock(st.Running)
+	}
+	fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%d\t%s\n\n", st.App, node, st.AppState, running, st.Monitor, st.Stale, st.Failover)
+	fmt.Fprintf(w, "File Systems\n\nMount Point\tValid\tType\tState\t%% Complete\tCompletion\n")
+	for _, v := range st.FS {
+		pct, eta := "", ""
+		if v.State == "Syncing" && v.Type == "drbd" {
+			pct, eta = fmt.Sprintf("%.1f", v.Percent), clock(v.ETA)
+		}
+		typ := v.Type
+		if typ == "filesync" {
+			typ = "filesync (async)"
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", v.MountPoint, v.Valid, typ, v.State, pct, eta)
+	}
+	fmt.Fprintf(w, "\nProcess Monitors\n\nName\tStatus\tRestarts\tCurrent\tReset at\n")
+	fmt.Fprintf(w, "\nGeneral Monitors\n\nType\tName\tStatus\n")
+}
