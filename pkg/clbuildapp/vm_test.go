@@ -97,9 +97,42 @@ func TestApacheBuildOnRealDRBD(t *testing.T) {
 	if r := run("sync"); r.Code != 0 || !strings.Contains(r.Stdout, "Successfully Synchronised data from servera to serverb") {
 		t.Fatalf("sync: %s", r.Output())
 	}
+	// clstartapp and clhaltapp on real DRBD (L2783-2827, L3075-3139),
+	// without a cluster daemon, so with --force (L6804): servera primary
+	// with the file systems on DRBD devices and the address up; after the
+	// halt nothing is left and serverb starts on the same data.
+	if r := vm.Exec(t, "servera", "", "clstartapp", "-A", "apache", "-V"); r.Code == 0 || !strings.Contains(r.Stderr, "Cluster daemon is not running on servera.") {
+		t.Fatalf("clstartapp without a daemon: %d %s", r.Code, r.Output())
+	}
+	r = vm.Exec(t, "servera", "", "clstartapp", "-A", "apache", "-V", "--force")
+	if r.Code != 0 || !strings.Contains(r.Stdout, "Application apache started successfully on servera.") {
+		t.Fatalf("clstartapp: %s", r.Output())
+	}
+	vm.Sh(t, "servera", "grep -q '^/dev/drbd[0-9]* /apache/docs ' /proc/mounts && ip -o addr | grep -q 172.16.177.200 && grep -q 'cs:Connected ro:Primary/Secondary' /proc/drbd")
+	vm.Sh(t, "servera", "echo from-servera > /apache/docs/new.txt && sync")
+	r = vm.Exec(t, "servera", "", "clhaltapp", "-A", "apache", "-V", "--force")
+	if r.Code != 0 || !strings.Contains(r.Stdout, "Application apache shutdown successfully.") {
+		t.Fatalf("clhaltapp: %s", r.Output())
+	}
+	for _, n := range []string{"servera", "serverb"} {
+		if left := vm.Sh(t, n, "grep /apache /proc/mounts; ip -o addr | grep 172.16.177.200; grep 'cs:' /proc/drbd; true"); left != "" {
+			t.Fatalf("%s after clhaltapp:\n%s", n, left)
+		}
+	}
+	if r := vm.Exec(t, "serverb", "", "clstartapp", "-A", "apache", "--force"); r.Code != 0 {
+		t.Fatalf("clstartapp on serverb: %s", r.Output())
+	}
+	if got := vm.Sh(t, "serverb", "cat /apache/docs/new.txt"); got != "from-servera\n" {
+		t.Fatalf("serverb reads %q", got)
+	}
+	if r := vm.Exec(t, "serverb", "", "clhaltapp", "-A", "apache", "--force"); r.Code != 0 {
+		t.Fatalf("clhaltapp on serverb: %s", r.Output())
+	}
+	vm.Sh(t, "servera", "rm -f /etc/cluster/.status/apache/TIME")
+
 	// serverb takes the volumes and reads the same data.
 	vm.Sh(t, "serverb", "drbd_tool -A apache --action start && drbd_tool -A apache --action mount")
-	if got := vm.Sh(t, "serverb", "cd /apache && sha256sum */*.*"); got != want {
+	if got := vm.Sh(t, "serverb", "cd /apache && sha256sum */*.* | grep -v new.txt"); got != want {
 		t.Fatalf("serverb data:\n%s\nwant\n%s", got, want)
 	}
 

@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -158,6 +159,12 @@ func (t *tool) do(ctx context.Context, action string, vols []Volume, noprimary, 
 			}
 			t.log.Infof("Started DRBD device %s for %s/%s", v.Res.Device(), v.FS.VG, v.FS.LV)
 			if !noprimary {
+				if !force {
+					// Without --force DRBD only promotes a disk it knows is
+					// current: give the connection to the peer time to
+					// settle first.
+					t.waitConnected(ctx, v.Res, 15*time.Second)
+				}
 				if err := t.d.Primary(ctx, v.Res, force); err != nil {
 					return err
 				}
@@ -226,6 +233,23 @@ func (t *tool) do(ctx context.Context, action string, vols []Volume, noprimary, 
 		return fmt.Errorf("unknown action %q", action)
 	}
 	return nil
+}
+
+// waitConnected waits until the resource is connected to its peer or its
+// own disk is UpToDate, at most max.
+func (t *tool) waitConnected(ctx context.Context, r drbd.Resource, max time.Duration) {
+	deadline := time.Now().Add(max)
+	for time.Now().Before(deadline) {
+		st, err := t.d.Status(ctx, r)
+		if err == nil && (st.Disk == "UpToDate" || st.Connection == "Connected" || strings.HasPrefix(st.Connection, "Sync")) {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
 }
 
 // mount checks the file system (fsck exit 4 or more aborts, L6937) and
