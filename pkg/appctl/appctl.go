@@ -14,6 +14,7 @@ import (
 	"github.com/linuxha-ng/linuxha/pkg/clitool"
 	"github.com/linuxha-ng/linuxha/pkg/cluster"
 	"github.com/linuxha-ng/linuxha/pkg/config"
+	"github.com/linuxha-ng/linuxha/pkg/drbdtool"
 	"github.com/linuxha-ng/linuxha/pkg/layout"
 	"github.com/linuxha-ng/linuxha/pkg/locks"
 	"github.com/linuxha-ng/linuxha/pkg/logx"
@@ -117,16 +118,14 @@ func (c *Ctl) appStatus() (st, node string, ok bool) {
 
 // drbdTool runs drbd_tool for this application here or on the peer.
 func (c *Ctl) drbdTool(node string, args ...string) error {
-	argv := append([]string{"--application", c.name}, args...)
-	if node == c.me {
-		out, err := exec.CommandContext(c.ctx, clitool.Bin("drbd_tool"), argv...).CombinedOutput()
-		if err != nil {
-			return fmt.Errorf("drbd_tool %s on %s: %s", strings.Join(args, " "), node, strings.TrimSpace(string(out)))
-		}
-		return nil
+	var p *remote.Peer
+	if node != c.me {
+		p = c.p
 	}
-	_, err := c.p.Output(c.ctx, append([]string{clitool.Bin("drbd_tool")}, argv...)...)
-	return err
+	if err := drbdtool.Invoke(c.ctx, p, c.name, args...); err != nil {
+		return fmt.Errorf("%s: %w", node, err)
+	}
+	return nil
 }
 
 // filesync reports whether the application's volumes are directories

@@ -10,9 +10,9 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/linuxha-ng/linuxha/pkg/clitool"
 	"github.com/linuxha-ng/linuxha/pkg/drbdtool"
 	"github.com/linuxha-ng/linuxha/pkg/layout"
+	"github.com/linuxha-ng/linuxha/pkg/remote"
 	"github.com/linuxha-ng/linuxha/pkg/state"
 	"github.com/linuxha-ng/linuxha/pkg/storage"
 	"github.com/linuxha-ng/linuxha/pkg/storage/drbd"
@@ -101,16 +101,14 @@ func (b *builder) mountPoint(dir string) error {
 }
 
 func (b *builder) drbdTool(node string, args ...string) error {
-	argv := append([]string{"--application", b.name}, args...)
-	if node == b.me {
-		out, err := exec.CommandContext(b.ctx, clitool.Bin("drbd_tool"), argv...).CombinedOutput()
-		if err != nil {
-			return fmt.Errorf("drbd_tool %s on %s: %s", strings.Join(args, " "), node, strings.TrimSpace(string(out)))
-		}
-		return nil
+	var p *remote.Peer
+	if node != b.me {
+		p = b.p
 	}
-	_, err := b.p.Output(b.ctx, append([]string{clitool.Bin("drbd_tool")}, argv...)...)
-	return err
+	if err := drbdtool.Invoke(b.ctx, p, b.name, args...); err != nil {
+		return fmt.Errorf("%s: %w", node, err)
+	}
+	return nil
 }
 
 // Sync is --sync: S1-S11 (L2201-2213, L4124-4151). The local copy wins:
