@@ -27,7 +27,6 @@ import (
 // Options are the command-line switches of §22.1 (L6797-6817).
 type Options struct {
 	Force, ReallyForce bool
-	Checks             bool
 	NoChecksums        bool
 	NoLocking          bool
 	MaxDelay           time.Duration // 0: maxstarttime / maxstoptime
@@ -53,11 +52,7 @@ type Ctl struct {
 
 // New loads what both directions need and checks the build (the
 // checksum of L2889-2894 unless --nochecksums).
-func New(ctx context.Context, l layout.Layout, name string, log *logx.Logger, opts Options) (*Ctl, error) {
-	cfg, err := clitool.LoadBuiltCluster(l, opts.NoChecksums)
-	if err != nil {
-		return nil, err
-	}
+func New(ctx context.Context, l layout.Layout, cfg *config.Cluster, name string, log *logx.Logger, opts Options) (*Ctl, error) {
 	log.Infof("Global section configuration validation complete")
 	app, _, err := config.LoadApp(l.AppConf(name))
 	if err != nil {
@@ -406,14 +401,16 @@ func (c *Ctl) startData(reach Reach, d Decision) error {
 
 // pullFromPeer copies the peer's current directories here (filesync).
 func (c *Ctl) pullFromPeer() error {
-	for _, e := range c.fs {
-		out, err := exec.CommandContext(c.ctx, "rsync", "-a", "--delete", "--numeric-ids", "-H",
-			"-e", "ssh -o BatchMode=yes -o ConnectTimeout=5", c.peerAddr()+":"+e.MountPoint+"/", e.MountPoint+"/").CombinedOutput()
-		if err != nil {
-			return fmt.Errorf("copy of %s from %s failed: %s", e.MountPoint, c.peer, strings.TrimSpace(string(out)))
+	s, err := drbdtool.NewSyncer(c.l, c.cfg, c.name)
+	if err != nil {
+		return err
+	}
+	for _, d := range s.Dirs {
+		if err := s.Pull(c.ctx, d); err != nil {
+			return err
 		}
-		state.ClearStale(c.l.StatusDir(c.name), state.Stale{VG: e.VG, LV: e.LV, Node: c.me})
-		c.log.Infof("Copied current data of %s from %s", e.MountPoint, c.peer)
+		state.ClearStale(c.l.StatusDir(c.name), state.Stale{VG: d.VG, LV: d.LV, Node: c.me})
+		c.log.Infof("Copied current data of %s from %s", d.Path, c.peer)
 	}
 	return nil
 }
@@ -554,7 +551,7 @@ func (c *Ctl) release(e state.FsEntry, maxd time.Duration) error {
 				syscall.Kill(pid, sig)
 			}
 		}
-		if attempt > 100 && time.Now().After(deadline.Add(20*time.Second)) {
+		if time.Now().After(deadline.Add(20 * time.Second)) {
 			return fmt.Errorf("File system %s still in use by %v", e.MountPoint, pids)
 		}
 		time.Sleep(500 * time.Millisecond)

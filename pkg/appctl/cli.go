@@ -26,7 +26,7 @@ func flags(start bool) []cli.Flag {
 	if start {
 		fs = append(fs,
 			&cli.BoolFlag{Name: "reallyforce", Usage: "start even on STALE data"},
-			&cli.BoolFlag{Name: "checks", Usage: "maximum checking (slower)"})
+			&cli.BoolFlag{Name: "checks", Usage: "maximum checking (accepted; every check already runs)"})
 	}
 	return fs
 }
@@ -57,9 +57,9 @@ func run(c *cli.Context, stdout io.Writer, start bool) error {
 	if c.Bool("verbose") {
 		log.Tee(stdout)
 	}
-	opts := Options{Force: c.Bool("force"), ReallyForce: c.Bool("reallyforce"), Checks: c.Bool("checks"),
+	opts := Options{Force: c.Bool("force"), ReallyForce: c.Bool("reallyforce"),
 		NoChecksums: c.Bool("nochecksums"), NoLocking: c.Bool("nolocking"), MaxDelay: time.Duration(c.Int("maxdelay")) * time.Second}
-	ctl, err := New(c.Context, l, name, log, opts)
+	ctl, err := New(c.Context, l, cfg, name, log, opts)
 	if err == nil {
 		if start {
 			err = ctl.Start()

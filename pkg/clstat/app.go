@@ -38,7 +38,10 @@ func QueryApp(ctx context.Context, l layout.Layout, cfg *config.Cluster, app str
 		return st, err
 	}
 	c.Timeout = timeout
-	reply, via, err := c.Any(ctx, "APP_STATUS app="+app+" failoverinfo=yes")
+	// One request answers it all unless the application runs on the
+	// other node, whose daemon alone knows its volumes' sync state.
+	req := "APP_STATUS app=" + app + " failoverinfo=yes lvinfo=yes"
+	reply, via, err := c.Any(ctx, req)
 	if err != nil {
 		return st, fmt.Errorf("Cluster %s is not running.", cfg.Name)
 	}
@@ -52,15 +55,14 @@ func QueryApp(ctx context.Context, l layout.Layout, cfg *config.Cluster, app str
 		st.Running = time.Since(time.Unix(since, 0)).Truncate(time.Second)
 	}
 	if st.Node != "" && st.Node != via {
-		via = st.Node
+		if r, err := c.Call(ctx, st.Node, req); err == nil {
+			reply = r
+		}
 	}
-	full, err := c.Call(ctx, via, "APP_STATUS app="+app+" lvinfo=yes")
-	if err == nil {
-		if _, lv, ok := strings.Cut(full, ",lvinfo="); ok {
-			for _, e := range strings.Split(lv, ";") {
-				if v, err := drbdtool.DecodeVolState(e); err == nil {
-					st.FS = append(st.FS, v)
-				}
+	if _, lv, ok := strings.Cut(reply, ",lvinfo="); ok {
+		for _, e := range strings.Split(lv, ";") {
+			if v, err := drbdtool.DecodeVolState(e); err == nil {
+				st.FS = append(st.FS, v)
 			}
 		}
 	}

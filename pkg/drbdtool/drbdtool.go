@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"strings"
 	"time"
 
@@ -18,6 +19,7 @@ import (
 	"github.com/linuxha-ng/linuxha/pkg/config"
 	"github.com/linuxha-ng/linuxha/pkg/layout"
 	"github.com/linuxha-ng/linuxha/pkg/logx"
+	"github.com/linuxha-ng/linuxha/pkg/remote"
 	"github.com/linuxha-ng/linuxha/pkg/state"
 	"github.com/linuxha-ng/linuxha/pkg/storage"
 	"github.com/linuxha-ng/linuxha/pkg/storage/drbd"
@@ -282,5 +284,20 @@ func unmount(ctx context.Context, v Volume) error {
 		return nil
 	}
 	_, err := (storage.Exec{}).Run(ctx, nil, "umount", v.FS.MountPoint)
+	return err
+}
+
+// Invoke runs drbd_tool for app on this node (p nil) or on the peer, as
+// the build and start tools do; the error carries the tool's output.
+func Invoke(ctx context.Context, p *remote.Peer, app string, args ...string) error {
+	argv := append([]string{"--application", app}, args...)
+	if p == nil {
+		out, err := exec.CommandContext(ctx, clitool.Bin("drbd_tool"), argv...).CombinedOutput()
+		if err != nil {
+			return fmt.Errorf("drbd_tool %s: %s", strings.Join(args, " "), strings.TrimSpace(string(out)))
+		}
+		return nil
+	}
+	_, err := p.Output(ctx, append([]string{clitool.Bin("drbd_tool")}, argv...)...)
 	return err
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"os/signal"
 	"strconv"
 	"strings"
@@ -18,7 +17,6 @@ import (
 	"github.com/linuxha-ng/linuxha/pkg/daemonize"
 	"github.com/linuxha-ng/linuxha/pkg/layout"
 	"github.com/linuxha-ng/linuxha/pkg/logx"
-	"github.com/linuxha-ng/linuxha/pkg/remote"
 	"github.com/linuxha-ng/linuxha/pkg/state"
 	"github.com/linuxha-ng/linuxha/pkg/storage/filesync"
 )
@@ -218,19 +216,4 @@ func errString(err error) string {
 		return "ok"
 	}
 	return err.Error()
-}
-
-// Invoke runs drbd_tool for app on this node (p nil) or on the peer, as
-// the build and start tools do; the error carries the tool's output.
-func Invoke(ctx context.Context, p *remote.Peer, app string, args ...string) error {
-	argv := append([]string{"--application", app}, args...)
-	if p == nil {
-		out, err := exec.CommandContext(ctx, clitool.Bin("drbd_tool"), argv...).CombinedOutput()
-		if err != nil {
-			return fmt.Errorf("drbd_tool %s: %s", strings.Join(args, " "), strings.TrimSpace(string(out)))
-		}
-		return nil
-	}
-	_, err := p.Output(ctx, append([]string{clitool.Bin("drbd_tool")}, argv...)...)
-	return err
 }

@@ -93,6 +93,17 @@ func (s *Syncer) logf(format string, args ...any) {
 // Once copies one directory to the peer now; checksum compares file
 // contents rather than sizes and times (a full resync).
 func (s *Syncer) Once(ctx context.Context, d Dir, checksum bool) error {
+	return s.rsync(ctx, d, checksum, d.Path+"/", s.Host+":"+d.Path+"/")
+}
+
+// Pull copies one directory from the peer here: the start of an
+// application whose local copy is stale (asynchronous copies do not
+// resynchronise by themselves).
+func (s *Syncer) Pull(ctx context.Context, d Dir) error {
+	return s.rsync(ctx, d, false, s.Host+":"+d.Path+"/", d.Path+"/")
+}
+
+func (s *Syncer) rsync(ctx context.Context, d Dir, checksum bool, from, to string) error {
 	if err := os.MkdirAll(d.Path, 0o755); err != nil {
 		return err
 	}
@@ -100,7 +111,7 @@ func (s *Syncer) Once(ctx context.Context, d Dir, checksum bool) error {
 	if checksum {
 		args = append(args, "-c")
 	}
-	args = append(args, d.Path+"/", s.Host+":"+d.Path+"/")
+	args = append(args, from, to)
 	out, err := exec.CommandContext(ctx, "rsync", args...).CombinedOutput()
 	if err != nil {
 		// rsync exit 24: files vanished while copying; the next pass
@@ -109,7 +120,7 @@ func (s *Syncer) Once(ctx context.Context, d Dir, checksum bool) error {
 		if errors.As(err, &ee) && ee.ExitCode() == 24 {
 			return nil
 		}
-		return fmt.Errorf("rsync %s to %s: %v: %s", d.Path, s.Host, err, lastLine(out))
+		return fmt.Errorf("rsync %s to %s: %v: %s", from, to, err, lastLine(out))
 	}
 	return nil
 }
