@@ -11,6 +11,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/linuxha-ng/linuxha/pkg/appnet"
 	"github.com/linuxha-ng/linuxha/pkg/clitool"
 	"github.com/linuxha-ng/linuxha/pkg/cluster"
 	"github.com/linuxha-ng/linuxha/pkg/config"
@@ -214,9 +215,9 @@ func (c *Ctl) remoteStatus() (flags []string, t time.Time, ok bool) {
 
 // addressInUse reports an application address that already answers
 // (L2910-2916).
-func (c *Ctl) addressInUse(addrs []appAddr) (string, bool) {
+func (c *Ctl) addressInUse(addrs []appnet.Addr) (string, bool) {
 	for _, a := range addrs {
-		if l, err := linkWith(a.Prefix.Addr()); err == nil {
+		if l, err := appnet.LinkWith(a.Prefix.Addr()); err == nil {
 			return a.Prefix.Addr().String() + " (on " + l.Attrs().Name + ")", true
 		}
 		if netif.Ping(c.ctx, a.Prefix.Addr().String(), time.Second) {
@@ -269,7 +270,7 @@ func (c *Ctl) Start() error {
 			in.Remote = rv
 		}
 	}
-	addrs, err := addresses(c.app, c.top, c.me)
+	addrs, err := appnet.Addresses(c.app, c.top, c.me)
 	if err != nil {
 		return err
 	}
@@ -415,14 +416,14 @@ func (c *Ctl) pullFromPeer() error {
 	return nil
 }
 
-func (c *Ctl) addAddresses(addrs []appAddr) error {
+func (c *Ctl) addAddresses(addrs []appnet.Addr) error {
 	h, err := c.lock("NET")
 	if err != nil {
 		return err
 	}
 	defer h.Release()
 	for _, a := range addrs {
-		card, err := addAddress(c.top, c.me, a)
+		card, err := appnet.Add(c.top, c.me, a)
 		if err != nil {
 			return err
 		}
@@ -493,10 +494,10 @@ func (c *Ctl) stopSteps(runStop bool) error {
 			failed = append(failed, err.Error())
 		}
 	}
-	addrs, _ := addresses(c.app, c.top, c.me)
+	addrs, _ := appnet.Addresses(c.app, c.top, c.me)
 	if h, err := c.lock("NET"); err == nil {
 		for _, a := range addrs {
-			if removed, err := removeAddress(a); err != nil {
+			if removed, err := appnet.Remove(a); err != nil {
 				failed = append(failed, err.Error())
 			} else if removed {
 				c.log.Infof("IP address %s removed after 1 attempts.", a.Prefix.Addr())

@@ -2,9 +2,6 @@ package appctl
 
 import (
 	"context"
-	"fmt"
-	"net"
-	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,116 +9,7 @@ import (
 	"strings"
 	"syscall"
 	"time"
-
-	"github.com/vishvananda/netlink"
-
-	"github.com/linuxha-ng/linuxha/pkg/config"
-	"github.com/linuxha-ng/linuxha/pkg/netd"
-	"github.com/linuxha-ng/linuxha/pkg/state"
 )
-
-// appAddr is one application address and where it goes.
-type appAddr struct {
-	Net    string
-	Prefix netip.Prefix
-}
-
-// addresses expands the application's networks into addresses with their
-// prefix lengths: the application's netmask, or the node's own on that
-// network.
-func addresses(app *config.App, top state.Topology, me string) ([]appAddr, error) {
-	var out []appAddr
-	for _, n := range app.Networks {
-		bits := -1
-		if n.Netmask.IsValid() {
-			ones, _ := net.IPMask(n.Netmask.AsSlice()).Size()
-			bits = ones
-		}
-		for _, ca := range top.Addrs(me) {
-			if ca.Network == n.Net && bits < 0 {
-				bits = ca.Prefix.Bits()
-			}
-		}
-		if bits < 0 {
-			return nil, fmt.Errorf("node %s has no address on network %s for application %s", me, n.Net, app.Name)
-		}
-		for _, ip := range n.IPs {
-			out = append(out, appAddr{Net: n.Net, Prefix: netip.PrefixFrom(ip, bits)})
-		}
-	}
-	return out, nil
-}
-
-// cardFor finds the card that now carries this node's address on the
-// network (clnetd may have moved it to a standby card).
-func cardFor(top state.Topology, me, network string) (netlink.Link, error) {
-	var want netip.Addr
-	for _, ca := range top.Addrs(me) {
-		if ca.Network == network {
-			want = ca.Prefix.Addr()
-		}
-	}
-	if !want.IsValid() {
-		return nil, fmt.Errorf("no address of %s on network %s", me, network)
-	}
-	return linkWith(want)
-}
-
-// linkWith returns the link holding addr.
-func linkWith(addr netip.Addr) (netlink.Link, error) {
-	links, err := netlink.LinkList()
-	if err != nil {
-		return nil, err
-	}
-	for _, l := range links {
-		as, err := netlink.AddrList(l, netlink.FAMILY_ALL)
-		if err != nil {
-			continue
-		}
-		for _, a := range as {
-			if ip, ok := netip.AddrFromSlice(a.IP); ok && ip.Unmap() == addr {
-				return l, nil
-			}
-		}
-	}
-	return nil, fmt.Errorf("no card holds %s", addr)
-}
-
-// addAddress puts an application address on the network's card and
-// announces it with gratuitous ARP.
-func addAddress(top state.Topology, me string, a appAddr) (string, error) {
-	link, err := cardFor(top, me, a.Net)
-	if err != nil {
-		return "", err
-	}
-	ipn := &net.IPNet{IP: a.Prefix.Addr().AsSlice(), Mask: net.CIDRMask(a.Prefix.Bits(), a.Prefix.Addr().BitLen())}
-	if err := netlink.AddrAdd(link, &netlink.Addr{IPNet: ipn}); err != nil && err != syscall.EEXIST {
-		return "", fmt.Errorf("add %s to %s: %w", a.Prefix, link.Attrs().Name, err)
-	}
-	card := link.Attrs().Name
-	go func() {
-		// Three announcements, as clnetd does after a move.
-		for i := 0; i < 3; i++ {
-			netd.SendGARP(card, []netip.Prefix{a.Prefix})
-			time.Sleep(200 * time.Millisecond)
-		}
-	}()
-	return card, nil
-}
-
-// removeAddress deletes an application address from whichever card has
-// it; absent is not an error.
-func removeAddress(a appAddr) (bool, error) {
-	link, err := linkWith(a.Prefix.Addr())
-	if err != nil {
-		return false, nil
-	}
-	ipn := &net.IPNet{IP: a.Prefix.Addr().AsSlice(), Mask: net.CIDRMask(a.Prefix.Bits(), a.Prefix.Addr().BitLen())}
-	if err := netlink.AddrDel(link, &netlink.Addr{IPNet: ipn}); err != nil {
-		return false, fmt.Errorf("remove %s from %s: %w", a.Prefix, link.Attrs().Name, err)
-	}
-	return true, nil
-}
 
 // users lists the processes using anything under dir: working or root
 // directory, executable, open files or mapped files (what fuser -m finds,
