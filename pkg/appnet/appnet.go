@@ -92,19 +92,25 @@ func Add(top state.Topology, me string, a Addr) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	return link.Attrs().Name, AddOn(link, a)
+}
+
+// AddOn puts an application address on the given card and announces it
+// with gratuitous ARP.
+func AddOn(link netlink.Link, a Addr) error {
 	ipn := &net.IPNet{IP: a.Prefix.Addr().AsSlice(), Mask: net.CIDRMask(a.Prefix.Bits(), a.Prefix.Addr().BitLen())}
 	if err := netlink.AddrAdd(link, &netlink.Addr{IPNet: ipn}); err != nil && err != syscall.EEXIST {
-		return "", fmt.Errorf("add %s to %s: %w", a.Prefix, link.Attrs().Name, err)
+		return fmt.Errorf("add %s to %s: %w", a.Prefix, link.Attrs().Name, err)
 	}
 	card := link.Attrs().Name
 	go func() {
 		// Three announcements, as clnetd does after a move.
-		for i := 0; i < 3; i++ {
+		for i := 0; i < netd.GARPCount; i++ {
 			netd.SendGARP(card, []netip.Prefix{a.Prefix})
-			time.Sleep(200 * time.Millisecond)
+			time.Sleep(netd.GARPInterval)
 		}
 	}()
-	return card, nil
+	return nil
 }
 
 // Remove deletes an application address from whichever card has

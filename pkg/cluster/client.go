@@ -51,8 +51,12 @@ func (c *Client) Peer() string {
 }
 
 // Addrs lists where node's daemon listens.
-func (c *Client) Addrs(node string) []string {
-	port := strconv.Itoa(c.Cfg.Port)
+func (c *Client) Addrs(node string) []string { return c.AddrsPort(node, c.Cfg.Port) }
+
+// AddrsPort lists node's addresses with port: the loopback first for this
+// node, then every card's address, then the name for the other node.
+func (c *Client) AddrsPort(node string, p int) []string {
+	port := strconv.Itoa(p)
 	var out []string
 	if node == c.Me {
 		out = append(out, net.JoinHostPort("127.0.0.1", port))
@@ -65,6 +69,16 @@ func (c *Client) Addrs(node string) []string {
 	}
 	return out
 }
+
+// CallPort sends req to another of node's servers that speaks the cluster
+// protocol with the cluster key, such as an application's Lems (L7357).
+func (c *Client) CallPort(ctx context.Context, node string, port int, req string) (string, error) {
+	reply, _, err := wire.Call(ctx, c.codec, c.AddrsPort(node, port), req, c.Timeout)
+	return reply, err
+}
+
+// Codec is the cluster's framing and key, for servers that share it.
+func (c *Client) Codec() *wire.Codec { return c.codec }
 
 // Call sends req to node's daemon.
 func (c *Client) Call(ctx context.Context, node, req string) (string, error) {

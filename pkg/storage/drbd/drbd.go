@@ -297,3 +297,7 @@ func Parse9(text string) (State, error) {
 	}
 	return st, nil
 }
+
+// Connect asks a configured resource that has lost its peer (StandAlone
+// after a split or a refused handshake) to connect again.
+func (d *Driver) Connect(ctx context.Context, r Resource) error { return d.adm(ctx, r, "connect") }

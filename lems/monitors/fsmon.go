@@ -1,0 +1,143 @@
+package monitors
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/linuxha-ng/linuxha/pkg/clitool"
+	"github.com/linuxha-ng/linuxha/pkg/drbdtool"
+	"github.com/linuxha-ng/linuxha/pkg/remote"
+	"github.com/linuxha-ng/linuxha/pkg/state"
+	"github.com/linuxha-ng/linuxha/pkg/storage/drbd"
+)
+
+// Fsmon keeps the application's copies in step (§24.4.7, L7280-7306).
+// The Reference's state machine drives ENBD and md RAID; here the
+// replication driver does the copying, so fsmon's job is what is left:
+// notice a copy that is not being kept, bring replication back on both
+// nodes when the peer is reachable, and keep the STALE flags true: the
+// peer's copy is stale while it is out of step and is cleared once it is
+// in step again.
+//
+// Return codes follow the sample action list (L7139-7143): 0 in step or
+// catching up, 1 a repair failed (PAUSE 30), 10 the peer cannot be
+// reached (PAUSE 60), 2 the volumes cannot be read at all (STOP).
+type Fsmon struct {
+	env   *Env
+	peer  *remote.Peer
+	mu    sync.Mutex
+	state []drbdtool.VolState
+}
+
+func NewFsmon(env *Env, _ []string) (Monitor, error) {
+	if env.Cluster == nil || env.Peer == "" {
+		return nil, fmt.Errorf("fsmon needs the cluster configuration")
+	}
+	p := clitool.Peer(env.L, env.Cluster, env.Peer, env.Log)
+	p.OnSelect = nil
+	return &Fsmon{env: env, peer: p}, nil
+}
+
+func (f *Fsmon) Check(ctx context.Context) (int, string) {
+	e := f.env
+	vs, err := drbdtool.VolumeStates(ctx, e.L, e.Cluster, e.App, e.Me, e.Peer)
+	if err != nil {
+		return 2, err.Error()
+	}
+	f.mu.Lock()
+	f.state = vs
+	f.mu.Unlock()
+	fs, err := state.ReadFsmap(e.L.Fsmap(e.App))
+	if err != nil {
+		return 2, err.Error()
+	}
+	unsync := 0
+	for i, v := range vs {
+		if i >= len(fs) {
+			break
+		}
+		peerFlag := state.Stale{VG: fs[i].VG, LV: fs[i].LV, Node: e.Peer}
+		switch v.State {
+		case "Sync":
+			// filesync's own passes clear the flag; DRBD's disk states say
+			// when both copies are current.
+			if v.Valid == "both" && e.Cluster.DataDetail != "filesync" {
+				f.clearPeerStale(ctx, peerFlag)
+			}
+		case "Unsync":
+			unsync++
+			// The peer's copy is not being kept: it must not be trusted
+			// for a start until it has caught up (L7630-7633).
+			state.SetStale(e.L.StatusDir(e.App), peerFlag)
+		}
+	}
+	if unsync == 0 {
+		return 0, ""
+	}
+	rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	err = clitool.Reach(rctx, f.peer)
+	cancel()
+	if err != nil {
+		return 10, fmt.Sprintf("%s unreachable", e.Peer)
+	}
+	if err := f.repair(ctx); err != nil {
+		e.Log.Warnf("fsmon: unable to restart replication of %s: %v", e.App, err)
+		return 1, err.Error()
+	}
+	e.Log.Infof("fsmon: replication of %s restarted (%d file system(s) out of step).", e.App, unsync)
+	return 0, ""
+}
+
+// repair starts replication on the peer (standby) and here.
+func (f *Fsmon) repair(ctx context.Context) error {
+	e := f.env
+	if err := drbdtool.Invoke(ctx, f.peer, e.App, "--action", "start", "--noprimary"); err != nil {
+		return err
+	}
+	if e.Cluster.DataDetail == "filesync" {
+		return drbdtool.Invoke(ctx, nil, e.App, "--action", "set_primary")
+	}
+	vols, err := drbdtool.Volumes(e.L, e.Cluster, e.App, "", "")
+	if err != nil {
+		return err
+	}
+	d := &drbd.Driver{ConfDir: e.L.DrbdConfDir()}
+	for _, v := range vols {
+		if st, err := d.Status(ctx, v.Res); err == nil && st.Connection == "StandAlone" {
+			if err := d.Connect(ctx, v.Res); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (f *Fsmon) clearPeerStale(ctx context.Context, s state.Stale) {
+	e := f.env
+	path := e.L.StaleFile(e.App, s.VG, s.LV, s.Node)
+	if !exists(path) {
+		return
+	}
+	rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	// The peer holds the same flag; clear it there first, so the two
+	// nodes never disagree in the direction that would trust a bad copy.
+	if _, err := f.peer.Run(rctx, "rm", "-f", path); err != nil {
+		return
+	}
+	state.ClearStale(e.L.StatusDir(e.App), s)
+	e.Log.Infof("fsmon: %s/%s on %s is in step again: STALE flag cleared.", s.VG, s.LV, s.Node)
+}
+
+func (f *Fsmon) Stat() string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var s []string
+	for _, v := range f.state {
+		s = append(s, v.Encode())
+	}
+	return strings.Join(s, ";")
+}

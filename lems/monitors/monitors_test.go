@@ -1,0 +1,175 @@
+package monitors
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/linuxha-ng/linuxha/pkg/layout"
+	"github.com/linuxha-ng/linuxha/pkg/logx"
+)
+
+func testEnv(t *testing.T, checks ...string) *Env {
+	t.Helper()
+	return &Env{App: "apache", Check: "httpd", L: layout.Layout{Root: t.TempDir()}, Me: "servera", Peer: "serverb",
+		Log: logx.New(os.Stderr), Checks: func() []string { return checks }}
+}
+
+func TestFlagCheck(t *testing.T) {
+	// §11.6 (L3185-3230): a file named after a monitor stops it; removing
+	// the file starts it again.
+	env := testEnv(t, "httpd", "fsmon", "flag_check")
+	m, err := NewFlagCheck(env, []string{"apache"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := env.L.FlagsDir("apache")
+	step := func(want int, wantData string) {
+		t.Helper()
+		rc, data := m.Check(context.Background())
+		if rc != want || data != wantData {
+			t.Fatalf("Check = %d %q; want %d %q", rc, data, want, wantData)
+		}
+	}
+	step(0, "")
+	os.WriteFile(filepath.Join(dir, "httpd"), nil, 0o644)
+	step(1, "STOP httpd;")
+	step(0, "")
+	os.WriteFile(filepath.Join(dir, "nosuch"), nil, 0o644) // warned, not acted on
+	step(0, "")
+	os.Remove(filepath.Join(dir, "httpd"))
+	step(1, "START httpd;")
+	os.WriteFile(filepath.Join(dir, "httpd"), nil, 0o644)
+	os.WriteFile(filepath.Join(dir, "fsmon"), nil, 0o644)
+	step(1, "STOP fsmon; STOP httpd;")
+}
+
+func TestProcmonRestartsThenAsksForFailover(t *testing.T) {
+	// L7310-7344: restart up to <restarts> times within <resetwindow>, then
+	// rc 2 (FAILOVER in the sample, L7085-7087); RESET and MAXCOUNT (L7346-7353).
+	env := testEnv(t)
+	marker := filepath.Join(t.TempDir(), "restarts")
+	script := filepath.Join(t.TempDir(), "restart")
+	os.WriteFile(script, []byte("#!/bin/sh\necho restarted >> "+marker+"\n"), 0o755)
+	xml := `<procmon><global><logdir>/var/log/cluster</logdir><restarts>2</restarts>
+<resetwindow>60</resetwindow><restartcmd>` + script + `</restartcmd></global>
+<process><label>Web Server</label><user>www-data</user><process_string>^apache2 </process_string>
+<min_count>1</min_count><max_count>3</max_count></process></procmon>`
+	os.MkdirAll(env.L.Path("/etc/cluster/apache"), 0o755)
+	os.WriteFile(env.L.Path("/etc/cluster/apache/httpd.xml"), []byte(xml), 0o644)
+	mon, err := NewProcmon(env, []string{"/etc/cluster/apache/httpd.xml"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := mon.(*Procmon)
+	now := time.Unix(1_000_000, 0)
+	p.now = func() time.Time { return now }
+	running := []Proc{{1, "root", "apache2 -k start"}, {2, "www-data", "apache2 -k start"}, {3, "www-data", "vi apache2 "}}
+	var procs []Proc
+	p.procs = func() ([]Proc, error) { return procs, nil }
+	restarts := func() int {
+		b, _ := os.ReadFile(marker)
+		return strings.Count(string(b), "restarted")
+	}
+	check := func(wantRC int) {
+		t.Helper()
+		if rc, _ := p.Check(context.Background()); rc != wantRC {
+			t.Fatalf("rc %d; want %d (stat %s)", rc, wantRC, p.Stat())
+		}
+	}
+	procs = running
+	check(0) // one www-data apache2: root's and vi's do not count
+	if p.Stat() != "2,0,0" {
+		t.Fatalf("stat %q", p.Stat())
+	}
+	procs = nil
+	check(0)
+	check(0)
+	if restarts() != 2 || p.Stat() != "2,2,1000060" {
+		t.Fatalf("restarts %d stat %q", restarts(), p.Stat())
+	}
+	check(2) // third failure within the window: fail over
+	if restarts() != 2 {
+		t.Fatal("restarted beyond the limit")
+	}
+	check(2) // stays failed until RESET
+	if _, err := p.Accept([]string{"RESET"}); err != nil || p.Stat() != "2,0,0" {
+		t.Fatalf("RESET: %v %q", err, p.Stat())
+	}
+	if _, err := p.Accept([]string{"MAXCOUNT", "5"}); err != nil || !strings.HasPrefix(p.Stat(), "5,") {
+		t.Fatalf("MAXCOUNT: %v %q", err, p.Stat())
+	}
+	if _, err := p.Accept([]string{"BOGUS"}); err == nil {
+		t.Fatal("BOGUS accepted")
+	}
+	check(0)
+	now = now.Add(61 * time.Second) // the window passes: the count resets
+	procs = running
+	check(0)
+	if p.Stat() != "5,0,0" {
+		t.Fatalf("after the reset window: %q", p.Stat())
+	}
+	// too many processes is a failure too
+	procs = append(running, Proc{4, "www-data", "apache2 x"}, Proc{5, "www-data", "apache2 y"}, Proc{6, "www-data", "apache2 z"})
+	check(0)
+	if p.Stat() != "5,1,1000121" {
+		t.Fatalf("max_count exceeded: %q", p.Stat())
+	}
+}
+
+func TestSwapAndCapacity(t *testing.T) {
+	// §24.8 (L7441-7505): rc 1 below the limit, stat "<free>,<limit>".
+	mi := filepath.Join(t.TempDir(), "meminfo")
+	os.WriteFile(mi, []byte("MemTotal: 100 kB\nSwapFree:       40000 kB\n"), 0o644)
+	m, _ := NewSwap(nil, nil)
+	s := m.(*Swap)
+	s.meminfo = mi
+	if s.Stat() != "" {
+		t.Fatal("stat before the first check must be empty (L7503)")
+	}
+	if rc, _ := s.Check(context.Background()); rc != 1 || s.Stat() != "40000,51200" {
+		t.Fatalf("rc %d stat %q", rc, s.Stat())
+	}
+	m, _ = NewSwap(nil, []string{"1000"})
+	m.(*Swap).meminfo = mi
+	if rc, _ := m.Check(context.Background()); rc != 0 {
+		t.Fatal("above the limit must be 0")
+	}
+	// §24.4.5 (L7257-7264)
+	if _, err := NewCapacity(nil, []string{"/tmp:175"}); err == nil {
+		t.Fatal("175% accepted")
+	}
+	c, err := NewCapacity(nil, []string{"/:100,/tmp:100"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rc, _ := c.Check(context.Background()); rc != 0 {
+		t.Fatal("nothing is over 100% full")
+	}
+	c, _ = NewCapacity(nil, []string{"/:0.001"})
+	if rc, data := c.Check(context.Background()); rc != 1 || !strings.HasPrefix(data, "/:") {
+		t.Fatalf("rc %d %q", rc, data)
+	}
+}
+
+func TestProgramCheck(t *testing.T) {
+	env := testEnv(t)
+	env.Programs = t.TempDir()
+	os.WriteFile(filepath.Join(env.Programs, "mon"), []byte("#!/bin/sh\necho \"STOP $LEMS_CHECK;\"\necho second\nexit 3\n"), 0o755)
+	m, err := Build(env, "program", "mon", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rc, data := m.Check(context.Background()); rc != 3 || data != "STOP httpd;" {
+		t.Fatalf("rc %d data %q", rc, data)
+	}
+	if _, err := Build(env, "program", "absent", nil); err == nil {
+		t.Fatal("a missing program must not be scheduled (L7393)")
+	}
+	if _, err := Build(env, "internal", "nosuch", nil); err == nil {
+		t.Fatal("unknown module accepted")
+	}
+}
