@@ -532,3 +532,47 @@ func (e *Engine) installMsg(name string, now time.Time) string {
 	}
 	return "FAIL no monitor " + name + " in " + e.o.ConfPath
 }
+
+// MonitorStat is one monitor in a GET_STAT or GET_VSTAT reply.
+type MonitorStat struct {
+	Name     string   `json:"name"`
+	NextRun  int64    `json:"next_run"` // unix time; 0 = stopped
+	Interval float64  `json:"interval"`
+	Command  string   `json:"command"` // module and arguments
+	Detail   []string `json:"detail,omitempty"`
+}
+
+// Module is the monitor's module name.
+func (m MonitorStat) Module() string {
+	f := strings.Fields(m.Command)
+	if len(f) == 0 {
+		return ""
+	}
+	return f[0]
+}
+
+// ParseStat reads a GET_STAT or GET_VSTAT reply.
+func ParseStat(reply string) []MonitorStat {
+	var out []MonitorStat
+	in := false
+	for _, line := range strings.Split(reply, NR) {
+		switch {
+		case line == "":
+		case line == "<monitor-detail-start>":
+			in = true
+		case line == "<monitor-detail-end>":
+			in = false
+		case in && len(out) > 0:
+			out[len(out)-1].Detail = append(out[len(out)-1].Detail, line)
+		default:
+			f := strings.SplitN(line, ",", 4)
+			if len(f) != 4 {
+				continue
+			}
+			next, _ := strconv.ParseInt(f[1], 10, 64)
+			iv, _ := strconv.ParseFloat(f[2], 64)
+			out = append(out, MonitorStat{Name: f[0], NextRun: next, Interval: iv, Command: f[3]})
+		}
+	}
+	return out
+}

@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -584,16 +586,34 @@ func (c *Ctl) startLems() {
 	if _, err := os.Stat(bin); err != nil {
 		return
 	}
-	if err := exec.Command(bin, "--application", c.name, "--config", c.l.LemsConf(c.name), "--detach").Run(); err != nil {
+	if err := exec.Command(bin, "--application", c.name, "--config", c.l.LemsConf(c.name), "--detach", "--verbose").Run(); err != nil {
 		c.log.Warnf("Unable to start Lems for %s: %v", c.name, err)
 	}
 }
 
-// stopLems aborts the application's monitor before the stop.
+// stopLems aborts the application's monitor before the stop (L3097),
+// and waits for it to go so that it cannot restart what is stopping.
 func (c *Ctl) stopLems() {
 	bin := clitool.Bin("lemsctl")
 	if _, err := os.Stat(bin); err != nil {
 		return
 	}
-	exec.Command(bin, "--application", c.name, "--msg", "ABORT").Run()
+	out, err := exec.Command(bin, "--application", c.name, "--node", c.me, "--msg", "ABORT", "--timeout", "5s").CombinedOutput()
+	if err != nil || strings.TrimSpace(string(out)) != "OK" {
+		return // no Lems running here
+	}
+	data, err := os.ReadFile(c.l.LemsConf(c.name))
+	if err == nil {
+		if lc, err := config.ParseLems(c.l.LemsConf(c.name), data); err == nil {
+			addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(lc.Port))
+			for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+				conn, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
+				if err != nil {
+					break
+				}
+				conn.Close()
+			}
+		}
+	}
+	c.log.Infof("Lems Daemon aborted.")
 }

@@ -14,7 +14,7 @@ import (
 // buildApache forms the cluster and builds the sample apache application
 // (filesync) on servera, with its admin files from examples/apache/admin
 // and a page on the replicated docs volume.
-func buildApache(t *testing.T, tb *testbed.Bed, conf string) {
+func buildApache(t *testing.T, tb *testbed.Bed, conf string, appFiles ...[2]string) {
 	t.Helper()
 	tb.BuildCluster(t, testbed.Timings{Keepalive: "0.2", Warn: "0.6", Dead: "1", ClusterForm: "10"})
 	if r := tb.Exec(t, "servera", "", "clform"); r.Code != 0 {
@@ -22,6 +22,9 @@ func buildApache(t *testing.T, tb *testbed.Bed, conf string) {
 	}
 	root, _ := testbed.RepoRoot()
 	tb.WriteFile(t, "servera", "/etc/cluster/apache/appconf.xml", conf, 0o644)
+	for _, f := range appFiles {
+		tb.WriteFile(t, "servera", "/etc/cluster/apache/"+f[0], f[1], 0o644)
+	}
 	for _, f := range []string{"conf/httpd.conf", "scripts/startapp", "scripts/shutdown"} {
 		b, err := os.ReadFile(filepath.Join(root, "examples/apache/admin", f))
 		if err != nil {

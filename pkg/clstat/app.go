@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/linuxha-ng/linuxha/lems"
+	"github.com/linuxha-ng/linuxha/lems/monitors"
 	"github.com/linuxha-ng/linuxha/pkg/cluster"
 	"github.com/linuxha-ng/linuxha/pkg/config"
 	"github.com/linuxha-ng/linuxha/pkg/drbdtool"
@@ -27,6 +29,55 @@ type AppStatus struct {
 	Stale    int                 `json:"stale"`
 	Failover string              `json:"failover"`
 	FS       []drbdtool.VolState `json:"file_systems"`
+	Procs    []ProcMonitor       `json:"process_monitors"`
+	General  []GeneralMonitor    `json:"general_monitors"`
+}
+
+// ProcMonitor is a row of Process Monitors (L3054-3062).
+type ProcMonitor struct {
+	Name     string    `json:"name"`
+	Status   string    `json:"status"`   // Running or Stopped
+	Restarts int       `json:"restarts"` // before fail-over
+	Current  int       `json:"current"`
+	ResetAt  time.Time `json:"reset_at,omitempty"`
+}
+
+// GeneralMonitor is a row of General Monitors (L3064-3073).
+type GeneralMonitor struct {
+	Type   string `json:"type"`
+	Name   string `json:"name"`
+	Status string `json:"status"`
+}
+
+// monitors fills the monitor sections from the application's Lems.
+func (st *AppStatus) monitors(ctx context.Context, l layout.Layout, timeout time.Duration) {
+	reply, err := lems.Send(ctx, l, st.App, st.Node, "GET_VSTAT", timeout)
+	if err != nil {
+		return
+	}
+	st.Monitor = "Running"
+	for _, m := range lems.ParseStat(reply) {
+		status := "Running"
+		if m.NextRun == 0 {
+			status = "Stopped"
+		}
+		if m.Module() != "procmon" {
+			st.General = append(st.General, GeneralMonitor{Type: monitors.Kind(m.Module()), Name: m.Name, Status: status})
+			continue
+		}
+		p := ProcMonitor{Name: m.Name, Status: status}
+		if len(m.Detail) > 0 {
+			f := strings.Split(m.Detail[0], ",")
+			if len(f) == 3 {
+				p.Restarts, _ = strconv.Atoi(f[0])
+				p.Current, _ = strconv.Atoi(f[1])
+				if at, _ := strconv.ParseInt(f[2], 10, 64); at > 0 {
+					p.ResetAt = time.Unix(at, 0)
+				}
+			}
+		}
+		st.Procs = append(st.Procs, p)
+	}
 }
 
 // QueryApp asks the daemon of the node running app (or this node's when
@@ -65,6 +116,9 @@ func QueryApp(ctx context.Context, l layout.Layout, cfg *config.Cluster, app str
 				st.FS = append(st.FS, v)
 			}
 		}
+	}
+	if st.Node != "" {
+		st.monitors(ctx, l, timeout)
 	}
 	des, _ := os.ReadDir(l.StatusDir(app))
 	for _, de := range des {
@@ -105,5 +159,15 @@ func PrintApp(w io.Writer, st AppStatus) {
 		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", v.MountPoint, v.Valid, typ, v.State, pct, eta)
 	}
 	fmt.Fprintf(w, "\nProcess Monitors\n\nName\tStatus\tRestarts\tCurrent\tReset at\n")
+	for _, p := range st.Procs {
+		at := "N/A"
+		if p.Current > 0 && !p.ResetAt.IsZero() {
+			at = p.ResetAt.Format("02/01/2006-15:04") // L4517
+		}
+		fmt.Fprintf(w, "%s\t%s\t%d\t%d\t%s\n", p.Name, p.Status, p.Restarts, p.Current, at)
+	}
 	fmt.Fprintf(w, "\nGeneral Monitors\n\nType\tName\tStatus\n")
+	for _, g := range st.General {
+		fmt.Fprintf(w, "%s\t%s\t%s\n", g.Type, g.Name, g.Status)
+	}
 }

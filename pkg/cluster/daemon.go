@@ -74,6 +74,7 @@ type Daemon struct {
 	quit      chan struct{}
 	quitOnce  sync.Once
 	reqs      map[string]request
+	lemsMu    sync.Mutex // one Lems start at a time
 }
 
 // ErrAborted is returned by Run when the daemon was told to abort.
@@ -148,6 +149,7 @@ func (d *Daemon) Run(ctx context.Context, ready func(error)) error {
 		d.Log.Errorf("%v", formErr)
 		return formErr
 	}
+	go d.watchLems(ctx)
 	return d.steady(ctx, udp)
 }
 

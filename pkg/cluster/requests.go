@@ -62,6 +62,7 @@ func (d *Daemon) requests() map[string]request {
 		"STOPPING_APP":   {"Change Application state to STOPPING", d.reqAppState("STOPPING")},
 		"STOPPED_APP":    {"Change Application state to STOPPED", d.reqAppState("DOWN")},
 		"NET_FAILED":     {"Network failed locally (from clnetd)", d.reqNetFailed},
+		"FAILOVER":       {"Fail application over to the other node (from Lems)", d.reqFailover},
 	}
 }
 
@@ -551,7 +552,12 @@ func (d *Daemon) reqAppState(s string) func(context.Context, wire.Request) strin
 		if s == "STARTED" && a.State != "STARTED" {
 			a.Since = time.Now()
 		}
+		startLems := s == "STARTED" && node == d.me.Name && a.State != "STARTED"
 		a.State = s
+		if startLems {
+			// Lems starts once the application has (L7525-7527).
+			go d.ensureLems(context.WithoutCancel(ctx), a.Name, false)
+		}
 		if s == "DOWN" {
 			a.Node = ""
 		} else {

@@ -1,0 +1,154 @@
+package appctl_test
+
+import (
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/linuxha-ng/linuxha/internal/testbed"
+)
+
+// lemsConf is examples/apache/lems.local.xml with short intervals, so
+// that the test sees each monitor act within seconds.
+func lemsConf(t *testing.T) string {
+	root, _ := testbed.RepoRoot()
+	b, err := os.ReadFile(root + "/examples/apache/lems.local.xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := strings.ReplaceAll(string(b), "<interval>10</interval>", "<interval>1</interval>")
+	return strings.ReplaceAll(s, "<interval>5</interval>", "<interval>1</interval>")
+}
+
+func procmonConf(t *testing.T) string {
+	root, _ := testbed.RepoRoot()
+	b, err := os.ReadFile(root + "/examples/apache/httpd.xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// §24 and §16 on the real apache2: cldaemon starts Lems with the
+// application; procmon restarts a killed httpd and, past its restarts,
+// asks cldaemon for a fail-over; flag files stop and resume a monitor;
+// every lemsctl message works from the other node; a dead Lems is
+// restarted; clhaltapp aborts it.
+func TestLemsApache(t *testing.T) {
+	if _, err := exec.LookPath("apache2"); err != nil {
+		if _, err := os.Stat("/usr/sbin/apache2"); err != nil {
+			t.Skip("apache2 is not installed (.ci/run installs it)")
+		}
+	}
+	tb := testbed.Up(t)
+	buildApache(t, tb, apacheConf(t), [2]string{"lems.local.xml", lemsConf(t)}, [2]string{"httpd.xml", procmonConf(t)})
+	if r := tb.Exec(t, "servera", "", "lems", "-A", "apache", "--check", "--file", "-"); r.Code != 0 ||
+		!strings.Contains(r.Stdout, "Validated monitor entry httpd successfully.") ||
+		!strings.Contains(r.Stdout, "Calculated a check interval of 0.5 seconds.") {
+		t.Fatalf("lems --check: %d\n%s", r.Code, r.Output())
+	}
+	if r := tb.Exec(t, "servera", "", "clstartapp", "-A", "apache"); r.Code != 0 {
+		t.Fatalf("clstartapp: %s", r.Output())
+	}
+	ctl := func(node, msg string) string {
+		t.Helper()
+		r := tb.Exec(t, node, "", "lemsctl", "-A", "apache", "--msg", msg)
+		return strings.TrimSpace(r.Stdout + r.Stderr)
+	}
+	// clstat -A from serverb: the monitor sections come from servera's Lems.
+	testbed.Eventually(t, 20*time.Second, "Lems started by cldaemon", func() bool {
+		out := tb.Exec(t, "serverb", "", "clstat", "-A", "apache").Stdout
+		return strings.Contains(out, "\tRunning\t0\tYes\n") &&
+			strings.Contains(out, "Process Monitors\n\nName\tStatus\tRestarts\tCurrent\tReset at\nhttpd\tRunning\t3\t0\tN/A\n") &&
+			strings.Contains(out, "Flag Check\tflag_check\tRunning\n") &&
+			strings.Contains(out, "FS Monitor\tfsmon\tRunning\n")
+	})
+	lemsLog := func() string { return tb.Sh(t, "servera", "cat /var/log/cluster/lems/lems-apache.log") }
+
+	// Kill httpd: procmon restarts it and counts (L7310-7344).
+	tb.Sh(t, "servera", "pkill -KILL apache2; true")
+	testbed.Eventually(t, 20*time.Second, "procmon restart", func() bool {
+		out, err := curl(tb)
+		st := tb.Exec(t, "serverb", "", "clstat", "-A", "apache").Stdout
+		return err == nil && out == "hello from linuxha\n" && strings.Contains(st, "httpd\tRunning\t3\t1\t")
+	})
+	tb.Sh(t, "servera", "grep -q 'Restart 1 of 3' /var/log/cluster/procmon-apache-httpd.log")
+
+	// Flag files (L3185-3230).
+	tb.Sh(t, "servera", "touch /etc/cluster/apache/flags/httpd")
+	testbed.Eventually(t, 10*time.Second, "httpd stopped by its flag", func() bool {
+		return strings.Contains(ctl("serverb", "GET_STAT httpd"), "httpd,0,")
+	})
+	if l := lemsLog(); !strings.Contains(l, "Monitor flag_check returned: 1 => [STOP httpd;]") ||
+		!strings.Contains(l, "Check httpd has been stopped, (RC=1)") {
+		t.Fatalf("Lems log:\n%s", l)
+	}
+	tb.Sh(t, "servera", "rm /etc/cluster/apache/flags/httpd")
+	testbed.Eventually(t, 10*time.Second, "httpd resumed", func() bool {
+		return !strings.Contains(ctl("serverb", "GET_STAT httpd"), "httpd,0,")
+	})
+
+	// Every message, from the other node (§16, L4284-4637).
+	for _, c := range [][2]string{
+		{"PAUSE httpd", "httpd PAUSED"},
+		{"RESUME httpd", "httpd RESUMED (in 1 secs)"},
+		{"PAUSE", "OK"},
+		{"RESUME", "OK"},
+		{"CMD httpd RESET", "OK"},
+		{"CMD httpd MAXCOUNT 1", "OK"},
+		{"VERBOSE ON", "OK"},
+		{"LOGCYCLE 2", "OK"},
+		{"REMOVE flag_check", "flag_check REMOVED"},
+		{"INSTALL flag_check", "OK"},
+		{"CMD flag_check X", "NOT_IMP"},
+	} {
+		if got := ctl("serverb", c[0]); got != c[1] {
+			t.Errorf("lemsctl %q from serverb = %q; want %q", c[0], got, c[1])
+		}
+	}
+	if v := ctl("serverb", "GET_VSTAT httpd"); !strings.Contains(v, "httpd,") || !strings.Contains(v, "<monitor-detail-start>\n1,0,0\n<monitor-detail-end>") {
+		t.Errorf("GET_VSTAT httpd:\n%s", v)
+	}
+	tb.Sh(t, "servera", "test -s /var/log/cluster/lems/lems-apache.log.000")
+	if l := lemsLog(); !strings.Contains(l, "*** INSTALL MODULE flag_check END ***") {
+		t.Errorf("Lems log after INSTALL:\n%s", l)
+	}
+
+	// A dead Lems is restarted by cldaemon (L4637).
+	if got := ctl("serverb", "ABORT"); got != "OK" {
+		t.Fatalf("ABORT = %q", got)
+	}
+	testbed.Eventually(t, 20*time.Second, "Lems restarted", func() bool {
+		return tb.Exec(t, "servera", "", "grep", "-q", "Lems for application apache is not running - restarting it.",
+			"/var/log/cluster/cldaemon-cluster1.log").Code == 0 && strings.Contains(ctl("servera", "GET_STAT httpd"), "httpd,")
+	})
+
+	// With MAXCOUNT 1: one restart, then FAILOVER to cldaemon (L7085-7087).
+	if got := ctl("servera", "CMD httpd MAXCOUNT 1"); got != "OK" {
+		t.Fatalf("MAXCOUNT = %q", got)
+	}
+	tb.Sh(t, "servera", "pkill -KILL apache2; true")
+	testbed.Eventually(t, 20*time.Second, "restart after the first kill", func() bool {
+		_, err := curl(tb)
+		return err == nil && strings.Contains(ctl("servera", "GET_VSTAT httpd"), "\n1,1,")
+	})
+	tb.Sh(t, "servera", "pkill -KILL apache2; true")
+	testbed.Eventually(t, 20*time.Second, "fail-over request", func() bool {
+		return tb.Exec(t, "servera", "", "grep", "-q", "Fail-over of application apache requested by Lems on servera.",
+			"/var/log/cluster/cldaemon-cluster1.log").Code == 0
+	})
+	if l := lemsLog(); !strings.Contains(l, "Monitor httpd (RC=2) requests fail-over of application apache.") {
+		t.Errorf("Lems log:\n%s", l)
+	}
+
+	r := tb.Exec(t, "servera", "", "clhaltapp", "-A", "apache", "-V")
+	if r.Code != 0 || !strings.Contains(r.Stdout, "Lems Daemon aborted.") {
+		t.Fatalf("clhaltapp: %d\n%s", r.Code, r.Output())
+	}
+	time.Sleep(7 * time.Second) // longer than cldaemon's Lems check
+	if ps := tb.Sh(t, "servera", "ps -eo args"); strings.Contains(ps, "lems-apache") || strings.Contains(ps, "apache2") {
+		t.Fatalf("left running after clhaltapp:\n%s", ps)
+	}
+}

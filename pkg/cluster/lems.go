@@ -1,0 +1,91 @@
+package cluster
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/linuxha-ng/linuxha/pkg/config"
+	"github.com/linuxha-ng/linuxha/pkg/wire"
+)
+
+// LemsCheckEvery is how often the daemon looks for a dead Lems.
+const LemsCheckEvery = 5 * time.Second
+
+// watchLems restarts the Lems of each application running on this node
+// whose Lems has stopped answering (L911, L2465, L4637). An application
+// that is starting or stopping is left alone: clhaltapp aborts Lems on
+// purpose.
+func (d *Daemon) watchLems(ctx context.Context) {
+	t := time.NewTicker(LemsCheckEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		for _, name := range d.appNames() {
+			a, ok := d.app(name)
+			if !ok {
+				continue
+			}
+			d.mu.Lock()
+			mine := a.State == "STARTED" && a.Node == d.me.Name
+			d.mu.Unlock()
+			if mine {
+				d.ensureLems(ctx, name, true)
+			}
+		}
+	}
+}
+
+// ensureLems starts app's Lems unless it answers on its port already.
+func (d *Daemon) ensureLems(ctx context.Context, app string, restart bool) {
+	d.lemsMu.Lock()
+	defer d.lemsMu.Unlock()
+	conf := d.L.LemsConf(app)
+	data, err := os.ReadFile(conf)
+	if err != nil {
+		return // an application without monitoring
+	}
+	lc, err := config.ParseLems(conf, data)
+	if err != nil {
+		d.Log.Warnf("Lems configuration of %s is not valid: %v", app, err)
+		return
+	}
+	if listening(lc.Port) {
+		return
+	}
+	if restart {
+		d.Log.Warnf("Lems for application %s is not running - restarting it.", app)
+	}
+	cctx, cancel := context.WithTimeout(ctx, 40*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(cctx, filepath.Join(d.binDir(), "lems"), "--application", app,
+		"--config", conf, "--detach", "--verbose").CombinedOutput()
+	if err != nil {
+		d.Log.Errorf("Unable to start Lems for %s: %v %s", app, err, strings.TrimSpace(string(out)))
+		return
+	}
+	d.Log.Infof("Started Lems for application %s (port %d).", app, lc.Port)
+}
+
+// reqFailover is Lems asking for the application to move to the other
+// node (L7636). The policy that acts on it is the fail-over layer's;
+// here the request is recorded.
+func (d *Daemon) reqFailover(_ context.Context, r wire.Request) string {
+	a, reply := d.appArg(r)
+	if a == nil {
+		return reply
+	}
+	node, _ := r.Arg("node")
+	if node == "" {
+		node = d.me.Name
+	}
+	d.Log.Warnf("Fail-over of application %s requested by Lems on %s.", a.Name, node)
+	return replyOK
+}
