@@ -152,3 +152,70 @@ func TestLemsApache(t *testing.T) {
 		t.Fatalf("left running after clhaltapp:\n%s", ps)
 	}
 }
+
+// §19 and §23: clrunapp from either node starts the application on its
+// preferred node (servera) by running clstartapp there; --preview changes
+// nothing; --node overrides; clform starts autostart applications.
+func TestRunAppAndAutostart(t *testing.T) {
+	if _, err := exec.LookPath("apache2"); err != nil {
+		if _, err := os.Stat("/usr/sbin/apache2"); err != nil {
+			t.Skip("apache2 is not installed (.ci/run installs it)")
+		}
+	}
+	tb := testbed.Up(t)
+	buildApache(t, tb, apacheConf(t))
+	r := tb.Exec(t, "serverb", "", "clrunapp", "-A", "apache", "--preview")
+	if r.Code != 0 || !strings.Contains(r.Stdout, "Application apache depends on: <NONE>") ||
+		!strings.Contains(r.Stdout, "Application apache will be started on node servera (preferred_node)") ||
+		!strings.Contains(r.Stdout, "clstartapp --application apache --maxdelay 30 --verbose") {
+		t.Fatalf("clrunapp --preview: %d\n%s", r.Code, r.Output())
+	}
+	if st := appStatus(t, tb, "servera"); !strings.HasPrefix(st, "DOWN") {
+		t.Fatalf("--preview started something: %q", st)
+	}
+	r = tb.Exec(t, "serverb", "", "clrunapp", "-A", "apache")
+	if r.Code != 0 || !strings.Contains(r.Stdout, "Application apache started after") {
+		t.Fatalf("clrunapp: %d\n%s", r.Code, r.Output())
+	}
+	if st := appStatus(t, tb, "serverb"); !strings.HasPrefix(st, "STARTED,servera") {
+		t.Fatalf("APP_STATUS: %q", st)
+	}
+	if got, err := curl(tb); err != nil || got != "hello from linuxha\n" {
+		t.Fatalf("curl: %q %v", got, err)
+	}
+	if r := tb.Exec(t, "servera", "", "clrunapp", "-A", "apache"); r.Code != 0 || !strings.Contains(r.Stdout, "Application apache is already STARTED on node servera.") {
+		t.Fatalf("second clrunapp: %d\n%s", r.Code, r.Output())
+	}
+	if r := tb.Exec(t, "servera", "", "clhaltapp", "-A", "apache"); r.Code != 0 {
+		t.Fatalf("clhaltapp: %s", r.Output())
+	}
+	r = tb.Exec(t, "servera", "", "clrunapp", "-A", "apache", "--node", "serverb")
+	if r.Code != 0 || !strings.Contains(r.Stdout, "will be started on node serverb (--node)") {
+		t.Fatalf("clrunapp --node serverb: %d\n%s", r.Code, r.Output())
+	}
+	if st := appStatus(t, tb, "servera"); !strings.HasPrefix(st, "STARTED,serverb") {
+		t.Fatalf("APP_STATUS: %q", st)
+	}
+	if got, err := curl(tb); err != nil || got != "hello from linuxha\n" {
+		t.Fatalf("curl after the start on serverb: %q %v", got, err)
+	}
+	if r := tb.Exec(t, "serverb", "", "clhaltapp", "-A", "apache"); r.Code != 0 {
+		t.Fatalf("clhaltapp on serverb: %s", r.Output())
+	}
+	// A cluster formed again starts its autostart application (L5897).
+	if r := tb.Exec(t, "servera", "", "clhalt"); r.Code != 0 {
+		t.Fatalf("clhalt: %s", r.Output())
+	}
+	if r := tb.Exec(t, "servera", "", "clform"); r.Code != 0 || !strings.Contains(r.Output(), "Started autostart application apache.") {
+		t.Fatalf("clform: %d\n%s", r.Code, r.Output())
+	}
+	if st := appStatus(t, tb, "serverb"); !strings.HasPrefix(st, "STARTED,servera") {
+		t.Fatalf("APP_STATUS after clform: %q", st)
+	}
+	if got, err := curl(tb); err != nil || got != "hello from linuxha\n" {
+		t.Fatalf("curl after autostart: %q %v", got, err)
+	}
+	if r := tb.Exec(t, "servera", "", "clhaltapp", "-A", "apache"); r.Code != 0 {
+		t.Fatalf("clhaltapp: %s", r.Output())
+	}
+}
