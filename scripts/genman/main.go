@@ -15,6 +15,7 @@ import (
 	"github.com/cpuguy83/go-md2man/v2/md2man"
 	"github.com/urfave/cli/v2"
 
+	"github.com/linuxha-ng/linuxha/lems"
 	"github.com/linuxha-ng/linuxha/pkg/appctl"
 	"github.com/linuxha-ng/linuxha/pkg/clbuild"
 	"github.com/linuxha-ng/linuxha/pkg/clbuildapp"
@@ -45,6 +46,9 @@ var commands = []func(stdout, stderr io.Writer) *cli.App{
 	clremoveapp.NewApp,
 	appctl.NewStartApp,
 	appctl.NewHaltApp,
+	appctl.NewRunApp,
+	lems.NewApp,
+	lems.NewCtlApp,
 }
 
 func main() {
