@@ -65,6 +65,9 @@ func TestLemsApache(t *testing.T) {
 			strings.Contains(out, "Flag Check\tflag_check\tRunning\n") &&
 			strings.Contains(out, "FS Monitor\tfsmon\tRunning\n")
 	})
+	if st := appStatus(t, tb, "servera"); !strings.HasPrefix(st, "STARTED,servera,1,") {
+		t.Errorf("APP_STATUS monitor field (L7624): %q", st)
+	}
 	lemsLog := func() string { return tb.Sh(t, "servera", "cat /var/log/cluster/lems/lems-apache.log") }
 
 	// Kill httpd: procmon restarts it and counts (L7310-7344).

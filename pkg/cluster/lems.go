@@ -2,13 +2,16 @@ package cluster
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"time"
 
+	"github.com/linuxha-ng/linuxha/pkg/appnet"
 	"github.com/linuxha-ng/linuxha/pkg/config"
+	"github.com/linuxha-ng/linuxha/pkg/state"
 	"github.com/linuxha-ng/linuxha/pkg/wire"
 )
 
@@ -87,5 +90,82 @@ func (d *Daemon) reqFailover(_ context.Context, r wire.Request) string {
 		node = d.me.Name
 	}
 	d.Log.Warnf("Fail-over of application %s requested by Lems on %s.", a.Name, node)
+	return replyOK
+}
+
+// lemsRunning reports whether app's Lems answers on this node.
+func (d *Daemon) lemsRunning(app string) bool {
+	data, err := os.ReadFile(d.L.LemsConf(app))
+	if err != nil {
+		return false
+	}
+	lc, err := config.ParseLems(d.L.LemsConf(app), data)
+	return err == nil && listening(lc.Port)
+}
+
+// holdsAddress reports whether this node carries one of app's addresses,
+// which is how a daemon that started after the application learns that
+// it runs here (APP_UPDATE probe=yes, L7608).
+func (d *Daemon) holdsAddress(a *App) bool {
+	top, err := state.ReadTopology(d.L.Topology())
+	if err != nil {
+		return false
+	}
+	addrs, err := appnet.Addresses(a.Conf, top, d.me.Name)
+	if err != nil {
+		return false
+	}
+	for _, ad := range addrs {
+		if _, err := appnet.LinkWith(ad.Prefix.Addr()); err == nil {
+			return true
+		}
+	}
+	return false
+}
+
+// reqAppUpdate sets an application's state as the other daemon or a tool
+// reports it (L7608): state STOPPED, STOPPING, STARTING or STARTED on
+// node. With probe=yes the state is found instead: STARTED here when this
+// node holds the application's address (the peer is told, and Lems is
+// started), else left as it is.
+func (d *Daemon) reqAppUpdate(ctx context.Context, r wire.Request) string {
+	a, reply := d.appArg(r)
+	if a == nil {
+		return reply
+	}
+	if v, _ := r.Arg("probe"); yes(v) {
+		if !d.holdsAddress(a) {
+			return replyOK
+		}
+		d.mu.Lock()
+		if a.State != "STARTED" || a.Node != d.me.Name {
+			a.State, a.Node, a.Since = "STARTED", d.me.Name, time.Now()
+		}
+		d.mu.Unlock()
+		d.Log.Infof("Application %s found running on %s (it holds the application's address).", a.Name, d.me.Name)
+		d.call(ctx, fmt.Sprintf("APP_UPDATE app=%s state=STARTED node=%s", a.Name, d.me.Name), 2*time.Second)
+		go d.ensureLems(context.WithoutCancel(ctx), a.Name, true)
+		return replyOK
+	}
+	st, _ := r.Arg("state")
+	node, _ := r.Arg("node")
+	switch strings.ToUpper(st) {
+	case "STOPPED", "DOWN":
+		st, node = "DOWN", ""
+	case "STOPPING", "STARTING", "STARTED":
+		st = strings.ToUpper(st)
+		if node == "" {
+			node = d.me.Name
+		}
+	default:
+		return replyMissingArg
+	}
+	d.mu.Lock()
+	if st == "STARTED" && a.State != "STARTED" {
+		a.Since = time.Now()
+	}
+	a.State, a.Node = st, node
+	d.mu.Unlock()
+	d.forward(ctx, r)
 	return replyOK
 }

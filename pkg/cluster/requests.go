@@ -62,6 +62,7 @@ func (d *Daemon) requests() map[string]request {
 		"STOPPING_APP":   {"Change Application state to STOPPING", d.reqAppState("STOPPING")},
 		"STOPPED_APP":    {"Change Application state to STOPPED", d.reqAppState("DOWN")},
 		"NET_FAILED":     {"Network failed locally (from clnetd)", d.reqNetFailed},
+		"APP_UPDATE":     {"Update application state (probe=yes: from its addresses)", d.reqAppUpdate},
 		"FAILOVER":       {"Fail application over to the other node (from Lems)", d.reqFailover},
 	}
 }
@@ -225,12 +226,19 @@ func (d *Daemon) reqAppStatus(ctx context.Context, r wire.Request) string {
 		}
 	}
 	d.mu.Lock()
+	here := a.Node == d.me.Name
+	d.mu.Unlock()
+	monitor := 0
+	if here && d.lemsRunning(a.Name) {
+		monitor = 1
+	}
+	d.mu.Lock()
 	defer d.mu.Unlock()
 	since := int64(0)
 	if a.State == "STARTED" {
 		since = a.Since.Unix()
 	}
-	reply = fmt.Sprintf("%s,%s,0,%d,0", a.State, a.Node, since)
+	reply = fmt.Sprintf("%s,%s,%d,%d,0", a.State, a.Node, monitor, since)
 	if v, _ := r.Arg("failoverinfo"); yes(v) {
 		fo := "No"
 		if d.peerState == StateUp && contains(a.ValidNodes, d.peer.Name) {
