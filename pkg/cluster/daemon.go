@@ -67,14 +67,15 @@ type Daemon struct {
 	state     string
 	peerState string
 	core      *membership.Core
-	silentAll int // paths silent right now
-	probe     chan bool
+	silentAll int         // paths silent right now
+	probe     chan string // the peer address that answered an echo, "" for none
 	apps      map[string]*App
 	verbose   bool
 	quit      chan struct{}
 	quitOnce  sync.Once
 	reqs      map[string]request
 	lemsMu    sync.Mutex // one Lems start at a time
+	actMu     sync.Mutex // one set of fail-over actions at a time
 }
 
 // ErrAborted is returned by Run when the daemon was told to abort.
@@ -513,7 +514,7 @@ func (d *Daemon) events(ctx context.Context, evs []membership.Event) {
 			if all {
 				// Ask whether the host still answers now, so that the
 				// answer is ready when dead expires.
-				d.probe = make(chan bool, 1)
+				d.probe = make(chan string, 1)
 				go d.probeHost(ctx, d.probe, max(50*time.Millisecond, min(d.Cfg.Dead-d.Cfg.Warn, 2*time.Second)))
 			}
 			d.mu.Unlock()
@@ -540,10 +541,11 @@ func (d *Daemon) events(ctx context.Context, evs []membership.Event) {
 			if !up {
 				continue
 			}
-			alive := false
+			answered := ""
 			if p != nil {
-				alive = <-p
+				answered = <-p
 			}
+			alive := answered != ""
 			d.mu.Lock()
 			d.probe = nil
 			if alive {
@@ -553,29 +555,36 @@ func (d *Daemon) events(ctx context.Context, evs []membership.Event) {
 			}
 			d.mu.Unlock()
 			if alive {
-				d.Log.Warnf("Cluster daemon on %s has died but the node still responds - applications are left undisturbed.", d.peer.Name)
+				d.Log.Warnf("Cluster daemon on %s has died but the node still responds (%s) - applications are left undisturbed.", d.peer.Name, answered)
 			} else {
 				d.Log.Errorf("Node %s is DEAD: no heartbeat on any network for %.2fs and no echo reply.", d.peer.Name, e.Silent.Seconds())
+				go d.peerDead(ctx)
 			}
 		}
 	}
 }
 
-func (d *Daemon) probeHost(ctx context.Context, out chan<- bool, timeout time.Duration) {
+func (d *Daemon) probeHost(ctx context.Context, out chan<- string, timeout time.Duration) {
 	d.mu.Lock()
 	top := d.peerTop
 	d.mu.Unlock()
-	res := make(chan bool, len(top))
+	res := make(chan string, len(top))
 	for _, ca := range top {
-		go func() { res <- netif.Echo(ctx, d.Cfg.EchoType, ca.Prefix.Addr().String(), timeout) }()
+		go func() {
+			ip := ca.Prefix.Addr().String()
+			if !netif.Echo(ctx, d.Cfg.EchoType, ip, timeout) {
+				ip = ""
+			}
+			res <- ip
+		}()
 	}
-	alive := false
+	answered := ""
 	for range top {
-		if <-res {
-			alive = true
+		if ip := <-res; ip != "" {
+			answered = ip
 		}
 	}
-	out <- alive
+	out <- answered
 }
 
 // Quit stops the daemon (ABORT).

@@ -77,22 +77,6 @@ func (d *Daemon) ensureLems(ctx context.Context, app string, restart bool) {
 	d.Log.Infof("Started Lems for application %s (port %d).", app, lc.Port)
 }
 
-// reqFailover is Lems asking for the application to move to the other
-// node (L7636). The policy that acts on it is the fail-over layer's;
-// here the request is recorded.
-func (d *Daemon) reqFailover(_ context.Context, r wire.Request) string {
-	a, reply := d.appArg(r)
-	if a == nil {
-		return reply
-	}
-	node, _ := r.Arg("node")
-	if node == "" {
-		node = d.me.Name
-	}
-	d.Log.Warnf("Fail-over of application %s requested by Lems on %s.", a.Name, node)
-	return replyOK
-}
-
 // lemsRunning reports whether app's Lems answers on this node.
 func (d *Daemon) lemsRunning(app string) bool {
 	data, err := os.ReadFile(d.L.LemsConf(app))

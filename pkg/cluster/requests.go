@@ -15,6 +15,7 @@ import (
 
 	"github.com/linuxha-ng/linuxha/pkg/config"
 	"github.com/linuxha-ng/linuxha/pkg/drbdtool"
+	"github.com/linuxha-ng/linuxha/pkg/failover"
 	"github.com/linuxha-ng/linuxha/pkg/state"
 	"github.com/linuxha-ng/linuxha/pkg/wire"
 )
@@ -94,6 +95,14 @@ func (d *Daemon) forward(ctx context.Context, r wire.Request) error {
 		return nil
 	}
 	delete(r.Args, "forward")
+	d.mu.Lock()
+	up := d.peerState == StateUp
+	d.mu.Unlock()
+	if !up {
+		// A dead node's addresses only time out while the caller waits;
+		// a node that joins later reads the registry afresh.
+		return nil
+	}
 	_, err := d.call(ctx, r.String(), 2*time.Second)
 	return err
 }
@@ -579,12 +588,14 @@ func (d *Daemon) reqAppState(s string) func(context.Context, wire.Request) strin
 
 // reqNetFailed is clnetd reporting a network with no working card left
 // (L846-861). Moving the applications on it is the fail-over policy's job.
-func (d *Daemon) reqNetFailed(_ context.Context, r wire.Request) string {
+func (d *Daemon) reqNetFailed(ctx context.Context, r wire.Request) string {
 	net, ok := r.Arg("net")
 	if !ok {
 		return replyMissingArg
 	}
 	d.Log.Errorf("Network %s has failed on %s: no working card left.", net, d.me.Name)
+	acts := failover.Decide(d.view(), failover.NetFailed{Net: net})
+	go d.act(context.WithoutCancel(ctx), acts)
 	return replyOK
 }
 

@@ -28,7 +28,15 @@ type Cluster struct {
 	MaxBlockDevs int    // global/maxblockdevs: DRBD minors 0..N-1 (L1533)
 	DRBDNetwork  string // global/drbd_network: a network both nodes define (L1539)
 	EchoType     string // global/echotype: ICMP (default), UDP or TCP (L1540)
-	Framing      string // global/framing: "authenticated" (default) or "legacy" (the Reference's frame, DESIGN §4)
+	// Fence is global/fence: a command run before taking over from a
+	// node declared dead, with %n replaced by that node's name; the
+	// takeover goes ahead only if it exits 0. Empty: no fencing.
+	Fence []string
+	// ReachList is global/reachlist: hosts both nodes should reach; a
+	// node that reaches fewer than half of them when the other falls
+	// silent stands down instead of taking over (seed 004).
+	ReachList []string
+	Framing   string // global/framing: "authenticated" (default) or "legacy" (the Reference's frame, DESIGN §4)
 
 	Keepalive   time.Duration // timings/keepalive: default 3 s (L1547)
 	Warn        time.Duration // timings/warn: default 2 x keepalive (L1548)
@@ -280,6 +288,13 @@ func ParseCluster(file string, data []byte) (*Cluster, Problems, error) {
 		default:
 			d.errorf(e, "global/echotype", "%q must be ICMP, UDP or TCP", v)
 		}
+	}
+
+	if v, _ := child(gl, "fence"); v != "" {
+		c.Fence = strings.Fields(v)
+	}
+	if v, _ := child(gl, "reachlist"); v != "" {
+		c.ReachList = splitList(v)
 	}
 
 	if v, e := child(gl, "framing"); e != nil && v != "" {

@@ -130,12 +130,14 @@ func (s *Server) serveConn(ctx context.Context, c net.Conn, lim Limits) {
 // order, as every tool reaches the peer on any network, L1862) and
 // returns the reply and the address used.
 func Call(ctx context.Context, codec *Codec, addrs []string, req string, timeout time.Duration) (reply, used string, err error) {
-	frame, err := codec.Seal(req)
-	if err != nil {
-		return "", "", err
-	}
 	var errs []error
 	for _, a := range addrs {
+		// A fresh frame per address: a server that got the first try
+		// but answered too late would refuse the same frame as replayed.
+		frame, err := codec.Seal(req)
+		if err != nil {
+			return "", "", err
+		}
 		reply, err := call1(ctx, codec, a, frame, timeout)
 		if err == nil {
 			return reply, a, nil

@@ -1,0 +1,99 @@
+package appctl_test
+
+import (
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/linuxha-ng/linuxha/internal/testbed"
+)
+
+func needApache(t *testing.T) {
+	t.Helper()
+	if _, err := exec.LookPath("apache2"); err != nil {
+		if _, err := os.Stat("/usr/sbin/apache2"); err != nil {
+			t.Skip("apache2 is not installed (.ci/run installs it)")
+		}
+	}
+}
+
+// §17.2 and §21.2.4-21.2.6: procmon past its restarts asks for a
+// fail-over; cldaemon halts apache here, starts it on the other node and
+// leaves that node as the only valid one (no fail-back). SETVALIDNODES
+// restores both; then §21.3: the node running it crashes and the
+// survivor takes it over on its own copy of the data.
+func TestFailover(t *testing.T) {
+	needApache(t)
+	tb := testbed.Up(t)
+	buildApache(t, tb, apacheConf(t), [2]string{"lems.local.xml", lemsConf(t)}, [2]string{"httpd.xml", procmonConf(t)})
+	if r := tb.Exec(t, "serverb", "", "clrunapp", "-A", "apache"); r.Code != 0 {
+		t.Fatalf("clrunapp: %s", r.Output())
+	}
+	if st := appStatus(t, tb, "serverb"); !strings.HasPrefix(st, "STARTED,servera") {
+		t.Fatalf("APP_STATUS: %q", st)
+	}
+	testbed.Eventually(t, 20*time.Second, "Lems on servera", func() bool {
+		r := tb.Exec(t, "servera", "", "lemsctl", "-A", "apache", "--msg", "CMD httpd MAXCOUNT 0")
+		return strings.TrimSpace(r.Stdout) == "OK"
+	})
+	tb.Sh(t, "servera", "pkill -KILL apache2; true")
+	testbed.Eventually(t, 60*time.Second, "apache started on serverb", func() bool {
+		return strings.HasPrefix(appStatus(t, tb, "servera"), "STARTED,serverb")
+	})
+	if got, err := curl(tb); err != nil || got != "hello from linuxha\n" {
+		t.Fatalf("curl after the software fail-over: %q %v", got, err)
+	}
+	log := tb.Sh(t, "servera", "cat /var/log/cluster/cldaemon-cluster1.log")
+	for _, want := range []string{
+		"Fail-over of application apache requested by Lems on servera.",
+		"Fail-over action: halt apache",
+		"Fail-over action: start-on apache on serverb",
+	} {
+		if !strings.Contains(log, want) {
+			t.Errorf("cldaemon log lacks %q:\n%s", want, log)
+		}
+	}
+	for _, n := range []string{"servera", "serverb"} {
+		r := tb.Exec(t, n, "", "cldaemonctl", "--msg", "GETVALIDNODES app=apache")
+		if got := strings.TrimSpace(r.Stdout); got != "OK serverb" {
+			t.Errorf("valid nodes on %s after fail-over = %q; want \"OK serverb\" (L6516)", n, got)
+		}
+	}
+	if ps := tb.Sh(t, "servera", "ps -eo args"); strings.Contains(ps, "apache2") || strings.Contains(ps, "lems-apache") {
+		t.Errorf("left running on servera after fail-over:\n%s", ps)
+	}
+
+	// Both nodes valid again (L4746), then serverb dies: servera takes
+	// over with --force, on its own copy.
+	if r := tb.Exec(t, "servera", "", "cldaemonctl", "--msg", "SETVALIDNODES app=apache forward=yes"); strings.TrimSpace(r.Stdout) != "OK" {
+		t.Fatalf("SETVALIDNODES: %s", r.Output())
+	}
+	tb.Op(t, "crash", "serverb")
+	start := time.Now()
+	for {
+		if got, err := curl(tb); err == nil && got == "hello from linuxha\n" {
+			break
+		}
+		if time.Since(start) > 30*time.Second {
+			t.Fatalf("apache not taken over by servera after 30s; cldaemon log:\n%s\nclstartapp log:\n%s",
+				tb.Sh(t, "servera", "cat /var/log/cluster/cldaemon-cluster1.log"),
+				tb.Sh(t, "servera", "cat /var/log/cluster/clstart.apache.log || true"))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Logf("takeover after a crash answered in %v (keepalive 0.2, dead 1)", time.Since(start).Round(10*time.Millisecond))
+	if st := appStatus(t, tb, "servera"); !strings.HasPrefix(st, "STARTED,servera") {
+		t.Errorf("APP_STATUS after takeover: %q", st)
+	}
+	log = tb.Sh(t, "servera", "cat /var/log/cluster/cldaemon-cluster1.log")
+	for _, want := range []string{"Node serverb judged DEAD", "Application apache taken over by servera."} {
+		if !strings.Contains(log, want) {
+			t.Errorf("cldaemon log lacks %q:\n%s", want, log)
+		}
+	}
+	if r := tb.Exec(t, "servera", "", "clhaltapp", "-A", "apache"); r.Code != 0 {
+		t.Fatalf("clhaltapp: %s", r.Output())
+	}
+}

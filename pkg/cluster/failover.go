@@ -1,0 +1,254 @@
+package cluster
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/linuxha-ng/linuxha/pkg/failover"
+	"github.com/linuxha-ng/linuxha/pkg/netif"
+	"github.com/linuxha-ng/linuxha/pkg/state"
+	"github.com/linuxha-ng/linuxha/pkg/wire"
+)
+
+// view gathers what the fail-over policy decides from: the registry, and
+// the STALE flags and configuration of each application.
+func (d *Daemon) view() failover.View {
+	d.mu.Lock()
+	v := failover.View{Me: d.me.Name, Peer: d.peer.Name, PeerUp: d.peerState == StateUp, Fence: len(d.Cfg.Fence) > 0}
+	apps := make([]App, 0, len(d.apps))
+	for _, a := range d.apps {
+		apps = append(apps, *a)
+	}
+	d.mu.Unlock()
+	for _, a := range apps {
+		fa := failover.App{Name: a.Name, State: a.State, Node: a.Node, ValidNodes: a.ValidNodes,
+			Takeover: a.Conf.Takeover, Deps: a.Conf.Dependencies, Since: a.Since}
+		for _, n := range a.Conf.Networks {
+			fa.Networks = append(fa.Networks, n.Net)
+			if len(n.Checklist) > 0 {
+				fa.Checklist = true
+			}
+		}
+		stale, _ := state.ListStale(d.L.StatusDir(a.Name))
+		for _, s := range stale {
+			switch s.Node {
+			case d.me.Name:
+				fa.LocalStale = true
+			case d.peer.Name:
+				fa.PeerStale = true
+			}
+		}
+		v.Apps = append(v.Apps, fa)
+	}
+	return v
+}
+
+// silence answers the partition questions of §21.6 (L6743-6752) for the
+// policy's Judge: do the silent node's application addresses answer, does
+// this node reach the checklists and the reach list.
+func (d *Daemon) silence(ctx context.Context, v failover.View) failover.Silence {
+	const timeout = 500 * time.Millisecond
+	var s failover.Silence
+	var addrs, checks []string
+	percent := 100
+	d.mu.Lock()
+	for _, a := range d.apps {
+		for _, n := range a.Conf.Networks {
+			if len(n.Checklist) > 0 {
+				s.Checklists = true
+				checks = append(checks, n.Checklist...)
+				percent = min(percent, n.CheckPercent)
+			}
+			if a.Node == v.Peer && a.State != "DOWN" {
+				for _, ip := range n.IPs {
+					addrs = append(addrs, ip.String())
+				}
+			}
+		}
+		if a.Node == v.Peer && a.State != "DOWN" {
+			s.PeerApps++
+		}
+	}
+	d.mu.Unlock()
+	count := func(hosts []string) int {
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		n := 0
+		for _, h := range hosts {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if netif.Echo(ctx, d.Cfg.EchoType, h, timeout) {
+					mu.Lock()
+					n++
+					mu.Unlock()
+				}
+			}()
+		}
+		wg.Wait()
+		return n
+	}
+	var wg sync.WaitGroup
+	wg.Add(3)
+	go func() { defer wg.Done(); s.AppAddrAnswers = count(addrs) > 0 }()
+	go func() {
+		defer wg.Done()
+		if len(checks) > 0 {
+			s.ChecklistOK = count(checks)*100 >= percent*len(checks)
+		}
+	}()
+	go func() {
+		defer wg.Done()
+		if len(d.Cfg.ReachList) > 0 {
+			s.ReachList = true
+			s.ReachMine = count(d.Cfg.ReachList) * 100 / len(d.Cfg.ReachList)
+		}
+	}()
+	wg.Wait()
+	return s
+}
+
+// peerDead runs when the other node is declared dead.
+func (d *Daemon) peerDead(ctx context.Context) {
+	v := d.view()
+	s := d.silence(ctx, v)
+	verdict := failover.Judge(s)
+	d.Log.Warnf("Node %s judged %s (applications there: %d, their addresses answer: %v, checklist reachable: %v).",
+		d.peer.Name, verdict, s.PeerApps, s.AppAddrAnswers, s.ChecklistOK)
+	d.act(ctx, failover.Decide(v, failover.PeerDead{Verdict: verdict}))
+}
+
+// act carries out the policy's actions in order, one set at a time: a
+// second event waits for the first to finish (L6540: sequentially).
+func (d *Daemon) act(ctx context.Context, acts []failover.Action) {
+	d.actMu.Lock()
+	defer d.actMu.Unlock()
+	for _, a := range acts {
+		if ctx.Err() != nil {
+			return
+		}
+		if a.Kind != failover.Note {
+			d.Log.Infof("Fail-over action: %s (%s)", a, a.Why)
+		}
+		switch a.Kind {
+		case failover.Note:
+			if a.App != "" {
+				d.Log.Infof("Application %s: %s", a.App, a.Why)
+			} else {
+				d.Log.Infof("%s", a.Why)
+			}
+		case failover.MarkDown:
+			if app, ok := d.app(a.App); ok {
+				d.mu.Lock()
+				app.State, app.Node = "DOWN", ""
+				d.mu.Unlock()
+			}
+		case failover.Fence:
+			if err := d.fence(ctx, a.Node); err != nil {
+				d.Log.Errorf("Fencing %s failed: %v - no application will be taken over.", a.Node, err)
+				return
+			}
+			d.Log.Infof("Node %s fenced.", a.Node)
+		case failover.Start:
+			args := []string{"--application", a.App}
+			if a.Force {
+				args = append(args, "--force")
+			}
+			if a.ClearStale {
+				d.Log.Warnf("Application %s starts on STALE data (takeover=force): the other copy will be overwritten.", a.App)
+				args = append(args, "--reallyforce")
+			}
+			if err := d.runToolWait(ctx, "clstartapp", args...); err != nil {
+				d.Log.Errorf("Takeover of %s failed: %v", a.App, err)
+				continue
+			}
+			d.Log.Infof("Application %s taken over by %s.", a.App, d.me.Name)
+		case failover.Halt:
+			if err := d.runToolWait(ctx, "clhaltapp", "--application", a.App); err != nil {
+				d.Log.Errorf("Halt of %s failed: %v - it is not started elsewhere.", a.App, err)
+				return
+			}
+		case failover.StartOn:
+			reply, err := d.call(ctx, "START_APP app="+a.App, 5*time.Second)
+			if err != nil || reply != replyOK {
+				d.Log.Errorf("%s did not take START_APP for %s: %s %v", a.Node, a.App, reply, err)
+				continue
+			}
+			d.Log.Infof("Application %s is starting on %s.", a.App, a.Node)
+		case failover.SetValid:
+			if app, ok := d.app(a.App); ok {
+				d.mu.Lock()
+				app.ValidNodes = append([]string(nil), a.Nodes...)
+				d.mu.Unlock()
+				d.call(ctx, fmt.Sprintf("SETVALIDNODES app=%s nodes=%s", a.App, strings.Join(a.Nodes, ",")), 2*time.Second)
+				d.Log.Infof("Valid nodes of %s: %s (clrunapp --reset restores both).", a.App, strings.Join(a.Nodes, ","))
+			}
+		case failover.Reset:
+			d.reset(a.Why)
+		}
+	}
+}
+
+// fence runs Global.fence against node.
+func (d *Daemon) fence(ctx context.Context, node string) error {
+	argv := make([]string, len(d.Cfg.Fence))
+	for i, w := range d.Cfg.Fence {
+		argv[i] = strings.ReplaceAll(w, "%n", node)
+	}
+	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, argv[0], argv[1:]...).CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("%s: %v %s", strings.Join(argv, " "), err, strings.TrimSpace(string(out)))
+	}
+	return nil
+}
+
+// EnvTOC names a command that replaces the real reset (the testbeds
+// crash the node's namespace instead of the host).
+const EnvTOC = "LINUXHA_TOC"
+
+// reset resets this node at once, with no sync: "intentionally abrupt"
+// (L6764).
+func (d *Daemon) reset(why string) {
+	d.Log.Errorf("Resetting %s now: %s", d.me.Name, why)
+	if cmd := os.Getenv(EnvTOC); cmd != "" {
+		exec.Command("/bin/sh", "-c", cmd).Run()
+		return
+	}
+	os.WriteFile("/proc/sys/kernel/sysrq", []byte("1"), 0o644)
+	os.WriteFile("/proc/sysrq-trigger", []byte("b"), 0o200)
+}
+
+// runToolWait runs clstartapp or clhaltapp and waits for it.
+func (d *Daemon) runToolWait(ctx context.Context, tool string, args ...string) error {
+	out, err := exec.CommandContext(ctx, filepath.Join(d.binDir(), tool), args...).CombinedOutput()
+	if err != nil {
+		lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+		return fmt.Errorf("%s: %v: %s", tool, err, lines[len(lines)-1])
+	}
+	return nil
+}
+
+// reqFailover is Lems asking for the application to move to the other
+// node (L7636); the policy decides, and the work runs in the background.
+func (d *Daemon) reqFailover(ctx context.Context, r wire.Request) string {
+	a, reply := d.appArg(r)
+	if a == nil {
+		return reply
+	}
+	node, _ := r.Arg("node")
+	if node == "" {
+		node = d.me.Name
+	}
+	d.Log.Warnf("Fail-over of application %s requested by Lems on %s.", a.Name, node)
+	acts := failover.Decide(d.view(), failover.FailoverRequest{App: a.Name})
+	go d.act(context.WithoutCancel(ctx), acts)
+	return replyOK
+}
