@@ -116,6 +116,12 @@ func (b *Bed) Op(t testing.TB, args ...string) {
 	}
 }
 
+// Alive reports whether node is running (it has not crashed or reset).
+func (b *Bed) Alive(node string) bool {
+	_, err := b.op("exec", node, "true")
+	return err == nil
+}
+
 // Result of a command on a node.
 type Result struct {
 	Stdout, Stderr string

@@ -93,7 +93,46 @@ func TestFailover(t *testing.T) {
 			t.Errorf("cldaemon log lacks %q:\n%s", want, log)
 		}
 	}
-	if r := tb.Exec(t, "servera", "", "clhaltapp", "-A", "apache"); r.Code != 0 {
+
+	// serverb comes back and joins: its daemon learns where apache runs.
+	tb.Op(t, "start", "serverb")
+	if r := tb.Exec(t, "serverb", "", "clform", "--join"); r.Code != 0 {
+		t.Fatalf("clform --join: %s", r.Output())
+	}
+	testbed.Eventually(t, 15*time.Second, "serverb's registry shows apache on servera", func() bool {
+		return strings.HasPrefix(appStatus(t, tb, "serverb"), "STARTED,servera")
+	})
+
+	// §21.6: a full partition, with the checklist (the router) reachable
+	// from both sides: serverb takes apache over (L6748), servera has
+	// nothing to take (L6536): both run it. Once the partition heals,
+	// the node that started apache first (servera) resets at once.
+	tb.Op(t, "partition")
+	testbed.Eventually(t, 30*time.Second, "serverb takes apache over in the partition", func() bool {
+		return tb.Exec(t, "serverb", "", "grep", "-q", "Application apache taken over by serverb.",
+			"/var/log/cluster/cldaemon-cluster1.log").Code == 0
+	})
+	if l := tb.Sh(t, "servera", "cat /var/log/cluster/cldaemon-cluster1.log"); strings.Count(l, "Fail-over action: start apache") > 1 {
+		t.Errorf("servera started something in the partition:\n%s", l)
+	}
+	tb.Op(t, "heal")
+	testbed.Eventually(t, 25*time.Second, "servera resets after the heal", func() bool { return !tb.Alive("servera") })
+	testbed.Eventually(t, 10*time.Second, "apache answers from serverb", func() bool {
+		got, err := curl(tb)
+		return err == nil && got == "hello from linuxha\n"
+	})
+	tb.Op(t, "start", "servera")
+	if l := tb.Sh(t, "servera", "cat /var/log/cluster/cldaemon-cluster1.log"); !strings.Contains(l, "Application apache is running on both servera and serverb!") ||
+		!strings.Contains(l, "Resetting servera now: both nodes run it; this node started it first") {
+		t.Errorf("servera's log before its reset:\n%s", l)
+	}
+	if r := tb.Exec(t, "servera", "", "clform", "--join"); r.Code != 0 {
+		t.Fatalf("clform --join on servera: %s", r.Output())
+	}
+	testbed.Eventually(t, 15*time.Second, "servera's registry shows apache on serverb", func() bool {
+		return strings.HasPrefix(appStatus(t, tb, "servera"), "STARTED,serverb")
+	})
+	if r := tb.Exec(t, "serverb", "", "clhaltapp", "-A", "apache"); r.Code != 0 {
 		t.Fatalf("clhaltapp: %s", r.Output())
 	}
 }

@@ -74,8 +74,9 @@ type Daemon struct {
 	quit      chan struct{}
 	quitOnce  sync.Once
 	reqs      map[string]request
-	lemsMu    sync.Mutex // one Lems start at a time
-	actMu     sync.Mutex // one set of fail-over actions at a time
+	lemsMu    sync.Mutex    // one Lems start at a time
+	actMu     sync.Mutex    // one set of fail-over actions at a time
+	heard     chan struct{} // the other node came back: compare registries now
 }
 
 // ErrAborted is returned by Run when the daemon was told to abort.
@@ -93,7 +94,7 @@ func New(l layout.Layout, cfg *config.Cluster, log *logx.Logger, opts Options, h
 		return nil, err
 	}
 	d := &Daemon{L: l, Cfg: cfg, Log: log, Opts: opts, me: me, peer: peer, codec: codec,
-		state: StateForming, peerState: StateDown, apps: map[string]*App{}, quit: make(chan struct{}), verbose: log.Verbose()}
+		state: StateForming, peerState: StateDown, apps: map[string]*App{}, quit: make(chan struct{}), heard: make(chan struct{}, 1), verbose: log.Verbose()}
 	if top, err := state.ReadTopology(l.Topology()); err == nil {
 		d.peerTop = top.Addrs(peer.Name)
 	}
@@ -151,6 +152,7 @@ func (d *Daemon) Run(ctx context.Context, ready func(error)) error {
 		return formErr
 	}
 	go d.watchLems(ctx)
+	go d.watchPeer(ctx)
 	return d.steady(ctx, udp)
 }
 
@@ -532,6 +534,10 @@ func (d *Daemon) events(ctx context.Context, evs []membership.Event) {
 			d.mu.Unlock()
 			if was != StateUp {
 				d.Log.Infof("Heartbeats from %s received (network %s) - node %s is UP", d.peer.Name, e.Path, d.peer.Name)
+				select {
+				case d.heard <- struct{}{}:
+				default:
+				}
 			}
 		case membership.PeerSilent:
 			d.mu.Lock()

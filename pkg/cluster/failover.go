@@ -210,15 +210,23 @@ func (d *Daemon) fence(ctx context.Context, node string) error {
 	return nil
 }
 
-// EnvTOC names a command that replaces the real reset (the testbeds
-// crash the node's namespace instead of the host).
-const EnvTOC = "LINUXHA_TOC"
+// EnvTOC and FileTOC name a shell command that replaces the real reset:
+// the testbeds write FileTOC so that a TOC crashes the node's namespace
+// instead of the host.
+const (
+	EnvTOC  = "LINUXHA_TOC"
+	FileTOC = "/run/linuxha/toc"
+)
 
 // reset resets this node at once, with no sync: "intentionally abrupt"
 // (L6764).
 func (d *Daemon) reset(why string) {
 	d.Log.Errorf("Resetting %s now: %s", d.me.Name, why)
-	if cmd := os.Getenv(EnvTOC); cmd != "" {
+	cmd := os.Getenv(EnvTOC)
+	if b, err := os.ReadFile(FileTOC); cmd == "" && err == nil {
+		cmd = strings.TrimSpace(string(b))
+	}
+	if cmd != "" {
 		exec.Command("/bin/sh", "-c", cmd).Run()
 		return
 	}
@@ -251,4 +259,100 @@ func (d *Daemon) reqFailover(ctx context.Context, r wire.Request) string {
 	acts := failover.Decide(d.view(), failover.FailoverRequest{App: a.Name})
 	go d.act(context.WithoutCancel(ctx), acts)
 	return replyOK
+}
+
+// record is a daemon's view of one application.
+type record struct {
+	State, Node string
+	Since       time.Time
+	Valid       []string
+}
+
+// peerRecord asks the other daemon for its record of app (APP_STATUS
+// with nodeinfo: "STATE,node,monitor,since,0,valid+nodes").
+func (d *Daemon) peerRecord(ctx context.Context, app string) (record, error) {
+	reply, err := d.call(ctx, "APP_STATUS app="+app+" nodeinfo=yes", 2*time.Second)
+	if err != nil {
+		return record{}, err
+	}
+	f := strings.Split(reply, ",")
+	if len(f) < 6 {
+		return record{}, fmt.Errorf("APP_STATUS %s: %q", app, reply)
+	}
+	var since int64
+	fmt.Sscan(f[3], &since)
+	r := record{State: f[0], Node: f[1], Valid: strings.Split(f[5], "+")}
+	if since > 0 {
+		r.Since = time.Unix(since, 0)
+	}
+	return r, nil
+}
+
+// ReconcileEvery is how often the daemons compare their registries while
+// both are up: a partition that healed shows as an application running
+// on both nodes, which must end at once (L6762-6764, "about every 10 s").
+const ReconcileEvery = 10 * time.Second
+
+// watchPeer compares registries every ReconcileEvery, and at once when
+// the other node comes back (d.heard) or this node has just joined.
+func (d *Daemon) watchPeer(ctx context.Context) {
+	t := time.NewTicker(ReconcileEvery)
+	defer t.Stop()
+	d.reconcile(ctx)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-d.quit:
+			return
+		case <-t.C:
+		case <-d.heard:
+		}
+		d.reconcile(ctx)
+	}
+}
+
+// reconcile takes the other daemon's word for what runs on its node, and
+// resolves an application running on both (Duplicate).
+func (d *Daemon) reconcile(ctx context.Context) {
+	d.mu.Lock()
+	up := d.peerState == StateUp
+	d.mu.Unlock()
+	if !up {
+		return
+	}
+	for _, name := range d.appNames() {
+		pr, err := d.peerRecord(ctx, name)
+		if err != nil {
+			continue
+		}
+		a, ok := d.app(name)
+		if !ok {
+			continue
+		}
+		d.mu.Lock()
+		mineHere := a.Node == d.me.Name && a.State != "DOWN"
+		peerThere := pr.Node == d.peer.Name && pr.State != "DOWN"
+		dup := mineHere && a.State == "STARTED" && peerThere && pr.State == "STARTED"
+		adopt := !mineHere && (peerThere || a.Node == d.peer.Name && a.State != "DOWN" && pr.Node != d.me.Name)
+		if adopt && (a.State != pr.State || a.Node != pr.Node) {
+			d.Log.Infof("Application %s is %s on %s according to %s - registry updated.", name, pr.State, orNone(pr.Node), d.peer.Name)
+			a.State, a.Node, a.Since = pr.State, pr.Node, pr.Since
+		}
+		d.mu.Unlock()
+		if dup {
+			// Only the first application running on both decides which
+			// node resets (L6764); both daemons list them in name order.
+			d.Log.Errorf("Application %s is running on both %s and %s!", name, d.me.Name, d.peer.Name)
+			d.act(ctx, failover.Decide(d.view(), failover.Duplicate{App: name, PeerSince: pr.Since}))
+			return
+		}
+	}
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "<none>"
+	}
+	return s
 }
