@@ -218,7 +218,38 @@ func TestRunAppAndAutostart(t *testing.T) {
 	if got, err := curl(tb); err != nil || got != "hello from linuxha\n" {
 		t.Fatalf("curl after autostart: %q %v", got, err)
 	}
-	if r := tb.Exec(t, "servera", "", "clhaltapp", "-A", "apache"); r.Code != 0 {
-		t.Fatalf("clhaltapp: %s", r.Output())
+
+	// §13.3: a node with a running application is not removed unless
+	// --action says what to do; failover moves it first (L3519-3531).
+	r = tb.Exec(t, "serverb", "", "clhalt", "--node", "servera")
+	if r.Code == 0 || !strings.Contains(r.Output(), "Unable to remove node servera from cluster - it has") {
+		t.Fatalf("clhalt --node servera: %d\n%s", r.Code, r.Output())
+	}
+	r = tb.Exec(t, "serverb", "", "clhalt", "--node", "servera", "--action", "failover")
+	for _, want := range []string{"Halting application apache on servera...", "Application apache starting on node serverb...",
+		"Application apache started in", "Aborting cluster daemon on servera...", "Cluster Daemon halted on servera."} {
+		if r.Code != 0 || !strings.Contains(r.Stdout, want) {
+			t.Fatalf("clhalt --node servera --action failover lacks %q: %d\n%s", want, r.Code, r.Output())
+		}
+	}
+	if got, err := curl(tb); err != nil || got != "hello from linuxha\n" {
+		t.Fatalf("curl after clhalt --action failover: %q %v", got, err)
+	}
+	if st := appStatus(t, tb, "serverb"); !strings.HasPrefix(st, "STARTED,serverb") {
+		t.Fatalf("APP_STATUS after clhalt --action failover: %q", st)
+	}
+	// §13.2: --force halts the applications, then the cluster.
+	if r := tb.Exec(t, "serverb", "", "clhalt"); r.Code == 0 || !strings.Contains(r.Output(), "Unable to stop cluster - 1 application is still running") {
+		t.Fatalf("clhalt with apache running: %d\n%s", r.Code, r.Output())
+	}
+	r = tb.Exec(t, "serverb", "", "clhalt", "--force")
+	for _, want := range []string{`Attempting to stop application "apache" on serverb...`, `Application "apache" has been halted successfully.`,
+		"Cluster daemons aborted - cluster cluster1 is DOWN."} {
+		if r.Code != 0 || !strings.Contains(r.Stdout, want) {
+			t.Fatalf("clhalt --force lacks %q: %d\n%s", want, r.Code, r.Output())
+		}
+	}
+	if ps := tb.Sh(t, "serverb", "ps -eo args"); strings.Contains(ps, "apache2") || strings.Contains(ps, "cldaemon") {
+		t.Fatalf("left running after clhalt --force:\n%s", ps)
 	}
 }

@@ -148,7 +148,9 @@ func (h *halter) node(n, action string) error {
 				}
 				h.log.Infof("Application %s halted in %d seconds.", app, int(time.Since(start).Seconds()))
 				if action == "failover" {
-					return fmt.Errorf("Unable to fail %s over: clrunapp is not installed", app)
+					if err := h.startOn(app, h.other(n)); err != nil {
+						return err
+					}
 				}
 			}
 		}
@@ -160,6 +162,34 @@ func (h *halter) node(n, action string) error {
 	return nil
 }
 
+// other is the node that is not n.
+func (h *halter) other(n string) string {
+	for _, m := range h.cfg.NodeNames() {
+		if m != n {
+			return m
+		}
+	}
+	return ""
+}
+
+// startOn starts app on node with clrunapp, which runs clstartapp there
+// (L3528-3531); dependencies were running already, with the node halted.
+func (h *halter) startOn(app, node string) error {
+	start := time.Now()
+	h.log.Infof("Application %s starting on node %s...", app, node)
+	out, err := exec.CommandContext(h.ctx, clitool.Bin("clrunapp"), "--application", app, "--node", node, "--nodeps").CombinedOutput()
+	if err != nil {
+		lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+		return fmt.Errorf("Unable to start application %s on %s: %s", app, node, lines[len(lines)-1])
+	}
+	h.log.Infof("Application %s started in %d seconds.", app, int(time.Since(start).Seconds()))
+	return nil
+}
+
+// stopWait bounds the wait for a halt on the other node: the stop
+// script's own limit (maxstoptime) ends it sooner.
+const stopWait = 10 * time.Minute
+
 func (h *halter) haltApp(app, node string) error {
 	args := []string{"--application", app}
 	if node != h.c.Me {
@@ -167,7 +197,16 @@ func (h *halter) haltApp(app, node string) error {
 		if err != nil || !strings.HasPrefix(reply, "OK") {
 			return fmt.Errorf("Unable to stop application %s on %s: %s", app, node, reply)
 		}
-		return nil
+		// STOP_APP only starts clhaltapp there: wait for it to finish.
+		deadline := time.Now().Add(stopWait)
+		for time.Now().Before(deadline) {
+			st, err := h.c.Call(h.ctx, node, "APP_STATUS app="+app)
+			if err == nil && strings.HasPrefix(st, "DOWN") {
+				return nil
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+		return fmt.Errorf("Application %s did not stop on %s within %v (see its clhalt.%s.log there)", app, node, stopWait, app)
 	}
 	out, err := exec.CommandContext(h.ctx, clitool.Bin("clhaltapp"), args...).CombinedOutput()
 	if err != nil {
