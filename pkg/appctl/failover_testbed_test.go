@@ -34,6 +34,30 @@ func TestFailover(t *testing.T) {
 	if st := appStatus(t, tb, "serverb"); !strings.HasPrefix(st, "STARTED,servera") {
 		t.Fatalf("APP_STATUS: %q", st)
 	}
+	// §21.5: both cluster daemons and the Lems die; apache keeps
+	// serving. clform --force finds it from its address and restarts
+	// its Lems (L6686-6700).
+	testbed.Eventually(t, 20*time.Second, "Lems on servera", func() bool {
+		return strings.HasPrefix(appStatus(t, tb, "servera"), "STARTED,servera,1")
+	})
+	for _, n := range []string{"servera", "serverb"} {
+		tb.Sh(t, n, "pkill -9 -f '^cldaemon-cluster1$'; pkill -9 -f '^lems-apache'; true")
+	}
+	time.Sleep(2 * time.Second)
+	if got, err := curl(tb); err != nil || got != "hello from linuxha\n" {
+		t.Fatalf("curl with both daemons dead: %q %v", got, err)
+	}
+	if r := tb.Exec(t, "serverb", "", "clform", "--force"); r.Code != 0 {
+		t.Fatalf("clform --force: %s", r.Output())
+	}
+	for _, n := range []string{"servera", "serverb"} {
+		if st := appStatus(t, tb, n); !strings.HasPrefix(st, "STARTED,servera") {
+			t.Fatalf("APP_STATUS on %s after clform --force: %q", n, st)
+		}
+	}
+	if l := tb.Sh(t, "servera", "cat /var/log/cluster/cldaemon-cluster1.log"); !strings.Contains(l, "Application apache found running on servera (it holds the application's address).") {
+		t.Errorf("servera's log after clform --force:\n%s", l)
+	}
 	testbed.Eventually(t, 20*time.Second, "Lems on servera", func() bool {
 		r := tb.Exec(t, "servera", "", "lemsctl", "-A", "apache", "--msg", "CMD httpd MAXCOUNT 0")
 		return strings.TrimSpace(r.Stdout) == "OK"

@@ -137,6 +137,13 @@ func (d *Daemon) Run(ctx context.Context, ready func(error)) error {
 	}
 	d.registerApps()
 
+	// Applications that outlived a previous daemon are found before the
+	// cluster forms, so that autostart and the other node see them.
+	for _, name := range d.appNames() {
+		if a, ok := d.app(name); ok {
+			d.probeApp(ctx, a)
+		}
+	}
 	var formErr error
 	switch {
 	case d.Opts.Join:

@@ -118,17 +118,9 @@ func (d *Daemon) reqAppUpdate(ctx context.Context, r wire.Request) string {
 		return reply
 	}
 	if v, _ := r.Arg("probe"); yes(v) {
-		if !d.holdsAddress(a) {
-			return replyOK
+		if d.probeApp(ctx, a) {
+			d.call(ctx, fmt.Sprintf("APP_UPDATE app=%s state=STARTED node=%s", a.Name, d.me.Name), 2*time.Second)
 		}
-		d.mu.Lock()
-		if a.State != "STARTED" || a.Node != d.me.Name {
-			a.State, a.Node, a.Since = "STARTED", d.me.Name, time.Now()
-		}
-		d.mu.Unlock()
-		d.Log.Infof("Application %s found running on %s (it holds the application's address).", a.Name, d.me.Name)
-		d.call(ctx, fmt.Sprintf("APP_UPDATE app=%s state=STARTED node=%s", a.Name, d.me.Name), 2*time.Second)
-		go d.ensureLems(context.WithoutCancel(ctx), a.Name, true)
 		return replyOK
 	}
 	st, _ := r.Arg("state")
@@ -152,4 +144,21 @@ func (d *Daemon) reqAppUpdate(ctx context.Context, r wire.Request) string {
 	d.mu.Unlock()
 	d.forward(ctx, r)
 	return replyOK
+}
+
+// probeApp records a as STARTED here, and starts its Lems, when this node
+// holds one of its addresses: after both daemons died the applications
+// kept running, and a new daemon finds them this way (§21.5).
+func (d *Daemon) probeApp(ctx context.Context, a *App) bool {
+	if !d.holdsAddress(a) {
+		return false
+	}
+	d.mu.Lock()
+	if a.State != "STARTED" || a.Node != d.me.Name {
+		a.State, a.Node, a.Since = "STARTED", d.me.Name, time.Now()
+	}
+	d.mu.Unlock()
+	d.Log.Infof("Application %s found running on %s (it holds the application's address).", a.Name, d.me.Name)
+	go d.ensureLems(context.WithoutCancel(ctx), a.Name, true)
+	return true
 }
