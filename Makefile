@@ -9,7 +9,7 @@ DOCDIR   := $(DESTDIR)$(PREFIX)/share/doc/linuxha
 FUZZTIME ?= 60s
 TESTFLAGS ?=
 
-.PHONY: all build test test-vm unit race fuzz bench demo install man lint clean
+.PHONY: all build test test-vm faultlab unit race fuzz bench demo install man lint clean
 
 all: build
 
@@ -25,6 +25,13 @@ test: lint
 # One package at a time (-p 1): two VM pairs under TCG on two cores starve.
 test-vm:
 	LINUXHA_TESTBED=vm $(GO) test -count=1 -p 1 -timeout 40m $(TESTFLAGS) ./...
+
+# The randomized fault lab on the namespace testbed (root): STEPS steps
+# from SEED (random when empty; a failure prints the seed to replay).
+STEPS ?= 200
+SEED  ?=
+faultlab: build
+	FAULTLAB_STEPS=$(STEPS) FAULTLAB_SEED=$(SEED) LINUXHA_TESTBED=ns $(GO) test -count=1 -timeout 60m -v -run '^TestFaultLab$$' ./internal/faultlab/ | grep -v '^\s*$$'
 
 # Unit tests only; no root needed.
 unit:

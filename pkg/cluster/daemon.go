@@ -107,7 +107,7 @@ func New(l layout.Layout, cfg *config.Cluster, log *logx.Logger, opts Options, h
 func (d *Daemon) Run(ctx context.Context, ready func(error)) error {
 	d.started = time.Now()
 	d.Log.Infof("Global section configuration validation complete")
-	d.helpers(ctx)
+	d.helpers(ctx, false)
 	ln, err := net.Listen("tcp", net.JoinHostPort("", strconv.Itoa(d.Cfg.Port)))
 	if err != nil {
 		err = fmt.Errorf("cannot listen on port %d (is a cluster daemon already running?): %w", d.Cfg.Port, err)
@@ -164,8 +164,10 @@ func (d *Daemon) Run(ctx context.Context, ready func(error)) error {
 }
 
 // helpers starts the lock and network daemons when they are not running
-// (L2553-2558, L2638-2639).
-func (d *Daemon) helpers(ctx context.Context) {
+// (L2553-2558, L2638-2639); watchLems calls it again (again=true), so
+// that a helper killed later comes back too, as Pacemaker restarts its
+// own subdaemons.
+func (d *Daemon) helpers(ctx context.Context, again bool) {
 	type helper struct {
 		port       int
 		name, what string
@@ -179,7 +181,9 @@ func (d *Daemon) helpers(ctx context.Context) {
 			continue
 		}
 		if listening(h.port) {
-			d.Log.Infof("%s daemon already appears to be running.", h.what)
+			if !again {
+				d.Log.Infof("%s daemon already appears to be running.", h.what)
+			}
 			continue
 		}
 		d.Log.Infof("%s daemon is not running - will attempt to start.", h.what)

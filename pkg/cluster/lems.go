@@ -29,8 +29,11 @@ func (d *Daemon) watchLems(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			return
+		case <-d.quit:
+			return
 		case <-t.C:
 		}
+		d.helpers(ctx, true)
 		for _, name := range d.appNames() {
 			a, ok := d.app(name)
 			if !ok {

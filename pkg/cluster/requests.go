@@ -552,6 +552,19 @@ func (d *Daemon) reqAppState(s string) func(context.Context, wire.Request) strin
 			node = d.me.Name
 		}
 		d.mu.Lock()
+		if node != d.me.Name && a.Node == d.me.Name && a.State == "STARTED" && (s == "STARTING" || s == "STARTED") {
+			// The other node claims an application that runs here: a
+			// takeover that finished after a partition healed. The
+			// registry keeps the truth about this node, and the duplicate
+			// is resolved at once (L6762-6764).
+			d.mu.Unlock()
+			d.Log.Errorf("%s reports application %s %s there, but it runs here.", node, a.Name, s)
+			select {
+			case d.heard <- struct{}{}:
+			default:
+			}
+			return "ALREADY_STARTED"
+		}
 		if s == "STARTING" {
 			// L7610-7613: one start at a time, on a valid node.
 			switch {

@@ -1,0 +1,347 @@
+// Package faultlab_test is the randomized fault lab of the namespace
+// testbed (`make faultlab`): seeded steps of node crash and rejoin,
+// daemon kill -9, card cut, partition and heal, and application kill,
+// each followed by audits that must always hold (Reference §21): the
+// application runs on at most one node and its address is held by at most
+// one node (outside the TOC window after a heal), a daemon kill leaves
+// the application untouched, the records the application writes are
+// never torn, and no log holds a panic.
+package faultlab_test
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/linuxha-ng/linuxha/internal/testbed"
+)
+
+const (
+	appIP   = "172.16.177.200"
+	appConf = `<?xml version="1.0"?>
+<appconf>
+  <global>
+    <version>0.1</version>
+    <name>lab</name>
+    <takeover>force</takeover>
+    <autostart>no</autostart>
+    <preferred_node>servera</preferred_node>
+  </global>
+  <networks>
+    <network net="public" ip="` + appIP + `" netmask="255.255.255.0"
+      checklist="172.16.177.254" checkpercent="100"/>
+  </networks>
+  <vg>
+    <name>labvg</name>
+    <type>directories</type>
+    <lv name="admin" mount="/lab/admin"/>
+    <lv name="data" mount="/lab/data"/>
+  </vg>
+  <application>
+    <startscript>/lab/admin/start</startscript>
+    <stopscript>/lab/admin/stop</stopscript>
+    <maxstoptime>5</maxstoptime>
+    <maxstarttime>10</maxstarttime>
+  </application>
+</appconf>
+`
+	// The application: a writer appending checksummed records to its
+	// replicated volume.
+	writer = `#!/bin/sh
+n=$(wc -l < /lab/data/records 2>/dev/null || echo 0)
+while :; do
+	n=$((n+1)); l="$n $(hostname) $(date +%s%N)"
+	echo "$l $(printf '%s' "$l" | md5sum | cut -c1-8)" >> /lab/data/records
+	sleep 0.2
+done
+`
+	start = "#!/bin/sh\nsetsid /lab/admin/labwriter </dev/null >/dev/null 2>&1 &\nexit 0\n"
+	stop  = "#!/bin/sh\npkill -f /lab/admin/labwriter\nexit 0\n"
+	lems  = `<?xml version="1.0"?>
+<lems_config>
+  <globals logs="/var/log/cluster/lems" port="8801"/>
+  <check>
+    <name>writer</name>
+    <type>internal</type>
+    <module>procmon /etc/cluster/lab/writer.xml</module>
+    <interval>1</interval>
+    <action_list>
+      <action rc="0" action="NOP"/>
+      <action rc="1" action="STOP"/>
+      <action rc="2" action="FAILOVER"/>
+    </action_list>
+  </check>
+</lems_config>
+`
+	procmon = `<?xml version="1.0"?>
+<procmon>
+  <global>
+    <logdir>/var/log/cluster</logdir>
+    <restarts>2</restarts>
+    <resetwindow>60</resetwindow>
+    <restartcmd>/lab/admin/start</restartcmd>
+  </global>
+  <process>
+    <label>Writer</label>
+    <user>.</user>
+    <process_string>/lab/admin/labwriter</process_string>
+    <min_count>1</min_count>
+    <max_count>1</max_count>
+  </process>
+</procmon>
+`
+)
+
+var nodes = []string{"servera", "serverb"}
+
+type lab struct {
+	t     *testing.T
+	tb    *testbed.Bed
+	rng   *rand.Rand
+	seed  uint64
+	step  int
+	alive map[string]bool
+	stats map[string]int
+}
+
+func (l *lab) fail(format string, args ...any) {
+	l.t.Helper()
+	for _, n := range nodes {
+		if l.alive[n] && l.tb.Alive(n) {
+			l.t.Logf("%s: cldaemon log (end):\n%s", n, l.sh(n, "tail -25 /var/log/cluster/cldaemon-cluster1.log"))
+		}
+	}
+	l.t.Fatalf("step %d (seed %d; replay: make faultlab SEED=%d STEPS=%d): %s",
+		l.step, l.seed, l.seed, l.step, fmt.Sprintf(format, args...))
+}
+
+func (l *lab) sh(node, script string) string {
+	r := l.tb.Exec(l.t, node, "", "sh", "-c", script)
+	return r.Stdout
+}
+
+func (l *lab) other(n string) string {
+	if n == "servera" {
+		return "serverb"
+	}
+	return "servera"
+}
+
+// where lists the nodes running the writer and holding the address.
+func (l *lab) where() (running, holding []string) {
+	for _, n := range nodes {
+		if !l.alive[n] {
+			continue
+		}
+		out := l.sh(n, "pgrep -f '[/]lab/admin/labwriter' | wc -l; ip -o addr show | grep -c ' "+appIP+"/' || true")
+		f := strings.Fields(out)
+		if len(f) == 2 {
+			if f[0] != "0" {
+				running = append(running, n)
+			}
+			if f[1] != "0" {
+				holding = append(holding, n)
+			}
+		}
+	}
+	return
+}
+
+func (l *lab) writerPID(n string) string {
+	return strings.TrimSpace(l.sh(n, "pgrep -o -f '[/]lab/admin/labwriter' || true"))
+}
+
+// audit checks the invariants, allowing grace for them to settle (the
+// TOC window after a heal is longer).
+func (l *lab) audit(grace time.Duration) {
+	l.t.Helper()
+	deadline := time.Now().Add(grace)
+	for {
+		for _, n := range nodes {
+			if l.alive[n] && !l.tb.Alive(n) {
+				l.alive[n] = false // it reset itself (TOC)
+				l.stats["toc"]++
+			}
+		}
+		running, holding := l.where()
+		if len(running) <= 1 && len(holding) <= 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			l.fail("application running on %v, address held by %v", running, holding)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	for _, n := range nodes {
+		if l.alive[n] {
+			if p := l.sh(n, "grep -rls 'panic:\\|goroutine [0-9]* \\[running\\]' /var/log/cluster 2>/dev/null || true"); p != "" {
+				l.fail("panic logged on %s: %s", n, p)
+			}
+		}
+	}
+}
+
+// join brings node's daemons back into the cluster.
+func (l *lab) join(n string) {
+	args := []string{"clform", "--join"}
+	if !l.alive[l.other(n)] || l.tb.NodeState(l.t, l.other(n), l.other(n)) != "UP" {
+		args = []string{"clform", "--force"}
+	}
+	if r := l.tb.Exec(l.t, n, "", args...); r.Code != 0 {
+		l.fail("%s on %s: %s", strings.Join(args, " "), n, r.Output())
+	}
+}
+
+// ensure keeps the application available between steps, as an
+// administrator would: both nodes valid again, started when down.
+func (l *lab) ensure() {
+	var up []string
+	for _, n := range nodes {
+		if l.alive[n] && l.tb.NodeState(l.t, n, n) == "UP" {
+			up = append(up, n)
+		}
+	}
+	if len(up) == 0 {
+		return
+	}
+	l.tb.Exec(l.t, up[0], "", "cldaemonctl", "--msg", "SETVALIDNODES app=lab forward=yes")
+	deadline := time.Now().Add(15 * time.Second)
+	for time.Now().Before(deadline) {
+		st := strings.TrimSpace(l.tb.Exec(l.t, up[0], "", "cldaemonctl", "--msg", "APP_STATUS app=lab").Stdout)
+		if strings.HasPrefix(st, "STARTED,") {
+			if running, _ := l.where(); len(running) == 1 {
+				return
+			}
+		}
+		if strings.HasPrefix(st, "DOWN") {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if running, _ := l.where(); len(running) == 1 {
+		return
+	}
+	l.stats["restarted by the lab"]++
+	r := l.tb.Exec(l.t, up[0], "", "clrunapp", "-A", "lab")
+	if r.Code != 0 && !strings.Contains(r.Output(), "already STARTED") {
+		l.t.Logf("step %d: clrunapp: %s", l.step, strings.TrimSpace(r.Output()))
+	}
+}
+
+func envInt(name string, def int) int {
+	if v, err := strconv.Atoi(os.Getenv(name)); err == nil {
+		return v
+	}
+	return def
+}
+
+func TestFaultLab(t *testing.T) {
+	steps := envInt("FAULTLAB_STEPS", 0)
+	if steps == 0 {
+		t.Skip("the fault lab runs with make faultlab (FAULTLAB_STEPS)")
+	}
+	seed := uint64(envInt("FAULTLAB_SEED", int(time.Now().UnixNano()%1e9)))
+	t.Logf("fault lab: seed %d, %d steps", seed, steps)
+	tb := testbed.Up(t)
+	l := &lab{t: t, tb: tb, rng: rand.New(rand.NewPCG(seed, 0)), seed: seed,
+		alive: map[string]bool{"servera": true, "serverb": true}, stats: map[string]int{}}
+
+	tb.BuildCluster(t, testbed.Timings{Keepalive: "0.1", Warn: "0.3", Dead: "0.5", ClusterForm: "10"})
+	if r := tb.Exec(t, "servera", "", "clform"); r.Code != 0 {
+		t.Fatalf("clform: %s", r.Output())
+	}
+	for p, c := range map[string]string{"appconf.xml": appConf, "lems.local.xml": lems, "writer.xml": procmon} {
+		tb.WriteFile(t, "servera", "/etc/cluster/lab/"+p, c, 0o644)
+	}
+	for p, c := range map[string]string{"labwriter": writer, "start": start, "stop": stop} {
+		tb.WriteFile(t, "servera", "/lab/admin/"+p, c, 0o755)
+	}
+	tb.Sh(t, "servera", "mkdir -p /lab/data")
+	for _, s := range []string{"check", "vgbuild", "build", "sync"} {
+		if r := tb.Exec(t, "servera", "", "clbuildapp", "-A", "lab", "--"+s); r.Code != 0 {
+			t.Fatalf("clbuildapp --%s: %s", s, r.Output())
+		}
+	}
+	if r := tb.Exec(t, "servera", "", "clrunapp", "-A", "lab"); r.Code != 0 {
+		t.Fatalf("clrunapp: %s", r.Output())
+	}
+
+	kinds := []string{"crash", "kill cldaemon", "kill clnetd", "kill cllockd", "kill lems", "cut", "partition", "kill app"}
+	for l.step = 1; l.step <= steps; l.step++ {
+		// A node down for a step comes back first, so that most steps
+		// find a whole cluster.
+		var down string
+		for _, n := range nodes {
+			if !l.alive[n] {
+				down = n
+			}
+		}
+		if down != "" {
+			l.stats["restart and rejoin"]++
+			l.t.Logf("step %d: restart and rejoin %s", l.step, down)
+			tb.Op(t, "start", down)
+			l.alive[down] = true
+			l.join(down)
+			l.audit(3 * time.Second)
+			l.ensure()
+			continue
+		}
+		kind := kinds[l.rng.IntN(len(kinds))]
+		n := nodes[l.rng.IntN(2)]
+		running, _ := l.where()
+		if len(running) == 1 && l.rng.IntN(3) > 0 {
+			n = running[0] // faults where the application runs matter most
+		}
+		l.stats[kind]++
+		l.t.Logf("step %d: %s on %s (application on %v)", l.step, kind, n, running)
+		grace := 3 * time.Second
+		switch kind {
+		case "crash":
+			tb.Op(t, "crash", n)
+			l.alive[n] = false
+			grace = 8 * time.Second
+		case "kill cldaemon", "kill clnetd", "kill cllockd", "kill lems":
+			pid := l.writerPID(n)
+			pattern := map[string]string{"kill cldaemon": "^cldaemon-", "kill clnetd": "^clnetd", "kill cllockd": "^cllockd", "kill lems": "^lems-lab"}[kind]
+			l.sh(n, "pkill -9 -f '"+pattern+"'; true")
+			time.Sleep(1500 * time.Millisecond) // three times dead
+			if got := l.writerPID(n); got != pid {
+				l.fail("%s on %s moved the application: writer pid %q, was %q (L6686-6700)", kind, n, got, pid)
+			}
+			if kind == "kill cldaemon" {
+				l.join(n)
+			}
+		case "cut":
+			tb.Op(t, "cut", n, "eth0")
+			time.Sleep(1500 * time.Millisecond)
+			tb.Op(t, "restore", n, "eth0")
+		case "partition":
+			tb.Op(t, "partition")
+			time.Sleep(2 * time.Second)
+			tb.Op(t, "heal")
+			grace = 25 * time.Second // duplicates are checked every 10 s (L6764)
+		case "kill app":
+			l.sh(n, "pkill -9 -f '[/]lab/admin/labwriter'; true")
+			time.Sleep(1500 * time.Millisecond)
+		}
+		l.audit(grace)
+		l.ensure()
+	}
+
+	// The records were never torn or interleaved mid-line.
+	for _, n := range nodes {
+		if !l.alive[n] {
+			continue
+		}
+		bad := l.sh(n, `[ -f /lab/data/records ] || exit 0; while read -r n h t s; do
+			[ "$(printf '%s' "$n $h $t" | md5sum | cut -c1-8)" = "$s" ] || echo "$n $h $t $s"; done < /lab/data/records | head -3`)
+		if bad != "" {
+			l.fail("torn records on %s:\n%s", n, bad)
+		}
+	}
+	t.Logf("fault lab: %d steps, seed %d: %v", steps, seed, l.stats)
+}
