@@ -9,7 +9,7 @@ DOCDIR   := $(DESTDIR)$(PREFIX)/share/doc/linuxha
 FUZZTIME ?= 60s
 TESTFLAGS ?=
 
-.PHONY: all build test test-vm faultlab unit race fuzz bench demo install man lint clean
+.PHONY: all build test test-vm faultlab bench-failover unit race fuzz bench demo install man lint clean
 
 all: build
 
@@ -32,6 +32,12 @@ STEPS ?= 200
 SEED  ?=
 faultlab: build
 	FAULTLAB_STEPS=$(STEPS) FAULTLAB_SEED=$(SEED) LINUXHA_TESTBED=ns $(GO) test -count=1 -timeout 60m -v -run '^TestFaultLab$$' ./internal/faultlab/ | grep -v '^\s*$$'
+
+# Fail-over time against keepalived (root, keepalived installed): RUNS
+# crashes each, on the namespace testbed.
+RUNS ?= 20
+bench-failover: build
+	FAILOVER_RUNS=$(RUNS) LINUXHA_TESTBED=ns $(GO) test -count=1 -timeout 60m -run '^$$' -bench '^BenchmarkFailover$$' -benchtime 1x ./internal/faultlab/
 
 # Unit tests only; no root needed.
 unit:

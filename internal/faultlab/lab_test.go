@@ -88,9 +88,10 @@ done
   <process>
     <label>Writer</label>
     <user>.</user>
+    <!-- the writer's $(...) subshells share its command line -->
     <process_string>/lab/admin/labwriter</process_string>
     <min_count>1</min_count>
-    <max_count>1</max_count>
+    <max_count>20</max_count>
   </process>
 </procmon>
 `

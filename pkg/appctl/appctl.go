@@ -33,6 +33,10 @@ type Options struct {
 	NoChecksums        bool
 	NoLocking          bool
 	MaxDelay           time.Duration // 0: maxstarttime / maxstoptime
+	// Takeover: started by cldaemon for a node it declared dead; the
+	// address check waits less, as the daemon's own echoes of the
+	// addresses have just gone unanswered.
+	Takeover bool
 }
 
 // Ctl starts or stops one application on this node.
@@ -222,11 +226,30 @@ func (c *Ctl) addressInUse(addrs []appnet.Addr) (string, bool) {
 		if l, err := appnet.LinkWith(a.Prefix.Addr()); err == nil {
 			return a.Prefix.Addr().String() + " (on " + l.Attrs().Name + ")", true
 		}
-		if netif.Ping(c.ctx, a.Prefix.Addr().String(), time.Second) {
-			return a.Prefix.Addr().String(), true
+	}
+	// All at once: on a LAN an echo answers in well under a millisecond,
+	// and a fail-over waits for the slowest silent address.
+	timeout := 500 * time.Millisecond
+	if c.opts.Takeover {
+		timeout = 150 * time.Millisecond
+	}
+	busy := make(chan string, len(addrs))
+	for _, a := range addrs {
+		go func() {
+			ip := a.Prefix.Addr().String()
+			if !netif.Ping(c.ctx, ip, timeout) {
+				ip = ""
+			}
+			busy <- ip
+		}()
+	}
+	found := ""
+	for range addrs {
+		if ip := <-busy; ip != "" {
+			found = ip
 		}
 	}
-	return "", false
+	return found, found != ""
 }
 
 func (c *Ctl) lock(name string) (*locks.Held, error) {

@@ -26,6 +26,9 @@ func flags(start bool) []cli.Flag {
 	if start {
 		fs = append(fs,
 			&cli.BoolFlag{Name: "reallyforce", Usage: "start even on STALE data"},
+			// cldaemon's takeover from a dead node: its echoes found the
+			// application's addresses silent a moment ago.
+			&cli.BoolFlag{Name: "takeover", Hidden: true},
 			&cli.BoolFlag{Name: "checks", Usage: "maximum checking (accepted; every check already runs)"})
 	}
 	return fs
@@ -57,7 +60,7 @@ func run(c *cli.Context, stdout io.Writer, start bool) error {
 	if c.Bool("verbose") {
 		log.Tee(stdout)
 	}
-	opts := Options{Force: c.Bool("force"), ReallyForce: c.Bool("reallyforce"),
+	opts := Options{Force: c.Bool("force"), ReallyForce: c.Bool("reallyforce"), Takeover: start && c.Bool("takeover"),
 		NoChecksums: c.Bool("nochecksums"), NoLocking: c.Bool("nolocking"), MaxDelay: time.Duration(c.Int("maxdelay")) * time.Second}
 	ctl, err := New(c.Context, l, cfg, name, log, opts)
 	if err == nil {

@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/linuxha-ng/linuxha/pkg/config"
+	"github.com/linuxha-ng/linuxha/pkg/failover"
 	"github.com/linuxha-ng/linuxha/pkg/layout"
 	"github.com/linuxha-ng/linuxha/pkg/logx"
 	"github.com/linuxha-ng/linuxha/pkg/membership"
@@ -67,8 +68,8 @@ type Daemon struct {
 	state     string
 	peerState string
 	core      *membership.Core
-	silentAll int         // paths silent right now
-	probe     chan string // the peer address that answered an echo, "" for none
+	silentAll int              // paths silent right now
+	probe     chan probeResult // started when every path fell silent, read when dead expires
 	apps      map[string]*App
 	verbose   bool
 	quit      chan struct{}
@@ -527,7 +528,7 @@ func (d *Daemon) events(ctx context.Context, evs []membership.Event) {
 			if all {
 				// Ask whether the host still answers now, so that the
 				// answer is ready when dead expires.
-				d.probe = make(chan string, 1)
+				d.probe = make(chan probeResult, 1)
 				go d.probeHost(ctx, d.probe, max(50*time.Millisecond, min(d.Cfg.Dead-d.Cfg.Warn, 2*time.Second)))
 			}
 			d.mu.Unlock()
@@ -558,11 +559,11 @@ func (d *Daemon) events(ctx context.Context, evs []membership.Event) {
 			if !up {
 				continue
 			}
-			answered := ""
+			var res probeResult
 			if p != nil {
-				answered = <-p
+				res = <-p
 			}
-			alive := answered != ""
+			alive := res.answered != ""
 			d.mu.Lock()
 			d.probe = nil
 			if alive {
@@ -572,19 +573,31 @@ func (d *Daemon) events(ctx context.Context, evs []membership.Event) {
 			}
 			d.mu.Unlock()
 			if alive {
-				d.Log.Warnf("Cluster daemon on %s has died but the node still responds (%s) - applications are left undisturbed.", d.peer.Name, answered)
+				d.Log.Warnf("Cluster daemon on %s has died but the node still responds (%s) - applications are left undisturbed.", d.peer.Name, res.answered)
 			} else {
 				d.Log.Errorf("Node %s is DEAD: no heartbeat on any network for %.2fs and no echo reply.", d.peer.Name, e.Silent.Seconds())
-				go d.peerDead(ctx)
+				go d.peerDead(ctx, res.silence)
 			}
 		}
 	}
 }
 
-func (d *Daemon) probeHost(ctx context.Context, out chan<- string, timeout time.Duration) {
+// probeResult is what was learnt while the peer was silent but not yet
+// dead: whether the host answers an echo, and the partition questions.
+type probeResult struct {
+	answered string // the address that answered, "" for none
+	silence  *failover.Silence
+}
+
+// probeHost asks, between warn and dead, whether the host still answers
+// and, at the same time, the partition questions of §21.6, so that a
+// takeover need not wait for them after dead.
+func (d *Daemon) probeHost(ctx context.Context, out chan<- probeResult, timeout time.Duration) {
 	d.mu.Lock()
 	top := d.peerTop
 	d.mu.Unlock()
+	sil := make(chan failover.Silence, 1)
+	go func() { sil <- d.silence(ctx, d.view(), timeout) }()
 	res := make(chan string, len(top))
 	for _, ca := range top {
 		go func() {
@@ -601,7 +614,8 @@ func (d *Daemon) probeHost(ctx context.Context, out chan<- string, timeout time.
 			answered = ip
 		}
 	}
-	out <- answered
+	s := <-sil
+	out <- probeResult{answered: answered, silence: &s}
 }
 
 // Quit stops the daemon (ABORT).

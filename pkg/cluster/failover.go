@@ -52,8 +52,7 @@ func (d *Daemon) view() failover.View {
 // silence answers the partition questions of §21.6 (L6743-6752) for the
 // policy's Judge: do the silent node's application addresses answer, does
 // this node reach the checklists and the reach list.
-func (d *Daemon) silence(ctx context.Context, v failover.View) failover.Silence {
-	const timeout = 500 * time.Millisecond
+func (d *Daemon) silence(ctx context.Context, v failover.View, timeout time.Duration) failover.Silence {
 	var s failover.Silence
 	var addrs, checks []string
 	percent := 100
@@ -114,10 +113,16 @@ func (d *Daemon) silence(ctx context.Context, v failover.View) failover.Silence 
 	return s
 }
 
-// peerDead runs when the other node is declared dead.
-func (d *Daemon) peerDead(ctx context.Context) {
+// peerDead runs when the other node is declared dead, with the answers to
+// the partition questions gathered while it was silent (nil: ask now).
+func (d *Daemon) peerDead(ctx context.Context, pre *failover.Silence) {
 	v := d.view()
-	s := d.silence(ctx, v)
+	var s failover.Silence
+	if pre != nil {
+		s = *pre
+	} else {
+		s = d.silence(ctx, v, 500*time.Millisecond)
+	}
 	verdict := failover.Judge(s)
 	d.Log.Warnf("Node %s judged %s (applications there: %d, their addresses answer: %v, checklist reachable: %v).",
 		d.peer.Name, verdict, s.PeerApps, s.AppAddrAnswers, s.ChecklistOK)
@@ -156,7 +161,7 @@ func (d *Daemon) act(ctx context.Context, acts []failover.Action) {
 			}
 			d.Log.Infof("Node %s fenced.", a.Node)
 		case failover.Start:
-			args := []string{"--application", a.App}
+			args := []string{"--application", a.App, "--takeover"}
 			if a.Force {
 				args = append(args, "--force")
 			}

@@ -211,7 +211,10 @@ func duplicate(v View, d Duplicate) []Action {
 	if !ok || a.Node != v.Me || a.State != "STARTED" {
 		return []Action{{Kind: Note, App: d.App, Why: "not running here: nothing to resolve"}}
 	}
-	mineFirst := a.Since.Before(d.PeerSince) || a.Since.Equal(d.PeerSince) && v.Me < v.Peer
+	// APP_STATUS carries start times in whole seconds: compare at that
+	// resolution on both nodes, or each may find the other one first.
+	mine, theirs := a.Since.Unix(), d.PeerSince.Unix()
+	mineFirst := mine < theirs || mine == theirs && v.Me < v.Peer
 	if mineFirst {
 		return []Action{{Kind: Reset, App: d.App, Why: "both nodes run it; this node started it first and resets (L6764)"}}
 	}

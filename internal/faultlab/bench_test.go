@@ -1,0 +1,278 @@
+package faultlab_test
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/linuxha-ng/linuxha/internal/testbed"
+)
+
+// The benchmark's application: three replicated file systems and a start
+// script that does nothing, so that what is timed is the cluster's part.
+const benchConf = `<?xml version="1.0"?>
+<appconf>
+  <global>
+    <version>0.1</version>
+    <name>bench</name>
+    <takeover>force</takeover>
+    <autostart>no</autostart>
+    <preferred_node>servera</preferred_node>
+  </global>
+  <networks>
+    <network net="public" ip="` + appIP + `" netmask="255.255.255.0"/>
+  </networks>
+  <vg>
+    <name>benchvg</name>
+    <type>directories</type>
+    <lv name="one" mount="/bench/one"/>
+    <lv name="two" mount="/bench/two"/>
+    <lv name="three" mount="/bench/three"/>
+  </vg>
+  <application>
+    <startscript>/bin/true</startscript>
+    <stopscript>/bin/true</stopscript>
+  </application>
+</appconf>
+`
+
+// keepalived's VRRP instance on the same cards: advert_int 0.1, the
+// fastest it accepts, moving one address.
+const keepalivedConf = `global_defs {
+  router_id %s
+  enable_script_security
+}
+vrrp_instance VI_1 {
+  state BACKUP
+  interface eth0
+  virtual_router_id 51
+  priority %d
+  advert_int 0.1
+  virtual_ipaddress {
+    172.16.177.201/24 dev eth0
+  }
+}
+`
+
+// pinger follows "ping -D" from the router host: the times of the echo
+// replies from one address.
+type pinger struct {
+	cmd     *exec.Cmd
+	replies chan time.Time
+}
+
+func startPinger(b *testing.B, tb *testbed.Bed, ip string) *pinger {
+	cmd := tb.Router("ping", "-D", "-n", "-i", "0.005", ip)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	p := &pinger{cmd: cmd, replies: make(chan time.Time, 1<<16)}
+	go func() {
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			line := sc.Text()
+			if !strings.HasPrefix(line, "[") || !strings.Contains(line, "bytes from") {
+				continue
+			}
+			ts, _, _ := strings.Cut(line[1:], "]")
+			f, err := strconv.ParseFloat(ts, 64)
+			if err != nil {
+				continue
+			}
+			p.replies <- time.Unix(0, int64(f*1e9))
+		}
+		io.Copy(io.Discard, out)
+	}()
+	return p
+}
+
+func (p *pinger) stop() { p.cmd.Process.Kill(); p.cmd.Wait() }
+
+// answeredAfter waits for the first reply later than t0 plus a margin
+// (a reply already in flight at t0 came from the old holder).
+func (p *pinger) answeredAfter(t0 time.Time, limit time.Duration) (time.Duration, bool) {
+	deadline := time.After(limit)
+	for {
+		select {
+		case ts := <-p.replies:
+			if ts.After(t0.Add(2 * time.Millisecond)) {
+				return ts.Sub(t0), true
+			}
+		case <-deadline:
+			return 0, false
+		}
+	}
+}
+
+func (p *pinger) drain() {
+	for {
+		select {
+		case <-p.replies:
+		default:
+			return
+		}
+	}
+}
+
+func holder(b *testing.B, tb *testbed.Bed, ip string) string {
+	for _, n := range nodes {
+		if tb.Alive(n) && strings.Contains(tb.Exec(b, n, "", "ip", "-o", "addr", "show").Stdout, " "+ip+"/") {
+			return n
+		}
+	}
+	return ""
+}
+
+type dist []time.Duration
+
+func (d dist) String() string {
+	if len(d) == 0 {
+		return "no samples"
+	}
+	s := append(dist(nil), d...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	ms := func(x time.Duration) string { return fmt.Sprintf("%.0f", float64(x)/1e6) }
+	return fmt.Sprintf("n=%-3d min %5s  median %5s  p90 %5s  max %5s ms", len(s), ms(s[0]), ms(s[len(s)/2]), ms(s[len(s)*9/10]), ms(s[len(s)-1]))
+}
+
+func (d dist) median() time.Duration {
+	s := append(dist(nil), d...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	return s[len(s)/2]
+}
+
+// BenchmarkFailover (make bench-failover) compares, on the namespace
+// testbed at native speed, the time from crashing the active node to
+// the application address answering from the other node, for linuxha
+// (keepalive 0.1, dead 0.5, three replicated file systems) and for
+// keepalived (advert_int 0.1, one address), and times an address move
+// after the loss of a card.
+func BenchmarkFailover(b *testing.B) {
+	if _, err := exec.LookPath("keepalived"); err != nil {
+		b.Skip("keepalived is not installed (apt-get install keepalived)")
+	}
+	runs := 20
+	if v, err := strconv.Atoi(os.Getenv("FAILOVER_RUNS")); err == nil {
+		runs = v
+	}
+	tb := testbed.Up(b)
+	tb.BuildCluster(b, testbed.Timings{Keepalive: "0.1", Warn: "0.3", Dead: "0.5", ClusterForm: "10"})
+	if r := tb.Exec(b, "servera", "", "clform"); r.Code != 0 {
+		b.Fatalf("clform: %s", r.Output())
+	}
+	tb.WriteFile(b, "servera", "/etc/cluster/bench/appconf.xml", benchConf, 0o644)
+	tb.Sh(b, "servera", "mkdir -p /bench/one /bench/two /bench/three")
+	for _, s := range []string{"check", "vgbuild", "build", "sync"} {
+		if r := tb.Exec(b, "servera", "", "clbuildapp", "-A", "bench", "--"+s); r.Code != 0 {
+			b.Fatalf("clbuildapp --%s: %s", s, r.Output())
+		}
+	}
+	if r := tb.Exec(b, "servera", "", "clrunapp", "-A", "bench"); r.Code != 0 {
+		b.Fatalf("clrunapp: %s", r.Output())
+	}
+	b.ResetTimer()
+
+	var ours, nic, theirs dist
+	p := startPinger(b, tb, appIP)
+	rejoin := func(n string) {
+		tb.Op(b, "start", n)
+		if r := tb.Exec(b, n, "", "clform", "--join"); r.Code != 0 {
+			b.Fatalf("clform --join: %s", r.Output())
+		}
+		tb.Exec(b, n, "", "cldaemonctl", "--msg", "SETVALIDNODES app=bench forward=yes")
+	}
+	for i := 0; i < runs; i++ {
+		active := holder(b, tb, appIP)
+		if active == "" {
+			b.Fatalf("run %d: no node holds %s", i, appIP)
+		}
+		time.Sleep(300 * time.Millisecond)
+		p.drain()
+		t0 := time.Now()
+		tb.Op(b, "crash", active)
+		d, ok := p.answeredAfter(t0, 20*time.Second)
+		if !ok {
+			b.Fatalf("run %d: %s did not answer within 20s of crashing %s", i, appIP, active)
+		}
+		ours = append(ours, d)
+		rejoin(active)
+	}
+
+	// A card lost: clnetd moves the node's addresses to its standby card.
+	for i := 0; i < max(5, runs/2); i++ {
+		active := holder(b, tb, appIP)
+		card := strings.Fields(tb.Sh(b, active, "ip -o addr show | grep ' "+appIP+"/' | cut -d' ' -f2"))[0]
+		time.Sleep(500 * time.Millisecond)
+		p.drain()
+		t0 := time.Now()
+		tb.Op(b, "cut", active, card)
+		d, ok := p.answeredAfter(t0, 10*time.Second)
+		tb.Op(b, "restore", active, card)
+		if !ok {
+			b.Fatalf("card run %d: %s did not answer within 10s of cutting %s on %s", i, appIP, card, active)
+		}
+		nic = append(nic, d)
+	}
+	p.stop()
+	if r := tb.Exec(b, holder(b, tb, appIP), "", "clhalt", "--force"); r.Code != 0 {
+		b.Fatalf("clhalt --force: %s", r.Output())
+	}
+
+	// keepalived on the same cards.
+	startK := func(n string, prio int) {
+		tb.WriteFile(b, n, "/etc/keepalived/bench.conf", fmt.Sprintf(keepalivedConf, n, prio), 0o644)
+		tb.Background(b, n, "keepalived", "-n", "-l", "-D", "-f", "/etc/keepalived/bench.conf",
+			"-p", "/run/keepalived.pid", "-r", "/run/vrrp.pid")
+	}
+	startK("servera", 100)
+	startK("serverb", 90)
+	p = startPinger(b, tb, "172.16.177.201")
+	defer p.stop()
+	for i := 0; i < runs; i++ {
+		var active string
+		testbed.Eventually(b, 10*time.Second, "a keepalived master", func() bool {
+			active = holder(b, tb, "172.16.177.201")
+			return active != ""
+		})
+		time.Sleep(500 * time.Millisecond)
+		active = holder(b, tb, "172.16.177.201")
+		p.drain()
+		t0 := time.Now()
+		tb.Op(b, "crash", active)
+		d, ok := p.answeredAfter(t0, 20*time.Second)
+		if !ok {
+			b.Fatalf("keepalived run %d: no answer within 20s", i)
+		}
+		theirs = append(theirs, d)
+		tb.Op(b, "start", active)
+		prio := 90
+		if active == "servera" {
+			prio = 100
+		}
+		startK(active, prio)
+		time.Sleep(time.Second) // let it settle, maybe take the address back
+	}
+	b.StopTimer()
+
+	ratio := float64(ours.median()) / float64(theirs.median())
+	fmt.Printf("\nFail-over after a node crash, namespace testbed (native speed):\n")
+	fmt.Printf("  linuxha    keepalive 0.1 dead 0.5, 3 file systems: %s\n", ours)
+	fmt.Printf("  keepalived advert_int 0.1, one address:           %s\n", theirs)
+	fmt.Printf("  median ratio linuxha/keepalived: %.2f; difference %+.0f ms (targets: median <= 1000 ms, <= keepalived + 600 ms)\n",
+		ratio, float64(ours.median()-theirs.median())/1e6)
+	fmt.Printf("Address move after a card is lost (clnetd): %s (target median <= 50 ms)\n", nic)
+	b.ReportMetric(ours.median().Seconds(), "s-linuxha-median")
+	b.ReportMetric(theirs.median().Seconds(), "s-keepalived-median")
+	b.ReportMetric(nic.median().Seconds()*1000, "ms-nic-move-median")
+}
