@@ -31,7 +31,7 @@ test-vm:
 STEPS ?= 200
 SEED  ?=
 faultlab: build
-	FAULTLAB_STEPS=$(STEPS) FAULTLAB_SEED=$(SEED) LINUXHA_TESTBED=ns $(GO) test -count=1 -timeout 60m -v -run '^TestFaultLab$$' ./internal/faultlab/ | grep -v '^\s*$$'
+	FAULTLAB_STEPS=$(STEPS) FAULTLAB_SEED=$(SEED) LINUXHA_TESTBED=ns $(GO) test -count=1 -timeout 60m -v -run '^TestFaultLab$$' ./internal/faultlab/
 
 # Fail-over time against keepalived (root, keepalived installed): RUNS
 # crashes each, on the namespace testbed.
