@@ -233,21 +233,13 @@ func (c *Ctl) addressInUse(addrs []appnet.Addr) (string, bool) {
 	if c.opts.Takeover {
 		timeout = 150 * time.Millisecond
 	}
-	busy := make(chan string, len(addrs))
-	for _, a := range addrs {
-		go func() {
-			ip := a.Prefix.Addr().String()
-			if !netif.Ping(c.ctx, ip, timeout) {
-				ip = ""
-			}
-			busy <- ip
-		}()
+	ips := make([]string, len(addrs))
+	for i, a := range addrs {
+		ips[i] = a.Prefix.Addr().String()
 	}
 	found := ""
-	for range addrs {
-		if ip := <-busy; ip != "" {
-			found = ip
-		}
+	if busy := netif.Answering(c.ctx, "ICMP", ips, timeout); len(busy) > 0 {
+		found = busy[0]
 	}
 	return found, found != ""
 }

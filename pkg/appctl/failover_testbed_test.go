@@ -118,11 +118,24 @@ func TestFailover(t *testing.T) {
 		}
 	}
 
+	// The dead node's copies are now invalid (the Valid column says
+	// local), and are brought up to date when it rejoins (L6536, §21.7).
+	clstatFS := func() string {
+		return tb.Exec(t, "servera", "", "clstat", "-A", "apache").Stdout
+	}
+	testbed.Eventually(t, 20*time.Second, "serverb's copies marked stale", func() bool {
+		return strings.Contains(clstatFS(), "/apache/docs\tlocal\t")
+	})
+
 	// serverb comes back and joins: its daemon learns where apache runs.
 	tb.Op(t, "start", "serverb")
 	if r := tb.Exec(t, "serverb", "", "clform", "--join"); r.Code != 0 {
 		t.Fatalf("clform --join: %s", r.Output())
 	}
+	testbed.Eventually(t, 60*time.Second, "serverb's copies resynchronised", func() bool {
+		out := clstatFS()
+		return strings.Contains(out, "/apache/docs\tboth\t") && !strings.Contains(out, "\tlocal\t")
+	})
 	testbed.Eventually(t, 15*time.Second, "serverb's registry shows apache on servera", func() bool {
 		return strings.HasPrefix(appStatus(t, tb, "serverb"), "STARTED,servera")
 	})

@@ -598,21 +598,13 @@ func (d *Daemon) probeHost(ctx context.Context, out chan<- probeResult, timeout 
 	d.mu.Unlock()
 	sil := make(chan failover.Silence, 1)
 	go func() { sil <- d.silence(ctx, d.view(), timeout) }()
-	res := make(chan string, len(top))
-	for _, ca := range top {
-		go func() {
-			ip := ca.Prefix.Addr().String()
-			if !netif.Echo(ctx, d.Cfg.EchoType, ip, timeout) {
-				ip = ""
-			}
-			res <- ip
-		}()
+	ips := make([]string, len(top))
+	for i, ca := range top {
+		ips[i] = ca.Prefix.Addr().String()
 	}
 	answered := ""
-	for range top {
-		if ip := <-res; ip != "" {
-			answered = ip
-		}
+	if up := netif.Answering(ctx, d.Cfg.EchoType, ips, timeout); len(up) > 0 {
+		answered = up[0]
 	}
 	s := <-sil
 	out <- probeResult{answered: answered, silence: &s}

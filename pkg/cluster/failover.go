@@ -75,24 +75,7 @@ func (d *Daemon) silence(ctx context.Context, v failover.View, timeout time.Dura
 		}
 	}
 	d.mu.Unlock()
-	count := func(hosts []string) int {
-		var wg sync.WaitGroup
-		var mu sync.Mutex
-		n := 0
-		for _, h := range hosts {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				if netif.Echo(ctx, d.Cfg.EchoType, h, timeout) {
-					mu.Lock()
-					n++
-					mu.Unlock()
-				}
-			}()
-		}
-		wg.Wait()
-		return n
-	}
+	count := func(hosts []string) int { return len(netif.Answering(ctx, d.Cfg.EchoType, hosts, timeout)) }
 	var wg sync.WaitGroup
 	wg.Add(3)
 	go func() { defer wg.Done(); s.AppAddrAnswers = count(addrs) > 0 }()
@@ -256,10 +239,7 @@ func (d *Daemon) reqFailover(ctx context.Context, r wire.Request) string {
 	if a == nil {
 		return reply
 	}
-	node, _ := r.Arg("node")
-	if node == "" {
-		node = d.me.Name
-	}
+	node := d.nodeArg(r)
 	d.Log.Warnf("Fail-over of application %s requested by Lems on %s.", a.Name, node)
 	acts := failover.Decide(d.view(), failover.FailoverRequest{App: a.Name})
 	go d.act(context.WithoutCancel(ctx), acts)

@@ -107,6 +107,15 @@ func (d *Daemon) forward(ctx context.Context, r wire.Request) error {
 	return err
 }
 
+// nodeArg is the request's node argument; a tool on this node leaves it
+// out.
+func (d *Daemon) nodeArg(r wire.Request) string {
+	if node, _ := r.Arg("node"); node != "" {
+		return node
+	}
+	return d.me.Name
+}
+
 func yes(v string) bool {
 	switch strings.ToLower(v) {
 	case "yes", "y", "true", "1", "on":
@@ -547,10 +556,7 @@ func (d *Daemon) reqAppState(s string) func(context.Context, wire.Request) strin
 		if a == nil {
 			return reply
 		}
-		node, _ := r.Arg("node")
-		if node == "" {
-			node = d.me.Name
-		}
+		node := d.nodeArg(r)
 		d.mu.Lock()
 		if node != d.me.Name && a.Node == d.me.Name && a.State == "STARTED" && (s == "STARTING" || s == "STARTED") {
 			// The other node claims an application that runs here: a

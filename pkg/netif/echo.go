@@ -33,6 +33,28 @@ func Echo(ctx context.Context, kind, addr string, timeout time.Duration) bool {
 	return Ping(ctx, addr, timeout)
 }
 
+// Answering echoes every address at once and returns those that answered
+// within timeout: a probe of several silent addresses costs one timeout,
+// not one each.
+func Answering(ctx context.Context, kind string, addrs []string, timeout time.Duration) []string {
+	res := make(chan string, len(addrs))
+	for _, a := range addrs {
+		go func() {
+			if !Echo(ctx, kind, a, timeout) {
+				a = ""
+			}
+			res <- a
+		}()
+	}
+	var out []string
+	for range addrs {
+		if a := <-res; a != "" {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
 // Ping sends one ICMP echo. pro-bing returns no error when nothing
 // answers, so its statistics decide.
 func Ping(ctx context.Context, addr string, timeout time.Duration) bool {
