@@ -146,13 +146,20 @@ func TestLemsApache(t *testing.T) {
 		t.Errorf("Lems log:\n%s", l)
 	}
 
-	r := tb.Exec(t, "servera", "", "clhaltapp", "-A", "apache", "-V")
+	// The fail-over itself (TestFailover has the details): apache moves
+	// to serverb, whose Lems clhaltapp aborts there.
+	testbed.Eventually(t, 60*time.Second, "apache on serverb", func() bool {
+		return strings.HasPrefix(appStatus(t, tb, "serverb"), "STARTED,serverb,1")
+	})
+	r := tb.Exec(t, "serverb", "", "clhaltapp", "-A", "apache", "-V")
 	if r.Code != 0 || !strings.Contains(r.Stdout, "Lems Daemon aborted.") {
 		t.Fatalf("clhaltapp: %d\n%s", r.Code, r.Output())
 	}
 	time.Sleep(7 * time.Second) // longer than cldaemon's Lems check
-	if ps := tb.Sh(t, "servera", "ps -eo args"); strings.Contains(ps, "lems-apache") || strings.Contains(ps, "apache2") {
-		t.Fatalf("left running after clhaltapp:\n%s", ps)
+	for _, n := range []string{"servera", "serverb"} {
+		if ps := tb.Sh(t, n, "ps -eo args"); strings.Contains(ps, "lems-apache") || strings.Contains(ps, "apache2") {
+			t.Fatalf("left running on %s after clhaltapp:\n%s", n, ps)
+		}
 	}
 }
 
