@@ -9,7 +9,7 @@ DOCDIR   := $(DESTDIR)$(PREFIX)/share/doc/linuxha
 FUZZTIME ?= 60s
 TESTFLAGS ?=
 
-.PHONY: all build test test-vm faultlab bench-failover unit race fuzz bench demo install man lint clean
+.PHONY: all build test test-vm faultlab faultlab-vm bench-failover unit race fuzz bench demo install man lint clean
 
 all: build
 
@@ -32,6 +32,11 @@ STEPS ?= 200
 SEED  ?=
 faultlab: build
 	FAULTLAB_STEPS=$(STEPS) FAULTLAB_SEED=$(SEED) LINUXHA_TESTBED=ns $(GO) test -count=1 -timeout 60m -v -run '^TestFaultLab$$' ./internal/faultlab/
+
+# The fault lab on real DRBD in the VM testbed (root, qemu): VM_STEPS steps.
+VM_STEPS ?= 20
+faultlab-vm: build
+	FAULTLAB_VM_STEPS=$(VM_STEPS) FAULTLAB_SEED=$(SEED) LINUXHA_TESTBED=vm $(GO) test -count=1 -timeout 60m -v -run '^TestFaultLabVM$$' ./internal/faultlab/
 
 # Fail-over time against keepalived (root, keepalived installed): RUNS
 # crashes each, on the namespace testbed.

@@ -99,25 +99,96 @@ done
 
 var nodes = []string{"servera", "serverb"}
 
-type lab struct {
-	t     *testing.T
-	tb    *testbed.Bed
-	rng   *rand.Rand
-	seed  uint64
-	step  int
-	alive map[string]bool
-	stats map[string]int
+// bed is what the lab needs of a testbed: the namespace one or the VMs.
+type bed interface {
+	Exec(t testing.TB, node, stdin string, argv ...string) testbed.Result
+	Op(t testing.TB, args ...string)
+	Alive(node string) bool
 }
+
+type lab struct {
+	t      *testing.T
+	tb     bed
+	rng    *rand.Rand
+	seed   uint64
+	step   int
+	alive  map[string]bool
+	stats  map[string]int
+	writer string        // the writer's path, found in /proc/*/cmdline
+	settle time.Duration // how long a takeover or restart may take here
+	replay string        // the make command that replays a run
+	// acks: the writer logs each record it has synced to the replicated
+	// volume (DRBD protocol C: both nodes' disks) to this node-local file;
+	// after a crash every acknowledged record must be on the new primary.
+	acks     string
+	ackCheck map[string]bool // the node crashed in sync: its acks must hold
+}
+
+func newLab(t *testing.T, tb bed, seed uint64) *lab {
+	return &lab{t: t, tb: tb, rng: rand.New(rand.NewPCG(seed, 0)), seed: seed,
+		alive: map[string]bool{"servera": true, "serverb": true}, stats: map[string]int{}, ackCheck: map[string]bool{}}
+}
+
+// inSync reports whether every DRBD device of this node is connected with
+// both disks UpToDate (without DRBD: always).
+func (l *lab) inSync(n string) bool {
+	deadline := time.Now().Add(2 * l.settle)
+	for time.Now().Before(deadline) {
+		out := l.sh(n, "cat /proc/drbd 2>/dev/null")
+		if !strings.Contains(out, " cs:") || strings.Count(out, " cs:") == strings.Count(out, "cs:Connected ro:") &&
+			strings.Count(out, " cs:") == strings.Count(out, "ds:UpToDate/UpToDate") {
+			return true
+		}
+		time.Sleep(time.Second)
+	}
+	return false
+}
+
+// checkAcks, on a node back from a crash taken in sync, checks that the
+// application's current node has every record the crashed node had
+// acknowledged (synced) before it died.
+func (l *lab) checkAcks(n string) {
+	if !l.ackCheck[n] {
+		return
+	}
+	l.ackCheck[n] = false
+	acked := strings.TrimSpace(l.sh(n, "tail -1 "+l.acks+" 2>/dev/null"))
+	if acked == "" {
+		return
+	}
+	running, _ := l.where()
+	if len(running) != 1 {
+		return
+	}
+	have := strings.TrimSpace(l.sh(running[0], "wc -l < /lab/data/records"))
+	a, _ := strconv.Atoi(acked)
+	h, _ := strconv.Atoi(have)
+	if h < a {
+		l.fail("record %d was acknowledged on %s before it crashed, but %s has only %d records", a, n, running[0], h)
+	}
+	l.stats["crashes with acknowledged records checked"]++
+}
+
+// procs is a shell snippet listing the PIDs whose command line matches
+// the extended regex re, without busybox's missing pgrep and without
+// matching itself.
+func procs(re string) string {
+	return "for f in $(grep -lEa '" + re + "' /proc/[0-9]*/cmdline 2>/dev/null); do p=${f#/proc/}; echo ${p%/cmdline}; done"
+}
+
+// bracket turns "/x/y" into "[/]x/y": the same match, but not in the
+// command line of the grep that looks for it.
+func bracket(path string) string { return "[" + path[:1] + "]" + path[1:] }
 
 func (l *lab) fail(format string, args ...any) {
 	l.t.Helper()
 	for _, n := range nodes {
 		if l.alive[n] && l.tb.Alive(n) {
-			l.t.Logf("%s: cldaemon log (end):\n%s", n, l.sh(n, "tail -25 /var/log/cluster/cldaemon-cluster1.log"))
+			l.t.Logf("%s: cldaemon log (end):\n%s", n, l.sh(n, "ls -la /var/log/cluster; tail -40 /var/log/cluster/cldaemon-cluster1.log"))
 		}
 	}
-	l.t.Fatalf("step %d (seed %d; replay: make faultlab SEED=%d STEPS=%d): %s",
-		l.step, l.seed, l.seed, l.step, fmt.Sprintf(format, args...))
+	l.t.Fatalf("step %d (seed %d; replay: %s SEED=%d STEPS=%d): %s",
+		l.step, l.seed, l.replay, l.seed, l.step, fmt.Sprintf(format, args...))
 }
 
 func (l *lab) sh(node, script string) string {
@@ -138,7 +209,7 @@ func (l *lab) where() (running, holding []string) {
 		if !l.alive[n] {
 			continue
 		}
-		out := l.sh(n, "pgrep -f '[/]lab/admin/labwriter' | wc -l; ip -o addr show | grep -c ' "+appIP+"/' || true")
+		out := l.sh(n, "("+procs(bracket(l.writer))+") | wc -l; ip addr show | grep -c ' "+appIP+"/' || true")
 		f := strings.Fields(out)
 		if len(f) == 2 {
 			if f[0] != "0" {
@@ -153,7 +224,7 @@ func (l *lab) where() (running, holding []string) {
 }
 
 func (l *lab) writerPID(n string) string {
-	return strings.TrimSpace(l.sh(n, "pgrep -o -f '[/]lab/admin/labwriter' || true"))
+	return strings.TrimSpace(l.sh(n, "("+procs(bracket(l.writer))+") | sort -n | head -1"))
 }
 
 // audit checks the invariants, allowing grace for them to settle (the
@@ -186,10 +257,19 @@ func (l *lab) audit(grace time.Duration) {
 	}
 }
 
+// nodeState is node's daemon's own state ("" when it does not answer).
+func (l *lab) nodeState(n string) string {
+	r := l.tb.Exec(l.t, n, "", "cldaemonctl", "--node", n, "--timeout", "2s", "--msg", "GET_NODE_STATE node="+n)
+	if r.Code != 0 {
+		return ""
+	}
+	return strings.TrimSpace(r.Stdout)
+}
+
 // join brings node's daemons back into the cluster.
 func (l *lab) join(n string) {
 	args := []string{"clform", "--join"}
-	if !l.alive[l.other(n)] || l.tb.NodeState(l.t, l.other(n), l.other(n)) != "UP" {
+	if !l.alive[l.other(n)] || l.nodeState(l.other(n)) != "UP" {
 		args = []string{"clform", "--force"}
 	}
 	if r := l.tb.Exec(l.t, n, "", args...); r.Code != 0 {
@@ -202,7 +282,7 @@ func (l *lab) join(n string) {
 func (l *lab) ensure() {
 	var up []string
 	for _, n := range nodes {
-		if l.alive[n] && l.tb.NodeState(l.t, n, n) == "UP" {
+		if l.alive[n] && l.nodeState(n) == "UP" {
 			up = append(up, n)
 		}
 	}
@@ -210,7 +290,7 @@ func (l *lab) ensure() {
 		return
 	}
 	l.tb.Exec(l.t, up[0], "", "cldaemonctl", "--msg", "SETVALIDNODES app=lab forward=yes")
-	deadline := time.Now().Add(15 * time.Second)
+	deadline := time.Now().Add(l.settle)
 	for time.Now().Before(deadline) {
 		st := strings.TrimSpace(l.tb.Exec(l.t, up[0], "", "cldaemonctl", "--msg", "APP_STATUS app=lab").Stdout)
 		if strings.HasPrefix(st, "STARTED,") {
@@ -248,8 +328,8 @@ func TestFaultLab(t *testing.T) {
 	seed := uint64(envInt("FAULTLAB_SEED", int(time.Now().UnixNano()%1e9)))
 	t.Logf("fault lab: seed %d, %d steps", seed, steps)
 	tb := testbed.Up(t)
-	l := &lab{t: t, tb: tb, rng: rand.New(rand.NewPCG(seed, 0)), seed: seed,
-		alive: map[string]bool{"servera": true, "serverb": true}, stats: map[string]int{}}
+	l := newLab(t, tb, seed)
+	l.writer, l.settle, l.replay = "/lab/admin/labwriter", 8*time.Second, "make faultlab"
 
 	tb.BuildCluster(t, testbed.Timings{Keepalive: "0.1", Warn: "0.3", Dead: "0.5", ClusterForm: "10"})
 	if r := tb.Exec(t, "servera", "", "clform"); r.Code != 0 {
@@ -271,7 +351,13 @@ func TestFaultLab(t *testing.T) {
 		t.Fatalf("clrunapp: %s", r.Output())
 	}
 
-	kinds := []string{"crash", "kill cldaemon", "kill clnetd", "kill cllockd", "kill lems", "cut", "partition", "kill app"}
+	l.run(steps, []string{"crash", "kill cldaemon", "kill clnetd", "kill cllockd", "kill lems", "cut", "partition", "kill app"})
+	l.finish(steps)
+}
+
+// run takes steps random faults of the given kinds, auditing after each.
+func (l *lab) run(steps int, kinds []string) {
+	t, tb := l.t, l.tb
 	for l.step = 1; l.step <= steps; l.step++ {
 		// A node down for a step comes back first, so that most steps
 		// find a whole cluster.
@@ -290,6 +376,7 @@ func TestFaultLab(t *testing.T) {
 			l.t.Logf("step %d: restart and rejoin %s", l.step, down)
 			tb.Op(t, "start", down)
 			l.alive[down] = true
+			l.checkAcks(down)
 			l.join(down)
 			l.audit(3 * time.Second)
 			l.ensure()
@@ -306,15 +393,23 @@ func TestFaultLab(t *testing.T) {
 		grace := 3 * time.Second
 		switch kind {
 		case "crash":
+			if l.acks != "" && !l.inSync(n) {
+				l.stats["crash with the peer not in sync (acks not checked)"]++
+				l.ackCheck[n] = false
+			} else {
+				l.ackCheck[n] = l.acks != ""
+			}
 			tb.Op(t, "crash", n)
 			l.alive[n] = false
-			grace = 8 * time.Second
+			grace = l.settle
 		case "kill cldaemon", "kill clnetd", "kill cllockd", "kill lems":
 			pid := l.writerPID(n)
 			pattern := map[string]string{"kill cldaemon": "^cldaemon-", "kill clnetd": "^clnetd", "kill cllockd": "^cllockd", "kill lems": "^lems-lab"}[kind]
-			l.sh(n, "pkill -9 -f '"+pattern+"'; true")
-			time.Sleep(1500 * time.Millisecond) // three times dead
-			if got := l.writerPID(n); got != pid {
+			l.sh(n, "kill -9 $("+procs(pattern)+") 2>/dev/null; true")
+			time.Sleep(l.settle / 5) // over three times dead
+			// Only an application that ran here can have been disturbed;
+			// one arriving from a fail-over already under way is not.
+			if got := l.writerPID(n); pid != "" && got != pid {
 				l.fail("%s on %s moved the application: writer pid %q, was %q (L6686-6700)", kind, n, got, pid)
 			}
 			if kind == "kill cldaemon" {
@@ -322,7 +417,7 @@ func TestFaultLab(t *testing.T) {
 			}
 		case "cut":
 			tb.Op(t, "cut", n, "eth0")
-			time.Sleep(1500 * time.Millisecond)
+			time.Sleep(l.settle / 5)
 			tb.Op(t, "restore", n, "eth0")
 		case "partition":
 			tb.Op(t, "partition")
@@ -334,13 +429,15 @@ func TestFaultLab(t *testing.T) {
 			time.Sleep(3 * time.Second)
 			grace = 25 * time.Second
 		case "kill app":
-			l.sh(n, "pkill -9 -f '[/]lab/admin/labwriter'; true")
-			time.Sleep(1500 * time.Millisecond)
+			l.sh(n, "kill -9 $("+procs(bracket(l.writer))+") 2>/dev/null; true")
+			time.Sleep(l.settle / 5)
 		}
 		l.audit(grace)
 		l.ensure()
 	}
+}
 
+func (l *lab) finish(steps int) {
 	// The records were never torn or interleaved mid-line.
 	for _, n := range nodes {
 		if !l.alive[n] {
@@ -352,5 +449,5 @@ func TestFaultLab(t *testing.T) {
 			l.fail("torn records on %s:\n%s", n, bad)
 		}
 	}
-	t.Logf("fault lab: %d steps, seed %d: %v", steps, seed, l.stats)
+	l.t.Logf("fault lab: %d steps, seed %d: %v", steps, l.seed, l.stats)
 }

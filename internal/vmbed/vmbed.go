@@ -97,6 +97,12 @@ func (b *Bed) Op(t testing.TB, args ...string) {
 	}
 }
 
+// Alive reports whether node's VM is running.
+func (b *Bed) Alive(node string) bool {
+	out, err := b.op("status")
+	return err == nil && strings.Contains(string(out), node+" up")
+}
+
 // Exec runs argv in node's VM, for at most 10 minutes.
 func (b *Bed) Exec(t testing.TB, node, stdin string, argv ...string) testbed.Result {
 	t.Helper()

@@ -1,0 +1,120 @@
+package faultlab_test
+
+import (
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/linuxha-ng/linuxha/internal/testbed"
+	"github.com/linuxha-ng/linuxha/internal/vmbed"
+)
+
+// The VM lab's application: one ext4 volume on real DRBD (protocol C).
+// Its writer syncs each record to the replicated volume, then
+// acknowledges it in a log on the node's own disk.
+const (
+	vmAppConf = `<?xml version="1.0"?>
+<appconf>
+  <global>
+    <version>0.1</version>
+    <name>lab</name>
+    <takeover>force</takeover>
+    <autostart>no</autostart>
+    <preferred_node>servera</preferred_node>
+  </global>
+  <networks>
+    <network net="public" ip="` + appIP + `" netmask="255.255.255.0"/>
+  </networks>
+  <vg>
+    <name>labvg</name>
+    <type>filesystems</type>
+  </vg>
+  <application>
+    <startscript>/etc/cluster/lab/start</startscript>
+    <stopscript>/etc/cluster/lab/stop</stopscript>
+    <maxstoptime>10</maxstoptime>
+    <maxstarttime>20</maxstarttime>
+  </application>
+</appconf>
+`
+	vmWriter = `#!/bin/sh
+n=$(wc -l < /lab/data/records 2>/dev/null || echo 0)
+while :; do
+	n=$((n+1)); l="$n $(hostname) $(date +%s)"
+	echo "$l $(printf '%s' "$l" | md5sum | cut -c1-8)" >> /lab/data/records
+	sync
+	echo $n >> /var/log/cluster/lab.acks
+	sleep 0.5
+done
+`
+	vmStart = "#!/bin/sh\nsetsid /etc/cluster/lab/labwriter </dev/null >/dev/null 2>&1 &\nexit 0\n"
+)
+
+// TestFaultLabVM is the fault lab on real DRBD and LVM in the VM testbed
+// (make faultlab-vm): node crash and rejoin, daemon kills, card cuts and
+// application kills, with the ns lab's audits, plus: after a crash taken
+// with both disks UpToDate, the new primary has every record the crashed
+// node acknowledged (protocol C).
+func TestFaultLabVM(t *testing.T) {
+	steps := envInt("FAULTLAB_VM_STEPS", 0)
+	if steps == 0 {
+		t.Skip("the VM fault lab runs with make faultlab-vm (FAULTLAB_VM_STEPS)")
+	}
+	seed := uint64(envInt("FAULTLAB_SEED", int(time.Now().UnixNano()%1e9)))
+	t.Logf("VM fault lab: seed %d, %d steps (timings under emulation)", seed, steps)
+	vm := vmbed.Up(t)
+	l := newLab(t, vm, seed)
+	l.writer, l.settle, l.replay, l.acks = "/etc/cluster/lab/labwriter", 60*time.Second, "make faultlab-vm", "/var/log/cluster/lab.acks"
+
+	root, _ := testbed.RepoRoot()
+	data, err := os.ReadFile(root + "/examples/clconf.xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	conf := strings.NewReplacer("<keepalive>3</keepalive>", "<keepalive>0.5</keepalive>",
+		"<warn>7</warn>", "<warn>1.5</warn>", "<dead>12</dead>", "<dead>3</dead>").Replace(string(data))
+	vm.WriteFile(t, "servera", "/etc/cluster/clconf.xml", conf, 0o600)
+	if r := vm.Exec(t, "servera", "", "clbuild"); r.Code != 0 {
+		t.Fatalf("clbuild: %s", r.Output())
+	}
+	if r := vm.Exec(t, "servera", "", "clform"); r.Code != 0 {
+		t.Fatalf("clform: %s", r.Output())
+	}
+	for _, n := range nodes {
+		vm.Sh(t, n, "pvcreate -q /dev/vda && vgcreate -q labvg /dev/vda && mkdir -p /lab/data")
+		for p, c := range map[string]string{"labwriter": vmWriter, "start": vmStart, "stop": "#!/bin/sh\nkill $(" + procs(bracket(l.writer)) + ") 2>/dev/null\nexit 0\n"} {
+			vm.WriteFile(t, n, "/etc/cluster/lab/"+p, c, 0o755)
+		}
+	}
+	vm.Sh(t, "servera", "lvcreate -q -L 16M -n data labvg && mkfs.ext4 -q /dev/labvg/data && mount /dev/labvg/data /lab/data")
+	lemsConf := strings.Replace(strings.Replace(lems, "<interval>1</interval>", "<interval>2</interval>", 1),
+		"</lems_config>", `  <check>
+    <name>fsmon</name>
+    <type>internal</type>
+    <module>fsmon lab</module>
+    <interval>5</interval>
+    <action_list>
+      <action rc="0" action="NOP"/>
+      <action rc="1" action="PAUSE 10"/>
+      <action rc="10" action="PAUSE 10"/>
+      <action rc="2" action="NOP"/>
+      <action rc="3" action="NOP"/>
+    </action_list>
+  </check>
+</lems_config>`, 1)
+	pm := strings.ReplaceAll(procmon, "/lab/admin/", "/etc/cluster/lab/")
+	for p, c := range map[string]string{"appconf.xml": vmAppConf, "lems.local.xml": lemsConf, "writer.xml": pm} {
+		vm.WriteFile(t, "servera", "/etc/cluster/lab/"+p, c, 0o644)
+	}
+	for _, s := range []string{"check", "vgbuild", "build", "sync"} {
+		if r := vm.Exec(t, "servera", "", "clbuildapp", "-A", "lab", "--"+s); r.Code != 0 {
+			t.Fatalf("clbuildapp --%s: %s", s, r.Output())
+		}
+	}
+	if r := vm.Exec(t, "servera", "", "clrunapp", "-A", "lab"); r.Code != 0 {
+		t.Fatalf("clrunapp: %s", r.Output())
+	}
+	l.run(steps, []string{"crash", "kill cldaemon", "kill clnetd", "kill cllockd", "kill lems", "cut", "kill app"})
+	l.finish(steps)
+}
