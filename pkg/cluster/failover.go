@@ -185,8 +185,17 @@ func (d *Daemon) act(ctx context.Context, acts []failover.Action) {
 
 // fence runs Global.fence against node.
 func (d *Daemon) fence(ctx context.Context, node string) error {
-	argv := make([]string, len(d.Cfg.Fence))
-	for i, w := range d.Cfg.Fence {
+	return runFence(ctx, d.Cfg.Fence, node)
+}
+
+// runFence runs the fence command with %n replaced by node; only exit 0
+// lets a takeover go ahead.
+func runFence(ctx context.Context, command []string, node string) error {
+	if len(command) == 0 {
+		return nil
+	}
+	argv := make([]string, len(command))
+	for i, w := range command {
 		argv[i] = strings.ReplaceAll(w, "%n", node)
 	}
 	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
