@@ -18,31 +18,9 @@ import (
 
 // The benchmark's application: three replicated file systems and a start
 // script that does nothing, so that what is timed is the cluster's part.
-const benchConf = `<?xml version="1.0"?>
-<appconf>
-  <global>
-    <version>0.1</version>
-    <name>bench</name>
-    <takeover>force</takeover>
-    <autostart>no</autostart>
-    <preferred_node>servera</preferred_node>
-  </global>
-  <networks>
-    <network net="public" ip="` + appIP + `" netmask="255.255.255.0"/>
-  </networks>
-  <vg>
-    <name>benchvg</name>
-    <type>directories</type>
-    <lv name="one" mount="/bench/one"/>
-    <lv name="two" mount="/bench/two"/>
-    <lv name="three" mount="/bench/three"/>
-  </vg>
-  <application>
-    <startscript>/bin/true</startscript>
-    <stopscript>/bin/true</stopscript>
-  </application>
-</appconf>
-`
+var benchConf = appXML("bench", "",
+	"    <name>benchvg</name>\n    <type>directories</type>\n    <lv name=\"one\" mount=\"/bench/one\"/>\n    <lv name=\"two\" mount=\"/bench/two\"/>\n    <lv name=\"three\" mount=\"/bench/three\"/>\n",
+	"/bin/true", "/bin/true", "")
 
 // keepalived's VRRP instance on the same cards: advert_int 0.1 (VRRPv3;
 // version 2 rounds it up to 1 s), moving one address.

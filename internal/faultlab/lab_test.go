@@ -21,34 +21,7 @@ import (
 )
 
 const (
-	appIP   = "172.16.177.200"
-	appConf = `<?xml version="1.0"?>
-<appconf>
-  <global>
-    <version>0.1</version>
-    <name>lab</name>
-    <takeover>force</takeover>
-    <autostart>no</autostart>
-    <preferred_node>servera</preferred_node>
-  </global>
-  <networks>
-    <network net="public" ip="` + appIP + `" netmask="255.255.255.0"
-      checklist="172.16.177.254" checkpercent="100"/>
-  </networks>
-  <vg>
-    <name>labvg</name>
-    <type>directories</type>
-    <lv name="admin" mount="/lab/admin"/>
-    <lv name="data" mount="/lab/data"/>
-  </vg>
-  <application>
-    <startscript>/lab/admin/start</startscript>
-    <stopscript>/lab/admin/stop</stopscript>
-    <maxstoptime>5</maxstoptime>
-    <maxstarttime>10</maxstarttime>
-  </application>
-</appconf>
-`
+	appIP = "172.16.177.200"
 	// The application: a writer appending checksummed records to its
 	// replicated volume.
 	writer = `#!/bin/sh
@@ -96,6 +69,36 @@ done
 </procmon>
 `
 )
+
+// appXML is the labs' and the benchmark's appconf.xml: the application
+// name, more attributes for its network, the body of <vg>, its scripts and
+// their time limits.
+func appXML(name, netExtra, vg, start, stop, limits string) string {
+	return `<?xml version="1.0"?>
+<appconf>
+  <global>
+    <version>0.1</version>
+    <name>` + name + `</name>
+    <takeover>force</takeover>
+    <autostart>no</autostart>
+    <preferred_node>servera</preferred_node>
+  </global>
+  <networks>
+    <network net="public" ip="` + appIP + `" netmask="255.255.255.0"` + netExtra + `/>
+  </networks>
+  <vg>
+` + vg + `  </vg>
+  <application>
+    <startscript>` + start + `</startscript>
+    <stopscript>` + stop + `</stopscript>
+` + limits + `  </application>
+</appconf>
+`
+}
+
+var appConf = appXML("lab", "\n      checklist=\"172.16.177.254\" checkpercent=\"100\"",
+	"    <name>labvg</name>\n    <type>directories</type>\n    <lv name=\"admin\" mount=\"/lab/admin\"/>\n    <lv name=\"data\" mount=\"/lab/data\"/>\n",
+	"/lab/admin/start", "/lab/admin/stop", "    <maxstoptime>5</maxstoptime>\n    <maxstarttime>10</maxstarttime>\n")
 
 var nodes = []string{"servera", "serverb"}
 

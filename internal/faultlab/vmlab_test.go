@@ -14,30 +14,6 @@ import (
 // Its writer syncs each record to the replicated volume, then
 // acknowledges it in a log on the node's own disk.
 const (
-	vmAppConf = `<?xml version="1.0"?>
-<appconf>
-  <global>
-    <version>0.1</version>
-    <name>lab</name>
-    <takeover>force</takeover>
-    <autostart>no</autostart>
-    <preferred_node>servera</preferred_node>
-  </global>
-  <networks>
-    <network net="public" ip="` + appIP + `" netmask="255.255.255.0"/>
-  </networks>
-  <vg>
-    <name>labvg</name>
-    <type>filesystems</type>
-  </vg>
-  <application>
-    <startscript>/etc/cluster/lab/start</startscript>
-    <stopscript>/etc/cluster/lab/stop</stopscript>
-    <maxstoptime>10</maxstoptime>
-    <maxstarttime>20</maxstarttime>
-  </application>
-</appconf>
-`
 	vmWriter = `#!/bin/sh
 n=$(wc -l < /lab/data/records 2>/dev/null || echo 0)
 while :; do
@@ -50,6 +26,9 @@ done
 `
 	vmStart = "#!/bin/sh\nsetsid /etc/cluster/lab/labwriter </dev/null >/dev/null 2>&1 &\nexit 0\n"
 )
+
+var vmAppConf = appXML("lab", "", "    <name>labvg</name>\n    <type>filesystems</type>\n",
+	"/etc/cluster/lab/start", "/etc/cluster/lab/stop", "    <maxstoptime>10</maxstoptime>\n    <maxstarttime>20</maxstarttime>\n")
 
 // TestFaultLabVM is the fault lab on real DRBD and LVM in the VM testbed
 // (make faultlab-vm): node crash and rejoin, daemon kills, card cuts and
