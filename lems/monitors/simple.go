@@ -6,9 +6,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -100,12 +102,7 @@ func (f *FlagCheck) Check(context.Context) (int, string) {
 func (f *FlagCheck) Stat() string {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	var n []string
-	for k := range f.seen {
-		n = append(n, k)
-	}
-	sort.Strings(n)
-	return strings.Join(n, ",")
+	return strings.Join(slices.Sorted(maps.Keys(f.seen)), ",")
 }
 
 // Capacity answers rc 1 when a file system is fuller than its limit

@@ -1,11 +1,13 @@
 package appctl
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os/exec"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -68,21 +70,10 @@ func ChooseNode(nodes []NodeView, me, requested, preferred string) (string, stri
 	case "":
 		return avail[0].Name, "current node", nil
 	case config.LeastAppLoad:
-		best := avail[0]
-		for _, n := range avail[1:] {
-			if n.Apps < best.Apps {
-				best = n
-			}
-		}
-		return best.Name, config.LeastAppLoad, nil
+		// MinFunc keeps the first of equals: ties stay with this node.
+		return slices.MinFunc(avail, func(a, b NodeView) int { return cmp.Compare(a.Apps, b.Apps) }).Name, config.LeastAppLoad, nil
 	case config.LeastCPULoad:
-		best := avail[0]
-		for _, n := range avail[1:] {
-			if n.Load < best.Load {
-				best = n
-			}
-		}
-		return best.Name, config.LeastCPULoad, nil
+		return slices.MinFunc(avail, func(a, b NodeView) int { return cmp.Compare(a.Load, b.Load) }).Name, config.LeastCPULoad, nil
 	}
 	if has(preferred) {
 		return preferred, "preferred_node", nil

@@ -2,8 +2,9 @@ package cluster
 
 import (
 	"errors"
+	"maps"
 	"os"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 
@@ -94,10 +95,5 @@ func (d *Daemon) app(name string) (*App, bool) {
 func (d *Daemon) appNames() []string {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	var out []string
-	for n := range d.apps {
-		out = append(out, n)
-	}
-	sort.Strings(out)
-	return out
+	return slices.Sorted(maps.Keys(d.apps))
 }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -259,7 +260,7 @@ func (d *Daemon) reqAppStatus(ctx context.Context, r wire.Request) string {
 	reply = fmt.Sprintf("%s,%s,%d,%d,0", a.State, a.Node, monitor, since)
 	if v, _ := r.Arg("failoverinfo"); yes(v) {
 		fo := "No"
-		if d.peerState == StateUp && contains(a.ValidNodes, d.peer.Name) {
+		if d.peerState == StateUp && slices.Contains(a.ValidNodes, d.peer.Name) {
 			fo = "Yes"
 		}
 		reply += "," + fo
@@ -411,7 +412,7 @@ func (d *Daemon) reqIsValid(_ context.Context, r wire.Request) string {
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if contains(a.ValidNodes, d.me.Name) {
+	if slices.Contains(a.ValidNodes, d.me.Name) {
 		return "YES"
 	}
 	return "NO"
@@ -580,7 +581,7 @@ func (d *Daemon) reqAppState(s string) func(context.Context, wire.Request) strin
 			case a.State == "STARTED":
 				d.mu.Unlock()
 				return "ALREADY_STARTED"
-			case !contains(a.ValidNodes, node):
+			case !slices.Contains(a.ValidNodes, node):
 				d.mu.Unlock()
 				return "INVALID_NODE"
 			}
@@ -630,13 +631,4 @@ func (d *Daemon) appArg(r wire.Request) (*App, string) {
 		return nil, replyNotRegistered
 	}
 	return a, ""
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

@@ -8,6 +8,7 @@ package failover
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"time"
 )
@@ -136,7 +137,7 @@ func peerDead(v View, verdict Verdict) []Action {
 	var starts []Action
 	for _, a := range order(theirs) {
 		switch {
-		case !contains(a.ValidNodes, v.Me):
+		case !slices.Contains(a.ValidNodes, v.Me):
 			starts = append(starts, Action{Kind: Note, App: a.Name, Why: v.Me + " is not a valid node for it (no fail-back, L6516-6520)"})
 		case a.LocalStale && a.Takeover != "force":
 			starts = append(starts, Action{Kind: Note, App: a.Name, Why: "the local copy is stale and takeover is normal: not started (L6542)"})
@@ -145,7 +146,7 @@ func peerDead(v View, verdict Verdict) []Action {
 				Why: "take over the dead node's application (L6538-6540)"})
 		}
 	}
-	if v.Fence && hasStart(starts) {
+	if v.Fence && slices.ContainsFunc(starts, func(a Action) bool { return a.Kind == Start }) {
 		out = append(out, Action{Kind: Fence, Node: v.Peer, Why: "fence the dead node before taking its applications (fencing hook)"})
 	}
 	return append(out, starts...)
@@ -185,7 +186,7 @@ func failoverRequest(v View, name string) []Action {
 func netFailed(v View, net string) []Action {
 	var out []Action
 	for _, a := range order(v.Apps) {
-		if a.Node != v.Me || a.State != "STARTED" || !contains(a.Networks, net) {
+		if a.Node != v.Me || a.State != "STARTED" || !slices.Contains(a.Networks, net) {
 			continue
 		}
 		if why := cannotMove(v, a); why != "" {
@@ -226,7 +227,7 @@ func cannotMove(v View, a App) string {
 	switch {
 	case !v.PeerUp:
 		return v.Peer + " is not up"
-	case !contains(a.ValidNodes, v.Peer):
+	case !slices.Contains(a.ValidNodes, v.Peer):
 		return v.Peer + " is not a valid node for it"
 	case a.PeerStale:
 		return v.Peer + "'s copy of its data is stale"
@@ -273,24 +274,6 @@ func find(v View, name string) (App, bool) {
 		}
 	}
 	return App{}, false
-}
-
-func hasStart(as []Action) bool {
-	for _, a := range as {
-		if a.Kind == Start {
-			return true
-		}
-	}
-	return false
-}
-
-func contains(l []string, s string) bool {
-	for _, x := range l {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 func without(l []string, s string) []string {

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -182,7 +183,7 @@ func Cycle(path string, keep int) error {
 			continue
 		}
 		suffix := rest[3:]
-		if suffix != "" && !contains(compressed, suffix) {
+		if suffix != "" && !slices.Contains(compressed, suffix) {
 			continue
 		}
 		olds = append(olds, old{n, suffix})
@@ -207,13 +208,4 @@ func Cycle(path string, keep int) error {
 		}
 	}
 	return nil
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
