@@ -597,7 +597,7 @@ func (d *Daemon) probeHost(ctx context.Context, out chan<- probeResult, timeout 
 	top := d.peerTop
 	d.mu.Unlock()
 	sil := make(chan failover.Silence, 1)
-	go func() { sil <- d.silence(ctx, d.view(), timeout) }()
+	go func() { sil <- d.silence(ctx, timeout) }()
 	ips := make([]string, len(top))
 	for i, ca := range top {
 		ips[i] = ca.Prefix.Addr().String()

@@ -6,8 +6,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/linuxha-ng/linuxha/pkg/failover"
@@ -52,47 +52,52 @@ func (d *Daemon) view() failover.View {
 // silence answers the partition questions of §21.6 (L6743-6752) for the
 // policy's Judge: do the silent node's application addresses answer, does
 // this node reach the checklists and the reach list.
-func (d *Daemon) silence(ctx context.Context, v failover.View, timeout time.Duration) failover.Silence {
+func (d *Daemon) silence(ctx context.Context, timeout time.Duration) failover.Silence {
 	var s failover.Silence
 	var addrs, checks []string
 	percent := 100
 	d.mu.Lock()
 	for _, a := range d.apps {
+		theirs := a.Node == d.peer.Name && a.State != "DOWN"
+		if theirs {
+			s.PeerApps++
+		}
 		for _, n := range a.Conf.Networks {
 			if len(n.Checklist) > 0 {
 				s.Checklists = true
 				checks = append(checks, n.Checklist...)
 				percent = min(percent, n.CheckPercent)
 			}
-			if a.Node == v.Peer && a.State != "DOWN" {
+			if theirs {
 				for _, ip := range n.IPs {
 					addrs = append(addrs, ip.String())
 				}
 			}
 		}
-		if a.Node == v.Peer && a.State != "DOWN" {
-			s.PeerApps++
-		}
 	}
 	d.mu.Unlock()
-	count := func(hosts []string) int { return len(netif.Answering(ctx, d.Cfg.EchoType, hosts, timeout)) }
-	var wg sync.WaitGroup
-	wg.Add(3)
-	go func() { defer wg.Done(); s.AppAddrAnswers = count(addrs) > 0 }()
-	go func() {
-		defer wg.Done()
-		if len(checks) > 0 {
-			s.ChecklistOK = count(checks)*100 >= percent*len(checks)
+	// One sweep of echoes answers all three questions.
+	up := map[string]bool{}
+	for _, h := range netif.Answering(ctx, d.Cfg.EchoType, slices.Concat(addrs, checks, d.Cfg.ReachList), timeout) {
+		up[h] = true
+	}
+	count := func(hosts []string) int {
+		n := 0
+		for _, h := range hosts {
+			if up[h] {
+				n++
+			}
 		}
-	}()
-	go func() {
-		defer wg.Done()
-		if len(d.Cfg.ReachList) > 0 {
-			s.ReachList = true
-			s.ReachMine = count(d.Cfg.ReachList) * 100 / len(d.Cfg.ReachList)
-		}
-	}()
-	wg.Wait()
+		return n
+	}
+	s.AppAddrAnswers = count(addrs) > 0
+	if len(checks) > 0 {
+		s.ChecklistOK = count(checks)*100 >= percent*len(checks)
+	}
+	if len(d.Cfg.ReachList) > 0 {
+		s.ReachList = true
+		s.ReachMine = count(d.Cfg.ReachList) * 100 / len(d.Cfg.ReachList)
+	}
 	return s
 }
 
@@ -104,7 +109,7 @@ func (d *Daemon) peerDead(ctx context.Context, pre *failover.Silence) {
 	if pre != nil {
 		s = *pre
 	} else {
-		s = d.silence(ctx, v, 500*time.Millisecond)
+		s = d.silence(ctx, 500*time.Millisecond)
 	}
 	verdict := failover.Judge(s)
 	d.Log.Warnf("Node %s judged %s (applications there: %d, their addresses answer: %v, checklist reachable: %v).",
