@@ -191,14 +191,7 @@ func BenchmarkFailover(b *testing.B) {
 	}
 	tb.WriteFile(b, "servera", "/etc/cluster/bench/appconf.xml", benchConf, 0o644)
 	tb.Sh(b, "servera", "mkdir -p /bench/one /bench/two /bench/three")
-	for _, s := range []string{"check", "vgbuild", "build", "sync"} {
-		if r := tb.Exec(b, "servera", "", "clbuildapp", "-A", "bench", "--"+s); r.Code != 0 {
-			b.Fatalf("clbuildapp --%s: %s", s, r.Output())
-		}
-	}
-	if r := tb.Exec(b, "servera", "", "clrunapp", "-A", "bench"); r.Code != 0 {
-		b.Fatalf("clrunapp: %s", r.Output())
-	}
+	buildAndRun(b, tb, "bench")
 	b.ResetTimer()
 
 	var ours, nic, theirs dist

@@ -316,6 +316,34 @@ func (l *lab) ensure() {
 	}
 }
 
+// buildAndRun takes app through clbuildapp's four stages on servera and
+// starts it with clrunapp.
+func buildAndRun(t testing.TB, e interface {
+	Exec(t testing.TB, node, stdin string, argv ...string) testbed.Result
+}, app string) {
+	t.Helper()
+	for _, s := range []string{"check", "vgbuild", "build", "sync"} {
+		if r := e.Exec(t, "servera", "", "clbuildapp", "-A", app, "--"+s); r.Code != 0 {
+			t.Fatalf("clbuildapp --%s: %s", s, r.Output())
+		}
+	}
+	if r := e.Exec(t, "servera", "", "clrunapp", "-A", app); r.Code != 0 {
+		t.Fatalf("clrunapp: %s", r.Output())
+	}
+}
+
+// labRun reads how many steps to take from stepsVar (skipping the test
+// when it is unset, with how to run it) and the seed from FAULTLAB_SEED
+// (random when unset).
+func labRun(t *testing.T, stepsVar, how string) (int, uint64) {
+	t.Helper()
+	steps := envInt(stepsVar, 0)
+	if steps == 0 {
+		t.Skip("runs with " + how + " (" + stepsVar + ")")
+	}
+	return steps, uint64(envInt("FAULTLAB_SEED", int(time.Now().UnixNano()%1e9)))
+}
+
 func envInt(name string, def int) int {
 	if v, err := strconv.Atoi(os.Getenv(name)); err == nil {
 		return v
@@ -324,11 +352,7 @@ func envInt(name string, def int) int {
 }
 
 func TestFaultLab(t *testing.T) {
-	steps := envInt("FAULTLAB_STEPS", 0)
-	if steps == 0 {
-		t.Skip("the fault lab runs with make faultlab (FAULTLAB_STEPS)")
-	}
-	seed := uint64(envInt("FAULTLAB_SEED", int(time.Now().UnixNano()%1e9)))
+	steps, seed := labRun(t, "FAULTLAB_STEPS", "make faultlab")
 	t.Logf("fault lab: seed %d, %d steps", seed, steps)
 	tb := testbed.Up(t)
 	l := newLab(t, tb, seed)
@@ -345,14 +369,7 @@ func TestFaultLab(t *testing.T) {
 		tb.WriteFile(t, "servera", "/lab/admin/"+p, c, 0o755)
 	}
 	tb.Sh(t, "servera", "mkdir -p /lab/data")
-	for _, s := range []string{"check", "vgbuild", "build", "sync"} {
-		if r := tb.Exec(t, "servera", "", "clbuildapp", "-A", "lab", "--"+s); r.Code != 0 {
-			t.Fatalf("clbuildapp --%s: %s", s, r.Output())
-		}
-	}
-	if r := tb.Exec(t, "servera", "", "clrunapp", "-A", "lab"); r.Code != 0 {
-		t.Fatalf("clrunapp: %s", r.Output())
-	}
+	buildAndRun(t, tb, "lab")
 
 	l.run(steps, []string{"crash", "kill cldaemon", "kill clnetd", "kill cllockd", "kill lems", "cut", "partition", "kill app"})
 	l.finish(steps)

@@ -36,11 +36,7 @@ var vmAppConf = appXML("lab", "", "    <name>labvg</name>\n    <type>filesystems
 // with both disks UpToDate, the new primary has every record the crashed
 // node acknowledged (protocol C).
 func TestFaultLabVM(t *testing.T) {
-	steps := envInt("FAULTLAB_VM_STEPS", 0)
-	if steps == 0 {
-		t.Skip("the VM fault lab runs with make faultlab-vm (FAULTLAB_VM_STEPS)")
-	}
-	seed := uint64(envInt("FAULTLAB_SEED", int(time.Now().UnixNano()%1e9)))
+	steps, seed := labRun(t, "FAULTLAB_VM_STEPS", "make faultlab-vm")
 	t.Logf("VM fault lab: seed %d, %d steps (timings under emulation)", seed, steps)
 	vm := vmbed.Up(t)
 	l := newLab(t, vm, seed)
@@ -86,14 +82,7 @@ func TestFaultLabVM(t *testing.T) {
 	for p, c := range map[string]string{"appconf.xml": vmAppConf, "lems.local.xml": lemsConf, "writer.xml": pm} {
 		vm.WriteFile(t, "servera", "/etc/cluster/lab/"+p, c, 0o644)
 	}
-	for _, s := range []string{"check", "vgbuild", "build", "sync"} {
-		if r := vm.Exec(t, "servera", "", "clbuildapp", "-A", "lab", "--"+s); r.Code != 0 {
-			t.Fatalf("clbuildapp --%s: %s", s, r.Output())
-		}
-	}
-	if r := vm.Exec(t, "servera", "", "clrunapp", "-A", "lab"); r.Code != 0 {
-		t.Fatalf("clrunapp: %s", r.Output())
-	}
+	buildAndRun(t, vm, "lab")
 	l.run(steps, []string{"crash", "kill cldaemon", "kill clnetd", "kill cllockd", "kill lems", "cut", "kill app"})
 	l.finish(steps)
 }

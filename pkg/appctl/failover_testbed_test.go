@@ -1,23 +1,12 @@
 package appctl_test
 
 import (
-	"os"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/linuxha-ng/linuxha/internal/testbed"
 )
-
-func needApache(t *testing.T) {
-	t.Helper()
-	if _, err := exec.LookPath("apache2"); err != nil {
-		if _, err := os.Stat("/usr/sbin/apache2"); err != nil {
-			t.Skip("apache2 is not installed (.ci/run installs it)")
-		}
-	}
-}
 
 // §17.2 and §21.2.4-21.2.6: procmon past its restarts asks for a
 // fail-over; cldaemon halts apache here, starts it on the other node and

@@ -2,7 +2,6 @@ package appctl_test
 
 import (
 	"os"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -37,11 +36,7 @@ func procmonConf(t *testing.T) string {
 // every lemsctl message works from the other node; a dead Lems is
 // restarted; clhaltapp aborts it.
 func TestLemsApache(t *testing.T) {
-	if _, err := exec.LookPath("apache2"); err != nil {
-		if _, err := os.Stat("/usr/sbin/apache2"); err != nil {
-			t.Skip("apache2 is not installed (.ci/run installs it)")
-		}
-	}
+	needApache(t)
 	tb := testbed.Up(t)
 	buildApache(t, tb, apacheConf(t), [2]string{"lems.local.xml", lemsConf(t)}, [2]string{"httpd.xml", procmonConf(t)})
 	if r := tb.Exec(t, "servera", "", "lems", "-A", "apache", "--check", "--file", "-"); r.Code != 0 ||
@@ -167,11 +162,7 @@ func TestLemsApache(t *testing.T) {
 // preferred node (servera) by running clstartapp there; --preview changes
 // nothing; --node overrides; clform starts autostart applications.
 func TestRunAppAndAutostart(t *testing.T) {
-	if _, err := exec.LookPath("apache2"); err != nil {
-		if _, err := os.Stat("/usr/sbin/apache2"); err != nil {
-			t.Skip("apache2 is not installed (.ci/run installs it)")
-		}
-	}
+	needApache(t)
 	tb := testbed.Up(t)
 	buildApache(t, tb, apacheConf(t))
 	r := tb.Exec(t, "serverb", "", "clrunapp", "-A", "apache", "--preview")

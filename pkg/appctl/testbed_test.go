@@ -44,6 +44,16 @@ func buildApache(t *testing.T, tb *testbed.Bed, conf string, appFiles ...[2]stri
 	}
 }
 
+// needApache skips a test of the real apache2 where it is not installed.
+func needApache(t *testing.T) {
+	t.Helper()
+	if _, err := exec.LookPath("apache2"); err != nil {
+		if _, err := os.Stat("/usr/sbin/apache2"); err != nil {
+			t.Skip("apache2 is not installed (.ci/run installs it)")
+		}
+	}
+}
+
 func apacheConf(t *testing.T) string {
 	root, _ := testbed.RepoRoot()
 	b, err := os.ReadFile(root + "/examples/apache/appconf.filesync.xml")
@@ -67,11 +77,7 @@ func appStatus(t *testing.T, tb *testbed.Bed, node string) string {
 // host; a second start does nothing, the other node refuses; clhaltapp
 // leaves no address, process or syncer behind.
 func TestStartHaltApache(t *testing.T) {
-	if _, err := exec.LookPath("apache2"); err != nil {
-		if _, err := os.Stat("/usr/sbin/apache2"); err != nil {
-			t.Skip("apache2 is not installed (.ci/run installs it)")
-		}
-	}
+	needApache(t)
 	tb := testbed.Up(t)
 	buildApache(t, tb, apacheConf(t))
 
