@@ -295,20 +295,8 @@ const ReconcileEvery = 10 * time.Second
 // watchPeer compares registries every ReconcileEvery, and at once when
 // the other node comes back (d.heard) or this node has just joined.
 func (d *Daemon) watchPeer(ctx context.Context) {
-	t := time.NewTicker(ReconcileEvery)
-	defer t.Stop()
 	d.reconcile(ctx)
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-d.quit:
-			return
-		case <-t.C:
-		case <-d.heard:
-		}
-		d.reconcile(ctx)
-	}
+	d.every(ctx, ReconcileEvery, d.heard, func() { d.reconcile(ctx) })
 }
 
 // reconcile takes the other daemon's word for what runs on its node, and

@@ -23,16 +23,7 @@ const LemsCheckEvery = 5 * time.Second
 // that is starting or stopping is left alone: clhaltapp aborts Lems on
 // purpose.
 func (d *Daemon) watchLems(ctx context.Context) {
-	t := time.NewTicker(LemsCheckEvery)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-d.quit:
-			return
-		case <-t.C:
-		}
+	d.every(ctx, LemsCheckEvery, nil, func() {
 		d.helpers(ctx, true)
 		for _, name := range d.appNames() {
 			a, ok := d.app(name)
@@ -46,6 +37,24 @@ func (d *Daemon) watchLems(ctx context.Context) {
 				d.ensureLems(ctx, name, true)
 			}
 		}
+	})
+}
+
+// every runs fn each period, and at once whenever poke delivers, until
+// the daemon stops.
+func (d *Daemon) every(ctx context.Context, period time.Duration, poke <-chan struct{}, fn func()) {
+	t := time.NewTicker(period)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-d.quit:
+			return
+		case <-t.C:
+		case <-poke:
+		}
+		fn()
 	}
 }
 
