@@ -17,14 +17,21 @@ func NewApp(stdout, stderr io.Writer) *cli.App {
 	return &cli.App{
 		Name:      "clbuildapp",
 		Usage:     "take an application's file systems into replicated storage, in four stages",
-		UsageText: "clbuildapp --application A [--verbose] --check|--vgbuild|--build|--sync [--force] [--forcesync]",
+		UsageText: "clbuildapp --application A [--verbose] [--file F] --check|--vgbuild|--build|--sync [--force] [--forcesync] [--fsmap]",
 		Description: "Run on the node where the application's file systems are mounted, with\n" +
 			"/etc/cluster/A/appconf.xml written. --check validates the configuration and both nodes;\n" +
 			"--vgbuild gives the other node the same logical volumes and both nodes a 128 MB\n" +
 			"<lv>_meta volume per file system; --build allocates the same DRBD device and port on\n" +
 			"both nodes, records the fsmap, copies the application's XML files and writes the build\n" +
 			"checksum; --sync unmounts the file systems and replicates them to the other node\n" +
-			"(--forcesync: a full resync). Each stage requires the one before it.",
+			"(--forcesync: a full resync). Each stage requires the one before it.\n\n" +
+			"On a built application, --vgbuild and --build with --force change its file systems\n" +
+			"(Reference §18). While it runs here: a volume mounted on its own logical volume is\n" +
+			"added (moved onto a new DRBD device and synchronised in the background), a volume no\n" +
+			"longer mounted is removed (its replication stopped, its port and DRBD device freed on\n" +
+			"both nodes), and a volume grown with lvextend is grown on the other node, in DRBD and in\n" +
+			"its file system (ext2/3/4, xfs) - the application keeps running. While it is down,\n" +
+			"--build --fsmap rewrites the fsmap from the mounted volumes; then --sync --forcesync.",
 		Writer:          stdout,
 		ErrWriter:       stderr,
 		HideHelpCommand: true,
@@ -35,6 +42,8 @@ func NewApp(stdout, stderr io.Writer) *cli.App {
 			&cli.BoolFlag{Name: "build"}, &cli.BoolFlag{Name: "sync"},
 			&cli.BoolFlag{Name: "force", Aliases: []string{"F"}, Usage: "rebuild an application that is built or running"},
 			&cli.BoolFlag{Name: "forcesync", Usage: "with --sync: resynchronise everything"},
+			&cli.BoolFlag{Name: "fsmap", Usage: "with --build --force on an application that is down: rebuild the fsmap from the mounted volumes"},
+			&cli.StringFlag{Name: "file", Usage: "write the output to `F` (- = standard output); --verbose also shows it"},
 		},
 		Action: func(c *cli.Context) error {
 			if c.String("application") == "" {
@@ -51,10 +60,23 @@ func NewApp(stdout, stderr io.Writer) *cli.App {
 			}
 			log := logx.New(stdout)
 			log.SetVerbose(c.Bool("verbose"))
+			if f := c.String("file"); f != "" && f != "-" {
+				var err error
+				if log, err = logx.Open(f); err != nil {
+					return err
+				}
+				defer log.Close()
+				if c.Bool("verbose") {
+					log.Tee(stdout)
+				}
+			} else if f == "-" {
+				log.SetVerbose(true)
+			}
 			b, err := newBuilder(c.Context, layout.FromEnv(), c.String("application"), log, c.Bool("force"), c.Bool("forcesync"))
 			if err != nil {
 				return err
 			}
+			b.fsmapFlag = c.Bool("fsmap")
 			switch {
 			case c.Bool("check"):
 				return b.Check()
@@ -67,6 +89,21 @@ func NewApp(stdout, stderr io.Writer) *cli.App {
 			}
 		},
 		Commands: []*cli.Command{
+			{
+				Name: "release", Hidden: true, Usage: "free a removed volume's port and DRBD device (run on the peer); prints them",
+				Flags: []cli.Flag{
+					&cli.StringFlag{Name: "application", Required: true}, &cli.StringFlag{Name: "vg", Required: true},
+					&cli.StringFlag{Name: "lv", Required: true},
+				},
+				Action: func(c *cli.Context) error {
+					port, minor, err := releaseVolume(layout.FromEnv(), state.Owner{App: c.String("application"), VG: c.String("vg"), LV: c.String("lv")})
+					if err != nil {
+						return err
+					}
+					fmt.Fprintf(stdout, "%d %d\n", port, minor)
+					return nil
+				},
+			},
 			{
 				Name: "resources", Hidden: true, Usage: "free ports and DRBD devices, as JSON (run on the peer)",
 				Flags: []cli.Flag{&cli.StringFlag{Name: "application", Required: true}},

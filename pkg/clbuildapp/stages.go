@@ -44,6 +44,7 @@ type builder struct {
 	log       *logx.Logger
 	force     bool
 	forcesync bool
+	fsmapFlag bool // --fsmap: an off-line rebuild rewrites the fsmap
 	me, peer  string
 	p         *remote.Peer
 	local     storage.Runner
@@ -93,17 +94,20 @@ func newBuilder(ctx context.Context, l layout.Layout, name string, log *logx.Log
 
 // status asks the cluster daemons about the application; "" when no
 // cluster daemon runs.
-func (b *builder) status() string {
+func (b *builder) status() (state, node string) {
 	reply, _, err := b.client.Any(b.ctx, "APP_STATUS app="+b.name)
 	if err != nil {
-		return ""
+		return "", ""
 	}
-	st, _, _ := strings.Cut(reply, ",")
-	return st
+	f := strings.Split(reply, ",")
+	if len(f) > 1 {
+		node = f[1]
+	}
+	return f[0], node
 }
 
 func (b *builder) notRunning() error {
-	st := b.status()
+	st, _ := b.status()
 	if st == "" {
 		b.log.Infof("Cluster is not running - application status not checked.")
 		return nil
@@ -355,8 +359,15 @@ func (b *builder) VGBuild() error {
 				if err := b.create(b.peer, b.remote, vg.Name, lv.Name, lv.SizeKB); err != nil {
 					return err
 				}
-			case r.SizeKB != lv.SizeKB:
-				return fmt.Errorf("LV %s/%s is %d KB on %s but %d KB on %s", vg.Name, lv.Name, lv.SizeKB, b.me, r.SizeKB, b.peer)
+			case r.SizeKB < lv.SizeKB:
+				// A volume grown here (§18.3.1, L5558-5564): the same size there.
+				b.log.Infof("LV %s/%s is %dKb on %s but %dKb on %s - extending...", vg.Name, lv.Name, lv.SizeKB, b.me, r.SizeKB, b.peer)
+				if err := lvm.Extend(b.ctx, b.remote, vg.Name, lv.Name, lv.SizeKB); err != nil {
+					return fmt.Errorf("Unable to extend %s/%s on %s: %w", vg.Name, lv.Name, b.peer, err)
+				}
+				b.log.Infof("VG/LV %s/%s extended to %dKb on %s", vg.Name, lv.Name, lv.SizeKB, b.peer)
+			case r.SizeKB > lv.SizeKB:
+				return fmt.Errorf("LV %s/%s is %d KB on %s but %d KB on %s: volumes cannot shrink; extend it on %s", vg.Name, lv.Name, lv.SizeKB, b.me, r.SizeKB, b.peer, b.me)
 			}
 		}
 		if err := b.both(func(node string, r storage.Runner) error {
@@ -405,8 +416,8 @@ func (b *builder) room(vg string, data []lvm.LV, remoteAll map[string]lvm.LV) er
 		var need int64
 		var what []string
 		for _, lv := range data {
-			if _, ok := all[lv.Name]; !ok && node == b.peer {
-				need += lv.SizeKB
+			if have, ok := all[lv.Name]; node == b.peer && (!ok || have.SizeKB < lv.SizeKB) {
+				need += lv.SizeKB - have.SizeKB
 				what = append(what, lv.Name)
 			}
 			if _, ok := all[lv.Name+"_meta"]; !ok {
@@ -466,74 +477,57 @@ func localMounts() map[string]mountInfo {
 	return m
 }
 
-// Build is --build: B1-B17 (L2167-2185), output as L4043-4095.
+// Build is --build: B1-B17 (L2167-2185), output as L4043-4095. With
+// --force on a built application it is the rebuild of §18 (L4991-5069,
+// L5355-5431): see rebuild.go.
 func (b *builder) Build() error {
 	if err := b.stageDone("vgbuild", "build"); err != nil {
 		return err
 	}
 	b.log.Infof("Validated VG build run has completed against this configuration.")
-	if _, err := os.Stat(b.l.Fsmap(b.name)); err == nil && !b.force {
+	old, oldErr := state.ReadFsmap(b.l.Fsmap(b.name))
+	built := oldErr == nil
+	if built && !b.force {
 		return fmt.Errorf("Application %s is already built (%s exists); use --force to rebuild it", b.name, b.l.Fsmap(b.name))
 	}
 	if _, err := os.Stat(b.l.AppChecksum(b.name)); err == nil && !b.force {
 		return fmt.Errorf("Application %s already has a build checksum; use --force to rebuild it", b.name)
 	}
+	st, node := b.status()
 	if err := b.notRunning(); err != nil {
 		return err
+	}
+	var rb *rebuild
+	if built {
+		b.log.Infof("REBUILD: Original fsmap entry count: %d", len(old))
+		var err error
+		if rb, err = b.planRebuild(old, st, node); err != nil {
+			return err
+		}
 	}
 	if err := b.checkVGs(); err != nil {
 		return err
 	}
-	mounts := localMounts()
-	var fsmap []state.FsEntry
-	for _, vg := range b.app.VGs {
-		if b.filesync() {
-			for _, d := range vg.Dirs {
-				fsmap = append(fsmap, state.FsEntry{VG: vg.Name, LV: d.LV, MountPoint: d.Path, FSType: FSTypeDir, Options: "filesync", SizeKB: duKB(d.Path)})
-			}
-			b.log.Infof("Checked %d directories for %s on %s", len(vg.Dirs), vg.Name, b.me)
-			continue
-		}
-		data, _, err := b.dataLVs(b.local, vg.Name)
-		if err != nil {
+	fsmap, err := b.newFsmap(rb)
+	if err != nil {
+		return err
+	}
+	if rb != nil {
+		rb.diff(fsmap)
+		// Everything that can refuse does so before anything changes.
+		if err := b.takeOut(rb); err != nil {
 			return err
-		}
-		b.log.Infof("Checked %d logical volumes for %s on %s", len(data), vg.Name, b.me)
-		for _, lv := range data {
-			if !lv.Active {
-				return fmt.Errorf("Logical volume %s/%s is not active on %s", vg.Name, lv.Name, b.me)
-			}
-			dev, _ := filepath.EvalSymlinks("/dev/" + vg.Name + "/" + lv.Name)
-			mi, ok := mounts[dev]
-			if !ok {
-				return fmt.Errorf("Logical volume %s/%s is not mounted on %s; mount every file system of %s before --build", vg.Name, lv.Name, b.me, b.name)
-			}
-			if strings.Contains(mi.dir, ":") {
-				return fmt.Errorf("mount point %q contains ':'", mi.dir)
-			}
-			fsmap = append(fsmap, state.FsEntry{VG: vg.Name, LV: lv.Name, MountPoint: mi.dir, FSType: mi.fstype, Options: mi.opts, SizeKB: lv.SizeKB})
-		}
-		b.log.Infof("Completed volume group analysis on %s:", b.me)
-		b.log.Infof("VG: %s Used LVs: %d Not Used LVs: 0", vg.Name, len(data))
-		_, remoteAll, err := b.dataLVs(b.remote, vg.Name)
-		if err != nil {
-			return err
-		}
-		for _, e := range fsmap {
-			if r, ok := remoteAll[e.LV]; ok && r.Open && e.VG == vg.Name {
-				return fmt.Errorf("LV %s/%s is in use on %s: file systems must not be mounted on the other node", e.VG, e.LV, b.peer)
-			}
 		}
 	}
-	sort.SliceStable(fsmap, func(i, j int) bool { return fsmap[i].MountPoint < fsmap[j].MountPoint })
-
 	if err := b.allocateAll(fsmap); err != nil {
 		return err
 	}
-	// B10: a fresh build has no last start time.
-	os.Remove(b.l.TimeFile(b.name))
-	b.p.Output(b.ctx, "rm", "-f", layout.Layout{}.TimeFile(b.name))
-	b.log.Infof("Deleted TIME file from node %s", b.peer)
+	if !built {
+		// B10: a fresh build has no last start time.
+		os.Remove(b.l.TimeFile(b.name))
+		b.p.Output(b.ctx, "rm", "-f", layout.Layout{}.TimeFile(b.name))
+		b.log.Infof("Deleted TIME file from node %s", b.peer)
+	}
 	if err := b.statusDirs(); err != nil {
 		return err
 	}
@@ -557,6 +551,9 @@ func (b *builder) Build() error {
 		}
 	}
 	// B15-B16: the fsmap on both nodes.
+	if built {
+		b.log.Infof("REBUILD: Current fsmap being replaced on %s.", b.me)
+	}
 	if err := state.WriteFsmap(b.l.Fsmap(b.name), fsmap); err != nil {
 		return err
 	}
@@ -569,6 +566,11 @@ func (b *builder) Build() error {
 		return err
 	}
 	b.log.Infof("Copied fsmap data for %s to %s", b.name, b.peer)
+	if rb != nil {
+		if err := b.takeIn(rb); err != nil {
+			return err
+		}
+	}
 	// B17: the build checksum on both nodes marks the build valid.
 	if err := atomicfile.WriteFile(b.l.AppChecksum(b.name), []byte(b.appSum+"\n"), 0o600); err != nil {
 		return err
@@ -581,10 +583,92 @@ func (b *builder) Build() error {
 	}
 	b.log.Infof("")
 	b.log.Infof("Cluster build has completed successfully.")
-	b.log.Infof("Now use the --sync option to ensure that all")
-	b.log.Infof("file systems on the other node are synchronised")
+	if built {
+		b.log.Infof("The rebuild addition / removal of file systems has been")
+		b.log.Infof("completed without problems. Please note that the new file systems")
+		b.log.Infof("may still be in the process of being synchronised.")
+	} else {
+		b.log.Infof("Now use the --sync option to ensure that all")
+		b.log.Infof("file systems on the other node are synchronised")
+	}
 	b.log.Infof("")
 	return nil
+}
+
+// newFsmap is the fsmap --build writes: every volume of the application
+// with where it is mounted. A first build needs them all mounted here; a
+// rebuild drops the ones that are not (§18.2, L5433).
+func (b *builder) newFsmap(rb *rebuild) ([]state.FsEntry, error) {
+	if rb != nil && rb.keep {
+		b.log.Infof("REBUILD: fsmap kept as it is (--fsmap rebuilds it from the mounted file systems).")
+		return rb.old, nil
+	}
+	mounts := localMounts()
+	var fsmap []state.FsEntry
+	for _, vg := range b.app.VGs {
+		if b.filesync() {
+			for _, d := range vg.Dirs {
+				fsmap = append(fsmap, state.FsEntry{VG: vg.Name, LV: d.LV, MountPoint: d.Path, FSType: FSTypeDir, Options: "filesync", SizeKB: duKB(d.Path)})
+			}
+			b.log.Infof("Checked %d directories for %s on %s", len(vg.Dirs), vg.Name, b.me)
+			continue
+		}
+		data, _, err := b.dataLVs(b.local, vg.Name)
+		if err != nil {
+			return nil, err
+		}
+		b.log.Infof("Checked %d logical volumes for %s on %s", len(data), vg.Name, b.me)
+		used := 0
+		for _, lv := range data {
+			if !lv.Active {
+				return nil, fmt.Errorf("Logical volume %s/%s is not active on %s", vg.Name, lv.Name, b.me)
+			}
+			dev, _ := filepath.EvalSymlinks("/dev/" + vg.Name + "/" + lv.Name)
+			mi, ok := mounts[dev]
+			prev, known := rb.entry(vg.Name, lv.Name)
+			if known {
+				b.log.Infof("checking if %s/%s mounted as %s...", vg.Name, lv.Name, prev.MountPoint)
+				if !ok && rb.live {
+					mi, ok = mounts[rb.device[volKey(prev.VG, prev.LV)]]
+				}
+			} else if rb != nil {
+				b.log.Infof("checking if %s/%s open...", vg.Name, lv.Name)
+			}
+			switch {
+			case !ok && rb == nil:
+				return nil, fmt.Errorf("Logical volume %s/%s is not mounted on %s; mount every file system of %s before --build", vg.Name, lv.Name, b.me, b.name)
+			case !ok:
+				continue
+			case strings.Contains(mi.dir, ":"):
+				return nil, fmt.Errorf("mount point %q contains ':'", mi.dir)
+			}
+			used++
+			e := state.FsEntry{VG: vg.Name, LV: lv.Name, MountPoint: mi.dir, FSType: mi.fstype, Options: mi.opts, SizeKB: lv.SizeKB}
+			if known {
+				e.Options = prev.Options
+			}
+			fsmap = append(fsmap, e)
+		}
+		b.log.Infof("Completed volume group analysis on %s:", b.me)
+		b.log.Infof("VG: %s Used LVs: %d Not Used LVs: %d", vg.Name, used, len(data)-used)
+		_, remoteAll, err := b.dataLVs(b.remote, vg.Name)
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range fsmap {
+			if _, known := rb.entry(e.VG, e.LV); known {
+				continue // DRBD holds the peer's copy open
+			}
+			if r, ok := remoteAll[e.LV]; ok && r.Open && e.VG == vg.Name {
+				return nil, fmt.Errorf("LV %s/%s is in use on %s: file systems must not be mounted on the other node", e.VG, e.LV, b.peer)
+			}
+		}
+	}
+	if len(fsmap) == 0 && rb != nil {
+		return nil, fmt.Errorf("No file system of %s is mounted on %s: nothing to rebuild the fsmap from", b.name, b.me)
+	}
+	sort.SliceStable(fsmap, func(i, j int) bool { return fsmap[i].MountPoint < fsmap[j].MountPoint })
+	return fsmap, nil
 }
 
 // FSTypeDir is the fsmap file system type of a filesync directory.

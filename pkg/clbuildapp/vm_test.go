@@ -4,6 +4,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/linuxha-ng/linuxha/internal/testbed"
 	"github.com/linuxha-ng/linuxha/internal/vmbed"
@@ -160,5 +161,164 @@ func TestApacheBuildOnRealDRBD(t *testing.T) {
 		if got := vm.Sh(t, n, "ls /etc/cluster/.resources/ports | grep -c free"); strings.TrimSpace(got) != "99" {
 			t.Fatalf("%s: free ports %s", n, got)
 		}
+	}
+}
+
+// putApp writes an example application's XML files on servera.
+func putApp(t *testing.T, vm *vmbed.Bed, app string, files ...string) {
+	t.Helper()
+	root, _ := testbed.RepoRoot()
+	for _, f := range files {
+		b, err := os.ReadFile(root + "/examples/" + app + "/" + f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		vm.WriteFile(t, "servera", "/etc/cluster/"+app+"/"+f, string(b), 0o644)
+	}
+}
+
+// buildStage runs one clbuildapp stage on servera and fails the test
+// unless it succeeds and its output has every line of want.
+func buildStage(t *testing.T, vm *vmbed.Bed, app, stage string, want ...string) string {
+	t.Helper()
+	r := vm.Exec(t, "servera", "", "clbuildapp", "-A", app, "-V", "-F", "--"+stage)
+	if r.Code != 0 {
+		t.Fatalf("clbuildapp -A %s --%s: %s", app, stage, r.Output())
+	}
+	for _, w := range want {
+		if !strings.Contains(r.Stdout, w) {
+			t.Fatalf("clbuildapp -A %s --%s: no %q in\n%s", app, stage, w, r.Stdout)
+		}
+	}
+	return r.Stdout
+}
+
+// waitInSync waits until a volume's two copies are UpToDate.
+func waitInSync(t *testing.T, vm *vmbed.Bed, app, vg, lv string) {
+	t.Helper()
+	for i := 0; ; i++ {
+		r := vm.ExecTimeout(t, time.Minute, "servera", "", "drbd_tool", "-A", app, "--action", "status", "--vg", vg, "--lv", lv)
+		if strings.Contains(r.Stdout, "ds:UpToDate/UpToDate") {
+			return
+		}
+		if i == 120 {
+			t.Fatalf("%s/%s not in sync after 2 minutes: %s", vg, lv, r.Output())
+		}
+		time.Sleep(time.Second)
+	}
+}
+
+// On-line changes to a running application's file systems on real DRBD
+// 8.4 and LVM (§18.1.1, §18.3.1, §18.2.1): a file system is added, one is
+// grown and the added one removed again, each with --vgbuild then --build,
+// while a writer appends to the running application's docs volume and
+// never sees an error. Then a second application (the samba example, its
+// own volume group) is built and started while apache keeps running.
+// Finally serverb starts apache on the data it replicated: the writer's
+// records and the grown size are there.
+func TestOnlineFilesystemChanges(t *testing.T) {
+	vm := vmbed.Up(t)
+	root, _ := testbed.RepoRoot()
+	conf, _ := os.ReadFile(root + "/examples/clconf.xml")
+	vm.WriteFile(t, "servera", "/etc/cluster/clconf.xml", string(conf), 0o600)
+	if r := vm.Exec(t, "servera", "", "clbuild"); r.Code != 0 {
+		t.Fatalf("clbuild: %s", r.Output())
+	}
+	putApp(t, vm, "apache", "appconf.xml", "lems.local.xml", "httpd.xml")
+	vm.Sh(t, "servera", `pvcreate -q /dev/vda && vgcreate -q app01vg /dev/vda && for lv in admin docs; do
+		lvcreate -q -L 16M -n $lv app01vg && mkfs.ext4 -q /dev/app01vg/$lv && mkdir -p /apache/$lv && mount /dev/app01vg/$lv /apache/$lv; done`)
+	vm.Sh(t, "serverb", "pvcreate -q /dev/vda && vgcreate -q app01vg /dev/vda")
+	for _, s := range []string{"check", "vgbuild", "build", "sync"} {
+		buildStage(t, vm, "apache", s)
+	}
+	if r := vm.Exec(t, "servera", "", "clstartapp", "-A", "apache", "--force"); r.Code != 0 {
+		t.Fatalf("clstartapp: %s", r.Output())
+	}
+	vm.Sh(t, "servera", `setsid sh -c 'i=0; while [ ! -e /tmp/stop ]; do i=$((i+1)); echo "record $i" >> /apache/docs/w.log || echo "error $i" >> /tmp/werr; sleep 0.05; done; echo $i > /tmp/wdone' </dev/null >/dev/null 2>&1 &`)
+
+	// Add (§18.1.1, L4881-5123): data2 made and mounted on its own logical
+	// volume on servera, its mount point made on serverb.
+	vm.Sh(t, "servera", `lvcreate -q -L 16M -n data2 app01vg && mkfs.ext4 -q /dev/app01vg/data2 && mkdir -p /apache/data2 &&
+		chmod 555 /apache/data2 && mount /dev/app01vg/data2 /apache/data2 && chmod 555 /apache/data2 && echo hello > /apache/data2/hello.txt`)
+	vm.Sh(t, "serverb", "mkdir -p /apache/data2 && chmod 555 /apache/data2")
+	buildStage(t, vm, "apache", "vgbuild",
+		"VG app01vg does not contain LV data2 on serverb - creating...", "VG/LV app01vg/data2_meta of 131072Kb built on servera")
+	// Something using the new file system: refused, nothing changed.
+	vm.Sh(t, "servera", `setsid sh -c 'echo $$ > /tmp/busy.pid; cd /apache/data2 && exec sleep 600' </dev/null >/dev/null 2>&1 &
+		for i in $(seq 50); do [ -s /tmp/busy.pid ] && break; sleep 0.1; done`)
+	if r := vm.Exec(t, "servera", "", "clbuildapp", "-A", "apache", "-F", "--build"); r.Code == 0 || !strings.Contains(errorLine(r), "Unable to unmount local /apache/data2") {
+		t.Fatalf("build with data2 busy: %d %s", r.Code, r.Output())
+	}
+	for _, n := range []string{"servera", "serverb"} {
+		if got := vm.Sh(t, n, "grep -c data2 /etc/cluster/.resources/fsmap/apache; ls /etc/cluster/.resources/ports | grep -c data2; true"); got != "0\n0\n" {
+			t.Fatalf("%s after the refused build: %q", n, got)
+		}
+	}
+	vm.Sh(t, "servera", "p=$(cat /tmp/busy.pid); kill $p; while kill -0 $p 2>/dev/null; do sleep 0.1; done")
+	buildStage(t, vm, "apache", "build", "REBUILD: Original fsmap entry count: 2", "REBUILD: Un-mounted local /apache/data2.",
+		"REBUILD: DRBD device for /apache/data2 started to synchronise.", "REBUILD: File system /apache/data2 mounted successfully.",
+		"Host/VG/LV serverb/app01vg/data2 allocated DRBD", "The rebuild addition / removal of file systems has been")
+	vm.Sh(t, "servera", "grep -q '^/dev/drbd[0-9]* /apache/data2 ' /proc/mounts && grep -qx hello /apache/data2/hello.txt && test -e /etc/cluster/.status/apache/app01vg.data2.serverb.STALE")
+	for _, n := range []string{"servera", "serverb"} {
+		vm.Sh(t, n, "grep -q '^app01vg:data2:/apache/data2:ext4:' /etc/cluster/.resources/fsmap/apache && ls /etc/cluster/.resources/drbd | grep -q apache.app01vg.data2")
+	}
+	waitInSync(t, vm, "apache", "app01vg", "data2")
+
+	// Grow (§18.3.1, L5554-5582): lvextend on servera only; --vgbuild
+	// grows serverb's volume, --build the DRBD device and the file system.
+	vm.Sh(t, "servera", "lvextend -q -L 32M app01vg/docs")
+	buildStage(t, vm, "apache", "vgbuild", "VG/LV app01vg/docs extended to 32768Kb on serverb")
+	buildStage(t, vm, "apache", "build", "REBUILD: File system /apache/docs grown to 32768Kb.", "REBUILD: No new resources on servera required.")
+	if got := vm.Sh(t, "servera", "df -k /apache/docs | awk 'NR==2{print ($2 > 28000)}'"); got != "1\n" {
+		t.Fatalf("/apache/docs did not grow: %s", vm.Sh(t, "servera", "df -k /apache/docs"))
+	}
+	waitInSync(t, vm, "apache", "app01vg", "docs")
+
+	// Remove (§18.2.1, L5313-5442): unmounted, then --vgbuild and --build.
+	vm.Sh(t, "servera", "umount /apache/data2")
+	buildStage(t, vm, "apache", "vgbuild")
+	buildStage(t, vm, "apache", "build", "VG: app01vg Used LVs: 2 Not Used LVs: 1",
+		"for app01vg/data2 on host servera.", "for app01vg/data2 on host serverb.")
+	for _, n := range []string{"servera", "serverb"} {
+		if got := vm.Sh(t, n, "grep -c data2 /etc/cluster/.resources/fsmap/apache; ls /etc/cluster/.resources/ports /etc/cluster/.resources/drbd | grep -c data2; grep -c 'cs:' /proc/drbd; true"); got != "0\n0\n2\n" {
+			t.Fatalf("%s after removing data2 (fsmap, flags, DRBD devices): %q", n, got)
+		}
+	}
+
+	// A second application with its own volume group, built and started
+	// while apache runs and its writer writes.
+	putApp(t, vm, "samba", "appconf.xml", "lems.local.xml", "smbd.xml")
+	vm.Sh(t, "servera", `pvcreate -q /dev/vdc && vgcreate -q sambavg /dev/vdc && for lv in cfg shares; do
+		lvcreate -q -L 16M -n $lv sambavg && mkfs.ext4 -q /dev/sambavg/$lv && mkdir -p /samba/$lv && mount /dev/sambavg/$lv /samba/$lv; done
+		echo share > /samba/shares/readme.txt`)
+	vm.Sh(t, "serverb", "pvcreate -q /dev/vdc && vgcreate -q sambavg /dev/vdc")
+	buildStage(t, vm, "samba", "check")
+	buildStage(t, vm, "samba", "vgbuild")
+	buildStage(t, vm, "samba", "build", "Host/VG/LV serverb/sambavg/cfg allocated port 9903")
+	buildStage(t, vm, "samba", "sync", "Successfully Synchronised data from servera to serverb")
+	if r := vm.Exec(t, "servera", "", "clstartapp", "-A", "samba", "--force"); r.Code != 0 {
+		t.Fatalf("clstartapp samba: %s", r.Output())
+	}
+	vm.Sh(t, "servera", "grep -q '^/dev/drbd[0-9]* /samba/shares ' /proc/mounts && grep -q '^/dev/drbd[0-9]* /apache/docs ' /proc/mounts && ip -o addr | grep -q 172.16.177.86")
+
+	// The writer never saw an error, and every record it wrote is there.
+	vm.Sh(t, "servera", "touch /tmp/stop; for i in $(seq 50); do [ -e /tmp/wdone ] && break; sleep 0.2; done")
+	if got := vm.Sh(t, "servera", "cat /tmp/werr 2>/dev/null; echo $(cat /tmp/wdone) $(wc -l < /apache/docs/w.log)"); len(strings.Fields(got)) != 2 || strings.Fields(got)[0] != strings.Fields(got)[1] {
+		t.Fatalf("writer (errors, records written, records read): %q", got)
+	}
+	want := vm.Sh(t, "servera", "sha256sum /apache/docs/w.log")
+	for _, app := range []string{"samba", "apache"} {
+		if r := vm.Exec(t, "servera", "", "clhaltapp", "-A", app, "--force"); r.Code != 0 {
+			t.Fatalf("clhaltapp %s: %s", app, r.Output())
+		}
+	}
+	if r := vm.Exec(t, "serverb", "", "clstartapp", "-A", "apache", "--force"); r.Code != 0 {
+		t.Fatalf("clstartapp on serverb: %s", r.Output())
+	}
+	if got := vm.Sh(t, "serverb", "sha256sum /apache/docs/w.log"); got != want {
+		t.Fatalf("serverb's w.log %q, want %q", got, want)
+	}
+	if got := vm.Sh(t, "serverb", "df -k /apache/docs | awk 'NR==2{print ($2 > 28000)}'; grep -c /apache/data2 /proc/mounts; true"); got != "1\n0\n" {
+		t.Fatalf("serverb: docs grown, data2 not mounted: %q", got)
 	}
 }

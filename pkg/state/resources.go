@@ -199,21 +199,34 @@ func FirstCommonFree(frees ...[]int) (int, error) {
 
 // Release returns every number held by app to the free list.
 func (p Pool) Release(app string) (int, error) {
+	n, _, err := p.release(func(o Owner) bool { return o.App == app })
+	return n, err
+}
+
+// ReleaseOwner returns the number held by o, if any, to the free list:
+// a file system removed from a built application (§18.2, L5401-5409).
+func (p Pool) ReleaseOwner(o Owner) (num int, ok bool, err error) {
+	n, last, err := p.release(func(e Owner) bool { return e == o })
+	return last, n > 0, err
+}
+
+// release frees the entries whose owner matches; it reports how many,
+// and the last number freed.
+func (p Pool) release(match func(Owner) bool) (n, last int, err error) {
 	es, err := p.List()
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
-	n := 0
 	for _, e := range es {
-		if e.Free || e.Owner.App != app {
+		if e.Free || !match(e.Owner) {
 			continue
 		}
 		if err := os.Rename(p.name(e), p.name(Entry{N: e.N, Free: true})); err != nil {
-			return n, fmt.Errorf("release %d: %w", e.N, err)
+			return n, last, fmt.Errorf("release %d: %w", e.N, err)
 		}
-		n++
+		n, last = n+1, e.N
 	}
-	return n, syncDir(p.Dir)
+	return n, last, syncDir(p.Dir)
 }
 
 func validOwner(o Owner) error {

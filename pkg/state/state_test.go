@@ -59,6 +59,21 @@ func TestPoolAllocateAndRerun(t *testing.T) {
 	if len(free) != 11 || free[0] != 9950 {
 		t.Fatalf("free %v", free)
 	}
+	// A file system removed from an application (§18.2, L5401-5409)
+	// frees its own number and no other.
+	docs := Owner{"apache", "datavg", "docs"}
+	if err := p.Claim(9950, docs); err != nil {
+		t.Fatal(err)
+	}
+	if n, ok, err := p.ReleaseOwner(docs); err != nil || !ok || n != 9950 {
+		t.Fatalf("release docs: %d %v %v", n, ok, err)
+	}
+	if _, ok, _ := p.ReleaseOwner(docs); ok {
+		t.Fatal("released docs twice")
+	}
+	if _, ok, _ := p.Lookup(apache); !ok {
+		t.Fatal("releasing docs freed data1")
+	}
 	if r, err := p.Release("apache"); err != nil || r != 1 {
 		t.Fatalf("release %d %v", r, err)
 	}

@@ -56,6 +56,12 @@ func Create(ctx context.Context, r storage.Runner, vg, name string, sizeKB int64
 	return err
 }
 
+// Extend grows a logical volume to sizeKB; LVM rounds up to whole extents.
+func Extend(ctx context.Context, r storage.Runner, vg, name string, sizeKB int64) error {
+	_, err := r.Run(ctx, nil, "lvextend", "-q", "-L", fmt.Sprintf("%dk", sizeKB), vg+"/"+name)
+	return err
+}
+
 // VG is one volume group.
 type VG struct {
 	Name   string
