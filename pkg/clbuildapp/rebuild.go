@@ -52,7 +52,9 @@ func (rb *rebuild) entry(vg, lv string) (state.FsEntry, bool) {
 func (b *builder) planRebuild(old []state.FsEntry, st, node string) (*rebuild, error) {
 	rb := &rebuild{old: old, device: map[string]string{}}
 	if b.filesync() {
-		// Directories: the fsmap follows appconf.xml.
+		// Directories: the fsmap follows appconf.xml; while the syncer
+		// runs here it is restarted with the new list.
+		rb.live = drbdtool.SyncerRunning(b.l, b.name)
 		return rb, nil
 	}
 	mounts := localMounts()
@@ -100,7 +102,7 @@ func (rb *rebuild) diff(fsmap []state.FsEntry) {
 // removed ones stop replicating and give back their port and DRBD device
 // on both nodes (L5401-5409).
 func (b *builder) takeOut(rb *rebuild) error {
-	if rb.live {
+	if rb.live && !b.filesync() {
 		for _, e := range rb.added {
 			if out, err := exec.CommandContext(b.ctx, "umount", e.MountPoint).CombinedOutput(); err != nil {
 				return fmt.Errorf("Unable to unmount local %s: %s (stop whatever uses it, then run --build again)", e.MountPoint, strings.TrimSpace(string(out)))
@@ -180,6 +182,16 @@ func (b *builder) takeIn(rb *rebuild) error {
 		if len(rb.added)+len(rb.grown) > 0 {
 			b.log.Infof("REBUILD: %s is not running: now run --sync --forcesync to replicate the changes.", b.name)
 		}
+		return nil
+	}
+	if b.filesync() {
+		// down makes a last pass of the old list; start passes the new one.
+		for _, a := range []string{"down", "start"} {
+			if err := b.drbdTool(b.me, "--action", a); err != nil {
+				return err
+			}
+		}
+		b.log.Infof("REBUILD: Restarted filesync replication of %s with %d directories.", b.name, len(rb.old)+len(rb.added)-len(rb.removed))
 		return nil
 	}
 	for _, e := range rb.added {

@@ -85,4 +85,40 @@ func TestFilesyncBuildAndReplicate(t *testing.T) {
 	tb.Sh(t, "servera", "test -e /etc/cluster/.status/apache/app01vg.docs.serverb.STALE")
 	tb.Op(t, "heal")
 	tb.Sh(t, "servera", "drbd_tool -A apache --action invalidate_remote && ! test -e /etc/cluster/.status/apache/app01vg.docs.serverb.STALE")
+
+	// On-line addition and removal of a directory (§18.1.1, §18.2.1): the
+	// application's definition changes, the three stages run again with
+	// --force while the syncer runs, and the syncer replicates the new list.
+	if r := tb.Exec(t, "servera", "", "drbd_tool", "-A", "apache", "--action", "start"); r.Code != 0 {
+		t.Fatalf("drbd_tool start: %s", r.Output())
+	}
+	withData2 := strings.Replace(filesyncApache(t), `<lv name="logs" mount="/apache/logs"/>`,
+		`<lv name="logs" mount="/apache/logs"/><lv name="data2" mount="/apache/data2"/>`, 1)
+	rebuild := func(conf string, want string) {
+		t.Helper()
+		tb.WriteFile(t, "servera", "/etc/cluster/apache/appconf.xml", conf, 0o644)
+		for _, s := range []string{"check", "vgbuild", "build"} {
+			if r := run(s, "--force"); r.Code != 0 || s == "build" && !strings.Contains(r.Stdout, want) {
+				t.Fatalf("%s --force: %s", s, r.Output())
+			}
+		}
+	}
+	tb.Sh(t, "servera", "mkdir -p /apache/data2 && echo hello > /apache/data2/hello.txt")
+	rebuild(withData2, "REBUILD: Restarted filesync replication of apache with 4 directories.")
+	testbed.Eventually(t, 10*time.Second, "data2 replicated to serverb", func() bool {
+		r := tb.Exec(t, "serverb", "", "cat", "/apache/data2/hello.txt")
+		return r.Code == 0 && r.Stdout == "hello\n"
+	})
+	rebuild(filesyncApache(t), "REBUILD: Restarted filesync replication of apache with 3 directories.")
+	for _, n := range []string{"servera", "serverb"} {
+		if got := tb.Sh(t, n, "grep -c data2 /etc/cluster/.resources/fsmap/apache; true"); got != "0\n" {
+			t.Fatalf("%s: data2 still in the fsmap", n)
+		}
+	}
+	tb.Sh(t, "servera", "echo after > /apache/docs/after.txt")
+	testbed.Eventually(t, 10*time.Second, "syncer still replicating", func() bool {
+		r := tb.Exec(t, "serverb", "", "cat", "/apache/docs/after.txt")
+		return r.Code == 0 && r.Stdout == "after\n"
+	})
+	tb.Sh(t, "servera", "drbd_tool -A apache --action down")
 }

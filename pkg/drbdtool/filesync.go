@@ -75,6 +75,10 @@ func syncerPid(l layout.Layout, app string) int {
 	return pid
 }
 
+// SyncerRunning reports whether app's filesync syncer runs on this node:
+// the application is active here.
+func SyncerRunning(l layout.Layout, app string) bool { return syncerPid(l, app) != 0 }
+
 // fsTool is drbd_tool for datadetail filesync: the directories need no
 // devices, so start/set_primary run the syncer and down stops it (after
 // its final pass).
