@@ -181,7 +181,9 @@ func putApp(t *testing.T, vm *vmbed.Bed, app string, files ...string) {
 // unless it succeeds and its output has every line of want.
 func buildStage(t *testing.T, vm *vmbed.Bed, app, stage string, want ...string) string {
 	t.Helper()
-	r := vm.Exec(t, "servera", "", "clbuildapp", "-A", app, "-V", "-F", "--"+stage)
+	args := strings.Fields(stage)
+	args[0] = "--" + args[0]
+	r := vm.Exec(t, "servera", "", append([]string{"clbuildapp", "-A", app, "-V", "-F"}, args...)...)
 	if r.Code != 0 {
 		t.Fatalf("clbuildapp -A %s --%s: %s", app, stage, r.Output())
 	}
@@ -320,5 +322,29 @@ func TestOnlineFilesystemChanges(t *testing.T) {
 	}
 	if got := vm.Sh(t, "serverb", "df -k /apache/docs | awk 'NR==2{print ($2 > 28000)}'; grep -c /apache/data2 /proc/mounts; true"); got != "1\n0\n" {
 		t.Fatalf("serverb: docs grown, data2 not mounted: %q", got)
+	}
+
+	// Off-line addition (§18.1.2, L5125-5311): apache down, all its file
+	// systems and a new one mounted on their logical volumes on servera.
+	// Without --fsmap an off-line rebuild keeps the fsmap; with it the
+	// fsmap is rewritten, and --sync --forcesync replicates everything.
+	if r := vm.Exec(t, "serverb", "", "clhaltapp", "-A", "apache", "--force"); r.Code != 0 {
+		t.Fatalf("clhaltapp on serverb: %s", r.Output())
+	}
+	vm.Sh(t, "servera", `mount /dev/app01vg/admin /apache/admin && mount /dev/app01vg/docs /apache/docs &&
+		lvcreate -q -L 8M -n data3 app01vg && mkfs.ext4 -q /dev/app01vg/data3 && mkdir -p /apache/data3 && mount /dev/app01vg/data3 /apache/data3 &&
+		echo three > /apache/data3/three.txt`)
+	vm.Sh(t, "serverb", "mkdir -p /apache/data3")
+	buildStage(t, vm, "apache", "vgbuild", "VG app01vg does not contain LV data3 on serverb - creating...")
+	buildStage(t, vm, "apache", "build", "REBUILD: fsmap kept as it is")
+	vm.Sh(t, "servera", "! grep -q data3 /etc/cluster/.resources/fsmap/apache")
+	buildStage(t, vm, "apache", "build --fsmap", "REBUILD: apache is not running: now run --sync --forcesync")
+	vm.Sh(t, "serverb", "grep -q '^app01vg:data3:/apache/data3:ext4:' /etc/cluster/.resources/fsmap/apache")
+	buildStage(t, vm, "apache", "sync --forcesync", "Successfully Synchronised data from servera to serverb")
+	if r := vm.Exec(t, "serverb", "", "clstartapp", "-A", "apache", "--force"); r.Code != 0 {
+		t.Fatalf("clstartapp on serverb after the off-line addition: %s", r.Output())
+	}
+	if got := vm.Sh(t, "serverb", "cat /apache/data3/three.txt; sha256sum /apache/docs/w.log"); got != "three\n"+want {
+		t.Fatalf("serverb after the off-line addition: %q", got)
 	}
 }

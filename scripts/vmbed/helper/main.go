@@ -1,6 +1,8 @@
 // Command helper is the VM testbed's plumbing (scripts/vmbed), one static
 // binary with four roles:
 //
+//	helper init PORT                    in the guest, as PID 1: run the agent on
+//	                                    PORT and reap every orphaned process
 //	helper agent [PORT]                 in the guest: run the commands sent over
 //	                                    a virtio-serial port (default /dev/vport0p1)
 //	helper exec SOCK [TIMEOUT] -- ARGV  on the host: run ARGV in the guest whose
@@ -26,6 +28,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -58,6 +61,8 @@ func main() {
 			serve(path)
 			time.Sleep(100 * time.Millisecond)
 		}
+	case "init":
+		initReaper(os.Args[2:])
 	case "exec":
 		os.Exit(clientExec(os.Args[2:]))
 	case "monitor":
@@ -122,6 +127,33 @@ func (zeros) Read(p []byte) (int, error) { clear(p); return len(p), nil }
 
 // --- guest agent ---
 
+// initReaper is the guest's PID 1 once it is set up. Processes whose
+// parent exits (daemons, the writers the tests start with setsid) become
+// its children; a shell as PID 1 reaps them only now and then, and a
+// zombie left behind passes `kill -0` for ever. It runs the agent as its
+// child, starting it again should it die.
+func initReaper(args []string) {
+	for {
+		cmd := exec.Command(os.Args[0], append([]string{"agent"}, args...)...)
+		cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+		if err := cmd.Start(); err != nil {
+			fmt.Fprintln(os.Stderr, "helper init:", err)
+			time.Sleep(time.Second)
+			continue
+		}
+		for {
+			var ws syscall.WaitStatus
+			pid, err := syscall.Wait4(-1, &ws, 0, nil)
+			if pid == cmd.Process.Pid {
+				break
+			}
+			if err != nil && err != syscall.EINTR {
+				time.Sleep(100 * time.Millisecond)
+			}
+		}
+	}
+}
+
 func serve(path string) {
 	f, err := os.OpenFile(path, os.O_RDWR, 0)
 	if err != nil {
@@ -160,6 +192,10 @@ func run(req request) reply {
 	cmd.Stdin = strings.NewReader(req.Stdin)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
+	// A background process the command leaves behind may hold its output
+	// pipes open; without a limit Wait would block until that process
+	// ends, and the agent, which serves one request at a time, with it.
+	cmd.WaitDelay = 5 * time.Second
 	if err := cmd.Start(); err != nil {
 		return reply{Stderr: err.Error(), Code: 127}
 	}
@@ -175,10 +211,29 @@ func run(req request) reply {
 		}
 		return reply{Stdout: out.String(), Stderr: errb.String(), Code: code}
 	case <-time.After(t):
+		diag := diagnose(cmd.Process.Pid)
 		cmd.Process.Kill()
 		<-done
-		return reply{Stdout: out.String(), Stderr: errb.String() + "agent: timed out", Code: 124}
+		return reply{Stdout: out.String(), Stderr: errb.String() + "agent: timed out; the guest then:\n" + diag, Code: 124}
 	}
+}
+
+// diagnose describes, for a command that timed out, what the guest's
+// processes were waiting on and the kernel's last messages.
+func diagnose(pid int) string {
+	c := exec.Command("sh", "-c", `ps -o pid,ppid,stat,args; for p in /proc/[0-9]*; do
+		s=$(cut -d' ' -f3 $p/stat 2>/dev/null); case $s in D|S) ;; *) continue;; esac
+		echo "${p#/proc/} $(cat $p/wchan 2>/dev/null) $(tr '\0' ' ' < $p/cmdline 2>/dev/null | cut -c1-100)"; done | grep -v ' 0 *$' | tail -40
+		echo "timed out: $0"; dmesg | tail -20`, strconv.Itoa(pid))
+	c.WaitDelay = time.Second
+	var b bytes.Buffer
+	c.Stdout, c.Stderr = &b, &b
+	if c.Start() == nil {
+		t := time.AfterFunc(10*time.Second, func() { c.Process.Kill() })
+		c.Wait()
+		t.Stop()
+	}
+	return b.String()
 }
 
 // --- host side ---
