@@ -10,8 +10,10 @@ package faultlab_test
 
 import (
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -170,6 +172,42 @@ func (l *lab) checkAcks(n string) {
 		l.fail("record %d was acknowledged on %s before it crashed, but %s has only %d records", a, n, running[0], h)
 	}
 	l.stats["crashes with acknowledged records checked"]++
+}
+
+// checkResync, on the replicated-storage lab, follows the rejoined node's
+// copy back into step from clstat -A on the node running the application
+// (§21.3: fsmon resynchronises in the right direction, clstat shows it):
+// the File Systems line must reach Valid "both", state Sync.
+func (l *lab) checkResync(n string) {
+	if l.acks == "" {
+		return
+	}
+	running, _ := l.where()
+	if len(running) != 1 || running[0] == n {
+		return
+	}
+	deadline := time.Now().Add(4 * l.settle)
+	seen := map[string]bool{}
+	for {
+		out := l.tb.Exec(l.t, running[0], "", "clstat", "-A", "lab").Stdout
+		for _, line := range strings.Split(out, "\n") {
+			if f := strings.Fields(line); len(f) >= 4 && f[0] == "/lab/data" {
+				seen[f[1]+" "+f[3]] = true
+				if f[1] == "both" && f[3] == "Sync" {
+					l.stats["resync after rejoin seen through clstat"]++
+					if len(seen) > 1 {
+						l.stats["resync progress shown by clstat"]++
+					}
+					return
+				}
+			}
+		}
+		if time.Now().After(deadline) {
+			l.fail("%s rejoined but clstat -A on %s never showed /lab/data valid on both nodes and in sync; saw %v, last:\n%s", n, running[0], slices.Sorted(maps.Keys(seen)), out)
+			return
+		}
+		time.Sleep(time.Second)
+	}
 }
 
 // procs is a shell snippet listing the PIDs whose command line matches
@@ -400,6 +438,7 @@ func (l *lab) run(steps int, kinds []string) {
 			l.join(down)
 			l.audit(3 * time.Second)
 			l.ensure()
+			l.checkResync(down)
 			continue
 		}
 		kind := kinds[l.rng.IntN(len(kinds))]

@@ -153,6 +153,9 @@ func (t *tool) do(ctx context.Context, action string, vols []Volume, noprimary, 
 	switch action {
 	case "start":
 		for _, v := range vols {
+			if err := activate(ctx, v); err != nil {
+				return err
+			}
 			if err := t.d.Prepare(v.Res); err != nil {
 				return err
 			}
@@ -252,6 +255,22 @@ func (t *tool) waitConnected(ctx context.Context, r drbd.Resource, max time.Dura
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
+}
+
+// activate makes the volume and its meta volume available, as an LVM
+// resource agent does before using them: after a reboot without the
+// distribution's auto-activation (or with it limited by a volume_list) the
+// volume group is inactive and its /dev nodes are missing.
+func activate(ctx context.Context, v Volume) error {
+	if _, err := os.Stat(v.Res.Disk()); err == nil {
+		if _, err := os.Stat(v.Res.MetaDisk()); err == nil {
+			return nil
+		}
+	}
+	if _, err := (storage.Exec{}).Run(ctx, nil, "lvchange", "-q", "-ay", v.FS.VG+"/"+v.FS.LV, v.FS.VG+"/"+v.FS.LV+"_meta"); err != nil {
+		return fmt.Errorf("activate %s/%s: %w", v.FS.VG, v.FS.LV, err)
+	}
+	return nil
 }
 
 // mount checks the file system (fsck exit 4 or more aborts, L6937) and
