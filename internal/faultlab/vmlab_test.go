@@ -1,12 +1,10 @@
 package faultlab_test
 
 import (
-	"os"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/linuxha-ng/linuxha/internal/testbed"
 	"github.com/linuxha-ng/linuxha/internal/vmbed"
 )
 
@@ -42,17 +40,8 @@ func TestFaultLabVM(t *testing.T) {
 	l := newLab(t, vm, seed)
 	l.writer, l.settle, l.replay, l.acks = "/etc/cluster/lab/labwriter", 60*time.Second, "make faultlab-vm", "/var/log/cluster/lab.acks"
 
-	root, _ := testbed.RepoRoot()
-	data, err := os.ReadFile(root + "/examples/clconf.xml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	conf := strings.NewReplacer("<keepalive>3</keepalive>", "<keepalive>0.5</keepalive>",
-		"<warn>7</warn>", "<warn>1.5</warn>", "<dead>12</dead>", "<dead>3</dead>").Replace(string(data))
-	vm.WriteFile(t, "servera", "/etc/cluster/clconf.xml", conf, 0o600)
-	if r := vm.Exec(t, "servera", "", "clbuild"); r.Code != 0 {
-		t.Fatalf("clbuild: %s", r.Output())
-	}
+	vm.BuildCluster(t, strings.NewReplacer("<keepalive>3</keepalive>", "<keepalive>0.5</keepalive>",
+		"<warn>7</warn>", "<warn>1.5</warn>", "<dead>12</dead>", "<dead>3</dead>"))
 	if r := vm.Exec(t, "servera", "", "clform"); r.Code != 0 {
 		t.Fatalf("clform: %s", r.Output())
 	}

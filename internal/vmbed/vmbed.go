@@ -129,3 +129,25 @@ func (b *Bed) WriteFile(t testing.TB, node, path, content string, mode os.FileMo
 	t.Helper()
 	testbed.WriteFile(t, b, node, path, content, mode)
 }
+
+// BuildCluster writes the example clconf.xml on servera, with edit
+// applied when it is not nil, and runs clbuild (which copies it to
+// serverb); it returns clbuild's output.
+func (b *Bed) BuildCluster(t testing.TB, edit *strings.Replacer, args ...string) testbed.Result {
+	t.Helper()
+	root, _ := testbed.RepoRoot()
+	data, err := os.ReadFile(filepath.Join(root, "examples", "clconf.xml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	conf := string(data)
+	if edit != nil {
+		conf = edit.Replace(conf)
+	}
+	b.WriteFile(t, "servera", "/etc/cluster/clconf.xml", conf, 0o600)
+	r := b.Exec(t, "servera", "", append([]string{"clbuild"}, args...)...)
+	if r.Code != 0 {
+		t.Fatalf("clbuild: %s", r.Output())
+	}
+	return r
+}

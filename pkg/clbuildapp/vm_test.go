@@ -25,16 +25,8 @@ func errorLine(r testbed.Result) string {
 // and LVM; afterwards serverb holds the same files (SHA-256 per file).
 func TestApacheBuildOnRealDRBD(t *testing.T) {
 	vm := vmbed.Up(t)
-	root, _ := testbed.RepoRoot()
-	conf, _ := os.ReadFile(root + "/examples/clconf.xml")
-	vm.WriteFile(t, "servera", "/etc/cluster/clconf.xml", string(conf), 0o600)
-	if r := vm.Exec(t, "servera", "", "clbuild"); r.Code != 0 {
-		t.Fatalf("clbuild: %s", r.Output())
-	}
-	for _, f := range []string{"appconf.xml", "lems.local.xml", "httpd.xml"} {
-		b, _ := os.ReadFile(root + "/examples/apache/" + f)
-		vm.WriteFile(t, "servera", "/etc/cluster/apache/"+f, string(b), 0o644)
-	}
+	vm.BuildCluster(t, nil)
+	putApp(t, vm, "apache", "appconf.xml", "lems.local.xml", "httpd.xml")
 	vm.Sh(t, "servera", `pvcreate -q /dev/vda && vgcreate -q app01vg /dev/vda && for lv in admin docs logs; do
 		lvcreate -q -L 20M -n $lv app01vg && mkfs.ext4 -q /dev/app01vg/$lv && mkdir -p /apache/$lv && mount /dev/app01vg/$lv /apache/$lv &&
 		dd if=/dev/urandom of=/apache/$lv/data.bin bs=64k count=16 2>/dev/null && echo "$lv" > /apache/$lv/name.txt; done`)
@@ -220,12 +212,7 @@ func waitInSync(t *testing.T, vm *vmbed.Bed, app, vg, lv string) {
 // records and the grown size are there.
 func TestOnlineFilesystemChanges(t *testing.T) {
 	vm := vmbed.Up(t)
-	root, _ := testbed.RepoRoot()
-	conf, _ := os.ReadFile(root + "/examples/clconf.xml")
-	vm.WriteFile(t, "servera", "/etc/cluster/clconf.xml", string(conf), 0o600)
-	if r := vm.Exec(t, "servera", "", "clbuild"); r.Code != 0 {
-		t.Fatalf("clbuild: %s", r.Output())
-	}
+	vm.BuildCluster(t, nil)
 	putApp(t, vm, "apache", "appconf.xml", "lems.local.xml", "httpd.xml")
 	vm.Sh(t, "servera", `pvcreate -q /dev/vda && vgcreate -q app01vg /dev/vda && for lv in admin docs; do
 		lvcreate -q -L 16M -n $lv app01vg && mkfs.ext4 -q /dev/app01vg/$lv && mkdir -p /apache/$lv && mount /dev/app01vg/$lv /apache/$lv; done`)

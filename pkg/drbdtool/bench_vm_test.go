@@ -2,7 +2,6 @@ package drbdtool_test
 
 import (
 	"fmt"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -19,12 +18,7 @@ import (
 // not. Run: LINUXHA_TESTBED=vm go test ./pkg/drbdtool -run '^$' -bench Sync -benchtime 1x
 func BenchmarkSync(b *testing.B) {
 	vm := vmbed.Up(b)
-	root, _ := testbed.RepoRoot()
-	conf, _ := os.ReadFile(root + "/examples/clconf.xml")
-	vm.WriteFile(b, "servera", "/etc/cluster/clconf.xml", string(conf), 0o600)
-	if r := vm.Exec(b, "servera", "", "clbuild"); r.Code != 0 {
-		b.Fatalf("clbuild: %s", r.Output())
-	}
+	vm.BuildCluster(b, nil)
 	app := `<appconf><global><version>0.2</version><name>bench</name><syncrate>10000000</syncrate></global></appconf>`
 	var fsmap strings.Builder
 	for i, lv := range []string{"v1", "v2", "v3"} {

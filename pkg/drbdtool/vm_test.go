@@ -1,7 +1,6 @@
 package drbdtool_test
 
 import (
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -15,14 +14,8 @@ import (
 // would: the volume group, the data and meta volumes, resource flags and
 // the fsmap.
 func setup(t *testing.T, vm *vmbed.Bed) {
-	root, _ := testbed.RepoRoot()
-	conf, err := os.ReadFile(root + "/examples/clconf.xml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	vm.WriteFile(t, "servera", "/etc/cluster/clconf.xml", string(conf), 0o600)
-	if r := vm.Exec(t, "servera", "", "clbuild", "--verbose"); r.Code != 0 || !strings.Contains(r.Stdout, "DRBD kernel module found on serverb.") {
-		t.Fatalf("clbuild: %d\n%s", r.Code, r.Output())
+	if r := vm.BuildCluster(t, nil, "--verbose"); !strings.Contains(r.Stdout, "DRBD kernel module found on serverb.") {
+		t.Fatalf("clbuild: %s", r.Output())
 	}
 	for _, n := range []string{"servera", "serverb"} {
 		vm.WriteFile(t, n, "/etc/cluster/.resources/fsmap/apache", "app01vg:docs:/apache/docs:ext4:defaults:20480\n", 0o644)
