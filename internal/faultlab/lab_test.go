@@ -234,6 +234,12 @@ func (l *lab) fail(format string, args ...any) {
 
 func (l *lab) sh(node, script string) string {
 	r := l.tb.Exec(l.t, node, "", "sh", "-c", script)
+	// A VM guest whose command outlived the agent's limit answers with
+	// what it was waiting on; an audit must not read that as "nothing
+	// found".
+	if strings.Contains(r.Stderr, "agent: timed out") || strings.Contains(r.Stderr, "no reply from the guest agent") {
+		l.fail("on %s, %q did not finish:\n%s", node, script, r.Stderr)
+	}
 	return r.Stdout
 }
 
