@@ -110,6 +110,22 @@ func TestStartHaltApache(t *testing.T) {
 	if r := tb.Exec(t, "serverb", "", "clstartapp", "-A", "apache"); r.Code == 0 || !strings.Contains(r.Stderr, "Application apache is STARTED on servera") {
 		t.Fatalf("clstartapp on serverb: %d %s", r.Code, r.Output())
 	}
+	// Rebuilding the running application needs --force (§8.3 K12,
+	// L4943): refused with one line, nothing rewritten on either node.
+	sums := tb.Sh(t, "servera", "md5sum /etc/cluster/apache/.*.md5 /etc/cluster/.resources/fsmap/apache")
+	for stage, want := range map[string]string{
+		"check":   "Application apache is STARTED in the cluster; use --force to rebuild a running application",
+		"vgbuild": "Application apache is STARTED in the cluster; use --force to rebuild a running application",
+		"build":   "Application apache is already built (/etc/cluster/.resources/fsmap/apache exists); use --force to rebuild it",
+	} {
+		r := tb.Exec(t, "servera", "", "clbuildapp", "-A", "apache", "--"+stage)
+		if r.Code == 0 || !strings.Contains(r.Stderr, want) {
+			t.Fatalf("clbuildapp --%s while apache runs: %d %s", stage, r.Code, r.Output())
+		}
+	}
+	if got := tb.Sh(t, "servera", "md5sum /etc/cluster/apache/.*.md5 /etc/cluster/.resources/fsmap/apache"); got != sums {
+		t.Fatalf("refused rebuilds changed the build files:\n%s\nwas\n%s", got, sums)
+	}
 	// The running application's changes reach serverb by themselves.
 	tb.Sh(t, "servera", "echo v2 > /apache/docs/v2.html")
 	testbed.Eventually(t, 10*time.Second, "docs change on serverb", func() bool {

@@ -92,7 +92,8 @@ func NewApp(stdout, stderr io.Writer) *cli.App {
 		Usage: "start, mount, unmount and stop an application's DRBD volumes by hand",
 		UsageText: "drbd_tool --application A --action start|mount|unmount|down|set_primary|resize|invalidate_remote|create_md|status\n" +
 			"          [--noprimary] [--force] [--vg V --lv L]",
-		Description: "For changes outside the cluster (Reference §8.6.1): start (configure and connect the\n" +
+		Description: "For changes outside the cluster (Reference §8.6.1): start (activate the logical volumes\n" +
+			"if their volume group is inactive, configure and connect the\n" +
 			"volumes, and make them primary unless --noprimary; --force makes them primary even\n" +
 			"when the peer's copy is not known to be older), mount (fsck, then mount on the DRBD\n" +
 			"devices with the fsmap options), unmount, down, set_primary [--force], resize (after\n" +
