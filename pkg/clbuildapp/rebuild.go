@@ -28,6 +28,7 @@ type rebuild struct {
 	live   bool              // running here: changes are made on-line
 	keep   bool              // off-line without --fsmap: the fsmap stays
 	device map[string]string // "vg/lv" -> DRBD device, for the old entries
+	mounts map[string]mountInfo
 
 	added, removed, grown []state.FsEntry
 }
@@ -57,14 +58,14 @@ func (b *builder) planRebuild(old []state.FsEntry, st, node string) (*rebuild, e
 		rb.live = drbdtool.SyncerRunning(b.l, b.name)
 		return rb, nil
 	}
-	mounts := localMounts()
+	rb.mounts = localMounts()
 	vols, err := drbdtool.Volumes(b.l, b.cfg, b.name, "", "")
 	if err != nil {
 		return nil, err
 	}
 	for _, v := range vols {
 		rb.device[volKey(v.FS.VG, v.FS.LV)] = v.Res.Device()
-		if mounts[v.Res.Device()].dir == v.FS.MountPoint {
+		if rb.mounts[v.Res.Device()].dir == v.FS.MountPoint {
 			rb.live = true
 		}
 	}
@@ -77,6 +78,15 @@ func (b *builder) planRebuild(old []state.FsEntry, st, node string) (*rebuild, e
 		rb.keep = true
 	}
 	return rb, nil
+}
+
+// mountsOr is the mount table planRebuild read, else read now: a first
+// build has no rebuild, and a filesync one reads none.
+func (rb *rebuild) mountsOr(read func() map[string]mountInfo) map[string]mountInfo {
+	if rb == nil || rb.mounts == nil {
+		return read()
+	}
+	return rb.mounts
 }
 
 // diff sorts the new fsmap's changes into added, removed and grown.
@@ -138,12 +148,25 @@ func (b *builder) takeOut(rb *rebuild) error {
 			minor, _ = strconv.Atoi(f[1])
 			b.logReleased(b.peer, o, port, minor)
 		}
-		for _, n := range b.cfg.NodeNames() {
+	}
+	b.clearStale(rb.removed)
+	return nil
+}
+
+// clearStale removes both nodes' STALE flags of the volumes, on both
+// nodes (one ssh for the peer).
+func (b *builder) clearStale(es []state.FsEntry) {
+	if len(es) == 0 {
+		return
+	}
+	argv := []string{"rm", "-f"}
+	for _, e := range es {
+		for _, n := range []string{b.me, b.peer} {
 			state.ClearStale(b.l.StatusDir(b.name), state.Stale{VG: e.VG, LV: e.LV, Node: n})
-			b.p.Output(b.ctx, "rm", "-f", layout.Layout{}.StaleFile(b.name, e.VG, e.LV, n))
+			argv = append(argv, layout.Layout{}.StaleFile(b.name, e.VG, e.LV, n))
 		}
 	}
-	return nil
+	b.p.Output(b.ctx, argv...)
 }
 
 // releaseVolume frees o's port and DRBD device on this node; -1 for one it
@@ -222,7 +245,7 @@ func (b *builder) takeIn(rb *rebuild) error {
 		b.log.Infof("REBUILD: File system %s mounted successfully.", e.MountPoint)
 	}
 	for _, e := range rb.grown {
-		if err := b.grow(e); err != nil {
+		if err := b.grow(e, rb.device[volKey(e.VG, e.LV)]); err != nil {
 			return err
 		}
 	}
@@ -231,11 +254,10 @@ func (b *builder) takeIn(rb *rebuild) error {
 
 // grow lets the DRBD device take the grown volume, then grows the mounted
 // file system to fill it.
-func (b *builder) grow(e state.FsEntry) error {
+func (b *builder) grow(e state.FsEntry, dev string) error {
 	if err := b.drbdTool(b.me, "--action", "resize", "--vg", e.VG, "--lv", e.LV); err != nil {
 		return err
 	}
-	dev := b.deviceOf(e)
 	sys := "/sys/block/" + strings.TrimPrefix(dev, "/dev/") + "/size"
 	deadline := time.Now().Add(60 * time.Second)
 	for {
@@ -265,12 +287,4 @@ func (b *builder) grow(e state.FsEntry) error {
 	}
 	b.log.Infof("REBUILD: File system %s grown to %dKb.", e.MountPoint, e.SizeKB)
 	return nil
-}
-
-func (b *builder) deviceOf(e state.FsEntry) string {
-	vols, err := drbdtool.Volumes(b.l, b.cfg, b.name, e.VG, e.LV)
-	if err != nil || len(vols) == 0 {
-		return ""
-	}
-	return vols[0].Res.Device()
 }

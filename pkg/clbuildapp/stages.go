@@ -106,17 +106,19 @@ func (b *builder) status() (state, node string) {
 	return f[0], node
 }
 
-func (b *builder) notRunning() error {
-	st, _ := b.status()
+// notRunning refuses a running application without --force; it returns
+// the cluster's view of it for the stage to use.
+func (b *builder) notRunning() (st, node string, err error) {
+	st, node = b.status()
 	if st == "" {
 		b.log.Infof("Cluster is not running - application status not checked.")
-		return nil
+		return "", "", nil
 	}
 	b.log.Infof("Current status of application %s is: %s", b.name, st)
 	if (st == "STARTED" || st == "STARTING" || st == "STOPPING") && !b.force {
-		return fmt.Errorf("Application %s is %s in the cluster; use --force to rebuild a running application", b.name, st)
+		return st, node, fmt.Errorf("Application %s is %s in the cluster; use --force to rebuild a running application", b.name, st)
 	}
-	return nil
+	return st, node, nil
 }
 
 // stageDone checks the checksum the previous stage recorded.
@@ -267,7 +269,7 @@ func (b *builder) Check() error {
 			b.log.Warnf("Dependent application %s has no valid build.", dep)
 		}
 	}
-	if err := b.notRunning(); err != nil {
+	if _, _, err := b.notRunning(); err != nil {
 		return err
 	}
 	if _, err := os.Stat(b.l.Fsmap(b.name)); err == nil && !b.force {
@@ -321,7 +323,7 @@ func (b *builder) VGBuild() error {
 	if err := b.stageDone("check", "vgbuild"); err != nil {
 		return err
 	}
-	if err := b.notRunning(); err != nil {
+	if _, _, err := b.notRunning(); err != nil {
 		return err
 	}
 	if err := b.statusDirs(); err != nil {
@@ -493,14 +495,13 @@ func (b *builder) Build() error {
 	if _, err := os.Stat(b.l.AppChecksum(b.name)); err == nil && !b.force {
 		return fmt.Errorf("Application %s already has a build checksum; use --force to rebuild it", b.name)
 	}
-	st, node := b.status()
-	if err := b.notRunning(); err != nil {
+	st, node, err := b.notRunning()
+	if err != nil {
 		return err
 	}
 	var rb *rebuild
 	if built {
 		b.log.Infof("REBUILD: Original fsmap entry count: %d", len(old))
-		var err error
 		if rb, err = b.planRebuild(old, st, node); err != nil {
 			return err
 		}
@@ -603,7 +604,7 @@ func (b *builder) newFsmap(rb *rebuild) ([]state.FsEntry, error) {
 		b.log.Infof("REBUILD: fsmap kept as it is (--fsmap rebuilds it from the mounted file systems).")
 		return rb.old, nil
 	}
-	mounts := localMounts()
+	mounts := rb.mountsOr(localMounts)
 	var fsmap []state.FsEntry
 	for _, vg := range b.app.VGs {
 		if b.filesync() {

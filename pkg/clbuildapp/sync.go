@@ -118,7 +118,7 @@ func (b *builder) Sync() error {
 	if err != nil {
 		return fmt.Errorf("Application %s has not been built (no fsmap): run --build first", b.name)
 	}
-	if err := b.notRunning(); err != nil {
+	if _, _, err := b.notRunning(); err != nil {
 		return err
 	}
 	if err := b.stageDone("build", "sync"); err != nil {
@@ -207,12 +207,7 @@ func (b *builder) Sync() error {
 		return err
 	}
 	// Both copies are now the same: no STALE flag of either node holds.
-	for _, e := range fs {
-		for _, n := range []string{b.me, b.peer} {
-			state.ClearStale(b.l.StatusDir(b.name), state.Stale{VG: e.VG, LV: e.LV, Node: n})
-			b.p.Output(b.ctx, "rm", "-f", layout.Layout{}.StaleFile(b.name, e.VG, e.LV, n))
-		}
-	}
+	b.clearStale(fs)
 	os.WriteFile(marker, nil, 0o644)
 	b.p.Output(b.ctx, "touch", layout.Layout{}.StatusDir(b.name)+"/.drbd-md")
 	b.log.Infof("Successfully Synchronised data from %s to %s", b.me, b.peer)
