@@ -121,7 +121,11 @@ type lab struct {
 	stats  map[string]int
 	writer string        // the writer's path, found in /proc/*/cmdline
 	settle time.Duration // how long a takeover or restart may take here
-	replay string        // the make command that replays a run
+	// hold is how long a partition lasts: long enough for the node
+	// without the application to take it over, so that the heal finds
+	// it running on both nodes.
+	hold   time.Duration
+	replay string // the make command that replays a run
 	// acks: the writer logs each record it has synced to the replicated
 	// volume (DRBD protocol C: both nodes' disks) to this node-local file;
 	// after a crash every acknowledged record must be on the new primary.
@@ -400,9 +404,20 @@ func TestFaultLab(t *testing.T) {
 	t.Logf("fault lab: seed %d, %d steps", seed, steps)
 	tb := testbed.Up(t)
 	l := newLab(t, tb, seed)
-	l.writer, l.settle, l.replay = "/lab/admin/labwriter", 8*time.Second, "make faultlab"
+	l.writer, l.settle, l.hold, l.replay = "/lab/admin/labwriter", 8*time.Second, 2*time.Second, "make faultlab"
+	labCluster(t, tb, labTimings)
+	l.run(steps, []string{"crash", "kill cldaemon", "kill clnetd", "kill cllockd", "kill lems", "cut", "partition", "kill app"})
+	l.finish(steps)
+}
 
-	tb.BuildCluster(t, testbed.Timings{Keepalive: "0.1", Warn: "0.3", Dead: "0.5", ClusterForm: "10"})
+// labTimings are the namespace lab's: keepalive 0.1, dead 0.5.
+var labTimings = testbed.Timings{Keepalive: "0.1", Warn: "0.3", Dead: "0.5", ClusterForm: "10"}
+
+// labCluster forms a namespace cluster with timings tm, and builds and
+// runs the lab application on servera.
+func labCluster(t *testing.T, tb *testbed.Bed, tm testbed.Timings) {
+	t.Helper()
+	tb.BuildCluster(t, tm)
 	if r := tb.Exec(t, "servera", "", "clform"); r.Code != 0 {
 		t.Fatalf("clform: %s", r.Output())
 	}
@@ -414,9 +429,6 @@ func TestFaultLab(t *testing.T) {
 	}
 	tb.Sh(t, "servera", "mkdir -p /lab/data")
 	buildAndRun(t, tb, "lab")
-
-	l.run(steps, []string{"crash", "kill cldaemon", "kill clnetd", "kill cllockd", "kill lems", "cut", "partition", "kill app"})
-	l.finish(steps)
 }
 
 // run takes steps random faults of the given kinds, auditing after each.
@@ -486,13 +498,13 @@ func (l *lab) run(steps int, kinds []string) {
 			tb.Op(t, "restore", n, "eth0")
 		case "partition":
 			tb.Op(t, "partition")
-			time.Sleep(2 * time.Second)
+			time.Sleep(l.hold)
 			tb.Op(t, "heal")
 			// A takeover may finish after the heal; the duplicate it makes
 			// is found at once, or at the latest on the next comparison,
 			// 10 s later (L6764).
 			time.Sleep(3 * time.Second)
-			grace = 25 * time.Second
+			grace = max(25*time.Second, l.settle)
 		case "kill app":
 			l.sh(n, "kill -9 $("+procs(bracket(l.writer))+") 2>/dev/null; true")
 			time.Sleep(l.settle / 5)

@@ -39,6 +39,7 @@ func TestFaultLabVM(t *testing.T) {
 	vm := vmbed.Up(t)
 	l := newLab(t, vm, seed)
 	l.writer, l.settle, l.replay, l.acks = "/etc/cluster/lab/labwriter", 60*time.Second, "make faultlab-vm", "/var/log/cluster/lab.acks"
+	l.hold = 25 * time.Second // dead is 3 s; a takeover under emulation takes seconds more
 
 	vm.BuildCluster(t, strings.NewReplacer("<keepalive>3</keepalive>", "<keepalive>0.5</keepalive>",
 		"<warn>7</warn>", "<warn>1.5</warn>", "<dead>12</dead>", "<dead>3</dead>"))
@@ -72,6 +73,6 @@ func TestFaultLabVM(t *testing.T) {
 		vm.WriteFile(t, "servera", "/etc/cluster/lab/"+p, c, 0o644)
 	}
 	buildAndRun(t, vm, "lab")
-	l.run(steps, []string{"crash", "kill cldaemon", "kill clnetd", "kill cllockd", "kill lems", "cut", "kill app"})
+	l.run(steps, []string{"crash", "kill cldaemon", "kill clnetd", "kill cllockd", "kill lems", "cut", "partition", "kill app"})
 	l.finish(steps)
 }

@@ -8,7 +8,10 @@ import (
 )
 
 // Timings replaces the example's timings section.
-type Timings struct{ Keepalive, Warn, Dead, ClusterForm string }
+type Timings struct {
+	Keepalive, Warn, Dead, ClusterForm string
+	Global                             string // more elements for <global>, such as <fence>
+}
 
 // BuildCluster writes the example clconf.xml on servera with filesync
 // replication (no DRBD here) and the given timings, and runs clbuild.
@@ -25,6 +28,7 @@ func (b *Bed) BuildCluster(t testing.TB, tm Timings) {
 		"<warn>7</warn>", "<warn>"+tm.Warn+"</warn>",
 		"<dead>12</dead>", "<dead>"+tm.Dead+"</dead>",
 		"<clusterform>300</clusterform>", "<clusterform>"+tm.ClusterForm+"</clusterform>",
+		"</global>", tm.Global+"</global>",
 	).Replace(string(data))
 	b.WriteFile(t, "servera", "/etc/cluster/clconf.xml", conf, 0o600)
 	if r := b.Exec(t, "servera", "", "clbuild"); r.Code != 0 {

@@ -78,6 +78,9 @@ type Daemon struct {
 	lemsMu    sync.Mutex    // one Lems start at a time
 	actMu     sync.Mutex    // one set of fail-over actions at a time
 	heard     chan struct{} // the other node came back: compare registries now
+	// rejoined: the other daemon joined anew (ECHO HELLO) since the
+	// registries were last compared; what it no longer runs, it lost.
+	rejoined bool
 }
 
 // ErrAborted is returned by Run when the daemon was told to abort.

@@ -143,11 +143,9 @@ func (d *Daemon) act(ctx context.Context, acts []failover.Action) {
 				d.mu.Unlock()
 			}
 		case failover.Fence:
-			if err := d.fence(ctx, a.Node); err != nil {
-				d.Log.Errorf("Fencing %s failed: %v - no application will be taken over.", a.Node, err)
+			if !d.fenceUntilDone(ctx, a.Node) {
 				return
 			}
-			d.Log.Infof("Node %s fenced.", a.Node)
 		case failover.Start:
 			args := []string{"--application", a.App, "--takeover"}
 			if a.Force {
@@ -188,9 +186,34 @@ func (d *Daemon) act(ctx context.Context, acts []failover.Action) {
 	}
 }
 
-// fence runs Global.fence against node.
-func (d *Daemon) fence(ctx context.Context, node string) error {
-	return runFence(ctx, d.Cfg.Fence, node)
+// FenceRetry is how long a failed fence waits before it is tried again.
+const FenceRetry = 5 * time.Second
+
+// fenceUntilDone runs Global.fence against node until it succeeds: a
+// power switch or IPMI board that did not answer once may answer the next
+// time, and Pacemaker, too, retries fencing rather than give up on the
+// node's resources. It gives up when the node is heard again (it was not
+// dead after all, and nothing may be taken from it) or the daemon stops.
+func (d *Daemon) fenceUntilDone(ctx context.Context, node string) bool {
+	for {
+		err := runFence(ctx, d.Cfg.Fence, node)
+		if err == nil {
+			d.Log.Infof("Node %s fenced.", node)
+			return true
+		}
+		d.Log.Errorf("Fencing %s failed: %v - no application will be taken over until it succeeds (next try in %v).", node, err, FenceRetry)
+		sleep(ctx, FenceRetry)
+		d.mu.Lock()
+		back := d.peerState == StateUp
+		d.mu.Unlock()
+		if ctx.Err() != nil {
+			return false
+		}
+		if back {
+			d.Log.Warnf("Node %s is back: fencing abandoned, nothing taken over.", node)
+			return false
+		}
+	}
 }
 
 // runFence runs the fence command with %n replaced by node; only exit 0
@@ -300,17 +323,27 @@ func (d *Daemon) watchPeer(ctx context.Context) {
 }
 
 // reconcile takes the other daemon's word for what runs on its node, and
-// resolves an application running on both (Duplicate).
+// resolves an application running on both (Duplicate). When the other
+// daemon has just joined anew, an application this node had running there
+// that it now reports DOWN was lost with a restart too quick for dead to
+// see (PeerRestarted).
 func (d *Daemon) reconcile(ctx context.Context) {
 	d.mu.Lock()
 	up := d.peerState == StateUp
+	rejoined := d.rejoined && up
+	if rejoined {
+		d.rejoined = false
+	}
 	d.mu.Unlock()
 	if !up {
 		return
 	}
+	var lost []string
+	unasked := false
 	for _, name := range d.appNames() {
 		pr, err := d.peerRecord(ctx, name)
 		if err != nil {
+			unasked = true
 			continue
 		}
 		a, ok := d.app(name)
@@ -320,6 +353,11 @@ func (d *Daemon) reconcile(ctx context.Context) {
 		d.mu.Lock()
 		mineHere := a.Node == d.me.Name && a.State != "DOWN"
 		peerThere := pr.Node == d.peer.Name && pr.State != "DOWN"
+		if rejoined && a.Node == d.peer.Name && a.State == "STARTED" && pr.State == "DOWN" {
+			d.mu.Unlock()
+			lost = append(lost, name)
+			continue
+		}
 		dup := mineHere && a.State == "STARTED" && peerThere && pr.State == "STARTED"
 		adopt := !mineHere && (peerThere || a.Node == d.peer.Name && a.State != "DOWN" && pr.Node != d.me.Name)
 		if adopt && (a.State != pr.State || a.Node != pr.Node) {
@@ -334,6 +372,15 @@ func (d *Daemon) reconcile(ctx context.Context) {
 			d.act(ctx, failover.Decide(d.view(), failover.Duplicate{App: name, PeerSince: pr.Since}))
 			return
 		}
+	}
+	if rejoined && unasked {
+		d.mu.Lock()
+		d.rejoined = true // ask again next time about what went unanswered
+		d.mu.Unlock()
+	}
+	if len(lost) > 0 {
+		d.Log.Errorf("Node %s restarted (its daemon joined anew) and no longer runs %s - taking over.", d.peer.Name, strings.Join(lost, ", "))
+		d.act(ctx, failover.Decide(d.view(), failover.PeerRestarted{Apps: lost}))
 	}
 }
 

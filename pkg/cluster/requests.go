@@ -180,6 +180,11 @@ func (d *Daemon) reqEcho(_ context.Context, r wire.Request) string {
 			d.core.Heard(d.pathNames()[0], time.Now())
 		}
 		d.silentAll = 0
+		d.rejoined = true
+		select {
+		case d.heard <- struct{}{}:
+		default:
+		}
 	}
 	return d.state
 }

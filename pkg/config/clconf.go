@@ -30,7 +30,8 @@ type Cluster struct {
 	EchoType     string // global/echotype: ICMP (default), UDP or TCP (L1540)
 	// Fence is global/fence: a command run before taking over from a
 	// node declared dead, with %n replaced by that node's name; the
-	// takeover goes ahead only if it exits 0. Empty: no fencing.
+	// takeover goes ahead only once it exits 0 (retried until then).
+	// Empty: no fencing.
 	Fence []string
 	// ReachList is global/reachlist: hosts both nodes should reach; a
 	// node that reaches fewer than half of them when the other falls

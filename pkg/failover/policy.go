@@ -46,6 +46,11 @@ type (
 	FailoverRequest struct{ App string }
 	// NetFailed: clnetd has no working card left on Net (L6273-6275).
 	NetFailed struct{ Net string }
+	// PeerRestarted: the other node's daemon joined anew and reports
+	// Apps DOWN, which this node had running there: the node restarted
+	// faster than dead, so its death was never seen, and they died with
+	// it (L6548).
+	PeerRestarted struct{ Apps []string }
 	// Duplicate: after a partition healed both nodes run App (L6762-6764).
 	Duplicate struct {
 		App       string
@@ -57,7 +62,7 @@ type (
 type Kind string
 
 const (
-	Fence    Kind = "fence"     // run the fence command against Node; stop if it fails
+	Fence    Kind = "fence"     // run the fence command against Node until it succeeds; stop if Node comes back
 	MarkDown Kind = "mark-down" // record App as DOWN (it died with its node)
 	Start    Kind = "start"     // clstartapp here; Force when the peer is dead; ClearStale with takeover=force
 	Halt     Kind = "halt"      // clhaltapp here
@@ -111,6 +116,8 @@ func Decide(v View, ev any) []Action {
 		return netFailed(v, e.Net)
 	case Duplicate:
 		return duplicate(v, e)
+	case PeerRestarted:
+		return peerRestarted(v, e.Apps)
 	}
 	return nil
 }
@@ -134,22 +141,50 @@ func peerDead(v View, verdict Verdict) []Action {
 	if len(theirs) == 0 {
 		return append(out, Action{Kind: Note, Why: "the dead node ran no applications: its copies become stale (L6536)"})
 	}
-	var starts []Action
-	for _, a := range order(theirs) {
-		switch {
-		case !slices.Contains(a.ValidNodes, v.Me):
-			starts = append(starts, Action{Kind: Note, App: a.Name, Why: v.Me + " is not a valid node for it (no fail-back, L6516-6520)"})
-		case a.LocalStale && a.Takeover != "force":
-			starts = append(starts, Action{Kind: Note, App: a.Name, Why: "the local copy is stale and takeover is normal: not started (L6542)"})
-		default:
-			starts = append(starts, Action{Kind: Start, App: a.Name, Force: true, ClearStale: a.LocalStale,
-				Why: "take over the dead node's application (L6538-6540)"})
-		}
-	}
+	starts := takeOver(v, theirs, true)
 	if v.Fence && slices.ContainsFunc(starts, func(a Action) bool { return a.Kind == Start }) {
 		out = append(out, Action{Kind: Fence, Node: v.Peer, Why: "fence the dead node before taking its applications (fencing hook)"})
 	}
 	return append(out, starts...)
+}
+
+// takeOver starts here, dependencies first, each of apps that may run
+// here on current data (L6538-6546); force when the other node is dead.
+func takeOver(v View, apps []App, force bool) []Action {
+	var out []Action
+	for _, a := range order(apps) {
+		switch {
+		case !slices.Contains(a.ValidNodes, v.Me):
+			out = append(out, Action{Kind: Note, App: a.Name, Why: v.Me + " is not a valid node for it (no fail-back, L6516-6520)"})
+		case a.LocalStale && a.Takeover != "force":
+			out = append(out, Action{Kind: Note, App: a.Name, Why: "the local copy is stale and takeover is normal: not started (L6542)"})
+		default:
+			out = append(out, Action{Kind: Start, App: a.Name, Force: force, ClearStale: a.LocalStale,
+				Why: "take over the application its node lost (L6538-6540)"})
+		}
+	}
+	return out
+}
+
+// peerRestarted treats the applications a restarted node lost as a
+// node death would (L6538-6548), but the node is up again: no fence is
+// needed (its own daemon reports them stopped), and they start here the
+// ordinary way, with the other node's part in the start (its replication
+// as standby) rather than forced past it. Applications it reports
+// running, or that this node does not think ran there, are not touched.
+func peerRestarted(v View, names []string) []Action {
+	var out []Action
+	var lost []App
+	for _, a := range v.Apps {
+		if slices.Contains(names, a.Name) && a.Node == v.Peer && a.State != "DOWN" {
+			lost = append(lost, a)
+			out = append(out, Action{Kind: MarkDown, App: a.Name, Why: v.Peer + " restarted without it: it died with the node (L6548)"})
+		}
+	}
+	if len(lost) == 0 {
+		return []Action{{Kind: Note, Why: v.Peer + " restarted; none of its applications were lost"}}
+	}
+	return append(out, takeOver(v, lost, false)...)
 }
 
 // failoverRequest stops the application here and starts it on the other

@@ -99,6 +99,26 @@ func goldenCases() []golden {
 			[]string{"note"}},
 		{"L6686 daemon died: nothing moves", view(app("apache", "serverb")), PeerDaemonDied{}, []string{"note"}},
 
+		// A node that restarted within dead: its applications died with
+		// it though no death was seen (L6548); it is up, so no fence and
+		// no force.
+		{"L6548 restarted node lost its application: start here", view(app("apache", "serverb")), PeerRestarted{[]string{"apache"}},
+			[]string{"mark-down apache", "start apache"}},
+		{"L6548 restarted node: no fence, it is up and reports", fenced(view(app("apache", "serverb"))), PeerRestarted{[]string{"apache"}},
+			[]string{"mark-down apache", "start apache"}},
+		{"L6540 restarted node lost several: dependencies first", view(app("mysql", "serverb", deps("samba")), app("samba", "serverb")), PeerRestarted{[]string{"mysql", "samba"}},
+			[]string{"mark-down mysql", "mark-down samba", "start samba", "start mysql"}},
+		{"L6542 restarted node, stale copy here, takeover normal", view(app("apache", "serverb", localStale)), PeerRestarted{[]string{"apache"}},
+			[]string{"mark-down apache", "note apache"}},
+		{"L6546 restarted node, stale copy here, takeover force", view(app("apache", "serverb", localStale, force)), PeerRestarted{[]string{"apache"}},
+			[]string{"mark-down apache", "start apache clear-stale"}},
+		{"L6516 restarted node, not valid here", view(app("apache", "serverb", valid(onlyB))), PeerRestarted{[]string{"apache"}},
+			[]string{"mark-down apache", "note apache"}},
+		{"restarted node: an application it did not lose stays", view(app("apache", "serverb"), app("samba", "serverb")), PeerRestarted{[]string{"samba"}},
+			[]string{"mark-down samba", "start samba"}},
+		{"restarted node: applications here are not its", view(app("apache", "servera")), PeerRestarted{[]string{"apache"}},
+			[]string{"note"}},
+
 		// Software fail-over (§17.2, §21.2.4-21.2.6)
 		{"L4749 FAILOVER: valid nodes, halt here, start there", view(app("apache", "servera")), FailoverRequest{"apache"},
 			[]string{"set-valid apache [serverb]", "halt apache", "start-on apache on serverb"}},

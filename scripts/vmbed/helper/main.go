@@ -10,9 +10,11 @@
 //	helper monitor SOCK CMD             on the host: one QEMU monitor command
 //	helper sink PORT [FILE]             in the guest: a raw TCP stream, for benchmarks
 //	helper source ADDR N [FILE]
-//	helper hub ADDR...                  on the host: one Ethernet hub per loopback
+//	helper hub FLAG ADDR...             on the host: one Ethernet hub per loopback
 //	                                    TCP address, speaking QEMU's -netdev socket
-//	                                    framing (4-byte length, frame)
+//	                                    framing (4-byte length, frame); while the
+//	                                    file FLAG exists it drops every frame (a
+//	                                    partition with every link still up)
 package main
 
 import (
@@ -28,6 +30,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -299,8 +302,23 @@ func monitor(sock, cmd string) int {
 }
 
 // hub relays every frame one port sends to every other port of the same
-// hub, like an Ethernet hub; each listen address is one network.
-func hub(addrs []string) {
+// hub, like an Ethernet hub; each listen address is one network. While
+// the file flag exists nothing is relayed: the nodes are partitioned but
+// every card keeps its carrier, as when a switch between them fails.
+func hub(args []string) {
+	if len(args) < 2 {
+		fmt.Fprintln(os.Stderr, "usage: helper hub FLAG ADDR...")
+		os.Exit(2)
+	}
+	flag, addrs := args[0], args[1:]
+	var cut atomic.Bool
+	go func() {
+		for {
+			_, err := os.Stat(flag)
+			cut.Store(err == nil)
+			time.Sleep(20 * time.Millisecond)
+		}
+	}()
 	var wg sync.WaitGroup
 	for _, a := range addrs {
 		ln, err := net.Listen("tcp", a)
@@ -337,6 +355,9 @@ func hub(addrs []string) {
 						copy(frame, hdr)
 						if _, err := io.ReadFull(r, frame[4:]); err != nil {
 							return
+						}
+						if cut.Load() {
+							continue
 						}
 						mu.Lock()
 						for p := range ports {
