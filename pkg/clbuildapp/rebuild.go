@@ -269,7 +269,11 @@ func (b *builder) grow(e state.FsEntry, dev string) error {
 		if time.Now().After(deadline) {
 			return fmt.Errorf("DRBD device %s did not grow to %d KB within 60 s", dev, e.SizeKB)
 		}
-		time.Sleep(200 * time.Millisecond)
+		select {
+		case <-b.ctx.Done():
+			return fmt.Errorf("growing %s: %w", dev, b.ctx.Err())
+		case <-time.After(200 * time.Millisecond):
+		}
 	}
 	b.log.Infof("REBUILD: DRBD device %s for %s resized to %dKb.", dev, e.MountPoint, e.SizeKB)
 	var argv []string

@@ -14,6 +14,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -745,22 +746,13 @@ func (b *builder) allocateAll(fsmap []state.FsEntry) error {
 		}
 		b.log.Infof("Host/VG/LV %s/%s/%s allocated port %d", b.peer, e.VG, e.LV, port)
 		b.log.Infof("Host/VG/LV %s/%s/%s allocated DRBD %d", b.peer, e.VG, e.LV, minor)
-		localRes.FreePorts = remove(localRes.FreePorts, port)
-		localRes.FreeMinors = remove(localRes.FreeMinors, minor)
-		remoteRes.FreePorts = remove(remoteRes.FreePorts, port)
-		remoteRes.FreeMinors = remove(remoteRes.FreeMinors, minor)
+		taken := func(n int) func(int) bool { return func(x int) bool { return x == n } }
+		localRes.FreePorts = slices.DeleteFunc(localRes.FreePorts, taken(port))
+		localRes.FreeMinors = slices.DeleteFunc(localRes.FreeMinors, taken(minor))
+		remoteRes.FreePorts = slices.DeleteFunc(remoteRes.FreePorts, taken(port))
+		remoteRes.FreeMinors = slices.DeleteFunc(remoteRes.FreeMinors, taken(minor))
 	}
 	return nil
-}
-
-func remove(list []int, n int) []int {
-	var out []int
-	for _, x := range list {
-		if x != n {
-			out = append(out, x)
-		}
-	}
-	return out
 }
 
 // allocate gives o the same number on both nodes: the one it already has
