@@ -131,11 +131,13 @@ type lab struct {
 	// after a crash every acknowledged record must be on the new primary.
 	acks     string
 	ackCheck map[string]bool // the node crashed in sync: its acks must hold
+	tocd     map[string]bool // the node reset itself after a heal (split brain on DRBD)
+	solved   map[string]int  // DRBD's split-brain recoveries in each node's kernel log so far
 }
 
 func newLab(t *testing.T, tb bed, seed uint64) *lab {
 	return &lab{t: t, tb: tb, rng: rand.New(rand.NewPCG(seed, 0)), seed: seed,
-		alive: map[string]bool{"servera": true, "serverb": true}, stats: map[string]int{}, ackCheck: map[string]bool{}}
+		alive: map[string]bool{"servera": true, "serverb": true}, stats: map[string]int{}, ackCheck: map[string]bool{}, tocd: map[string]bool{}, solved: map[string]int{}}
 }
 
 // inSync reports whether every DRBD device of this node is connected with
@@ -202,6 +204,16 @@ func (l *lab) checkResync(n string) {
 					if len(seen) > 1 {
 						l.stats["resync progress shown by clstat"]++
 					}
+					// Both nodes wrote during the partition: DRBD's
+					// after-sb-1pri discard-secondary chose the survivor.
+					if l.tocd[n] {
+						c := strings.Count(l.sh(running[0], "dmesg"), "Split-Brain detected, 1 primaries, automatically solved")
+						if c > l.solved[running[0]] {
+							l.stats["split brain resolved by DRBD after a TOC"]++
+						}
+						l.solved[running[0]] = c
+					}
+					l.tocd[n] = false
 					return
 				}
 			}
@@ -288,6 +300,7 @@ func (l *lab) audit(grace time.Duration) {
 			if l.alive[n] && !l.tb.Alive(n) {
 				l.alive[n] = false // it reset itself (TOC)
 				l.stats["toc"]++
+				l.tocd[n] = true
 			}
 		}
 		running, holding := l.where()
@@ -442,6 +455,7 @@ func (l *lab) run(steps int, kinds []string) {
 			if l.alive[n] && !tb.Alive(n) {
 				l.alive[n] = false // it reset itself (TOC) after the last audit
 				l.stats["toc"]++
+				l.tocd[n] = true
 			}
 			if !l.alive[n] {
 				down = n
@@ -452,6 +466,7 @@ func (l *lab) run(steps int, kinds []string) {
 			l.t.Logf("step %d: restart and rejoin %s", l.step, down)
 			tb.Op(t, "start", down)
 			l.alive[down] = true
+			l.solved[down] = 0 // a new kernel log
 			l.checkAcks(down)
 			l.join(down)
 			l.audit(3 * time.Second)

@@ -29,10 +29,12 @@ var vmAppConf = appXML("lab", "", "    <name>labvg</name>\n    <type>filesystems
 	"/etc/cluster/lab/start", "/etc/cluster/lab/stop", "    <maxstoptime>10</maxstoptime>\n    <maxstarttime>20</maxstarttime>\n")
 
 // TestFaultLabVM is the fault lab on real DRBD and LVM in the VM testbed
-// (make faultlab-vm): node crash and rejoin, daemon kills, card cuts and
-// application kills, with the ns lab's audits, plus: after a crash taken
-// with both disks UpToDate, the new primary has every record the crashed
-// node acknowledged (protocol C).
+// (make faultlab-vm): node crash and rejoin, daemon kills, card cuts,
+// partitions and application kills, with the ns lab's audits, plus: after
+// a crash taken with both disks UpToDate, the new primary has every record
+// the crashed node acknowledged (protocol C); after every rejoin, clstat
+// shows the copies back in step, including after a partition's split brain
+// (the TOC'd node's side is discarded, after-sb-1pri discard-secondary).
 func TestFaultLabVM(t *testing.T) {
 	steps, seed := labRun(t, "FAULTLAB_VM_STEPS", "make faultlab-vm")
 	t.Logf("VM fault lab: seed %d, %d steps (timings under emulation)", seed, steps)
