@@ -85,7 +85,7 @@ func TestRestartWithinDead(t *testing.T) {
 		return len(running) == 1 && running[0] == "serverb" && len(holding) == 1 && holding[0] == "serverb"
 	})
 	log := tb.Sh(t, "serverb", "cat /var/log/cluster/cldaemon-cluster1.log")
-	if !strings.Contains(log, "Node servera restarted (its daemon joined anew) and no longer runs lab - taking over.") {
+	if !strings.Contains(log, "Node servera rebooted and joined, and no longer runs lab - taking over.") {
 		t.Errorf("serverb's log lacks the restart:\n%s", log)
 	}
 	if strings.Contains(log, "is DEAD") {

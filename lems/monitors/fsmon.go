@@ -43,6 +43,13 @@ func NewFsmon(env *Env, _ []string) (Monitor, error) {
 
 func (f *Fsmon) Check(ctx context.Context) (int, string) {
 	e := f.env
+	done, ok := state.HoldCheck(e.L.RebuildLock(e.App))
+	if !ok {
+		// clbuildapp is changing the volumes (§18): its own starts bring
+		// them into step, and a repair now would race them.
+		return 0, "rebuild in progress"
+	}
+	defer done()
 	vs, err := drbdtool.VolumeStates(ctx, e.L, e.Cluster, e.App, e.Me, e.Peer)
 	if err != nil {
 		return 2, err.Error()

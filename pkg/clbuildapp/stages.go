@@ -488,6 +488,15 @@ func (b *builder) Build() error {
 		return err
 	}
 	b.log.Infof("Validated VG build run has completed against this configuration.")
+	// fsmon on a running application starts the peer's copy of whatever
+	// the fsmap lists; it must not do so for a volume this build is still
+	// adding (before its meta-data exists, or at the same time as the
+	// build's own start).
+	release, err := state.HoldRebuild(b.l.RebuildLock(b.name))
+	if err != nil {
+		return err
+	}
+	defer release()
 	old, oldErr := state.ReadFsmap(b.l.Fsmap(b.name))
 	built := oldErr == nil
 	if built && !b.force {

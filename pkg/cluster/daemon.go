@@ -12,6 +12,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"math/rand/v2"
 	"net"
 	"net/netip"
@@ -78,9 +79,13 @@ type Daemon struct {
 	lemsMu    sync.Mutex    // one Lems start at a time
 	actMu     sync.Mutex    // one set of fail-over actions at a time
 	heard     chan struct{} // the other node came back: compare registries now
-	// rejoined: the other daemon joined anew (ECHO HELLO) since the
-	// registries were last compared; what it no longer runs, it lost.
+	// rejoined: the other node rebooted and joined (ECHO HELLO boot=yes)
+	// since the registries were last compared; what it no longer runs,
+	// it lost with the reboot.
 	rejoined bool
+	// booted: this is the first daemon since this node booted, which a
+	// join tells the other node.
+	booted bool
 }
 
 // ErrAborted is returned by Run when the daemon was told to abort.
@@ -110,6 +115,7 @@ func New(l layout.Layout, cfg *config.Cluster, log *logx.Logger, opts Options, h
 // request port listens (nil error) or cannot (the error).
 func (d *Daemon) Run(ctx context.Context, ready func(error)) error {
 	d.started = time.Now()
+	d.booted = firstSinceBoot(d.L.BootMarker())
 	d.Log.Infof("Global section configuration validation complete")
 	d.helpers(ctx, false)
 	ln, err := net.Listen("tcp", net.JoinHostPort("", strconv.Itoa(d.Cfg.Port)))
@@ -354,7 +360,11 @@ func (d *Daemon) join(ctx context.Context) error {
 			return ErrAborted
 		default:
 		}
-		reply, err := d.call(ctx, "ECHO HELLO=yes node="+d.me.Name, time.Second)
+		hello := "ECHO HELLO=yes node=" + d.me.Name
+		if d.booted {
+			hello += " boot=yes"
+		}
+		reply, err := d.call(ctx, hello, time.Second)
 		if err == nil && reply == StateUp {
 			break
 		}
@@ -372,6 +382,20 @@ func (d *Daemon) join(ctx context.Context) error {
 	d.mu.Unlock()
 	d.Log.Infof("Node %s has now joined the cluster", d.me.Name)
 	return nil
+}
+
+// firstSinceBoot reports whether no daemon has run since the node booted
+// (marker is under /run, emptied at boot), and leaves the marker for the
+// next one. A daemon that cannot tell says no: a mistaken yes would let
+// the other node start applications that may still run here.
+func firstSinceBoot(marker string) bool {
+	if _, err := os.Stat(marker); !errors.Is(err, fs.ErrNotExist) {
+		return false
+	}
+	if err := os.MkdirAll(filepath.Dir(marker), 0o755); err != nil {
+		return false
+	}
+	return os.WriteFile(marker, nil, 0o644) == nil
 }
 
 // timeCheck compares the clocks (L1876-1890, L7577): over a minute warns,

@@ -324,9 +324,9 @@ func (d *Daemon) watchPeer(ctx context.Context) {
 
 // reconcile takes the other daemon's word for what runs on its node, and
 // resolves an application running on both (Duplicate). When the other
-// daemon has just joined anew, an application this node had running there
-// that it now reports DOWN was lost with a restart too quick for dead to
-// see (PeerRestarted).
+// node has just rebooted and joined, an application this node had running
+// there that it now reports DOWN was lost with a reboot too quick for dead
+// to see (PeerRestarted).
 func (d *Daemon) reconcile(ctx context.Context) {
 	d.mu.Lock()
 	up := d.peerState == StateUp
@@ -379,7 +379,7 @@ func (d *Daemon) reconcile(ctx context.Context) {
 		d.mu.Unlock()
 	}
 	if len(lost) > 0 {
-		d.Log.Errorf("Node %s restarted (its daemon joined anew) and no longer runs %s - taking over.", d.peer.Name, strings.Join(lost, ", "))
+		d.Log.Errorf("Node %s rebooted and joined, and no longer runs %s - taking over.", d.peer.Name, strings.Join(lost, ", "))
 		d.act(ctx, failover.Decide(d.view(), failover.PeerRestarted{Apps: lost}))
 	}
 }

@@ -166,7 +166,8 @@ func (d *Daemon) reqNodeState(_ context.Context, r wire.Request) string {
 }
 
 // reqEcho answers this daemon's state. "ECHO HELLO=yes" is a joining
-// peer (L7581-7582): once we are UP it is in the cluster.
+// peer (L7581-7582): once we are UP it is in the cluster. "boot=yes" (not
+// in the Reference) says it is the first daemon since that node booted.
 func (d *Daemon) reqEcho(_ context.Context, r wire.Request) string {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -180,7 +181,12 @@ func (d *Daemon) reqEcho(_ context.Context, r wire.Request) string {
 			d.core.Heard(d.pathNames()[0], time.Now())
 		}
 		d.silentAll = 0
-		d.rejoined = true
+		// A node that rebooted cannot still run what it ran before; a
+		// daemon that only restarted may (it finds those from their
+		// addresses), so only a reboot is checked for lost applications.
+		if b, _ := r.Arg("boot"); yes(b) {
+			d.rejoined = true
+		}
 		select {
 		case d.heard <- struct{}{}:
 		default:

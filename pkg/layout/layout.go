@@ -82,5 +82,13 @@ func (l Layout) StaleFile(app, vg, lv, node string) string {
 func (l Layout) LogDir() string     { return l.p("var/log/cluster") }
 func (l Layout) LemsLogDir() string { return l.p("var/log/cluster/lems") }
 
+// BootMarker is written by the first cluster daemon since the node booted:
+// /run is emptied at every boot, so its absence means a fresh boot.
+func (l Layout) BootMarker() string { return l.p("run/linuxha/cldaemon.booted") }
+
+// RebuildLock is held by clbuildapp --build; fsmon leaves replication
+// alone while it is (state.HoldRebuild).
+func (l Layout) RebuildLock(app string) string { return l.p("run/linuxha", "rebuild."+app+".lock") }
+
 // BackupDir is where build tools archive replaced configuration (FAQ 4.4).
 func (l Layout) BackupDir() string { return l.p("clbackup") }

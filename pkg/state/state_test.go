@@ -197,3 +197,43 @@ func TestTopologyRoundTrip(t *testing.T) {
 		t.Fatal("bad prefix accepted")
 	}
 }
+
+// The rebuild lock: a check is refused while a build holds it, a build
+// waits for a check in progress, and both are free again once released.
+func TestRebuildLock(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "run", "linuxha", "rebuild.apache.lock")
+	done, ok := HoldCheck(path)
+	if !ok {
+		t.Fatal("no build: check refused")
+	}
+	got := make(chan error, 1)
+	go func() {
+		release, err := HoldRebuild(path)
+		if err == nil {
+			release()
+		}
+		got <- err
+	}()
+	select {
+	case err := <-got:
+		t.Fatalf("build did not wait for the check in progress: %v", err)
+	case <-time.After(300 * time.Millisecond):
+	}
+	done()
+	if err := <-got; err != nil {
+		t.Fatalf("build after the check: %v", err)
+	}
+	release, err := HoldRebuild(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := HoldCheck(path); ok {
+		t.Fatal("check allowed during a build")
+	}
+	release()
+	done, ok = HoldCheck(path)
+	if !ok {
+		t.Fatal("check refused after the build")
+	}
+	done()
+}
