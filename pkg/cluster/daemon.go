@@ -168,6 +168,7 @@ func (d *Daemon) Run(ctx context.Context, ready func(error)) error {
 		d.Log.Errorf("%v", formErr)
 		return formErr
 	}
+	markBooted(d.L.BootMarker())
 	go d.watchLems(ctx)
 	go d.watchPeer(ctx)
 	return d.steady(ctx, udp)
@@ -384,18 +385,22 @@ func (d *Daemon) join(ctx context.Context) error {
 	return nil
 }
 
-// firstSinceBoot reports whether no daemon has run since the node booted
-// (marker is under /run, emptied at boot), and leaves the marker for the
-// next one. A daemon that cannot tell says no: a mistaken yes would let
-// the other node start applications that may still run here.
+// firstSinceBoot reports whether no daemon of this node has been in the
+// cluster since it booted. One that cannot tell says no: a mistaken yes
+// would let the other node start applications that may still run here.
 func firstSinceBoot(marker string) bool {
-	if _, err := os.Stat(marker); !errors.Is(err, fs.ErrNotExist) {
-		return false
+	_, err := os.Stat(marker)
+	return errors.Is(err, fs.ErrNotExist)
+}
+
+// markBooted leaves the marker (under /run, emptied at every boot) that
+// tells later daemons they are not the first since the boot. Only a daemon
+// in the cluster leaves it: one whose join failed did not tell the other
+// node of the boot, so the next must.
+func markBooted(marker string) {
+	if os.MkdirAll(filepath.Dir(marker), 0o755) == nil {
+		os.WriteFile(marker, nil, 0o644)
 	}
-	if err := os.MkdirAll(filepath.Dir(marker), 0o755); err != nil {
-		return false
-	}
-	return os.WriteFile(marker, nil, 0o644) == nil
 }
 
 // timeCheck compares the clocks (L1876-1890, L7577): over a minute warns,
