@@ -157,32 +157,61 @@ func initReaper(args []string) {
 	}
 }
 
+// serve answers requests on the guest's virtio port. It keeps the port
+// open for ever: when a host client leaves, reads return EOF until the next
+// one connects, and closing the port then would make the kernel discard
+// whatever that next client has already sent (virtio_console's release
+// drops the port's pending data), leaving it waiting for a reply that never
+// comes. That is how a request right after `vmbed up`'s boot check used to
+// go unanswered.
 func serve(path string) {
 	f, err := os.OpenFile(path, os.O_RDWR, 0)
 	if err != nil {
 		return
 	}
 	defer f.Close()
-	r := bufio.NewReaderSize(f, 1<<20)
-	enc := json.NewEncoder(f)
+	buf := make([]byte, 64<<10)
+	var pending []byte
 	for {
-		line, err := r.ReadBytes('\n')
-		if err != nil {
-			return
+		n, err := f.Read(buf)
+		pending = append(pending, buf[:n]...)
+		for {
+			i := bytes.IndexByte(pending, '\n')
+			if i < 0 {
+				break
+			}
+			if len(bytes.TrimSpace(pending[:i])) > 0 {
+				answer(f, pending[:i])
+			}
+			pending = pending[i+1:]
 		}
-		var req request
-		rep := reply{Stderr: "agent: bad request", Code: 255}
-		if err := json.Unmarshal(line, &req); err == nil && len(req.Argv) > 0 {
-			rep = run(req)
-		}
-		rep.ID = req.ID
-		// A host that went away must not leave the agent blocked in a
-		// write for ever: reopen the port instead.
-		f.SetWriteDeadline(time.Now().Add(30 * time.Second))
-		if err := enc.Encode(rep); err != nil {
+		switch {
+		case err == io.EOF || (err == nil && n == 0):
+			// The host side is gone: what it left half-sent is no one's.
+			pending = nil
+			time.Sleep(20 * time.Millisecond)
+		case err != nil:
 			return
 		}
 	}
+}
+
+// answer runs one request line and writes its reply. A reply the host is no
+// longer there to read is dropped; the client that sent the request has
+// given up on it. The reply starts with a newline, so that a reply cut off
+// half-way, should the next client see it, ends as a line of its own, which
+// the client skips, and does not swallow the reply it waits for.
+func answer(f *os.File, line []byte) {
+	var req request
+	rep := reply{Stderr: "agent: bad request", Code: 255}
+	if err := json.Unmarshal(line, &req); err == nil && len(req.Argv) > 0 {
+		rep = run(req)
+	}
+	rep.ID = req.ID
+	// A host that went away must not leave the agent blocked in a write.
+	f.SetWriteDeadline(time.Now().Add(30 * time.Second))
+	b, _ := json.Marshal(rep)
+	f.Write(append(append([]byte{'\n'}, b...), '\n'))
 }
 
 func run(req request) reply {
