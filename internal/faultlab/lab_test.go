@@ -290,19 +290,25 @@ func (l *lab) writerPID(n string) string {
 	return strings.TrimSpace(l.sh(n, "("+procs(bracket(l.writer))+") | sort -n | head -1"))
 }
 
+// noteResets records each node that was up and is now down without the lab
+// having crashed it: it reset itself (TOC) after a heal.
+func (l *lab) noteResets() {
+	for _, n := range nodes {
+		if l.alive[n] && !l.tb.Alive(n) {
+			l.alive[n] = false
+			l.stats["toc"]++
+			l.tocd[n] = true
+		}
+	}
+}
+
 // audit checks the invariants, allowing grace for them to settle (the
 // TOC window after a heal is longer).
 func (l *lab) audit(grace time.Duration) {
 	l.t.Helper()
 	deadline := time.Now().Add(grace)
 	for {
-		for _, n := range nodes {
-			if l.alive[n] && !l.tb.Alive(n) {
-				l.alive[n] = false // it reset itself (TOC)
-				l.stats["toc"]++
-				l.tocd[n] = true
-			}
-		}
+		l.noteResets()
 		running, holding := l.where()
 		if len(running) <= 1 && len(holding) <= 1 {
 			break
@@ -450,13 +456,9 @@ func (l *lab) run(steps int, kinds []string) {
 	for l.step = 1; l.step <= steps; l.step++ {
 		// A node down for a step comes back first, so that most steps
 		// find a whole cluster.
+		l.noteResets() // since the last audit
 		var down string
 		for _, n := range nodes {
-			if l.alive[n] && !tb.Alive(n) {
-				l.alive[n] = false // it reset itself (TOC) after the last audit
-				l.stats["toc"]++
-				l.tocd[n] = true
-			}
 			if !l.alive[n] {
 				down = n
 			}
