@@ -266,6 +266,9 @@ func NewCtlApp(stdout, stderr io.Writer) *cli.App {
 			l := layout.FromEnv()
 			app := c.String("application")
 			reply, err := Send(c.Context, l, app, c.String("node"), c.String("msg"), c.Duration("timeout"))
+			if errors.Is(err, ErrNotRunning) {
+				return clitool.NotRunning(err)
+			}
 			if err != nil {
 				return err
 			}

@@ -63,14 +63,14 @@ func New(ctx context.Context, l layout.Layout, cfg *config.Cluster, name string,
 	log.Infof("Global section configuration validation complete")
 	app, _, err := config.LoadApp(l.AppConf(name))
 	if err != nil {
-		return nil, err
+		return nil, clitool.ConfigError(err)
 	}
 	if !opts.NoChecksums {
 		switch err := state.VerifyChecksum(l.AppChecksum(name), l.AppConf(name)); {
 		case errors.Is(err, state.ErrNotBuilt):
-			return nil, fmt.Errorf("Application %s has not been built: run clbuildapp --build first", name)
+			return nil, clitool.ConfigError(fmt.Errorf("Application %s has not been built: run clbuildapp --build first", name))
 		case errors.Is(err, state.ErrChanged):
-			return nil, fmt.Errorf("The configuration file for application %s has been altered\nbut the --build stage has not yet been rerun. Do that first.", name)
+			return nil, clitool.ConfigError(fmt.Errorf("The configuration file for application %s has been altered\nbut the --build stage has not yet been rerun. Do that first.", name))
 		case err != nil:
 			return nil, err
 		}
@@ -266,7 +266,7 @@ func (c *Ctl) Start() error {
 	c.daemon = ok
 	switch {
 	case !ok && !c.opts.Force && !c.opts.ReallyForce:
-		return fmt.Errorf("Cluster daemon is not running on %s.\nTo start %s without the cluster use --force (not recommended).", c.me, c.name)
+		return clitool.NotRunningf("Cluster daemon is not running on %s.\nTo start %s without the cluster use --force (not recommended).", c.me, c.name)
 	case !ok:
 		c.log.Warnf("Cluster daemon not running - starting %s outside the cluster (--force)", c.name)
 	case (st == "STARTED" || st == "STARTING") && node == c.me:

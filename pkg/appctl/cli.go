@@ -1,7 +1,6 @@
 package appctl
 
 import (
-	"fmt"
 	"io"
 	"path/filepath"
 	"time"
@@ -37,7 +36,7 @@ func flags(start bool) []cli.Flag {
 func run(c *cli.Context, stdout io.Writer, start bool) error {
 	name := c.String("application")
 	if name == "" {
-		return fmt.Errorf("--application is required")
+		return clitool.Usagef("--application is required")
 	}
 	l := layout.FromEnv()
 	cfg, err := clitool.LoadBuiltCluster(l, c.Bool("nochecksums"))

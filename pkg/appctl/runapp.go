@@ -127,7 +127,7 @@ func newRunner(ctx context.Context, l layout.Layout, log *logx.Logger, o RunOpts
 		return nil, err
 	}
 	if _, _, err := c.Any(ctx, "ECHO"); err != nil {
-		return nil, fmt.Errorf("Cluster %s is not running: start it with clform, or the application with clstartapp --force.", cfg.Name)
+		return nil, clitool.NotRunningf("Cluster %s is not running: start it with clform, or the application with clstartapp --force.", cfg.Name)
 	}
 	log.Infof("Successfully connected to cluster %s.", cfg.Name)
 	if o.Timeout == 0 {

@@ -43,15 +43,15 @@ func (b *Builder) Run(ctx context.Context) error {
 	conf := b.L.Clconf()
 	st, err := os.Stat(conf)
 	if err != nil {
-		return fmt.Errorf("Cluster configuration file %s does not exist", conf)
+		return clitool.ConfigError(fmt.Errorf("Cluster configuration file %s does not exist", conf))
 	}
 	if err := clitool.CheckOwner(conf, st); err != nil {
-		return err
+		return clitool.ConfigError(err)
 	}
 	b.Log.Infof("Checking for required global entries")
 	cfg, warns, err := config.LoadCluster(conf)
 	if err != nil {
-		return err
+		return clitool.ConfigError(err)
 	}
 	b.Log.Infof("Optional dataprotocol setting validated.")
 	b.Log.Infof("Checking global Port Pool details")

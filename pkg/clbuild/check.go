@@ -80,6 +80,16 @@ func Check(in Input) Result {
 	if in.Peer.SSHBack != "" {
 		return c.refuse("%s cannot ssh back to %s: %s", peer.Name, local.Name, in.Peer.SSHBack)
 	}
+	// Both nodes run each other's tools over ssh and speak one protocol:
+	// the same build on both, as README's install section requires.
+	if in.Local.Version != in.Peer.Version {
+		pv := in.Peer.Version
+		if pv == "" {
+			pv = "unknown (older than 0.1)"
+		}
+		return c.refuse("linuxha versions differ: %s has %s, %s has %s; install the same version on both nodes", local.Name, in.Local.Version, peer.Name, pv)
+	}
+	c.info("linuxha version %s on both nodes.", in.Local.Version)
 
 	nodes := []struct {
 		n *config.Node

@@ -28,6 +28,7 @@ func facts(host, pub, drbd string) Facts {
 		Resolve:   map[string]string{"servera": "172.16.177.1", "serverb": "172.16.177.2"},
 		Storage:   []storage.Capability{{Name: "DRBD kernel module", Found: true}},
 		LinkState: true,
+		Version:   "0.1.0+1.gabc",
 	}
 }
 
@@ -42,6 +43,7 @@ func TestCheck(t *testing.T) {
 		{name: "clean build (L1748-1810)"},
 		{name: "C19 host not a node", mod: func(in *Input) { in.Local.Host = "serverz" }, want: "This host (serverz) is not one of the nodes"},
 		{name: "C11 peer cannot resolve", mod: func(in *Input) { in.Peer.Resolve["servera"] = "" }, want: "Node name servera does not resolve to an IPv4 address on serverb"},
+		{name: "versions differ (README: the same version on both nodes)", mod: func(in *Input) { in.Peer.Version = "0.1.0+2.gdef" }, want: "linuxha versions differ: servera has 0.1.0+1.gabc, serverb has 0.1.0+2.gdef; install the same version on both nodes"},
 		{name: "C12 no ssh back", mod: func(in *Input) { in.Peer.SSHBack = "servera is not reachable by ssh" }, want: "serverb cannot ssh back to servera"},
 		{name: "C14 card missing on peer", mod: func(in *Input) { in.Peer.Cards["eth1"] = Card{} }, want: "Card eth1 of network public does not exist on serverb"},
 		{name: "standby card down warns (L1421)", mod: func(in *Input) { c := in.Local.Cards["eth1"]; c.Up = false; in.Local.Cards["eth1"] = c }, warned: "Card eth1 of network public on servera is not up"},

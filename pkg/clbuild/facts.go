@@ -23,6 +23,7 @@ import (
 	"github.com/linuxha-ng/linuxha/pkg/layout"
 	"github.com/linuxha-ng/linuxha/pkg/remote"
 	"github.com/linuxha-ng/linuxha/pkg/storage"
+	"github.com/linuxha-ng/linuxha/pkg/version"
 )
 
 // Card is what a node knows about one of its interfaces.
@@ -44,6 +45,7 @@ type Facts struct {
 	Storage       []storage.Capability `json:"storage"`
 	LinkState     bool                 `json:"link_state"` // carrier readable from /sys/class/net
 	SSHBack       string               `json:"ssh_back,omitempty"`
+	Version       string               `json:"version"` // of the linuxha build that probed
 }
 
 // ProbeArgs says what to look at.
@@ -58,7 +60,7 @@ type ProbeArgs struct {
 
 // Probe gathers the facts of the node it runs on.
 func Probe(ctx context.Context, l layout.Layout, a ProbeArgs) Facts {
-	f := Facts{Cards: map[string]Card{}, Resolve: map[string]string{}}
+	f := Facts{Cards: map[string]Card{}, Resolve: map[string]string{}, Version: version.String()}
 	f.Host, _ = os.Hostname()
 	if short, _, ok := strings.Cut(f.Host, "."); ok {
 		f.Host = short

@@ -7,6 +7,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/linuxha-ng/linuxha/pkg/clitool"
 	"github.com/linuxha-ng/linuxha/pkg/layout"
 	"github.com/linuxha-ng/linuxha/pkg/logx"
 	"github.com/linuxha-ng/linuxha/pkg/state"
@@ -47,7 +48,7 @@ func NewApp(stdout, stderr io.Writer) *cli.App {
 		},
 		Action: func(c *cli.Context) error {
 			if c.String("application") == "" {
-				return fmt.Errorf("--application is required")
+				return clitool.Usagef("--application is required")
 			}
 			n := 0
 			for _, s := range []string{"check", "vgbuild", "build", "sync"} {

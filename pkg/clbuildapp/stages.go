@@ -75,19 +75,19 @@ func newBuilder(ctx context.Context, l layout.Layout, name string, log *logx.Log
 	b.remote = remote.Runner{P: b.p}
 	data, err := os.ReadFile(l.AppConf(name))
 	if err != nil {
-		return nil, fmt.Errorf("Could not find appconf.xml for %s", name)
+		return nil, clitool.ConfigError(fmt.Errorf("Could not find appconf.xml for %s", name))
 	}
 	s := md5.Sum(data)
 	b.appSum = hex.EncodeToString(s[:])
 	app, warns, err := config.ParseApp(l.AppConf(name), data)
 	if err != nil {
-		return nil, err
+		return nil, clitool.ConfigError(err)
 	}
 	for _, w := range warns {
 		log.Warnf("%s", w.Error())
 	}
 	if app.Name != name {
-		return nil, fmt.Errorf("%s: global/name is %q but the directory is %q", l.AppConf(name), app.Name, name)
+		return nil, clitool.ConfigError(fmt.Errorf("%s: global/name is %q but the directory is %q", l.AppConf(name), app.Name, name))
 	}
 	b.app = app
 	return b, nil

@@ -3,7 +3,6 @@
 package cldaemonctl
 
 import (
-	"errors"
 	"fmt"
 	"io"
 
@@ -54,10 +53,10 @@ func NewApp(stdout, stderr io.Writer) *cli.App {
 			} else {
 				reply, _, err = client.Any(c.Context, c.String("msg"))
 			}
-			if errors.Is(err, cluster.ErrNoDaemon) || err != nil {
+			if err != nil {
 				// Scripts test ECHO for "UP" or a reply starting with ERROR (L4804).
 				fmt.Fprintf(stdout, "ERROR %v\n", err)
-				return cli.Exit("", 1)
+				return cli.Exit("", clitool.ExitNotRunning)
 			}
 			fmt.Fprintln(stdout, reply)
 			return nil

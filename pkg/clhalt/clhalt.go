@@ -61,7 +61,7 @@ func NewApp(stdout, stderr io.Writer) *cli.App {
 				case "error", "halt", "failover":
 					return h.node(n, a)
 				default:
-					return fmt.Errorf("--action %q: use error, halt or failover", a)
+					return clitool.Usagef("--action %q: use error, halt or failover", a)
 				}
 			}
 			return h.all(c.Bool("force"))
@@ -100,7 +100,7 @@ func (h *halter) all(force bool) error {
 	h.log.Infof("Attempting to contact a cluster daemon...")
 	_, via, err := h.c.Any(h.ctx, "ECHO check=y")
 	if err != nil {
-		return fmt.Errorf("Cluster %s is not running.", h.cfg.Name)
+		return clitool.NotRunningf("Cluster %s is not running.", h.cfg.Name)
 	}
 	h.log.Infof("Connecting to cluster daemon via host %s", via)
 	if apps := h.running(via, ""); len(apps) > 0 {

@@ -5,7 +5,7 @@ package clitool
 
 import (
 	"context"
-	"errors"
+	"fmt"
 	"io"
 	"os"
 	"os/signal"
@@ -15,6 +15,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/linuxha-ng/linuxha/pkg/logx"
+	"github.com/linuxha-ng/linuxha/pkg/version"
 )
 
 // NewApp is how each command's package builds its urfave/cli app, given
@@ -29,20 +30,35 @@ func Main(newApp NewApp) {
 	os.Exit(code)
 }
 
-// Run runs app and returns the exit code: 0, the code of a cli.ExitCoder,
-// or 1. Each line of an error is printed as an ERROR line on the app's
-// error writer.
-func Run(ctx context.Context, app *cli.App, args []string) int {
+// Standard gives app what every linuxha command has: --version (the
+// build's version.String), usage errors that exit ExitUsage, and no
+// urfave/cli exit of its own. Run applies it; genman does too, so the man
+// pages show what the commands do.
+func Standard(app *cli.App) *cli.App {
+	app.Version = version.String()
 	app.ExitErrHandler = func(*cli.Context, error) {}
-	err := app.RunContext(ctx, args)
+	app.OnUsageError = func(_ *cli.Context, err error, _ bool) error { return UsageError(err) }
+	for _, c := range app.Commands {
+		c.OnUsageError = app.OnUsageError
+	}
+	return app
+}
+
+func init() {
+	// --version only: -v is not taken from the commands, which use -V
+	// for --verbose as the Reference does.
+	cli.VersionFlag = &cli.BoolFlag{Name: "version", Usage: "print the version and exit", DisableDefaultText: true}
+	cli.VersionPrinter = func(c *cli.Context) { fmt.Fprintf(c.App.Writer, "%s (linuxha) %s\n", c.App.Name, c.App.Version) }
+}
+
+// Run runs app and returns the exit code (see ExitCode). Each line of an
+// error is printed as an ERROR line on the app's error writer.
+func Run(ctx context.Context, app *cli.App, args []string) int {
+	err := Standard(app).RunContext(ctx, args)
 	if err == nil {
 		return 0
 	}
-	code := 1
-	var ec cli.ExitCoder
-	if errors.As(err, &ec) {
-		code = ec.ExitCode()
-	}
+	code := ExitCode(err)
 	if msg := strings.TrimRight(err.Error(), "\n"); msg != "" {
 		w := app.ErrWriter
 		if w == nil {

@@ -31,6 +31,11 @@ var ErrNotBuilt = errors.New("The cluster configuration has not been built yet: 
 // must exist, be root's alone, parse, and match its build checksum,
 // unless nochecksums (L1827-1840).
 func LoadBuiltCluster(l layout.Layout, nochecksums bool) (*config.Cluster, error) {
+	cfg, err := loadBuiltCluster(l, nochecksums)
+	return cfg, ConfigError(err)
+}
+
+func loadBuiltCluster(l layout.Layout, nochecksums bool) (*config.Cluster, error) {
 	conf := l.Clconf()
 	st, err := os.Stat(conf)
 	if err != nil {
@@ -59,7 +64,7 @@ func LoadBuiltCluster(l layout.Layout, nochecksums bool) (*config.Cluster, error
 func LoadClusterFile(l layout.Layout, file string, nochecksums bool) (*config.Cluster, error) {
 	if file != "" {
 		cfg, _, err := config.LoadCluster(file)
-		return cfg, err
+		return cfg, ConfigError(err)
 	}
 	return LoadBuiltCluster(l, nochecksums)
 }

@@ -50,7 +50,7 @@ func NewApp(stdout, stderr io.Writer) *cli.App {
 		Action: func(c *cli.Context) error {
 			app := c.String("application")
 			if app == "" {
-				return fmt.Errorf("--application is required")
+				return clitool.Usagef("--application is required")
 			}
 			log := logx.New(stdout)
 			if f := c.String("file"); f != "" && f != "-" {

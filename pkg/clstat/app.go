@@ -11,6 +11,7 @@ import (
 
 	"github.com/linuxha-ng/linuxha/lems"
 	"github.com/linuxha-ng/linuxha/lems/monitors"
+	"github.com/linuxha-ng/linuxha/pkg/clitool"
 	"github.com/linuxha-ng/linuxha/pkg/cluster"
 	"github.com/linuxha-ng/linuxha/pkg/config"
 	"github.com/linuxha-ng/linuxha/pkg/drbdtool"
@@ -94,7 +95,7 @@ func QueryApp(ctx context.Context, l layout.Layout, cfg *config.Cluster, app str
 	req := "APP_STATUS app=" + app + " failoverinfo=yes lvinfo=yes"
 	reply, via, err := c.Any(ctx, req)
 	if err != nil {
-		return st, fmt.Errorf("Cluster %s is not running.", cfg.Name)
+		return st, clitool.NotRunningf("Cluster %s is not running.", cfg.Name)
 	}
 	st.State = "UP"
 	f := strings.Split(reply, ",")

@@ -74,12 +74,12 @@ func NewApp(stdout, stderr io.Writer) *cli.App {
 					return err
 				}
 				if st.State != "UP" {
-					return cli.Exit("", 1)
+					return cli.Exit("", clitool.ExitNotRunning)
 				}
 				return nil
 			}
 			if st.State != "UP" {
-				return fmt.Errorf("Cluster %s is not running.", cfg.Name)
+				return clitool.NotRunningf("Cluster %s is not running.", cfg.Name)
 			}
 			fmt.Fprintf(stdout, "Cluster: %s - %s\n\nNode\tStatus\n", st.Cluster, st.State)
 			for _, n := range st.Nodes {

@@ -49,12 +49,33 @@ func TestNotRunning(t *testing.T) {
 	ln.Close()
 	node(t, port)
 	code, out, errs := run()
-	if code != 1 || out != "" || !strings.HasSuffix(strings.TrimSpace(errs), "Cluster cluster1 is not running.") || !strings.HasPrefix(errs, "ERROR ") {
+	if code != clitool.ExitNotRunning || out != "" || !strings.HasSuffix(strings.TrimSpace(errs), "Cluster cluster1 is not running.") || !strings.HasPrefix(errs, "ERROR ") {
 		t.Fatalf("%d %q %q", code, out, errs)
 	}
 	code, out, _ = run("--json")
-	if code != 1 || !strings.Contains(out, `"state": "DOWN"`) {
+	if code != clitool.ExitNotRunning || !strings.Contains(out, `"state": "DOWN"`) {
 		t.Fatalf("%d %s", code, out)
+	}
+}
+
+// The documented exit codes (clstat(8) EXIT STATUS): a usage error, a
+// configuration error, and --version.
+func TestExitCodes(t *testing.T) {
+	t.Setenv(layout.EnvRoot, t.TempDir())
+	if code, _, errs := run("--bogus"); code != clitool.ExitUsage || strings.Count(errs, "\n") != 1 || !strings.Contains(errs, "-bogus") {
+		t.Fatalf("unknown option: %d %q", code, errs)
+	}
+	if code, _, errs := run(); code != clitool.ExitConfig || !strings.Contains(errs, "clconf.xml does not exist") {
+		t.Fatalf("no clconf.xml: %d %q", code, errs)
+	}
+	l := node(t, "9900")
+	os.WriteFile(l.Clconf(), []byte("<clconf><global>"), 0o600)
+	if code, _, errs := run(); code != clitool.ExitConfig || !strings.Contains(errs, "changed") {
+		t.Fatalf("changed clconf.xml: %d %q", code, errs)
+	}
+	code, out, _ := run("--version")
+	if code != 0 || !strings.HasPrefix(out, "clstat (linuxha) 0.") {
+		t.Fatalf("--version: %d %q", code, out)
 	}
 }
 
@@ -95,11 +116,11 @@ func TestRefusesUnbuilt(t *testing.T) {
 	l := node(t, "9900")
 	os.Remove(l.BuildChecksum())
 	code, _, errs := run()
-	if code != 1 || !strings.Contains(errs, "has not been built yet") {
+	if code != clitool.ExitConfig || !strings.Contains(errs, "has not been built yet") {
 		t.Fatalf("%d %s", code, errs)
 	}
 	os.Chmod(l.Clconf(), 0o640)
-	if code, _, errs = run(); code != 1 || !strings.Contains(errs, "must be readable only by root: mode is 0640") {
+	if code, _, errs = run(); code != clitool.ExitConfig || !strings.Contains(errs, "must be readable only by root: mode is 0640") {
 		t.Fatalf("%d %s", code, errs)
 	}
 }

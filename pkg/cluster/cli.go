@@ -2,7 +2,6 @@ package cluster
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"os"
 	"strings"
@@ -43,7 +42,7 @@ func NewApp(stdout, stderr io.Writer) *cli.App {
 		},
 		Action: func(c *cli.Context) error {
 			if c.Bool("form") == c.Bool("join") {
-				return fmt.Errorf("exactly one of --form and --join is required")
+				return clitool.Usagef("exactly one of --form and --join is required")
 			}
 			l := layout.FromEnv()
 			cfg, err := clitool.LoadClusterFile(l, c.String("config"), c.Bool("nochecksums"))

@@ -114,7 +114,7 @@ func NewApp(stdout, stderr io.Writer) *cli.App {
 		},
 		Action: func(c *cli.Context) error {
 			if c.String("application") == "" || c.String("action") == "" {
-				return fmt.Errorf("--application and --action are required")
+				return clitool.Usagef("--application and --action are required")
 			}
 			l := layout.FromEnv()
 			cfg, err := clitool.LoadBuiltCluster(l, c.Bool("nochecksums"))
