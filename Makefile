@@ -1,29 +1,46 @@
 # linuxha — see README.md. `make test` needs root: it runs the namespace
-# testbed tests as well as the unit tests.
-GO       ?= go
+# testbed tests as well as the unit tests. `make demo`, `make test` and
+# `make test-vm` first install the Debian packages they need
+# (scripts/deps, from the one list in scripts/packages).
+# Go is taken from PATH, else from /usr/local/go (where Go's tarball and
+# this project's CI machines put it).
+GO       ?= $(shell command -v go 2>/dev/null || echo /usr/local/go/bin/go)
 PREFIX   ?= /usr/local
 DESTDIR  ?=
 SBINDIR  := $(DESTDIR)$(PREFIX)/sbin
 MANDIR   := $(DESTDIR)$(PREFIX)/share/man
 DOCDIR   := $(DESTDIR)$(PREFIX)/share/doc/linuxha
+UNITDIR  := $(DESTDIR)$(PREFIX)/lib/systemd/system
 FUZZTIME ?= 60s
 TESTFLAGS ?=
+VERSION  ?= $(shell scripts/version)
+LDFLAGS  := -X github.com/linuxha-ng/linuxha/pkg/version.Version=$(VERSION) $(EXTRA_LDFLAGS)
+# Static by default (one binary runs on any node); mkdeb builds Debian's
+# way: dynamically linked, position independent, stripped.
+CGO      ?= 0
+BUILDFLAGS ?=
+COMMANDS := $(notdir $(wildcard cmd/*))
+BIN      ?= bin
+DEPS     := scripts/deps
 
-.PHONY: all build test test-vm faultlab faultlab-vm bench-failover unit race fuzz bench demo install man lint clean
+.PHONY: all build test test-vm faultlab faultlab-vm bench-failover unit race fuzz bench demo demo-drbd install uninstall deb man lint clean
 
 all: build
 
 build:
-	CGO_ENABLED=0 $(GO) build -trimpath -o bin/ ./cmd/...
+	CGO_ENABLED=$(CGO) $(GO) build -trimpath $(BUILDFLAGS) -ldflags '$(LDFLAGS)' -o $(BIN)/ ./cmd/...
 
 # Unit tests plus the namespace testbed (root).
-test: lint
+test:
+	$(DEPS) test
+	$(MAKE) lint
 	LINUXHA_TESTBED=ns $(GO) test -count=1 $(TESTFLAGS) ./...
 
 # The VM testbed (root, qemu-system-x86): real DRBD 8.4 and LVM in two
 # QEMU VMs under software emulation. Images are cached in /var/cache/linuxha-vmbed.
 # One package at a time (-p 1): two VM pairs under TCG on two cores starve.
 test-vm:
+	$(DEPS) vm
 	LINUXHA_TESTBED=vm $(GO) test -count=1 -p 1 -timeout 40m $(TESTFLAGS) ./...
 
 # The randomized fault lab on the namespace testbed (root): STEPS steps
@@ -31,17 +48,20 @@ test-vm:
 STEPS ?= 200
 SEED  ?=
 faultlab: build
+	$(DEPS) test
 	FAULTLAB_STEPS=$(STEPS) FAULTLAB_SEED=$(SEED) LINUXHA_TESTBED=ns $(GO) test -count=1 -timeout 60m -v -run '^TestFaultLab$$' ./internal/faultlab/
 
 # The fault lab on real DRBD in the VM testbed (root, qemu): VM_STEPS steps.
 VM_STEPS ?= 20
 faultlab-vm: build
+	$(DEPS) vm
 	FAULTLAB_VM_STEPS=$(VM_STEPS) FAULTLAB_SEED=$(SEED) LINUXHA_TESTBED=vm $(GO) test -count=1 -timeout 60m -v -run '^TestFaultLabVM$$' ./internal/faultlab/
 
 # Fail-over time against keepalived (root, keepalived installed): RUNS
 # crashes each, on the namespace testbed.
 RUNS ?= 20
 bench-failover: build
+	$(DEPS) test bench
 	FAILOVER_RUNS=$(RUNS) LINUXHA_TESTBED=ns $(GO) test -count=1 -timeout 60m -run '^$$' -bench '^BenchmarkFailover$$' -benchtime 1x ./internal/faultlab/
 
 # Unit tests only; no root needed.
@@ -61,31 +81,56 @@ fuzz:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
-# The two-node demo on this machine (root): namespace testbed, clbuild.
+# The two-node demo on this machine (root): namespace testbed, the apache
+# application on filesync, failing over with its data.
 demo: build
+	$(DEPS) demo
 	scripts/demo
 
-install: build
-	install -d $(SBINDIR) $(MANDIR)/man8 $(MANDIR)/man5 $(DOCDIR)/examples/apache $(DOCDIR)/examples/samba
-	install -m 0755 bin/* $(SBINDIR)/
+# The same story on real DRBD 8.4 and LVM in the VM testbed (slow: QEMU
+# software emulation).
+demo-drbd: build
+	$(DEPS) vm demo
+	scripts/demo-drbd
+
+# Installs what `make build` built: run `make build` as yourself first
+# (root's PATH may have no Go), then `sudo make install`.
+install:
+	@[ -x $(BIN)/cldaemon ] || { echo "make install: nothing built; run 'make build' first (as yourself, with Go on PATH)" >&2; exit 1; }
+	install -d $(SBINDIR) $(MANDIR)/man8 $(MANDIR)/man5 $(DOCDIR) $(UNITDIR)
+	install -m 0755 $(addprefix $(BIN)/,$(COMMANDS)) $(SBINDIR)/
 	install -m 0644 man/*.8 $(MANDIR)/man8/
 	install -m 0644 man/*.5 $(MANDIR)/man5/
-	install -m 0644 examples/*.xml $(DOCDIR)/examples/
-	install -m 0644 examples/apache/* $(DOCDIR)/examples/apache/
-	install -m 0644 examples/samba/* $(DOCDIR)/examples/samba/
 	install -m 0644 README.md LICENSE $(DOCDIR)/
-	install -d $(DESTDIR)$(PREFIX)/lib/systemd/system
-	sed 's|@SBINDIR@|$(PREFIX)/sbin|' examples/systemd/linuxha-clstartup.service > $(DESTDIR)$(PREFIX)/lib/systemd/system/linuxha-clstartup.service
+	cd examples && find . -type d -exec install -d '$(DOCDIR)/examples/{}' ';'
+	cd examples && find . -type f ! -perm -u+x -exec install -m 0644 '{}' '$(DOCDIR)/examples/{}' ';'
+	cd examples && find . -type f -perm -u+x -exec install -m 0755 '{}' '$(DOCDIR)/examples/{}' ';'
+	sed 's|@SBINDIR@|$(PREFIX)/sbin|' examples/systemd/linuxha-clstartup.service > $(UNITDIR)/linuxha-clstartup.service
+	chmod 0644 $(UNITDIR)/linuxha-clstartup.service
+
+# Removes what install installed (configuration in /etc/cluster and logs
+# stay).
+uninstall:
+	rm -f $(addprefix $(SBINDIR)/,$(COMMANDS))
+	rm -f $(addprefix $(MANDIR)/man8/,$(notdir $(wildcard man/*.8))) $(addprefix $(MANDIR)/man5/,$(notdir $(wildcard man/*.5)))
+	rm -rf $(DOCDIR)
+	rm -f $(UNITDIR)/linuxha-clstartup.service
+
+# The Debian package, linuxha_<version>_amd64.deb, from the install tree.
+deb: build
+	scripts/mkdeb .
 
 man:
 	$(GO) run ./scripts/genman
 
-# Formatting, vet, and man pages in step with the command definitions.
+# Formatting, vet, man pages in step with the command definitions and
+# clean under groff's warnings, and the unit files.
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 		if [ -n "$$out" ]; then echo "gofmt needed: $$out"; exit 1; fi
 	$(GO) vet ./...
 	@$(GO) run ./scripts/genman && git diff --quiet -- man || { echo "man pages are out of date: run make man"; git --no-pager diff --stat -- man; exit 1; }
+	scripts/manlint man/*.[58]
 
 clean:
-	rm -rf bin .testbin
+	rm -rf bin .testbin linuxha_*.deb

@@ -57,3 +57,28 @@ func (b *Bed) NodeState(t testing.TB, node, of string) string {
 	}
 	return strings.TrimSpace(r.Stdout)
 }
+
+// ApacheFiles writes the examples' apache application on node: conf as
+// /etc/cluster/apache/appconf.xml, more files of /etc/cluster/apache
+// (name, content), the admin files of examples/apache/admin under
+// /apache/admin, and a page on the docs directory.
+func (b *Bed) ApacheFiles(t testing.TB, node, conf string, appFiles ...[2]string) {
+	t.Helper()
+	root, _ := RepoRoot()
+	b.WriteFile(t, node, "/etc/cluster/apache/appconf.xml", conf, 0o644)
+	for _, f := range appFiles {
+		b.WriteFile(t, node, "/etc/cluster/apache/"+f[0], f[1], 0o644)
+	}
+	for _, f := range []string{"conf/httpd.conf", "scripts/startapp", "scripts/shutdown"} {
+		data, err := os.ReadFile(root + "/examples/apache/admin/" + f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mode := os.FileMode(0o644)
+		if strings.HasPrefix(f, "scripts/") {
+			mode = 0o755
+		}
+		b.WriteFile(t, node, "/apache/admin/"+f, string(data), mode)
+	}
+	b.Sh(t, node, "mkdir -p /apache/docs /apache/logs && echo 'hello from linuxha' > /apache/docs/index.html")
+}

@@ -3,7 +3,6 @@ package appctl_test
 import (
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -20,23 +19,7 @@ func buildApache(t *testing.T, tb *testbed.Bed, conf string, appFiles ...[2]stri
 	if r := tb.Exec(t, "servera", "", "clform"); r.Code != 0 {
 		t.Fatalf("clform: %s", r.Output())
 	}
-	root, _ := testbed.RepoRoot()
-	tb.WriteFile(t, "servera", "/etc/cluster/apache/appconf.xml", conf, 0o644)
-	for _, f := range appFiles {
-		tb.WriteFile(t, "servera", "/etc/cluster/apache/"+f[0], f[1], 0o644)
-	}
-	for _, f := range []string{"conf/httpd.conf", "scripts/startapp", "scripts/shutdown"} {
-		b, err := os.ReadFile(filepath.Join(root, "examples/apache/admin", f))
-		if err != nil {
-			t.Fatal(err)
-		}
-		mode := os.FileMode(0o644)
-		if strings.HasPrefix(f, "scripts/") {
-			mode = 0o755
-		}
-		tb.WriteFile(t, "servera", "/apache/admin/"+f, string(b), mode)
-	}
-	tb.Sh(t, "servera", "mkdir -p /apache/docs /apache/logs && echo 'hello from linuxha' > /apache/docs/index.html")
+	tb.ApacheFiles(t, "servera", conf, appFiles...)
 	for _, s := range []string{"check", "vgbuild", "build", "sync"} {
 		if r := tb.Exec(t, "servera", "", "clbuildapp", "-A", "apache", "--"+s); r.Code != 0 {
 			t.Fatalf("clbuildapp --%s: %s", s, r.Output())
