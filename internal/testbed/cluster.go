@@ -17,6 +17,16 @@ type Timings struct {
 // replication (no DRBD here) and the given timings, and runs clbuild.
 func (b *Bed) BuildCluster(t testing.TB, tm Timings) {
 	t.Helper()
+	b.WriteClconf(t, tm)
+	if r := b.Exec(t, "servera", "", "clbuild"); r.Code != 0 {
+		t.Fatalf("clbuild: %s", r.Output())
+	}
+}
+
+// WriteClconf writes the example clconf.xml on servera with filesync
+// replication and the given timings.
+func (b *Bed) WriteClconf(t testing.TB, tm Timings) {
+	t.Helper()
 	root, _ := RepoRoot()
 	data, err := os.ReadFile(root + "/examples/clconf.xml")
 	if err != nil {
@@ -31,9 +41,6 @@ func (b *Bed) BuildCluster(t testing.TB, tm Timings) {
 		"</global>", tm.Global+"</global>",
 	).Replace(string(data))
 	b.WriteFile(t, "servera", "/etc/cluster/clconf.xml", conf, 0o600)
-	if r := b.Exec(t, "servera", "", "clbuild"); r.Code != 0 {
-		t.Fatalf("clbuild: %s", r.Output())
-	}
 }
 
 // Eventually polls cond until it holds or the timeout passes.

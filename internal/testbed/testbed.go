@@ -22,6 +22,7 @@ type Bed struct {
 	Name   string
 	script string
 	bin    string
+	env    []string // more settings of scripts/testbed (TB_TRUST=no)
 }
 
 // Require skips the test unless the namespace testbed may be used.
@@ -73,6 +74,18 @@ func binaries(root string) (string, error) {
 // Up starts a testbed that is torn down when the test ends, pass or fail.
 func Up(t testing.TB) *Bed {
 	t.Helper()
+	return up(t)
+}
+
+// UpWithoutTrust starts a testbed whose nodes have no root ssh trust yet;
+// their sshd takes root's password, linuxha-testbed.
+func UpWithoutTrust(t testing.TB) *Bed {
+	t.Helper()
+	return up(t, "TB_TRUST=no")
+}
+
+func up(t testing.TB, env ...string) *Bed {
+	t.Helper()
 	Require(t)
 	root, err := RepoRoot()
 	if err != nil {
@@ -84,7 +97,7 @@ func Up(t testing.TB) *Bed {
 	}
 	var id [3]byte
 	rand.Read(id[:])
-	b := &Bed{Name: "lt" + hex.EncodeToString(id[:]), script: filepath.Join(root, "scripts", "testbed"), bin: bin}
+	b := &Bed{Name: "lt" + hex.EncodeToString(id[:]), script: filepath.Join(root, "scripts", "testbed"), bin: bin, env: env}
 	t.Cleanup(func() {
 		if out, err := b.op("down"); err != nil {
 			t.Logf("testbed down: %v\n%s", err, out)
@@ -98,7 +111,7 @@ func Up(t testing.TB) *Bed {
 
 func (b *Bed) cmd(stdin string, args ...string) *exec.Cmd {
 	c := exec.Command(b.script, args...)
-	c.Env = append(os.Environ(), "TB_NAME="+b.Name, "TB_BIN="+b.bin)
+	c.Env = append(append(os.Environ(), "TB_NAME="+b.Name, "TB_BIN="+b.bin), b.env...)
 	if stdin != "" {
 		c.Stdin = strings.NewReader(stdin)
 	}

@@ -29,6 +29,7 @@ import (
 	"github.com/linuxha-ng/linuxha/pkg/clitool"
 	"github.com/linuxha-ng/linuxha/pkg/clremoveapp"
 	"github.com/linuxha-ng/linuxha/pkg/clstartup"
+	"github.com/linuxha-ng/linuxha/pkg/cltrust"
 	"github.com/linuxha-ng/linuxha/pkg/clstat"
 	"github.com/linuxha-ng/linuxha/pkg/cluster"
 	"github.com/linuxha-ng/linuxha/pkg/drbdtool"
@@ -54,6 +55,7 @@ var commands = []func(stdout, stderr io.Writer) *cli.App{
 	appctl.NewRunApp,
 	lems.NewApp,
 	lems.NewCtlApp,
+	cltrust.NewApp,
 }
 
 func main() {
