@@ -148,7 +148,13 @@ func TestStartHaltApache(t *testing.T) {
 	}
 	tb.Sh(t, "serverb", "ip addr del 172.16.177.200/24 dev eth0")
 
-	// Started on serverb, it serves the data servera last wrote.
+	// Started on serverb, it serves the data servera last wrote. A pid
+	// file left on the replicated logs volume that names another live
+	// process (here PID 1) must not stop apache2 from starting: the
+	// example's start script removes it.
+	for _, n := range []string{"servera", "serverb"} {
+		tb.Sh(t, n, "echo 1 > /apache/logs/httpd.pid")
+	}
 	if r := tb.Exec(t, "serverb", "", "clstartapp", "-A", "apache"); r.Code != 0 {
 		t.Fatalf("clstartapp on serverb: %s", r.Output())
 	}
