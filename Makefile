@@ -91,7 +91,7 @@ demo: build
 # software emulation).
 demo-drbd: build
 	$(DEPS) vm demo
-	scripts/demo-drbd
+	scripts/demo --drbd
 
 # Installs what `make build` built: run `make build` as yourself first
 # (root's PATH may have no Go), then `sudo make install`.
@@ -107,6 +107,7 @@ install:
 	cd examples && find . -type f -perm -u+x -exec install -m 0755 '{}' '$(DOCDIR)/examples/{}' ';'
 	sed 's|@SBINDIR@|$(PREFIX)/sbin|' examples/systemd/linuxha-clstartup.service > $(UNITDIR)/linuxha-clstartup.service
 	chmod 0644 $(UNITDIR)/linuxha-clstartup.service
+	cp $(UNITDIR)/linuxha-clstartup.service $(DOCDIR)/examples/systemd/linuxha-clstartup.service
 
 # Removes what install installed (configuration in /etc/cluster and logs
 # stay).

@@ -109,9 +109,11 @@ func TestInstallUninstall(t *testing.T) {
 				t.Errorf("PREFIX=%s: %s installed but not expected", prefix, f)
 			}
 		}
-		unit, err := os.ReadFile(filepath.Join(dest, prefix, "lib/systemd/system/linuxha-clstartup.service"))
-		if err != nil || !strings.Contains(string(unit), "ExecStart="+prefix+"/sbin/clstartup\n") {
-			t.Errorf("unit: %v\n%s", err, unit)
+		for _, f := range []string{"lib/systemd/system", "share/doc/linuxha/examples/systemd"} {
+			unit, err := os.ReadFile(filepath.Join(dest, prefix, f, "linuxha-clstartup.service"))
+			if err != nil || !strings.Contains(string(unit), "ExecStart="+prefix+"/sbin/clstartup\n") {
+				t.Errorf("%s: unit: %v\n%s", f, err, unit)
+			}
 		}
 		out := mustRun(t, root, filepath.Join(dest, prefix, "sbin/clstat"), "--version")
 		if v := strings.TrimSpace(mustRun(t, root, "scripts/version")); out != "clstat (linuxha) "+v+"\n" {

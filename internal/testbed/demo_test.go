@@ -1,8 +1,6 @@
 package testbed
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -21,18 +19,9 @@ func TestDemo(t *testing.T) {
 			t.Skip("apache2 is not installed (scripts/deps demo installs it)")
 		}
 	}
-	root, err := RepoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	bin, err := binaries(root)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var id [3]byte
-	rand.Read(id[:])
+	root, bin, name := prepare(t, "ld")
 	cmd := exec.Command(filepath.Join(root, "scripts", "demo"))
-	cmd.Env = append(os.Environ(), "TB_NAME=ld"+hex.EncodeToString(id[:]), "TB_BIN="+bin, "DEMO_KEEP=0")
+	cmd.Env = append(os.Environ(), "TB_NAME="+name, "TB_BIN="+bin, "DEMO_KEEP=0")
 	out, err := cmd.CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "demo complete") {
 		t.Fatalf("scripts/demo: %v\n%s", err, out)

@@ -84,20 +84,27 @@ func UpWithoutTrust(t testing.TB) *Bed {
 	return up(t, "TB_TRUST=no")
 }
 
-func up(t testing.TB, env ...string) *Bed {
+// prepare finds the repository, builds the binaries once, and names a
+// new testbed prefix+random, for Up and for scripts/demo's test.
+func prepare(t testing.TB, prefix string) (root, bin, name string) {
 	t.Helper()
 	Require(t)
 	root, err := RepoRoot()
 	if err != nil {
 		t.Fatal(err)
 	}
-	bin, err := binaries(root)
-	if err != nil {
+	if bin, err = binaries(root); err != nil {
 		t.Fatal(err)
 	}
 	var id [3]byte
 	rand.Read(id[:])
-	b := &Bed{Name: "lt" + hex.EncodeToString(id[:]), script: filepath.Join(root, "scripts", "testbed"), bin: bin, env: env}
+	return root, bin, prefix + hex.EncodeToString(id[:])
+}
+
+func up(t testing.TB, env ...string) *Bed {
+	t.Helper()
+	root, bin, name := prepare(t, "lt")
+	b := &Bed{Name: name, script: filepath.Join(root, "scripts", "testbed"), bin: bin, env: env}
 	t.Cleanup(func() {
 		if out, err := b.op("down"); err != nil {
 			t.Logf("testbed down: %v\n%s", err, out)

@@ -169,14 +169,7 @@ func (t *truster) run(ctx context.Context) error {
 
 // local runs a script here.
 func local(ctx context.Context, script string) (string, error) {
-	c := exec.CommandContext(ctx, "sh", "-s")
-	c.Stdin = strings.NewReader(script)
-	var out, errb bytes.Buffer
-	c.Stdout, c.Stderr = &out, &errb
-	if err := c.Run(); err != nil {
-		return "", fmt.Errorf("%w: %s", err, strings.TrimSpace(errb.String()))
-	}
-	return out.String(), nil
+	return runScript(exec.CommandContext(ctx, "sh", "-s"), script, nil)
 }
 
 // first runs a script on the peer over an ordinary ssh: the terminal (or
@@ -194,24 +187,30 @@ func (t *truster) first(ctx context.Context, host, script string) (string, error
 		}
 		c.Env = append(os.Environ(), "SSH_ASKPASS="+exe, "SSH_ASKPASS_REQUIRE=force", envAskpass+"="+t.passwordFile)
 	}
-	c.Stdin = strings.NewReader(script)
-	var out bytes.Buffer
-	c.Stdout, c.Stderr = &out, os.Stderr
-	c.WaitDelay = 5 * time.Second
-	if err := c.Run(); err != nil {
-		return "", err
-	}
-	return out.String(), nil
+	// ssh's questions and complaints go to the administrator.
+	return runScript(c, script, os.Stderr)
 }
 
 // batch runs a script on the peer the way the tools do (BatchMode).
 func batch(ctx context.Context, host, script string) (string, error) {
-	c := exec.CommandContext(ctx, "ssh", "-o", "BatchMode=yes", "-o", "ConnectTimeout=10", "root@"+host, "sh -s")
+	return runScript(exec.CommandContext(ctx, "ssh", "-o", "BatchMode=yes", "-o", "ConnectTimeout=10", "root@"+host, "sh -s"), script, nil)
+}
+
+// runScript feeds script to c and returns its output; c's standard error
+// goes to stderr, or into the error when stderr is nil.
+func runScript(c *exec.Cmd, script string, stderr io.Writer) (string, error) {
 	c.Stdin = strings.NewReader(script)
 	var out, errb bytes.Buffer
 	c.Stdout, c.Stderr = &out, &errb
+	if stderr != nil {
+		c.Stderr = stderr
+	}
+	c.WaitDelay = 5 * time.Second
 	if err := c.Run(); err != nil {
-		return "", fmt.Errorf("%w: %s", err, strings.TrimSpace(errb.String()))
+		if msg := strings.TrimSpace(errb.String()); msg != "" {
+			return "", fmt.Errorf("%w: %s", err, msg)
+		}
+		return "", err
 	}
 	return out.String(), nil
 }
