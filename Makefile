@@ -77,6 +77,7 @@ fuzz:
 		echo "== $$t"; $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) ./pkg/config || exit 1; done
 	@for t in FuzzOpen FuzzRoundTrip; do \
 		echo "== $$t"; $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) ./pkg/wire || exit 1; done
+	@echo "== FuzzEngine"; $(GO) test -run '^$$' -fuzz '^FuzzEngine$$' -fuzztime $(FUZZTIME) ./lems
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...

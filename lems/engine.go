@@ -43,6 +43,9 @@ type Options struct {
 	// Build makes a check's monitor; monitors.Build unless a test says
 	// otherwise.
 	Build func(env *monitors.Env, c config.Check) (monitors.Monitor, error)
+	// Start starts a RUNCMD command; cmd.Start unless a test (the fuzz
+	// target, which must never run what it generates) says otherwise.
+	Start func(cmd *exec.Cmd) error
 }
 
 type entry struct {
@@ -232,7 +235,7 @@ func (e *Engine) apply(ctx context.Context, r result) {
 		e.o.Log.Warnf("Monitor %s returned %d, which its action list does not map: nothing done.", r.name, r.rc)
 		return
 	}
-	acts, bad := ParseActions(spec, r.rcdata)
+	acts, bad := ParseActions(spec, r.rcdata, en.check.Type != "program")
 	shown := strings.ReplaceAll(spec, "%RCDATA%", r.rcdata)
 	if r.rc != 0 {
 		e.o.Log.Infof("Monitor %s returned: %d => [%s]", r.name, r.rc, shown)
@@ -274,7 +277,12 @@ func (e *Engine) act(ctx context.Context, cur string, rc int, a Action) {
 		en.next = now.Add(d)
 		e.o.Log.Infof("Check %s scheduled for %d, (RC=%d)", target, en.next.Unix(), rc)
 	case "PAUSE":
-		en := e.entries[cur]
+		en, ok := e.entries[cur]
+		if !ok {
+			// An earlier step of the list (REMOVEMON) took it away.
+			e.o.Log.Warnf("Monitor %s: PAUSE of a removed check ignored.", cur)
+			return
+		}
 		d := a.Delay
 		if d == 0 {
 			d = DefaultPause
@@ -282,6 +290,9 @@ func (e *Engine) act(ctx context.Context, cur string, rc int, a Action) {
 		en.next = now.Add(d)
 		e.o.Log.Infof("Check %s paused for %v, (RC=%d)", cur, d, rc)
 	case "REMOVEMON":
+		if _, ok := e.entries[cur]; !ok {
+			return
+		}
 		delete(e.entries, cur)
 		e.o.Log.Infof("Removed monitor \"%s\", (RC=%d)", cur, rc)
 	case "RUNCMD":
@@ -347,7 +358,11 @@ func (e *Engine) runcmd(cur string, argv []string) {
 		cmd.Stderr = stderr
 	}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-	err := cmd.Start()
+	start := e.o.Start
+	if start == nil {
+		start = (*exec.Cmd).Start
+	}
+	err := start(cmd)
 	if stdout != nil {
 		stdout.Close()
 	}
@@ -356,6 +371,9 @@ func (e *Engine) runcmd(cur string, argv []string) {
 	}
 	if err != nil {
 		e.o.Log.Warnf("Monitor %s: RUNCMD %s failed: %v", cur, strings.Join(argv, " "), err)
+		return
+	}
+	if cmd.Process == nil { // a stand-in Start
 		return
 	}
 	e.o.Log.Infof("Monitor %s: started %s (pid %d)", cur, strings.Join(argv, " "), cmd.Process.Pid)

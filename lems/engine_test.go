@@ -44,9 +44,49 @@ func TestParseActions(t *testing.T) {
 		{"empty RCDATA does nothing", "%RCDATA%", "", nil, nil},
 	}
 	for _, c := range cases {
-		got, bad := ParseActions(c.spec, c.rcdata)
+		got, bad := ParseActions(c.spec, c.rcdata, true)
 		if !reflect.DeepEqual(got, c.want) || !reflect.DeepEqual(bad, c.bad) {
 			t.Errorf("%s: ParseActions(%q, %q) = %+v bad %q; want %+v bad %q", c.cite, c.spec, c.rcdata, got, bad, c.want, c.bad)
+		}
+	}
+	// A program check's output (issue 17: "x; FAILOVER; RUNCMD ..." added
+	// steps that RUNCMD ran as root) is data: it adds neither steps nor
+	// arguments, and never becomes RUNCMD.
+	program := []struct {
+		cite, spec, rcdata string
+		want               []Action
+		bad                []string
+	}{
+		{"one step", "%RCDATA%", "STOP httpd", []Action{{Verb: "STOP", Target: "httpd"}}, nil},
+		{"cannot add steps", "%RCDATA%", "x; FAILOVER; RUNCMD /bin/rm -rf /srv", nil, []string{"x; FAILOVER; RUNCMD /bin/rm -rf /srv"}},
+		{"cannot RUNCMD", "NOP; %RCDATA%", "RUNCMD /bin/rm -rf /srv", []Action{{Verb: "NOP"}}, []string{"RUNCMD /bin/rm -rf /srv"}},
+		{"one argument", "RUNCMD /usr/local/bin/page root %RCDATA%", "disk full; FAILOVER",
+			[]Action{{Verb: "RUNCMD", Argv: []string{"/usr/local/bin/page", "root", "disk full; FAILOVER"}}}, nil},
+		{"a target with a space is no check", "RUN %RCDATA% 5; NOP", "a b", []Action{{Verb: "RUN", Target: "a b", Delay: 5 * time.Second}, {Verb: "NOP"}}, nil},
+	}
+	for _, c := range program {
+		got, bad := ParseActions(c.spec, c.rcdata, false)
+		if !reflect.DeepEqual(got, c.want) || !reflect.DeepEqual(bad, c.bad) {
+			t.Errorf("program %s: ParseActions(%q, %q) = %+v bad %q; want %+v bad %q", c.cite, c.spec, c.rcdata, got, bad, c.want, c.bad)
+		}
+	}
+}
+
+// An action list that removes its check and then acts on it (issue 17:
+// "REMOVEMON; PAUSE" dereferenced the removed check and Lems died): the
+// later step is ignored with a warning, and Lems keeps running the rest.
+func TestStepsAfterRemovemon(t *testing.T) {
+	ms := 10 * time.Millisecond
+	b := newBed(t,
+		check("gone", ms, map[int]string{0: "NOP", 1: "REMOVEMON; PAUSE; REMOVEMON; STOP; RUN gone"}),
+		check("httpd", ms, map[int]string{0: "NOP"}))
+	b.mons["gone"].set(1, "")
+	eventually(t, "the check removed", func() bool { return strings.Contains(b.logged(), `Removed monitor "gone"`) })
+	n := b.mons["httpd"].count()
+	eventually(t, "the other check goes on", func() bool { return b.mons["httpd"].count() > n+2 })
+	for _, want := range []string{"PAUSE of a removed check ignored", "STOP of unknown check gone ignored", "RUN of unknown check gone ignored"} {
+		if !strings.Contains(b.logged(), want) {
+			t.Errorf("log lacks %q:\n%s", want, b.logged())
 		}
 	}
 }
