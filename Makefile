@@ -30,11 +30,15 @@ all: build
 build:
 	CGO_ENABLED=$(CGO) $(GO) build -trimpath $(BUILDFLAGS) -ldflags '$(LDFLAGS)' -o $(BIN)/ ./cmd/...
 
-# Unit tests plus the namespace testbed (root).
+# Unit tests plus the namespace testbed (root). The packaging tests
+# compile two whole sets of binaries (make install's and the .deb's): they
+# run after the others, so that their compiling does not slow the testbed's
+# timing-sensitive fail-over tests.
 test:
 	$(DEPS) test
 	$(MAKE) lint
-	LINUXHA_TESTBED=ns $(GO) test -count=1 $(TESTFLAGS) ./...
+	LINUXHA_TESTBED=ns $(GO) test -count=1 $(TESTFLAGS) $$($(GO) list ./... | grep -v '/internal/packaging$$')
+	LINUXHA_TESTBED=ns $(GO) test -count=1 $(TESTFLAGS) ./internal/packaging
 
 # The VM testbed (root, qemu-system-x86): real DRBD 8.4 and LVM in two
 # QEMU VMs under software emulation. Images are cached in /var/cache/linuxha-vmbed.

@@ -75,6 +75,13 @@ func TestRestartWithinDead(t *testing.T) {
 	if running, _ := l.where(); len(running) != 1 || running[0] != "servera" {
 		t.Fatalf("lab application runs on %v; want servera", running)
 	}
+	t.Cleanup(func() { // before the testbed goes: what both daemons saw
+		if t.Failed() {
+			for _, n := range nodes {
+				t.Logf("%s's log:\n%s", n, tb.Exec(t, n, "", "tail", "-40", "/var/log/cluster/cldaemon-cluster1.log").Stdout)
+			}
+		}
+	})
 	tb.Op(t, "crash", "servera")
 	tb.Op(t, "start", "servera")
 	if r := tb.Exec(t, "servera", "", "clform", "--join"); r.Code != 0 {
