@@ -15,6 +15,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/linuxha-ng/linuxha/lems/monitors"
+	"github.com/linuxha-ng/linuxha/pkg/admit"
 	"github.com/linuxha-ng/linuxha/pkg/clitool"
 	"github.com/linuxha-ng/linuxha/pkg/cluster"
 	"github.com/linuxha-ng/linuxha/pkg/config"
@@ -148,7 +149,10 @@ func serve(ctx context.Context, l layout.Layout, client *cluster.Client, app, co
 		reply := e.Handle(ctx, req)
 		log.Infof("Request from %s: %s => %s", from, req, strings.ReplaceAll(reply, NR, " "))
 		return reply
-	}}
+	}, Self: wire.Svc(client.Me, wire.SvcLems(app)),
+		// Listening on every address (an application address moves
+		// here), serving only the cluster's hosts.
+		Admit: (&admit.Policy{Peers: client.PeerIPs}).Admit, OnReject: (&wire.Throttle{Log: log.Warnf}).Reject}
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ctx, ln) }()
 	log.Infof("Started local server on port %d", conf.Port)
@@ -324,7 +328,7 @@ func Send(ctx context.Context, l layout.Layout, app, node, msg string, timeout t
 	}
 	var errs []string
 	for _, n := range nodes {
-		reply, err := client.CallPort(ctx, n, conf.Port, msg)
+		reply, err := client.CallService(ctx, n, conf.Port, wire.SvcLems(app), msg)
 		if err == nil {
 			return reply, nil
 		}

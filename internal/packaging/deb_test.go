@@ -69,7 +69,7 @@ func TestDebInTestbed(t *testing.T) {
 
 	// The example clconf.xml from the package's documentation, with the
 	// testbed's replication (filesync) and quick timings.
-	run("servera", "sh", "-c", `mkdir -p /etc/cluster && sed 's|<datadetail>drbd<|<datadetail>filesync<|; s|<keepalive>3<|<keepalive>0.2<|; s|<warn>7<|<warn>0.6<|; s|<dead>12<|<dead>1<|; s|<clusterform>300<|<clusterform>10<|' /usr/share/doc/linuxha/examples/clconf.xml > /etc/cluster/clconf.xml && chmod 600 /etc/cluster/clconf.xml`)
+	run("servera", "sh", "-c", `mkdir -p /etc/cluster && sed 's|<datadetail>drbd<|<datadetail>filesync<|; s|<key>[^<]*<|<key>q3Vb8nT0xK2mW7pL5sR9yC4fH1jD6gZeUaNvBiOoXw_<|; s|<keepalive>3<|<keepalive>0.2<|; s|<warn>7<|<warn>0.6<|; s|<dead>12<|<dead>1<|; s|<clusterform>300<|<clusterform>10<|' /usr/share/doc/linuxha/examples/clconf.xml > /etc/cluster/clconf.xml && chmod 600 /etc/cluster/clconf.xml`)
 	run("servera", sbin("clbuild")...)
 	run("servera", sbin("clform")...)
 	conf := run("servera", "cat", "/usr/share/doc/linuxha/examples/apache/appconf.filesync.xml")

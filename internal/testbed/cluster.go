@@ -33,6 +33,7 @@ func (b *Bed) WriteClconf(t testing.TB, tm Timings) {
 		t.Fatal(err)
 	}
 	conf := strings.NewReplacer(
+		ExampleKey, Key,
 		"<datadetail>drbd</datadetail>", "<datadetail>filesync</datadetail>",
 		"<keepalive>3</keepalive>", "<keepalive>"+tm.Keepalive+"</keepalive>",
 		"<warn>7</warn>", "<warn>"+tm.Warn+"</warn>",
@@ -42,6 +43,14 @@ func (b *Bed) WriteClconf(t testing.TB, tm Timings) {
 	).Replace(string(data))
 	b.WriteFile(t, "servera", "/etc/cluster/clconf.xml", conf, 0o600)
 }
+
+// ExampleKey is the placeholder key of examples/clconf.xml, which
+// clbuild refuses; Key is the testbeds' key in its place (random once,
+// 256 bits, as 'clbuild --genkey' writes).
+const (
+	ExampleKey = "<key>REPLACE-with-clbuild-genkey</key>"
+	Key        = "<key>q3Vb8nT0xK2mW7pL5sR9yC4fH1jD6gZeUaNvBiOoXw_</key>"
+)
 
 // Eventually polls cond until it holds or the timeout passes.
 func Eventually(t testing.TB, timeout time.Duration, what string, cond func() bool) {

@@ -140,7 +140,7 @@ func (b *Bed) BuildCluster(t testing.TB, edit *strings.Replacer, args ...string)
 	if err != nil {
 		t.Fatal(err)
 	}
-	conf := string(data)
+	conf := strings.Replace(string(data), testbed.ExampleKey, testbed.Key, 1)
 	if edit != nil {
 		conf = edit.Replace(conf)
 	}

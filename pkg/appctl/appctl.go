@@ -206,7 +206,7 @@ func (c *Ctl) localFlags() []string {
 // remoteStatus fetches the peer's STALE flag names and TIME.
 func (c *Ctl) remoteStatus() (flags []string, t time.Time, ok bool) {
 	dir := layout.Layout{}.StatusDir(c.name)
-	out, err := c.p.Output(c.ctx, "sh", "-c", "ls -1 "+dir+" && echo TIME= && cat "+dir+"/TIME 2>/dev/null; true")
+	out, err := c.p.Output(c.ctx, "sh", "-c", "ls -1 "+remote.Quote(dir)+" && echo TIME= && cat "+remote.Quote(dir+"/TIME")+" 2>/dev/null; true")
 	if err != nil {
 		return nil, time.Time{}, false
 	}

@@ -53,6 +53,9 @@ func (b *Builder) Run(ctx context.Context) error {
 	if err != nil {
 		return clitool.ConfigError(err)
 	}
+	if err := config.CheckKey(cfg.Key); err != nil {
+		return clitool.ConfigError(fmt.Errorf("%s:%d: %w", conf, keyLine(conf), err))
+	}
 	b.Log.Infof("Optional dataprotocol setting validated.")
 	b.Log.Infof("Checking global Port Pool details")
 	b.Log.Infof("Checking global Maximum block devices")

@@ -21,7 +21,7 @@ func NewApp(stdout, stderr io.Writer) *cli.App {
 	return &cli.App{
 		Name:      "clbuild",
 		Usage:     "validate the cluster configuration and build the cluster on both nodes",
-		UsageText: "clbuild [-V|--verbose] [-F|--force]",
+		UsageText: "clbuild [-V|--verbose] [-F|--force] [--genkey]",
 		Description: "Run on the node where /etc/cluster/clconf.xml was written. clbuild checks the\n" +
 			"configuration and both nodes (Reference §7.2.4), and only when every check passes\n" +
 			"copies clconf.xml to the peer, creates log directories and resource flag files on\n" +
@@ -33,6 +33,7 @@ func NewApp(stdout, stderr io.Writer) *cli.App {
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "verbose", Aliases: []string{"V"}, Usage: "print every check as an INFO line"},
 			&cli.BoolFlag{Name: "force", Aliases: []string{"F"}, Usage: "rebuild an already built or running cluster"},
+			&cli.BoolFlag{Name: "genkey", Usage: "write a new random global/key into clconf.xml first (the build then copies it to the peer)"},
 		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {
@@ -45,6 +46,12 @@ func NewApp(stdout, stderr io.Writer) *cli.App {
 				return err
 			}
 			b := &Builder{L: layout.FromEnv(), Log: log, Force: c.Bool("force"), Exe: exe}
+			if c.Bool("genkey") {
+				if err := WriteNewKey(b.L.Clconf()); err != nil {
+					return clitool.ConfigError(err)
+				}
+				log.Infof("Wrote a new random key to %s", b.L.Clconf())
+			}
 			return b.Run(c.Context)
 		},
 		Commands: []*cli.Command{

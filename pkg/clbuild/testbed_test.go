@@ -16,7 +16,8 @@ func sample(t *testing.T) string {
 		t.Fatal(err)
 	}
 	// The namespace testbed has no DRBD module: replicate with filesync.
-	return strings.Replace(string(b), "<datadetail>drbd</datadetail>", "<datadetail>filesync</datadetail>", 1)
+	return strings.NewReplacer("<datadetail>drbd</datadetail>", "<datadetail>filesync</datadetail>",
+		testbed.ExampleKey, testbed.Key).Replace(string(b))
 }
 
 func errorLines(s string) []string {

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/linuxha-ng/linuxha/pkg/config"
+
 	"github.com/urfave/cli/v2"
 
 	"github.com/linuxha-ng/linuxha/pkg/logx"
@@ -38,10 +40,29 @@ func Standard(app *cli.App) *cli.App {
 	app.Version = version.String()
 	app.ExitErrHandler = func(*cli.Context, error) {}
 	app.OnUsageError = func(_ *cli.Context, err error, _ bool) error { return UsageError(err) }
+	checkNames(app.Flags)
 	for _, c := range app.Commands {
 		c.OnUsageError = app.OnUsageError
+		checkNames(c.Flags)
 	}
 	return app
+}
+
+// checkNames makes every --application (-A) flag refuse a name outside
+// the application name's character set (config.CheckAppName) before the
+// command does anything with it: "-A ../../tmp/evil" would otherwise
+// name a directory outside /etc/cluster.
+func checkNames(flags []cli.Flag) {
+	for _, f := range flags {
+		if sf, ok := f.(*cli.StringFlag); ok && sf.Name == "application" && sf.Action == nil {
+			sf.Action = func(_ *cli.Context, v string) error {
+				if err := config.CheckAppName(v); err != nil {
+					return UsageError(fmt.Errorf("--application: %w", err))
+				}
+				return nil
+			}
+		}
+	}
 }
 
 func init() {

@@ -87,8 +87,8 @@ func TestUpTable(t *testing.T) {
 	}
 	_, port, _ := net.SplitHostPort(ln.Addr().String())
 	node(t, port)
-	codec, _ := wire.NewCodec(wire.Authenticated, "cluster1", "mykey")
-	s := &wire.Server{Codec: codec, Handler: func(_ context.Context, req string, _ net.Addr) string {
+	codec, _ := wire.NewCodec(wire.Authenticated, "cluster1", "REPLACE-with-clbuild-genkey")
+	s := &wire.Server{Codec: codec, Self: "servera/cldaemon", Handler: func(_ context.Context, req string, _ net.Addr) string {
 		r, _ := wire.ParseRequest(req)
 		switch r.Verb {
 		case "ECHO":

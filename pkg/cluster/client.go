@@ -4,9 +4,10 @@ import (
 	"context"
 	"errors"
 	"net"
+	"net/netip"
 	"os"
+	"path/filepath"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/linuxha-ng/linuxha/pkg/config"
@@ -28,14 +29,13 @@ type Client struct {
 
 // NewClient prepares a client from the node's configuration files.
 func NewClient(l layout.Layout, cfg *config.Cluster) (*Client, error) {
-	codec, err := wire.NewCodec(wire.FramingOf(cfg.Framing), cfg.Name, cfg.Key)
+	host := config.ThisHost()
+	codec, err := wire.NewCodec(wire.FramingOf(cfg.Framing), cfg.Name, cfg.Key, wire.WithFrom(wire.Svc(host, filepath.Base(os.Args[0]))))
 	if err != nil {
 		return nil, err
 	}
 	c := &Client{Cfg: cfg, codec: codec, Timeout: 2 * time.Second}
 	c.top, _ = state.ReadTopology(l.Topology())
-	host, _ := os.Hostname()
-	host, _, _ = strings.Cut(host, ".")
 	if _, ok := cfg.Node(host); ok {
 		c.Me = host
 	}
@@ -70,11 +70,22 @@ func (c *Client) AddrsPort(node string, p int) []string {
 	return out
 }
 
-// CallPort sends req to another of node's servers that speaks the cluster
-// protocol with the cluster key, such as an application's Lems (L7357).
-func (c *Client) CallPort(ctx context.Context, node string, port int, req string) (string, error) {
-	reply, _, err := wire.Call(ctx, c.codec, c.AddrsPort(node, port), req, c.Timeout)
+// CallService sends req to another of node's servers that speaks the
+// cluster protocol with the cluster key, such as an application's Lems
+// (L7357), named service in envelopes.
+func (c *Client) CallService(ctx context.Context, node string, port int, service, req string) (string, error) {
+	reply, _, err := wire.Call(ctx, c.codec, wire.Svc(node, service), c.AddrsPort(node, port), req, c.Timeout)
 	return reply, err
+}
+
+// PeerIPs lists the other node's topology addresses: the hosts a server
+// of this node admits besides its own root (package admit).
+func (c *Client) PeerIPs() []netip.Addr {
+	var out []netip.Addr
+	for _, ca := range c.top.Addrs(c.Peer()) {
+		out = append(out, ca.Prefix.Addr())
+	}
+	return out
 }
 
 // Codec is the cluster's framing and key, for servers that share it.
@@ -82,7 +93,7 @@ func (c *Client) Codec() *wire.Codec { return c.codec }
 
 // Call sends req to node's daemon.
 func (c *Client) Call(ctx context.Context, node, req string) (string, error) {
-	reply, _, err := wire.Call(ctx, c.codec, c.Addrs(node), req, c.Timeout)
+	reply, _, err := wire.Call(ctx, c.codec, wire.Svc(node, Service), c.Addrs(node), req, c.Timeout)
 	return reply, err
 }
 

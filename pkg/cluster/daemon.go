@@ -24,6 +24,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/linuxha-ng/linuxha/pkg/admit"
 	"github.com/linuxha-ng/linuxha/pkg/config"
 	"github.com/linuxha-ng/linuxha/pkg/failover"
 	"github.com/linuxha-ng/linuxha/pkg/layout"
@@ -64,21 +65,28 @@ type Daemon struct {
 	codec    *wire.Codec
 	peerTop  []state.CardAddr // the peer's topology addresses
 	started  time.Time
+	rejects  *wire.Throttle // rejected requests and heartbeats, once a minute per source
+	// hello asks the receive loop's helper to send the peer a request,
+	// which teaches it this daemon's incarnation (see receive).
+	hello chan struct{}
 
 	mu        sync.Mutex
 	state     string
 	peerState string
 	core      *membership.Core
-	silentAll int              // paths silent right now
-	probe     chan probeResult // started when every path fell silent, read when dead expires
-	apps      map[string]*App
-	verbose   bool
-	quit      chan struct{}
-	quitOnce  sync.Once
-	reqs      map[string]request
-	lemsMu    sync.Mutex    // one Lems start at a time
-	actMu     sync.Mutex    // one set of fail-over actions at a time
-	heard     chan struct{} // the other node came back: compare registries now
+	silentAll int // paths silent right now
+	// peerInc is the incarnation of the peer's daemon, learned from its
+	// last request (challenge-bound, so fresh); heartbeats to it echo it.
+	peerInc  string
+	probe    chan probeResult // started when every path fell silent, read when dead expires
+	apps     map[string]*App
+	verbose  bool
+	quit     chan struct{}
+	quitOnce sync.Once
+	reqs     map[string]request
+	lemsMu   sync.Mutex    // one Lems start at a time
+	actMu    sync.Mutex    // one set of fail-over actions at a time
+	heard    chan struct{} // the other node came back: compare registries now
 	// rejoined: the other node rebooted and joined (ECHO HELLO boot=yes)
 	// since the registries were last compared; what it no longer runs,
 	// it lost with the reboot.
@@ -98,11 +106,12 @@ func New(l layout.Layout, cfg *config.Cluster, log *logx.Logger, opts Options, h
 		return nil, fmt.Errorf("this host (%s) is not a node of cluster %s", host, cfg.Name)
 	}
 	peer, _ := cfg.Peer(host)
-	codec, err := wire.NewCodec(wire.FramingOf(cfg.Framing), cfg.Name, cfg.Key)
+	codec, err := wire.NewCodec(wire.FramingOf(cfg.Framing), cfg.Name, cfg.Key, wire.WithFrom(wire.Svc(me.Name, Service)))
 	if err != nil {
 		return nil, err
 	}
 	d := &Daemon{L: l, Cfg: cfg, Log: log, Opts: opts, me: me, peer: peer, codec: codec,
+		rejects: &wire.Throttle{Log: log.Warnf}, hello: make(chan struct{}, 1),
 		state: StateForming, peerState: StateDown, apps: map[string]*App{}, quit: make(chan struct{}), heard: make(chan struct{}, 1), verbose: log.Verbose()}
 	if top, err := state.ReadTopology(l.Topology()); err == nil {
 		d.peerTop = top.Addrs(peer.Name)
@@ -134,12 +143,12 @@ func (d *Daemon) Run(ctx context.Context, ready func(error)) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
-	srv := &wire.Server{Codec: d.codec, Handler: d.handle, OnReject: func(from net.Addr, err error) {
-		d.Log.Warnf("Rejected request from %s: %v", from, err)
-	}}
-	wg.Add(2)
+	srv := &wire.Server{Codec: d.codec, Handler: d.handle, Self: wire.Svc(d.me.Name, Service),
+		Admit: (&admit.Policy{Peers: d.peerIPs}).Admit, OnReject: d.rejects.Reject}
+	wg.Add(3)
 	go func() { defer wg.Done(); srv.Serve(ctx, ln) }()
 	go func() { defer wg.Done(); d.receive(ctx, udp) }()
+	go func() { defer wg.Done(); d.greet(ctx) }()
 	defer func() { cancel(); udp.Close(); wg.Wait() }()
 	ready(nil)
 	for _, name := range d.requestNames() {
@@ -267,8 +276,46 @@ func (d *Daemon) call(ctx context.Context, req string, timeout time.Duration) (s
 	d.mu.Lock()
 	addrs := d.peerAddrs()
 	d.mu.Unlock()
-	reply, _, err := wire.Call(ctx, d.codec, addrs, req, timeout)
+	reply, _, err := wire.Call(ctx, d.codec, wire.Svc(d.peer.Name, Service), addrs, req, timeout)
 	return reply, err
+}
+
+// Service is the cluster daemon's name in frame envelopes.
+const Service = wire.SvcDaemon
+
+// peerIPs lists the peer's topology addresses, the hosts admitted
+// besides this one's root.
+func (d *Daemon) peerIPs() []netip.Addr {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	out := make([]netip.Addr, 0, len(d.peerTop))
+	for _, ca := range d.peerTop {
+		out = append(out, ca.Prefix.Addr())
+	}
+	return out
+}
+
+// greet sends the peer a harmless request whenever receive asks: its
+// heartbeats echo an incarnation that is not this daemon's (it has not
+// heard from this one since it restarted), and a request, bound to a
+// fresh challenge, tells it the new one. Old heartbeats replayed by
+// another host trigger it too, which costs one ECHO a second at most.
+func (d *Daemon) greet(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-d.hello:
+		}
+		c, cancel := context.WithTimeout(ctx, time.Second)
+		d.call(c, "ECHO", 500*time.Millisecond)
+		cancel()
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(time.Second):
+		}
+	}
 }
 
 func (d *Daemon) setState(s string) {
@@ -485,9 +532,12 @@ func (d *Daemon) heartbeat(udp net.PacketConn) {
 	msg := fmt.Sprintf("HB node=%s state=%s", d.me.Name, d.state)
 	top := d.peerTop
 	d.mu.Unlock()
+	d.mu.Lock()
+	env := wire.Envelope{To: wire.Svc(d.peer.Name, Service), Re: d.peerInc}
+	d.mu.Unlock()
 	for _, ca := range top {
 		// A frame per path: the same frame twice is a replay.
-		frame, err := d.codec.Seal(msg)
+		frame, _, err := d.codec.SealEnv(env, msg)
 		if err != nil {
 			return
 		}
@@ -504,14 +554,30 @@ func (d *Daemon) receive(ctx context.Context, udp net.PacketConn) {
 		if err != nil {
 			return
 		}
-		msg, err := d.codec.Open(buf[:n])
+		env, msg, err := d.codec.OpenEnv(buf[:n])
 		if err != nil {
-			d.Log.Warnf("Rejected heartbeat from %s: %v", from, err)
+			d.rejects.Reject(from, fmt.Errorf("heartbeat: %w", err))
 			continue
 		}
 		req, err := wire.ParseRequest(msg)
 		if err != nil || req.Verb != "HB" || req.Args["node"] != d.peer.Name {
 			continue
+		}
+		if d.codec.Framing() == wire.Authenticated {
+			// A heartbeat counts only when it is meant for this node and
+			// echoes this daemon's incarnation: one recorded before this
+			// daemon started, replayed, cannot keep a dead peer alive.
+			if env.To != wire.Svc(d.me.Name, Service) || env.From != wire.Svc(d.peer.Name, Service) {
+				d.rejects.Reject(from, fmt.Errorf("heartbeat: %w", wire.ErrNotMine))
+				continue
+			}
+			if env.Re != d.codec.Inc() {
+				select {
+				case d.hello <- struct{}{}:
+				default:
+				}
+				continue
+			}
 		}
 		path := d.pathOf(from)
 		if path == "" {

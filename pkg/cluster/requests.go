@@ -87,6 +87,19 @@ func (d *Daemon) handle(ctx context.Context, msg string, from net.Addr) string {
 	if !ok {
 		return "UNKNOWN_REQUEST " + r.Verb
 	}
+	if app, ok := r.Arg("app"); ok {
+		if err := config.CheckAppName(app); err != nil {
+			return "ERROR " + err.Error()
+		}
+	}
+	if env := wire.EnvelopeOf(ctx); env.From == wire.Svc(d.peer.Name, Service) && env.Inc != "" {
+		// Bound to this connection's challenge, so the peer daemon's
+		// incarnation as it is now: its heartbeats will echo ours once
+		// it has had our next request, and ours echo this.
+		d.mu.Lock()
+		d.peerInc = env.Inc
+		d.mu.Unlock()
+	}
 	return h.fn(ctx, r)
 }
 
@@ -139,9 +152,9 @@ func (d *Daemon) reqAbort(ctx context.Context, r wire.Request) string {
 		d.call(c, "CHANGE_DSTATE state=DOWN node="+d.me.Name, 500*time.Millisecond)
 		// The lock and network daemons go with the cluster daemon that an
 		// administrator halts (L3436); a killed cldaemon leaves them be.
-		for _, port := range []int{d.Cfg.ClPort, d.Cfg.ClnetdPort} {
+		for port, svc := range map[int]string{d.Cfg.ClPort: wire.SvcLocks, d.Cfg.ClnetdPort: wire.SvcNet} {
 			if port != 0 {
-				wire.Call(c, d.codec, []string{net.JoinHostPort("127.0.0.1", strconv.Itoa(port))}, "ABORT", 500*time.Millisecond)
+				wire.Call(c, d.codec, wire.Svc(d.me.Name, svc), []string{net.JoinHostPort("127.0.0.1", strconv.Itoa(port))}, "ABORT", 500*time.Millisecond)
 			}
 		}
 		d.Quit()

@@ -148,34 +148,38 @@ func TestFailureDetection(t *testing.T) {
 	tb.Sh(t, "servera", "grep -q 'Node serverb is DEAD' /var/log/cluster/cldaemon-cluster1.log")
 }
 
-// Replayed frames and frames under another key are rejected and logged,
-// and the daemon stays up.
+// Frames not bound to the connection's challenge, frames for another
+// recipient and frames under another key are rejected and logged, and
+// the daemon stays up.
 func TestRejectsReplayAndForeignFrames(t *testing.T) {
 	tb := testbed.Up(t)
 	tb.BuildCluster(t, testbed.Timings{Keepalive: "1", Warn: "2", Dead: "4", ClusterForm: "10"})
 	if r := tb.Exec(t, "servera", "", "clform"); r.Code != 0 {
 		t.Fatalf("clform: %s", r.Output())
 	}
-	good, _ := wire.NewCodec(wire.Authenticated, "cluster1", "mykey")
+	key := strings.TrimSuffix(strings.TrimPrefix(testbed.Key, "<key>"), "</key>")
+	good, _ := wire.NewCodec(wire.Authenticated, "cluster1", key)
 	other, _ := wire.NewCodec(wire.Authenticated, "cluster1", "otherkey")
-	frame, _ := good.Seal("ECHO")
+	// Sealed before the connection exists, so bound to no challenge: as
+	// a frame recorded on another connection would be.
+	unbound, _, _ := good.SealEnv(wire.Envelope{To: "servera/cldaemon", Re: "00112233445566778899aabbccddeeff"}, "ECHO")
+	misdirected, _, _ := good.SealEnv(wire.Envelope{To: "serverb/cldaemon"}, "ABORT")
 	foreign, _ := other.Seal("ABORT forward=yes")
 	send := func(f []byte) string {
-		script := fmt.Sprintf(`exec 3<>/dev/tcp/127.0.0.1/9900; printf '%%s' '%s' >&3; read -t 2 line <&3; echo "$line"`, string(f))
+		// The first line is the server's challenge; the second a reply.
+		script := fmt.Sprintf(`exec 3<>/dev/tcp/127.0.0.1/9900; read -t 2 ch <&3; printf '%%s' '%s' >&3; read -t 2 line <&3; echo "$line"`, string(f))
 		return strings.TrimSpace(tb.Exec(t, "servera", "", "bash", "-c", script).Stdout)
 	}
-	if reply := send(frame); reply == "" {
-		t.Fatal("a fresh frame got no reply")
-	}
-	if reply := send(frame); reply != "" {
-		t.Fatalf("replayed frame answered: %q", reply)
-	}
-	if reply := send(foreign); reply != "" {
-		t.Fatalf("frame under another key answered: %q", reply)
+	for what, f := range map[string][]byte{"unbound": unbound, "misdirected": misdirected, "foreign": foreign} {
+		if reply := send(f); reply != "" {
+			t.Fatalf("%s frame answered: %q", what, reply)
+		}
 	}
 	log := tb.Sh(t, "servera", "cat /var/log/cluster/cldaemon-cluster1.log")
-	if !strings.Contains(log, "replayed frame") || !strings.Contains(log, "authentication failed") {
-		t.Fatalf("rejections not logged:\n%s", log)
+	for _, want := range []string{"not bound to this exchange", "addressed to another recipient", "authentication failed"} {
+		if !strings.Contains(log, want) {
+			t.Fatalf("rejection %q not logged:\n%s", want, log)
+		}
 	}
 	if r := tb.Exec(t, "servera", "", "cldaemonctl", "--msg", "ECHO"); r.Stdout != "UP\n" {
 		t.Fatalf("daemon not up after bad frames: %s", r.Output())

@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"os"
 	"regexp"
 	"sort"
 	"strconv"
@@ -121,7 +122,10 @@ var (
 	reKey     = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
 	reHost    = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9.-]{0,252})$`)
 	reIfName  = regexp.MustCompile(`^[A-Za-z0-9_.@-]{1,15}$`)
-	reAppName = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
+	// An application name is a directory of /etc/cluster and a word in
+	// requests and remote commands: the Reference's characters, no "/",
+	// no leading "." (so never "." or ".."), at most 64 of them.
+	reAppName = regexp.MustCompile(`^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,63}$`)
 )
 
 // ValidInterfaceName reports whether s can name a Linux network interface
@@ -463,4 +467,21 @@ func (c *Cluster) NodeNames() []string {
 		out = append(out, n.Name)
 	}
 	return out
+}
+
+// ThisHost is this host's name up to the first dot, as nodes are named.
+func ThisHost() string {
+	host, _ := os.Hostname()
+	host, _, _ = strings.Cut(host, ".")
+	return host
+}
+
+// CheckAppName refuses a name that cannot be an application's: every
+// entry point that takes one (-A, app= in requests, appconf.xml, fsmap)
+// checks it here.
+func CheckAppName(name string) error {
+	if !reAppName.MatchString(name) {
+		return fmt.Errorf("invalid application name %q: letters, digits, '_', '-' and '.' only, not starting with '.', at most 64", name)
+	}
+	return nil
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/linuxha-ng/linuxha/pkg/admit"
 	"github.com/linuxha-ng/linuxha/pkg/clitool"
 	"github.com/linuxha-ng/linuxha/pkg/config"
 	"github.com/linuxha-ng/linuxha/pkg/layout"
@@ -75,7 +76,8 @@ func Serve(ctx context.Context, cfg *config.Cluster, lockCfg map[string]config.L
 		ready(err)
 		return err
 	}
-	codec, err := wire.NewCodec(wire.FramingOf(cfg.Framing), cfg.Name, cfg.Key)
+	self := wire.Svc(config.ThisHost(), wire.SvcLocks)
+	codec, err := wire.NewCodec(wire.FramingOf(cfg.Framing), cfg.Name, cfg.Key, wire.WithFrom(self))
 	if err != nil {
 		ln.Close()
 		ready(err)
@@ -86,10 +88,12 @@ func Serve(ctx context.Context, cfg *config.Cluster, lockCfg map[string]config.L
 	m := NewManager(lockCfg, log, cancel)
 	log.Infof("Lock daemon listening on %s with locks %s", ln.Addr(), m.Status())
 	ready(nil)
-	srv := &wire.Server{Codec: codec, Handler: m.Handle,
-		// A holder is idle while it holds a lock; maxt bounds it instead.
-		Limits:   wire.Limits{IdleTimeout: 24 * time.Hour, MaxConns: 256},
-		OnReject: func(from net.Addr, err error) { log.Warnf("Rejected request from %s: %v", from, err) },
+	// Only root's local sockets, so no other user can hold the slots; a
+	// holder may sit idle while it holds a lock (maxt bounds it), any
+	// other connection for the usual idle time.
+	srv := &wire.Server{Codec: codec, Handler: m.Handle, Self: self, Admit: (&admit.Policy{}).Admit,
+		Holding: m.Holds, Limits: wire.Limits{LongIdle: 24 * time.Hour, MaxConns: 256},
+		OnReject: (&wire.Throttle{Log: log.Warnf}).Reject,
 	}
 	return srv.Serve(ctx, ln)
 }

@@ -16,6 +16,7 @@ import (
 // granted at once without asking anyone.
 type Client struct {
 	Addr      string
+	To        string // the lock daemon's name in envelopes
 	Codec     *wire.Codec
 	NoLocking bool
 	Who       string // shown in the daemon's log and STATUS
@@ -27,11 +28,12 @@ func NewClient(cfg *config.Cluster, noLocking bool, who string) (*Client, error)
 	if c.NoLocking {
 		return c, nil
 	}
-	codec, err := wire.NewCodec(wire.FramingOf(cfg.Framing), cfg.Name, cfg.Key)
+	host := config.ThisHost()
+	codec, err := wire.NewCodec(wire.FramingOf(cfg.Framing), cfg.Name, cfg.Key, wire.WithFrom(wire.Svc(host, who)))
 	if err != nil {
 		return nil, err
 	}
-	c.Codec, c.Addr = codec, net.JoinHostPort("127.0.0.1", strconv.Itoa(cfg.ClPort))
+	c.Codec, c.Addr, c.To = codec, net.JoinHostPort("127.0.0.1", strconv.Itoa(cfg.ClPort)), wire.Svc(host, wire.SvcLocks)
 	return c, nil
 }
 
@@ -46,7 +48,7 @@ func (c *Client) Acquire(ctx context.Context, name string, wait time.Duration) (
 	if c.NoLocking {
 		return &Held{name: name}, nil
 	}
-	conn, err := wire.Dial(ctx, c.Codec, []string{c.Addr}, 2*time.Second)
+	conn, err := wire.Dial(ctx, c.Codec, c.To, []string{c.Addr}, 2*time.Second)
 	if err != nil {
 		return nil, fmt.Errorf("Unable to contact lock daemon: %w", err)
 	}

@@ -94,6 +94,18 @@ func (m *Manager) Acquire(owner context.Context, name, who string, wait time.Dur
 	}
 }
 
+// Holds tells whether owner (a connection) holds any lock.
+func (m *Manager) Holds(owner context.Context) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, l := range m.locks {
+		if l.holder != nil && l.holder.owner == owner {
+			return true
+		}
+	}
+	return false
+}
+
 // Release gives the lock back; only its owner can.
 func (m *Manager) Release(owner context.Context, name string) bool {
 	m.mu.Lock()

@@ -5,9 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"os"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -60,8 +58,7 @@ func NewApp(stdout, stderr io.Writer) *cli.App {
 			if logFile == "" {
 				logFile = l.Path(cfg.LogDir) + "/clnetd.log"
 			}
-			host, _ := os.Hostname()
-			host, _, _ = strings.Cut(host, ".")
+			host := config.ThisHost()
 			return clitool.RunDaemon(c.Context, clitool.Daemon{
 				Title: "clnetd-" + cfg.Name, Detach: c.Bool("detach"), LogFile: logFile, Verbose: c.Bool("verbose"), Stdout: stdout,
 				Run: func(ctx context.Context, log *logx.Logger, ready func(error)) error {
@@ -74,11 +71,12 @@ func NewApp(stdout, stderr io.Writer) *cli.App {
 }
 
 func send(ctx context.Context, cfg *config.Cluster, msg string, out io.Writer) error {
-	codec, err := wire.NewCodec(wire.FramingOf(cfg.Framing), cfg.Name, cfg.Key)
+	host := config.ThisHost()
+	codec, err := wire.NewCodec(wire.FramingOf(cfg.Framing), cfg.Name, cfg.Key, wire.WithFrom(wire.Svc(host, "clnetd-msg")))
 	if err != nil {
 		return err
 	}
-	reply, _, err := wire.Call(ctx, codec, []string{net.JoinHostPort("127.0.0.1", strconv.Itoa(cfg.ClnetdPort))}, msg, 5*time.Second)
+	reply, _, err := wire.Call(ctx, codec, wire.Svc(host, wire.SvcNet), []string{net.JoinHostPort("127.0.0.1", strconv.Itoa(cfg.ClnetdPort))}, msg, 5*time.Second)
 	if err != nil {
 		return fmt.Errorf("network daemon not running on this node: %w", err)
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 
+	"github.com/linuxha-ng/linuxha/pkg/admit"
 	"github.com/linuxha-ng/linuxha/pkg/config"
 	"github.com/linuxha-ng/linuxha/pkg/logx"
 	"github.com/linuxha-ng/linuxha/pkg/wire"
@@ -44,7 +45,7 @@ func (d *Daemon) Run(ctx context.Context, ready func(error)) error {
 	}
 	d.plan = NewPlan(n, DefaultFaulty)
 	var err error
-	if d.codec, err = wire.NewCodec(wire.FramingOf(d.Cfg.Framing), d.Cfg.Name, d.Cfg.Key); err != nil {
+	if d.codec, err = wire.NewCodec(wire.FramingOf(d.Cfg.Framing), d.Cfg.Name, d.Cfg.Key, wire.WithFrom(wire.Svc(d.Node, wire.SvcNet))); err != nil {
 		ready(err)
 		return err
 	}
@@ -57,8 +58,10 @@ func (d *Daemon) Run(ctx context.Context, ready func(error)) error {
 	defer cancel()
 	d.wake = make(chan struct{}, 1)
 	var wg sync.WaitGroup
+	// Only root's local sockets (admit.Policy without peers).
 	srv := &wire.Server{Codec: d.codec, Handler: func(_ context.Context, msg string, _ net.Addr) string { return d.handle(msg, cancel) },
-		OnReject: func(from net.Addr, err error) { d.Log.Warnf("Rejected request from %s: %v", from, err) }}
+		Self: wire.Svc(d.Node, wire.SvcNet), Admit: (&admit.Policy{}).Admit,
+		OnReject: (&wire.Throttle{Log: d.Log.Warnf}).Reject}
 	wg.Add(1)
 	go func() { defer wg.Done(); srv.Serve(ctx, ln) }()
 	defer wg.Wait()
@@ -259,15 +262,26 @@ func SendGARP(card string, addrs []netip.Prefix) error {
 
 func htons(v uint16) uint16 { return v<<8 | v>>8 }
 
-// tellDaemon reports a failed network to the local cldaemon (L846-857).
+// tellDaemon reports a failed network to the local cldaemon (L846-857),
+// trying again for up to 30 s: the report is sent once per failure, and
+// a daemon that is busy or restarting must still get it.
 func (d *Daemon) tellDaemon(ctx context.Context, network string) {
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(d.Cfg.Port))
-	reply, _, err := wire.Call(ctx, d.codec, []string{addr}, "NET_FAILED net="+network+" node="+d.Node, 2*time.Second)
-	if err != nil {
-		d.Log.Errorf("Unable to tell the cluster daemon that network %s failed: %v", network, err)
-		return
+	var err error
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); {
+		var reply string
+		reply, _, err = wire.Call(ctx, d.codec, wire.Svc(d.Node, wire.SvcDaemon), []string{addr}, "NET_FAILED net="+network+" node="+d.Node, 2*time.Second)
+		if err == nil {
+			d.Log.Infof("Told the cluster daemon that network %s failed (%s)", network, reply)
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(250 * time.Millisecond):
+		}
 	}
-	d.Log.Infof("Told the cluster daemon that network %s failed (%s)", network, reply)
+	d.Log.Errorf("Unable to tell the cluster daemon that network %s failed: %v", network, err)
 }
 
 // handle answers "REREAD", "STATUS", "ECHO" and "ABORT".

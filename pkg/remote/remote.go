@@ -231,6 +231,9 @@ func quote(argv []string) string {
 	return strings.Join(parts, " ")
 }
 
+// Quote quotes one word for the remote shell.
+func Quote(s string) string { return q(s) }
+
 func q(s string) string {
 	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./=:,@%+") == "" {
 		return s

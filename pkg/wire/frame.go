@@ -9,21 +9,23 @@
 // laid out as Perl's Crypt::CBC 2.x wrote it ("RandomIV" header, 8-byte
 // IV, PKCS#5 padding, key = MD5 chain of the codeword). It detects
 // corruption but not forgery or replay. Authenticated (the default) keeps
-// Blowfish and adds a random IV per message, a timestamp and nonce, and an
-// HMAC-SHA256 over the whole frame under a key separate from the cipher
-// key; both keys are derived from the cluster name and Global.key, so a
-// frame from another cluster, a changed bit, and a frame seen before are
-// all rejected.
+// Blowfish and adds a random IV per message, a timestamp and nonce, an
+// envelope (sender, recipient, what it answers, the sender's incarnation)
+// and an HMAC-SHA256 over the whole frame under a key separate from the
+// cipher key; both keys are derived with HKDF from Global.key and the
+// cluster name, so a frame from another cluster, a changed bit, a frame
+// seen before and a frame meant for another recipient are all rejected
+// (SECURITY.md).
 package wire
 
 import (
 	"bytes"
 	"crypto/cipher"
+	"crypto/hkdf"
 	"crypto/hmac"
 	"crypto/md5"
 	"crypto/rand"
 	"crypto/sha256"
-	"crypto/sha512"
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
@@ -70,6 +72,8 @@ var (
 	ErrAuth     = errors.New("wire: authentication failed")
 	ErrReplay   = errors.New("wire: replayed frame")
 	ErrStale    = errors.New("wire: frame outside freshness window")
+	ErrNotMine  = errors.New("wire: frame addressed to another recipient")
+	ErrUnbound  = errors.New("wire: frame not bound to this exchange")
 )
 
 // MaxFrame bounds one line on the wire (hex doubles the size).
@@ -82,15 +86,35 @@ const DefaultWindow = 15 * time.Minute
 
 const (
 	legacyHeader = "RandomIV"
-	authVersion  = 0x02
+	authVersion  = 0x03
 	authHeadLen  = 1 + 8 + 8 + blowfish.BlockSize // version, time, nonce, IV
 	macLen       = sha256.Size
 )
+
+// Envelope binds an authenticated frame to its exchange. Legacy frames
+// have none (every field empty).
+type Envelope struct {
+	From string // "node/service" of the sender (Svc)
+	To   string // "node/service" the frame is meant for; "" = any
+	// Re ties the frame to what came before: in a request, the challenge
+	// the server sent on this connection; in a reply, the request's ID;
+	// in a heartbeat, the receiver's incarnation as the sender last
+	// learned it.
+	Re  string
+	ID  string // this frame's nonce (hex), set by Seal
+	Inc string // the sending Codec's incarnation (hex), set by Seal
+}
+
+// Svc names one end of an exchange: the node and the service on it
+// ("cldaemon", "lems/<app>", "cllockd", "clnetd", or a tool's name).
+func Svc(node, service string) string { return node + "/" + service }
 
 // Codec seals and opens frames for one cluster. It is safe for concurrent
 // use; its replay cache is shared by every connection that uses it.
 type Codec struct {
 	framing   Framing
+	from      string // Envelope.From of every frame sealed
+	inc       string // this process's incarnation: random per Codec
 	block     cipher.Block
 	macKey    []byte
 	window    time.Duration
@@ -113,6 +137,9 @@ func WithRand(r io.Reader) Option { return func(c *Codec) { c.rand = r } }
 // WithWindow sets the freshness window.
 func WithWindow(d time.Duration) Option { return func(c *Codec) { c.window = d } }
 
+// WithFrom names the sender ("node/service") in every frame sealed.
+func WithFrom(from string) Option { return func(c *Codec) { c.from = from } }
+
 // NewCodec derives the keys for cluster and key (Global.name, Global.key).
 func NewCodec(f Framing, cluster, key string, opts ...Option) (*Codec, error) {
 	c := &Codec{framing: f, window: DefaultWindow, now: time.Now, rand: rand.Reader, seen: map[[8]byte]int64{}}
@@ -121,10 +148,16 @@ func NewCodec(f Framing, cluster, key string, opts ...Option) (*Codec, error) {
 	case Legacy:
 		ck = legacyKey(key)
 	case Authenticated:
-		sum := sha512.Sum512([]byte("linuxha cipher v1\x00" + cluster + "\x00" + key))
-		ck = sum[:56]
-		m := sha256.Sum256([]byte("linuxha mac v1\x00" + cluster + "\x00" + key))
-		c.macKey = m[:]
+		// HKDF (RFC 5869) with the cluster name as salt: the two keys are
+		// independent, and another cluster with the same key derives
+		// others. The key's own strength is clbuild's check (KeyStrength).
+		var err error
+		if ck, err = hkdf.Key(sha256.New, []byte(key), []byte(cluster), "linuxha cipher v2", 56); err != nil {
+			return nil, fmt.Errorf("wire: %w", err)
+		}
+		if c.macKey, err = hkdf.Key(sha256.New, []byte(key), []byte(cluster), "linuxha mac v2", 32); err != nil {
+			return nil, fmt.Errorf("wire: %w", err)
+		}
 	default:
 		return nil, fmt.Errorf("wire: unknown framing %d", f)
 	}
@@ -136,7 +169,30 @@ func NewCodec(f Framing, cluster, key string, opts ...Option) (*Codec, error) {
 	for _, o := range opts {
 		o(c)
 	}
+	var inc [8]byte
+	if _, err := io.ReadFull(c.rand, inc[:]); err != nil {
+		return nil, fmt.Errorf("wire: %w", err)
+	}
+	c.inc = hex.EncodeToString(inc[:])
 	return c, nil
+}
+
+// Framing tells which framing the codec speaks.
+func (c *Codec) Framing() Framing { return c.framing }
+
+// Inc is this codec's incarnation, carried in every authenticated frame.
+func (c *Codec) Inc() string { return c.inc }
+
+// From is the sender name the codec puts in its frames.
+func (c *Codec) From() string { return c.from }
+
+// Challenge returns a fresh random challenge (hex) for a server to send.
+func (c *Codec) Challenge() (string, error) {
+	var b [16]byte
+	if _, err := io.ReadFull(c.rand, b[:]); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(b[:]), nil
 }
 
 // legacyKey is Crypt::CBC 2.x's key material for a 56-byte (448-bit)
@@ -152,21 +208,45 @@ func legacyKey(key string) []byte {
 }
 
 // Seal frames msg (a request or reply without newline) as one line,
-// newline included.
+// newline included, with an envelope naming no recipient.
 func (c *Codec) Seal(msg string) ([]byte, error) {
+	f, _, err := c.SealEnv(Envelope{}, msg)
+	return f, err
+}
+
+// SealEnv frames msg with env's To and Re (From is the codec's unless env
+// names one; ID and Inc are the codec's) and returns the frame and its ID. Legacy frames carry no
+// envelope.
+func (c *Codec) SealEnv(env Envelope, msg string) ([]byte, string, error) {
 	if strings.ContainsAny(msg, "\n\r") {
-		return nil, fmt.Errorf("%w: message contains a newline", ErrFormat)
+		return nil, "", fmt.Errorf("%w: message contains a newline", ErrFormat)
+	}
+	if c.framing == Authenticated {
+		for _, f := range []string{c.from, env.From, env.To, env.Re} {
+			if strings.ContainsAny(f, " \n\r") {
+				return nil, "", fmt.Errorf("%w: envelope field %q", ErrFormat, f)
+			}
+		}
+	}
+	from := c.from
+	if env.From != "" {
+		from = env.From // a server answers as the service it is
 	}
 	sum := md5.Sum([]byte(msg))
-	plain := pad([]byte(hex.EncodeToString(sum[:]) + "," + msg))
+	text := hex.EncodeToString(sum[:]) + ","
+	if c.framing == Authenticated {
+		text += field(from) + " " + field(env.To) + " " + field(env.Re) + " " + c.inc + "\n"
+	}
+	plain := pad([]byte(text + msg))
 	var raw []byte
+	var id string
 	switch c.framing {
 	case Legacy:
 		raw = make([]byte, len(legacyHeader)+blowfish.BlockSize+len(plain))
 		copy(raw, legacyHeader)
 		iv := raw[len(legacyHeader) : len(legacyHeader)+blowfish.BlockSize]
 		if _, err := io.ReadFull(c.rand, iv); err != nil {
-			return nil, err
+			return nil, "", err
 		}
 		cipher.NewCBCEncrypter(c.block, iv).CryptBlocks(raw[len(legacyHeader)+blowfish.BlockSize:], plain)
 	case Authenticated:
@@ -174,8 +254,9 @@ func (c *Codec) Seal(msg string) ([]byte, error) {
 		raw[0] = authVersion
 		binary.BigEndian.PutUint64(raw[1:9], uint64(c.now().UnixNano()))
 		if _, err := io.ReadFull(c.rand, raw[9:authHeadLen]); err != nil { // nonce and IV
-			return nil, err
+			return nil, "", err
 		}
+		id = hex.EncodeToString(raw[9:17])
 		iv := raw[17:authHeadLen]
 		body := raw[authHeadLen : authHeadLen+len(plain)]
 		cipher.NewCBCEncrypter(c.block, iv).CryptBlocks(body, plain)
@@ -187,63 +268,96 @@ func (c *Codec) Seal(msg string) ([]byte, error) {
 	hex.Encode(out, raw)
 	out[len(out)-1] = '\n'
 	if len(out) > MaxFrame {
-		return nil, ErrTooLarge
+		return nil, "", ErrTooLarge
 	}
-	return out, nil
+	return out, id, nil
+}
+
+func field(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func unfield(s string) string {
+	if s == "-" {
+		return ""
+	}
+	return s
 }
 
 // Open checks and decrypts one line (with or without its newline) and
-// returns the message.
+// returns the message, whatever its envelope.
 func (c *Codec) Open(line []byte) (string, error) {
+	_, msg, err := c.OpenEnv(line)
+	return msg, err
+}
+
+// OpenEnv checks and decrypts one line and returns its envelope (empty
+// for legacy frames) and message. Checking To and Re is the caller's:
+// only it knows who it is and what it sent.
+func (c *Codec) OpenEnv(line []byte) (Envelope, string, error) {
+	var env Envelope
 	line = bytes.TrimRight(line, "\r\n")
 	if len(line) > MaxFrame {
-		return "", ErrTooLarge
+		return env, "", ErrTooLarge
 	}
 	raw := make([]byte, hex.DecodedLen(len(line)))
 	if _, err := hex.Decode(raw, line); err != nil {
-		return "", fmt.Errorf("%w: not hex", ErrFormat)
+		return env, "", fmt.Errorf("%w: not hex", ErrFormat)
 	}
 	var plain []byte
 	switch c.framing {
 	case Legacy:
 		h := len(legacyHeader) + blowfish.BlockSize
 		if len(raw) < h+blowfish.BlockSize || (len(raw)-h)%blowfish.BlockSize != 0 || string(raw[:len(legacyHeader)]) != legacyHeader {
-			return "", fmt.Errorf("%w: bad length or header", ErrFormat)
+			return env, "", fmt.Errorf("%w: bad length or header", ErrFormat)
 		}
 		plain = make([]byte, len(raw)-h)
 		cipher.NewCBCDecrypter(c.block, raw[len(legacyHeader):h]).CryptBlocks(plain, raw[h:])
 	case Authenticated:
 		if len(raw) < authHeadLen+blowfish.BlockSize+macLen || raw[0] != authVersion || (len(raw)-authHeadLen-macLen)%blowfish.BlockSize != 0 {
-			return "", fmt.Errorf("%w: bad length or version", ErrFormat)
+			return env, "", fmt.Errorf("%w: bad length or version", ErrFormat)
 		}
 		body := raw[:len(raw)-macLen]
 		m := hmac.New(sha256.New, c.macKey)
 		m.Write(body)
 		if !hmac.Equal(m.Sum(nil), raw[len(raw)-macLen:]) {
-			return "", ErrAuth
+			return env, "", ErrAuth
 		}
 		ts := int64(binary.BigEndian.Uint64(raw[1:9]))
 		var nonce [8]byte
 		copy(nonce[:], raw[9:17])
 		if err := c.fresh(ts, nonce); err != nil {
-			return "", err
+			return env, "", err
 		}
+		env.ID = hex.EncodeToString(nonce[:])
 		plain = make([]byte, len(body)-authHeadLen)
 		cipher.NewCBCDecrypter(c.block, raw[17:authHeadLen]).CryptBlocks(plain, body[authHeadLen:])
 	}
 	plain, ok := unpad(plain)
 	if !ok {
-		return "", fmt.Errorf("%w: bad padding", ErrCorrupt)
+		return env, "", fmt.Errorf("%w: bad padding", ErrCorrupt)
 	}
 	sumHex, msg, ok := bytes.Cut(plain, []byte(","))
 	if !ok || len(sumHex) != 32 {
-		return "", fmt.Errorf("%w: no checksum", ErrCorrupt)
+		return env, "", fmt.Errorf("%w: no checksum", ErrCorrupt)
+	}
+	if c.framing == Authenticated {
+		head, rest, ok := bytes.Cut(msg, []byte("\n"))
+		f := strings.Fields(string(head))
+		if !ok || len(f) != 4 {
+			return env, "", fmt.Errorf("%w: no envelope", ErrFormat)
+		}
+		env.From, env.To, env.Re, env.Inc = unfield(f[0]), unfield(f[1]), unfield(f[2]), f[3]
+		msg = rest
 	}
 	sum := md5.Sum(msg)
 	if hex.EncodeToString(sum[:]) != string(sumHex) {
-		return "", ErrCorrupt
+		return env, "", ErrCorrupt
 	}
-	return string(msg), nil
+	return env, string(msg), nil
 }
 
 // fresh enforces the window and remembers nonces for twice its length.

@@ -53,3 +53,13 @@ func (r Request) String() string {
 	}
 	return strings.Join(parts, " ")
 }
+
+// Services, as named in frame envelopes (Svc).
+const (
+	SvcDaemon = "cldaemon"
+	SvcLocks  = "cllockd"
+	SvcNet    = "clnetd"
+)
+
+// SvcLems names an application's Lems.
+func SvcLems(app string) string { return "lems/" + app }

@@ -1,0 +1,71 @@
+package admit
+
+import (
+	"errors"
+	"net"
+	"net/netip"
+	"os"
+	"testing"
+)
+
+// pair returns both ends of a loopback TCP connection.
+func pair(t *testing.T) (client, server net.Conn) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	client, err = net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	server, err = ln.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { client.Close(); server.Close() })
+	return client, server
+}
+
+func TestLocalRootAdmitted(t *testing.T) {
+	_, s := pair(t)
+	p := &Policy{}
+	if err := p.Admit(s); err != nil {
+		t.Fatalf("own local socket refused: %v", err)
+	}
+}
+
+func TestLocalOtherUserRefused(t *testing.T) {
+	_, s := pair(t)
+	p := &Policy{Owner: func(net.Addr, net.Addr) (uint32, bool, error) { return uint32(os.Geteuid() + 1000), true, nil }}
+	if err := p.Admit(s); !errors.Is(err, ErrUser) {
+		t.Fatalf("another user's socket: %v, want ErrUser", err)
+	}
+}
+
+func TestStrangerRefusedPeerAdmitted(t *testing.T) {
+	_, s := pair(t)
+	notLocal := func(net.Addr, net.Addr) (uint32, bool, error) { return 0, false, nil }
+	p := &Policy{Owner: notLocal}
+	if err := p.Admit(s); !errors.Is(err, ErrStranger) {
+		t.Fatalf("remote host not in the topology: %v, want ErrStranger", err)
+	}
+	p.Peers = func() []netip.Addr { return []netip.Addr{netip.MustParseAddr("127.0.0.1")} }
+	if err := p.Admit(s); err != nil {
+		t.Fatalf("peer address refused: %v", err)
+	}
+}
+
+func TestSockDiagFindsOnlyLocal(t *testing.T) {
+	c, s := pair(t)
+	uid, local, err := sockDiagOwner(s.RemoteAddr(), s.LocalAddr())
+	if err != nil || !local || int(uid) != os.Geteuid() {
+		t.Fatalf("client end of a loopback connection: uid %d local %v err %v", uid, local, err)
+	}
+	_ = c
+	far := &net.TCPAddr{IP: net.ParseIP("192.0.2.7"), Port: 40000}
+	if _, local, err := sockDiagOwner(far, s.LocalAddr()); err != nil || local {
+		t.Fatalf("an address of no local socket: local %v err %v", local, err)
+	}
+}
