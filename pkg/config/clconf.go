@@ -118,10 +118,10 @@ func (n *Node) Cards() []string {
 }
 
 var (
-	reWord    = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
-	reKey     = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
-	reHost    = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9.-]{0,252})$`)
-	reIfName  = regexp.MustCompile(`^[A-Za-z0-9_.@-]{1,15}$`)
+	reWord   = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
+	reKey    = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
+	reHost   = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9.-]{0,252})$`)
+	reIfName = regexp.MustCompile(`^[A-Za-z0-9_.@-]{1,15}$`)
 	// An application name is a directory of /etc/cluster and a word in
 	// requests and remote commands: the Reference's characters, no "/",
 	// no leading "." (so never "." or ".."), at most 64 of them.
