@@ -2,6 +2,7 @@ package monitors
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -67,7 +68,7 @@ func TestProcmonRestartsThenAsksForFailover(t *testing.T) {
 	p := mon.(*Procmon)
 	now := time.Unix(1_000_000, 0)
 	p.now = func() time.Time { return now }
-	running := []Proc{{1, "root", "apache2 -k start"}, {2, "www-data", "apache2 -k start"}, {3, "www-data", "vi apache2 "}}
+	running := []Proc{{1, "root", "apache2 -k start", "/usr/sbin/apache2"}, {2, "www-data", "apache2 -k start", "/usr/sbin/apache2"}, {3, "www-data", "vi apache2 ", "/usr/bin/vi"}}
 	var procs []Proc
 	p.procs = func() ([]Proc, error) { return procs, nil }
 	restarts := func() int {
@@ -113,10 +114,40 @@ func TestProcmonRestartsThenAsksForFailover(t *testing.T) {
 		t.Fatalf("after the reset window: %q", p.Stat())
 	}
 	// too many processes is a failure too
-	procs = append(running, Proc{4, "www-data", "apache2 x"}, Proc{5, "www-data", "apache2 y"}, Proc{6, "www-data", "apache2 z"})
+	procs = append(running, Proc{4, "www-data", "apache2 x", "/usr/sbin/apache2"}, Proc{5, "www-data", "apache2 y", "/usr/sbin/apache2"}, Proc{6, "www-data", "apache2 z", "/usr/sbin/apache2"})
 	check(0)
 	if p.Stat() != "5,1,1000121" {
 		t.Fatalf("max_count exceeded: %q", p.Stat())
+	}
+}
+
+// Issue 17 item 12: with no <user> only root's processes count, so an
+// unprivileged user cannot fake the count; <exe> also requires the
+// executable's path, so "exec -a apache2" by the right user is not one.
+func TestProcmonUserAndExe(t *testing.T) {
+	env := testEnv(t)
+	xml := `<procmon><global><logdir>/var/log/cluster</logdir><restarts>2</restarts>
+<resetwindow>60</resetwindow><restartcmd>/bin/true</restartcmd></global>
+<process><label>a</label><process_string>^apache2</process_string><min_count>1</min_count><max_count>1</max_count></process>
+<process><label>b</label><user>www-data</user><exe>^/usr/sbin/apache2$</exe><process_string>^apache2</process_string><min_count>1</min_count><max_count>1</max_count></process>
+</procmon>`
+	os.MkdirAll(env.L.Path("/etc/cluster/apache"), 0o755)
+	os.WriteFile(env.L.Path("/etc/cluster/apache/httpd.xml"), []byte(xml), 0o644)
+	mon, err := NewProcmon(env, []string{"/etc/cluster/apache/httpd.xml"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := mon.(*Procmon)
+	p.procs = func() ([]Proc, error) {
+		return []Proc{
+			{1, "root", "apache2 -k start", "/usr/sbin/apache2"},
+			{2, "www-data", "apache2 -k start", "/usr/sbin/apache2"},
+			{3, "mallory", "apache2 -k start", "/usr/sbin/apache2"}, // another user's copy
+			{4, "www-data", "apache2 fake", "/usr/bin/sleep"},       // exec -a apache2 sleep
+		}, nil
+	}
+	if rc, _ := p.Check(context.Background()); rc != 0 || fmt.Sprint(p.lastSeen) != "[1 1]" {
+		t.Fatalf("rc %d, counted %v, want [1 1]: mallory's or the fake process was counted", rc, p.lastSeen)
 	}
 }
 

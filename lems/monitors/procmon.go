@@ -43,6 +43,7 @@ type Proc struct {
 	Pid  int
 	User string
 	Cmd  string // the command line, arguments separated by spaces
+	Exe  string // the executable's path (/proc/PID/exe)
 }
 
 // RestartTimeout bounds restartcmd.
@@ -96,6 +97,9 @@ func (p *Procmon) Check(ctx context.Context) (int, string) {
 			}
 			if pr.User != "." && pr.User != q.User {
 				continue
+			}
+			if pr.Exe != nil && !pr.Exe.MatchString(q.Exe) {
+				continue // same command line, another program (exec -a)
 			}
 			counts[i]++
 		}
@@ -218,7 +222,8 @@ func Processes() ([]Proc, error) {
 			names[st.Uid] = name
 		}
 		cmd := strings.TrimRight(strings.ReplaceAll(string(raw), "\x00", " "), " ")
-		out = append(out, Proc{Pid: pid, User: name, Cmd: cmd})
+		exe, _ := os.Readlink(filepath.Join("/proc", e.Name(), "exe"))
+		out = append(out, Proc{Pid: pid, User: name, Cmd: cmd, Exe: exe})
 	}
 	return out, nil
 }

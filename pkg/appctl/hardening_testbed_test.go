@@ -71,7 +71,11 @@ func TestStrangerCannotStopFailover(t *testing.T) {
 		got, err := curl(tb)
 		return err == nil && got == "hello from linuxha\n"
 	})
-	// A crash takeover: serverb dies, servera takes apache over.
+	// A crash takeover: both nodes valid again (L4746), serverb dies,
+	// servera takes apache over.
+	if r := tb.Exec(t, "servera", "", "cldaemonctl", "--msg", "SETVALIDNODES app=apache forward=yes"); strings.TrimSpace(r.Stdout) != "OK" {
+		t.Fatalf("SETVALIDNODES during the flood: %s", r.Output())
+	}
 	tb.Op(t, "crash", "serverb")
 	testbed.Eventually(t, 30*time.Second, "apache taken over by servera during the flood", func() bool {
 		return strings.HasPrefix(appStatus(t, tb, "servera"), "STARTED,servera")

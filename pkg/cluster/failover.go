@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/linuxha-ng/linuxha/pkg/failover"
@@ -235,9 +236,12 @@ func runFence(ctx context.Context, command []string, node string) error {
 	return nil
 }
 
-// EnvTOC and FileTOC name a shell command that replaces the real reset:
-// the testbeds write FileTOC so that a TOC crashes the node's namespace
-// instead of the host.
+// EnvTOC and FileTOC name a shell command that runs before the real
+// reset: the testbeds write FileTOC so that a TOC crashes the node's
+// namespace instead of the host. The file counts only when root owns it
+// and no one else may write it (the testbed enables it explicitly; no
+// other user can plant one), and when the command returns the node is
+// reset anyway.
 const (
 	EnvTOC  = "LINUXHA_TOC"
 	FileTOC = "/run/linuxha/toc"
@@ -247,14 +251,49 @@ const (
 // (L6764).
 func (d *Daemon) reset(why string) {
 	d.Log.Errorf("Resetting %s now: %s", d.me.Name, why)
-	cmd := os.Getenv(EnvTOC)
-	if b, err := os.ReadFile(FileTOC); cmd == "" && err == nil {
-		cmd = strings.TrimSpace(string(b))
+	toc(d.Log.Errorf, tocHook(), sysrqReset)
+}
+
+// tocHook returns the configured test hook, or "".
+func tocHook() string {
+	if cmd := os.Getenv(EnvTOC); cmd != "" {
+		return cmd
 	}
-	if cmd != "" {
-		exec.Command("/bin/sh", "-c", cmd).Run()
-		return
+	st, err := os.Stat(FileTOC)
+	if err != nil {
+		return ""
 	}
+	if sys, ok := st.Sys().(*syscall.Stat_t); !ok || sys.Uid != 0 || st.Mode().Perm()&0o022 != 0 || !st.Mode().IsRegular() {
+		return ""
+	}
+	b, err := os.ReadFile(FileTOC)
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(b))
+}
+
+// toc runs the hook, if any; a hook that returns has not reset the
+// node, so the real reset follows. A hook killed by a signal is most
+// likely going down with its node (the namespace testbed's kills every
+// process of the node at once): the reset waits a little first, so that
+// it never outlives a node that is already gone and resets the host.
+func toc(logf func(string, ...any), hook string, reset func()) {
+	if hook != "" {
+		logf("TOC through the test hook: %s", hook)
+		err := exec.Command("/bin/sh", "-c", hook).Run()
+		if ee, ok := err.(*exec.ExitError); ok && !ee.Exited() {
+			time.Sleep(tocGrace)
+		}
+		logf("TOC test hook returned (%v): resetting through sysrq", err)
+	}
+	reset()
+}
+
+// tocGrace is how long a reset waits after a hook killed by a signal.
+var tocGrace = 5 * time.Second
+
+func sysrqReset() {
 	os.WriteFile("/proc/sys/kernel/sysrq", []byte("1"), 0o644)
 	os.WriteFile("/proc/sysrq-trigger", []byte("b"), 0o200)
 }

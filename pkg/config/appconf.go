@@ -180,8 +180,8 @@ func ParseApp(file string, data []byte) (*App, Problems, error) {
 				d.errorf(le, "vg/lv", "<lv> entries belong to a volume group of type directories")
 			case !reAppName.MatchString(name):
 				d.errorf(le, "vg/lv", "name %q is not a valid volume name", name)
-			case !strings.HasPrefix(mount, "/") || strings.ContainsAny(mount, ": \t\n") || mount == "/":
-				d.errorf(le, "vg/lv", "mount %q must be an absolute directory path other than / without ':' or spaces", mount)
+			case CheckMountPath(mount) != nil:
+				d.errorf(le, "vg/lv", "%v", CheckMountPath(mount))
 			default:
 				vg.Dirs = append(vg.Dirs, Dir{LV: name, Path: path.Clean(mount)})
 			}

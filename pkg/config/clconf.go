@@ -485,3 +485,22 @@ func CheckAppName(name string) error {
 	}
 	return nil
 }
+
+var reMountPart = regexp.MustCompile(`^[A-Za-z0-9_+@,=-][A-Za-z0-9_.+@,=-]*$`)
+
+// CheckMountPath refuses a mount point or replicated directory that is
+// not a plain absolute path: each component made of letters, digits and
+// "_.+@,=-", none "." or "..". Such paths reach rsync's remote side, a
+// remote shell and mount(8), where ';', '$', '`', '|', spaces or ".."
+// would mean something else.
+func CheckMountPath(p string) error {
+	if !strings.HasPrefix(p, "/") || p == "/" {
+		return fmt.Errorf("mount %q must be an absolute path other than /", p)
+	}
+	for _, part := range strings.Split(p[1:], "/") {
+		if !reMountPart.MatchString(part) {
+			return fmt.Errorf("mount %q: component %q may hold only letters, digits and _.+@,=- and must not start with '.'", p, part)
+		}
+	}
+	return nil
+}

@@ -134,8 +134,12 @@ type Procmon struct {
 // Process is one <process> of a procmon file.
 type Process struct {
 	Label    string         // required
-	User     string         // "." (default) matches any user
+	// User owns the processes counted: default root, where the
+	// Reference's default "." (any user, L7341) let any local user fake
+	// or exhaust the count; "." must now be written out.
+	User     string
 	Pattern  *regexp.Regexp // process_string: a regular expression, required
+	Exe      *regexp.Regexp // exe: when set, the executable's path must match too (nil = any)
 	MinCount int            // default 1
 	MaxCount int            // default 999
 }
@@ -175,7 +179,7 @@ func ParseProcmon(file string, data []byte) (*Procmon, error) {
 		}
 	}
 	for _, pe := range children(d.root, "process") {
-		pr := Process{User: ".", MinCount: 1, MaxCount: 999}
+		pr := Process{User: "root", MinCount: 1, MaxCount: 999}
 		if v, e := child(pe, "label"); e == nil || v == "" {
 			d.errorf(pe, "process/label", "required value missing")
 		} else {
@@ -183,6 +187,13 @@ func ParseProcmon(file string, data []byte) (*Procmon, error) {
 		}
 		if v, e := child(pe, "user"); e != nil && v != "" {
 			pr.User = v
+		}
+		if v, e := child(pe, "exe"); e != nil && v != "" {
+			if re, err := regexp.Compile(v); err != nil {
+				d.errorf(e, "process/exe", "%q is not a regular expression: %v", v, err)
+			} else {
+				pr.Exe = re
+			}
 		}
 		if v, e := child(pe, "process_string"); e == nil || v == "" {
 			d.errorf(pe, "process/process_string", "required value missing")

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/linuxha-ng/linuxha/pkg/atomicfile"
+	"github.com/linuxha-ng/linuxha/pkg/config"
 )
 
 // FsEntry is one fsmap line,
@@ -47,6 +48,14 @@ func ParseFsmap(file string, data []byte) ([]FsEntry, error) {
 		e := FsEntry{f[0], f[1], f[2], f[3], f[4], size}
 		if e.VG == "" || e.LV == "" || !strings.HasPrefix(e.MountPoint, "/") || e.FSType == "" {
 			return nil, fmt.Errorf("%s:%d: fsmap: volume group, logical volume, absolute mount point and type are required", file, ln)
+		}
+		if err := config.CheckMountPath(e.MountPoint); err != nil {
+			return nil, fmt.Errorf("%s:%d: fsmap: %w", file, ln, err)
+		}
+		for _, n := range []string{e.VG, e.LV} {
+			if err := config.CheckAppName(n); err != nil {
+				return nil, fmt.Errorf("%s:%d: fsmap: volume %w", file, ln, err)
+			}
 		}
 		out = append(out, e)
 	}

@@ -107,7 +107,9 @@ func (s *Syncer) rsync(ctx context.Context, d Dir, checksum bool, from, to strin
 	if err := os.MkdirAll(d.Path, 0o755); err != nil {
 		return err
 	}
-	args := []string{"-a", "--delete", "--numeric-ids", "-H", "--partial", "-e", strings.Join(s.SSH, " ")}
+	// --protect-args: the remote side takes the path as it is, never
+	// through its shell (the paths are also limited, config.CheckMountPath).
+	args := []string{"-a", "--delete", "--numeric-ids", "-H", "--partial", "--protect-args", "-e", strings.Join(s.SSH, " ")}
 	if checksum {
 		args = append(args, "-c")
 	}

@@ -70,10 +70,14 @@ func TestRunSyncsOnChange(t *testing.T) {
 	for _, d := range []string{src, dst, status} {
 		os.MkdirAll(d, 0o755)
 	}
-	// rsync runs "<ssh> peer rsync --server ... . <path>/": replace the
-	// last argument (the source path) with dst.
+	// rsync runs "<ssh> peer rsync --server ...", and with
+	// --protect-args sends the path inside its protocol: the "peer" is
+	// the remote rsync in a mount namespace where dst is mounted on src.
+	if os.Geteuid() != 0 {
+		t.Skip("needs root (a mount namespace stands in for the peer)")
+	}
 	ssh := filepath.Join(root, "fakessh")
-	script := "#!/bin/bash\nshift\nargs=(\"$@\")\nargs[${#args[@]}-1]=" + dst + "/\nexec \"${args[@]}\"\n"
+	script := "#!/bin/bash\nshift\nexec unshare -m --propagation private sh -c 'mount --bind " + dst + " " + src + " && exec \"$@\"' sh \"$@\"\n"
 	os.WriteFile(ssh, []byte(script), 0o755)
 	s := &Syncer{Dirs: []Dir{{VG: "vg", LV: "lv", Path: src}}, Host: "peer", PeerNode: "nodeb", StatusDir: status,
 		SSH: []string{ssh}, Period: time.Hour, Debounce: 50 * time.Millisecond}
