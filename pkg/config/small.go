@@ -133,7 +133,7 @@ type Procmon struct {
 
 // Process is one <process> of a procmon file.
 type Process struct {
-	Label    string         // required
+	Label string // required
 	// User owns the processes counted: default root, where the
 	// Reference's default "." (any user, L7341) let any local user fake
 	// or exhaust the count; "." must now be written out.
