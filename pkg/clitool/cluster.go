@@ -9,6 +9,7 @@ import (
 
 	"github.com/linuxha-ng/linuxha/pkg/config"
 	"github.com/linuxha-ng/linuxha/pkg/layout"
+	"github.com/linuxha-ng/linuxha/pkg/logx"
 	"github.com/linuxha-ng/linuxha/pkg/state"
 )
 
@@ -56,7 +57,16 @@ func loadBuiltCluster(l layout.Layout, nochecksums bool) (*config.Cluster, error
 		}
 	}
 	cfg, _, err := config.LoadCluster(conf)
+	warnLegacy(cfg)
 	return cfg, err
+}
+
+// warnLegacy says on standard error, from every tool and daemon, what
+// legacy framing gives up.
+func warnLegacy(cfg *config.Cluster) {
+	if cfg != nil && cfg.Framing == "legacy" {
+		logx.New(os.Stderr).Warnf("%s", config.LegacyWarning)
+	}
 }
 
 // LoadClusterFile reads file when it is given (the --config option of the
@@ -64,6 +74,7 @@ func loadBuiltCluster(l layout.Layout, nochecksums bool) (*config.Cluster, error
 func LoadClusterFile(l layout.Layout, file string, nochecksums bool) (*config.Cluster, error) {
 	if file != "" {
 		cfg, _, err := config.LoadCluster(file)
+		warnLegacy(cfg)
 		return cfg, ConfigError(err)
 	}
 	return LoadBuiltCluster(l, nochecksums)

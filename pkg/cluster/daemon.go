@@ -77,7 +77,10 @@ type Daemon struct {
 	silentAll int // paths silent right now
 	// peerInc is the incarnation of the peer's daemon, learned from its
 	// last request (challenge-bound, so fresh); heartbeats to it echo it.
-	peerInc  string
+	peerInc string
+	// recent holds the START_APP and STOP_APP requests of the last
+	// dedupWindow, under legacy framing (duplicate).
+	recent   map[string]time.Time
 	probe    chan probeResult // started when every path fell silent, read when dead expires
 	apps     map[string]*App
 	verbose  bool
@@ -126,6 +129,9 @@ func (d *Daemon) Run(ctx context.Context, ready func(error)) error {
 	d.started = time.Now()
 	d.booted = firstSinceBoot(d.L.BootMarker())
 	d.Log.Infof("Global section configuration validation complete")
+	if d.codec.Framing() == wire.Legacy {
+		d.Log.Warnf("%s", config.LegacyWarning)
+	}
 	d.helpers(ctx, false)
 	ln, err := net.Listen("tcp", net.JoinHostPort("", strconv.Itoa(d.Cfg.Port)))
 	if err != nil {

@@ -531,6 +531,9 @@ func (d *Daemon) reqReconfigure(context.Context, wire.Request) string {
 }
 
 func (d *Daemon) reqStopApp(_ context.Context, r wire.Request) string {
+	if d.duplicate(r) {
+		return replyOK
+	}
 	a, reply := d.appArg(r)
 	if a == nil {
 		return reply
@@ -548,6 +551,9 @@ func (d *Daemon) reqStopApp(_ context.Context, r wire.Request) string {
 // reqStartApp starts the application on this node (L7614); the start
 // itself tells both daemons STARTING_APP and STARTED_APP.
 func (d *Daemon) reqStartApp(_ context.Context, r wire.Request) string {
+	if d.duplicate(r) {
+		return replyOK
+	}
 	name, ok := r.Arg("app")
 	if !ok {
 		return replyMissingArg
@@ -655,4 +661,36 @@ func (d *Daemon) appArg(r wire.Request) (*App, string) {
 		return nil, replyNotRegistered
 	}
 	return a, ""
+}
+
+// dedupWindow is how long a START_APP or STOP_APP is remembered under
+// legacy framing.
+const dedupWindow = 30 * time.Second
+
+// duplicate tells, under legacy framing only, whether the same request
+// was answered within dedupWindow: legacy frames can be replayed, and
+// each replayed START_APP would spawn another clstartapp. Authenticated
+// frames cannot be replayed, so nothing is remembered for them.
+func (d *Daemon) duplicate(r wire.Request) bool {
+	if d.codec.Framing() != wire.Legacy {
+		return false
+	}
+	key := r.String()
+	now := time.Now()
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.recent == nil {
+		d.recent = map[string]time.Time{}
+	}
+	for k, t := range d.recent {
+		if now.Sub(t) > dedupWindow {
+			delete(d.recent, k)
+		}
+	}
+	if t, ok := d.recent[key]; ok && now.Sub(t) <= dedupWindow {
+		d.Log.Warnf("Ignored a repeat of %q within %v (legacy framing: it may be a replay)", key, dedupWindow)
+		return true
+	}
+	d.recent[key] = now
+	return false
 }

@@ -220,3 +220,24 @@ func BenchmarkDeathDetection(b *testing.B) {
 	b.ReportMetric(got[len(got)*9/10].Seconds(), "s-p90")
 	b.Logf("death detection over %d crashes: min %v median %v p90 %v max %v", len(got), got[0], med, got[len(got)*9/10], got[len(got)-1])
 }
+
+// Issue 17 item 4: legacy framing works only when clconf.xml asks for
+// it; every tool and daemon then warns, and a repeated STOP_APP (a
+// replay, which legacy frames cannot tell) is ignored within the window.
+func TestLegacyFraming(t *testing.T) {
+	tb := testbed.Up(t)
+	tb.BuildCluster(t, testbed.Timings{Keepalive: "0.5", Warn: "1", Dead: "2", ClusterForm: "10", Global: "<framing>legacy</framing>"})
+	if r := tb.Exec(t, "servera", "", "clform"); r.Code != 0 {
+		t.Fatalf("clform under legacy framing: %s", r.Output())
+	}
+	testbed.Eventually(t, 5*time.Second, "serverb UP under legacy framing", func() bool { return tb.NodeState(t, "servera", "serverb") == "UP" })
+	r := tb.Exec(t, "serverb", "", "cldaemonctl", "--node", "servera", "--msg", "STOP_APP app=nosuch")
+	if !strings.Contains(r.Stderr, "framing is legacy") {
+		t.Fatalf("a tool under legacy framing did not warn: %s", r.Output())
+	}
+	tb.Exec(t, "serverb", "", "cldaemonctl", "--node", "servera", "--msg", "STOP_APP app=nosuch")
+	log := tb.Sh(t, "servera", "cat /var/log/cluster/cldaemon-cluster1.log")
+	if !strings.Contains(log, "framing is legacy") || !strings.Contains(log, `Ignored a repeat of "STOP_APP app=nosuch"`) {
+		t.Fatalf("cldaemon under legacy framing:\n%s", log)
+	}
+}

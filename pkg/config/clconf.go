@@ -504,3 +504,6 @@ func CheckMountPath(p string) error {
 	}
 	return nil
 }
+
+// LegacyWarning is what every tool and daemon says under legacy framing.
+const LegacyWarning = "global/framing is legacy: frames are neither authenticated nor bound to their recipient, so a captured frame can be replayed at any time (SECURITY.md)"

@@ -1,8 +1,11 @@
 package config
 
 import (
+	"crypto/hkdf"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"fmt"
 	"math"
 	"strings"
@@ -82,4 +85,15 @@ func GenKey() (string, error) {
 		return "", err
 	}
 	return strings.TrimRight(base64.RawURLEncoding.EncodeToString(b[:]), "="), nil
+}
+
+// DRBDSecret is the shared secret of one DRBD resource: derived from the
+// cluster key (HKDF, the cluster name as salt), so both nodes agree on it
+// without another file to copy, and it changes with the key.
+func (c *Cluster) DRBDSecret(resource string) string {
+	k, err := hkdf.Key(sha256.New, []byte(c.Key), []byte(c.Name), "linuxha drbd v1 "+resource, 24)
+	if err != nil {
+		return ""
+	}
+	return hex.EncodeToString(k)
 }

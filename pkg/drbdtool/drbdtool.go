@@ -77,7 +77,7 @@ func Volumes(l layout.Layout, cfg *config.Cluster, app, vg, lv string) ([]Volume
 			return nil, fmt.Errorf("no DRBD device or port allocated to %s (run clbuildapp --build)", o)
 		}
 		out = append(out, Volume{FS: e, Res: drbd.Resource{App: app, VG: e.VG, LV: e.LV, Minor: minor, Port: port,
-			Protocol: cfg.DataProtocol, RateKB: rate, Hosts: hosts}})
+			Protocol: cfg.DataProtocol, RateKB: rate, Hosts: hosts, Secret: cfg.DRBDSecret(app + "_" + e.VG + "_" + e.LV)}})
 	}
 	if len(out) == 0 {
 		return nil, fmt.Errorf("no volume of %s matches", app)

@@ -37,6 +37,10 @@ type Resource struct {
 	Protocol    string // A, B or C
 	RateKB      int    // resync rate, KB/s
 	Hosts       [2]Host
+	// Secret, when set, makes the peers authenticate each other
+	// (cram-hmac-alg sha256): a host that is not the other node cannot
+	// connect to the replication port and feed the volume (SECURITY.md).
+	Secret string
 }
 
 // Name is the DRBD resource name: "<app>_<vg>_<lv>".
@@ -63,6 +67,8 @@ func (r Resource) Validate() error {
 		return fmt.Errorf("drbd: protocol %q", r.Protocol)
 	case r.Minor < 0 || r.Port < 1 || r.Port > 65535:
 		return fmt.Errorf("drbd: minor %d port %d", r.Minor, r.Port)
+	case strings.ContainsAny(r.Secret, "\"\\\n") || len(r.Secret) > 64:
+		return fmt.Errorf("drbd: resource %s: shared secret must be at most 64 characters without quotes", r.Name())
 	case !r.Hosts[0].Addr.IsValid() || !r.Hosts[1].Addr.IsValid():
 		return fmt.Errorf("drbd: resource %s lacks a node address on the replication network", r.Name())
 	}
@@ -91,7 +97,11 @@ func (r Resource) Config() string {
 	// c-plan-ahead 0: a fixed rate, as syncrate means (L1964), instead of
 	// DRBD 8.4's dynamic controller that only starts from resync-rate.
 	fmt.Fprintf(&b, "  disk { resync-rate %dK; c-plan-ahead 0; }\n", rate)
-	fmt.Fprintf(&b, "  net { after-sb-0pri discard-zero-changes; after-sb-1pri discard-secondary; after-sb-2pri disconnect; }\n")
+	auth := ""
+	if r.Secret != "" {
+		auth = fmt.Sprintf(" cram-hmac-alg sha256; shared-secret \"%s\";", r.Secret)
+	}
+	fmt.Fprintf(&b, "  net { after-sb-0pri discard-zero-changes; after-sb-1pri discard-secondary; after-sb-2pri disconnect;%s }\n", auth)
 	for _, h := range r.Hosts {
 		fmt.Fprintf(&b, "  on %s { address %s:%d; }\n", h.Name, h.Addr, r.Port)
 	}

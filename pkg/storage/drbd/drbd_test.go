@@ -131,3 +131,20 @@ func TestParse9(t *testing.T) {
 		t.Fatalf("got %+v %v", got, err)
 	}
 }
+
+// SECURITY.md: with a secret the peers authenticate each other; a secret
+// that would break out of its quotes is refused.
+func TestSharedSecret(t *testing.T) {
+	r := res()
+	r.Secret = "0123456789abcdef0123456789abcdef0123456789abcdef"
+	if err := r.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(r.Config(), `cram-hmac-alg sha256; shared-secret "0123456789abcdef0123456789abcdef0123456789abcdef";`) {
+		t.Fatalf("no peer authentication:\n%s", r.Config())
+	}
+	r.Secret = `x"; }`
+	if r.Validate() == nil {
+		t.Fatal("a secret with a quote was accepted")
+	}
+}
