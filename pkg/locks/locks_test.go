@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -178,5 +179,39 @@ func TestNoLocking(t *testing.T) {
 	h, err := c.Acquire(context.Background(), "NET", time.Millisecond)
 	if err != nil || h.Release() != nil {
 		t.Fatal(err)
+	}
+}
+
+// Issue 17 item 2: 256 idle connections from an unprivileged user are
+// closed before they hold a slot, and LOCK keeps working for root.
+func TestOtherUserCannotHoldSlots(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to run a process as another user")
+	}
+	cfg, logb := startDaemon(t)
+	script := "opened=0; for i in $(seq 256); do exec {fd}<>/dev/tcp/127.0.0.1/" + strconv.Itoa(cfg.ClPort) +
+		" 2>/dev/null && opened=$((opened+1)); done; echo opened $opened; sleep 30"
+	cmd := exec.Command("bash", "-c", script)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	out, _ := cmd.StdoutPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	line, _ := bufio.NewReader(out).ReadString('\n')
+	if !strings.HasPrefix(line, "opened") {
+		t.Fatalf("helper: %q", line)
+	}
+	start := time.Now()
+	h, err := client(t, cfg, "root-tool").Acquire(context.Background(), "NET", 2*time.Second)
+	if err != nil {
+		t.Fatalf("LOCK with another user's connections open (%s): %v", strings.TrimSpace(line), err)
+	}
+	h.Release()
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("LOCK took %v", d)
+	}
+	if !strings.Contains(logb.String(), "non-root user") {
+		t.Errorf("the other user's connections were not refused:\n%s", logb.String())
 	}
 }
