@@ -59,13 +59,7 @@ func TestProcmonRestartsThenAsksForFailover(t *testing.T) {
 <resetwindow>60</resetwindow><restartcmd>` + script + `</restartcmd></global>
 <process><label>Web Server</label><user>www-data</user><process_string>^apache2 </process_string>
 <min_count>1</min_count><max_count>3</max_count></process></procmon>`
-	os.MkdirAll(env.L.Path("/etc/cluster/apache"), 0o755)
-	os.WriteFile(env.L.Path("/etc/cluster/apache/httpd.xml"), []byte(xml), 0o644)
-	mon, err := NewProcmon(env, []string{"/etc/cluster/apache/httpd.xml"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := mon.(*Procmon)
+	p := procmonOf(t, env, xml)
 	now := time.Unix(1_000_000, 0)
 	p.now = func() time.Time { return now }
 	running := []Proc{{1, "root", "apache2 -k start", "/usr/sbin/apache2"}, {2, "www-data", "apache2 -k start", "/usr/sbin/apache2"}, {3, "www-data", "vi apache2 ", "/usr/bin/vi"}}
@@ -131,13 +125,7 @@ func TestProcmonUserAndExe(t *testing.T) {
 <process><label>a</label><process_string>^apache2</process_string><min_count>1</min_count><max_count>1</max_count></process>
 <process><label>b</label><user>www-data</user><exe>^/usr/sbin/apache2$</exe><process_string>^apache2</process_string><min_count>1</min_count><max_count>1</max_count></process>
 </procmon>`
-	os.MkdirAll(env.L.Path("/etc/cluster/apache"), 0o755)
-	os.WriteFile(env.L.Path("/etc/cluster/apache/httpd.xml"), []byte(xml), 0o644)
-	mon, err := NewProcmon(env, []string{"/etc/cluster/apache/httpd.xml"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := mon.(*Procmon)
+	p := procmonOf(t, env, xml)
 	p.procs = func() ([]Proc, error) {
 		return []Proc{
 			{1, "root", "apache2 -k start", "/usr/sbin/apache2"},
@@ -203,4 +191,17 @@ func TestProgramCheck(t *testing.T) {
 	if _, err := Build(env, "internal", "nosuch", nil); err == nil {
 		t.Fatal("unknown module accepted")
 	}
+}
+
+// procmonOf writes xml as the apache application's httpd.xml and opens
+// a procmon check on it.
+func procmonOf(t *testing.T, env *Env, xml string) *Procmon {
+	t.Helper()
+	os.MkdirAll(env.L.Path("/etc/cluster/apache"), 0o755)
+	os.WriteFile(env.L.Path("/etc/cluster/apache/httpd.xml"), []byte(xml), 0o644)
+	mon, err := NewProcmon(env, []string{"/etc/cluster/apache/httpd.xml"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return mon.(*Procmon)
 }

@@ -39,12 +39,7 @@ done`, secs)
 // crash takeover all still work in their usual times, and the daemons
 // log the stranger once a minute, not once a connection.
 func TestStrangerCannotStopFailover(t *testing.T) {
-	needApache(t)
-	tb := testbed.Up(t)
-	buildApache(t, tb, apacheConf(t), [2]string{"lems.local.xml", lemsConf(t)}, [2]string{"httpd.xml", procmonConf(t)})
-	if r := tb.Exec(t, "servera", "", "clrunapp", "-A", "apache"); r.Code != 0 {
-		t.Fatalf("clrunapp: %s", r.Output())
-	}
+	tb := monitoredApache(t)
 	testbed.Eventually(t, 20*time.Second, "Lems on servera", func() bool {
 		r := tb.Exec(t, "servera", "", "lemsctl", "-A", "apache", "--msg", "CMD httpd MAXCOUNT 0")
 		return strings.TrimSpace(r.Stdout) == "OK"
@@ -67,10 +62,7 @@ func TestStrangerCannotStopFailover(t *testing.T) {
 	testbed.Eventually(t, 60*time.Second, "apache failed over to serverb during the flood", func() bool {
 		return strings.HasPrefix(appStatus(t, tb, "servera"), "STARTED,serverb")
 	})
-	testbed.Eventually(t, 10*time.Second, "page from serverb", func() bool {
-		got, err := curl(tb)
-		return err == nil && got == "hello from linuxha\n"
-	})
+	pageFrom(t, tb, "serverb")
 	// A crash takeover: both nodes valid again (L4746), serverb dies,
 	// servera takes apache over.
 	if r := tb.Exec(t, "servera", "", "cldaemonctl", "--msg", "SETVALIDNODES app=apache forward=yes"); strings.TrimSpace(r.Stdout) != "OK" {
@@ -80,10 +72,7 @@ func TestStrangerCannotStopFailover(t *testing.T) {
 	testbed.Eventually(t, 30*time.Second, "apache taken over by servera during the flood", func() bool {
 		return strings.HasPrefix(appStatus(t, tb, "servera"), "STARTED,servera")
 	})
-	testbed.Eventually(t, 10*time.Second, "page from servera", func() bool {
-		got, err := curl(tb)
-		return err == nil && got == "hello from linuxha\n"
-	})
+	pageFrom(t, tb, "servera")
 	log := tb.Sh(t, "servera", "cat /var/log/cluster/cldaemon-cluster1.log")
 	n := strings.Count(log, "Rejected 172.16.177.254")
 	if n == 0 || n > 6 || !strings.Contains(log, "not a cluster address") {
@@ -98,15 +87,10 @@ var reFrame = regexp.MustCompile(`03[0-9a-f]{200,}`)
 // Lems, and by serverb itself after its daemon restarted, and changes
 // nothing.
 func TestCapturedFramesReplayNowhere(t *testing.T) {
-	needApache(t)
 	if _, err := exec.LookPath("tcpdump"); err != nil {
 		t.Skip("tcpdump is not installed (scripts/deps test installs it)")
 	}
-	tb := testbed.Up(t)
-	buildApache(t, tb, apacheConf(t), [2]string{"lems.local.xml", lemsConf(t)}, [2]string{"httpd.xml", procmonConf(t)})
-	if r := tb.Exec(t, "servera", "", "clrunapp", "-A", "apache"); r.Code != 0 {
-		t.Fatalf("clrunapp: %s", r.Output())
-	}
+	tb := monitoredApache(t)
 	testbed.Eventually(t, 20*time.Second, "Lems on servera", func() bool {
 		return strings.HasPrefix(appStatus(t, tb, "servera"), "STARTED,servera,1")
 	})
@@ -158,4 +142,26 @@ func TestCapturedFramesReplayNowhere(t *testing.T) {
 			t.Errorf("%s's log does not show the replay refused (%q):\n%s", node, want, log)
 		}
 	}
+}
+
+// monitoredApache builds apache with its Lems and procmon and runs it on
+// servera.
+func monitoredApache(t *testing.T) *testbed.Bed {
+	t.Helper()
+	needApache(t)
+	tb := testbed.Up(t)
+	buildApache(t, tb, apacheConf(t), [2]string{"lems.local.xml", lemsConf(t)}, [2]string{"httpd.xml", procmonConf(t)})
+	if r := tb.Exec(t, "servera", "", "clrunapp", "-A", "apache"); r.Code != 0 {
+		t.Fatalf("clrunapp: %s", r.Output())
+	}
+	return tb
+}
+
+// pageFrom waits for the page to answer on the application's address.
+func pageFrom(t *testing.T, tb *testbed.Bed, node string) {
+	t.Helper()
+	testbed.Eventually(t, 10*time.Second, "page from "+node, func() bool {
+		got, err := curl(tb)
+		return err == nil && got == "hello from linuxha\n"
+	})
 }

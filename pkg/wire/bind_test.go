@@ -6,7 +6,6 @@ import (
 	"errors"
 	"net"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 )
@@ -14,23 +13,10 @@ import (
 // boundServer serves as self and records what it rejected.
 func boundServer(t *testing.T, self string) (addr string, rejects func() []error) {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var mu sync.Mutex
-	var rej []error
-	s := &Server{Codec: codec(t, Authenticated, "c", "k"), Self: self,
+	return serve(t, &Server{Codec: codec(t, Authenticated, "c", "k"), Self: self,
 		Handler: func(ctx context.Context, req string, _ net.Addr) string {
 			return "OK " + EnvelopeOf(ctx).From
-		},
-		OnReject: func(_ net.Addr, err error) { mu.Lock(); rej = append(rej, err); mu.Unlock() },
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { s.Serve(ctx, ln); close(done) }()
-	t.Cleanup(func() { cancel(); <-done })
-	return ln.Addr().String(), func() []error { mu.Lock(); defer mu.Unlock(); return append([]error(nil), rej...) }
+		}})
 }
 
 // A request reaches only the service it names, and its sender is known

@@ -174,21 +174,27 @@ func TestParseRequest(t *testing.T) {
 
 func startServer(t *testing.T, lim Limits) (addr string, rejects func() []error) {
 	t.Helper()
+	return serve(t, &Server{
+		Codec:   codec(t, Authenticated, "c", "k"),
+		Handler: func(_ context.Context, req string, _ net.Addr) string { return "OK " + req },
+		Limits:  lim,
+	})
+}
+
+// serve runs s on a loopback port until the test ends and records what
+// it rejected.
+func serve(t *testing.T, s *Server) (addr string, rejects func() []error) {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	var mu sync.Mutex
 	var rej []error
-	s := &Server{
-		Codec:   codec(t, Authenticated, "c", "k"),
-		Handler: func(_ context.Context, req string, _ net.Addr) string { return "OK " + req },
-		Limits:  lim,
-		OnReject: func(_ net.Addr, err error) {
-			mu.Lock()
-			rej = append(rej, err)
-			mu.Unlock()
-		},
+	s.OnReject = func(_ net.Addr, err error) {
+		mu.Lock()
+		rej = append(rej, err)
+		mu.Unlock()
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})

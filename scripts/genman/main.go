@@ -19,44 +19,9 @@ import (
 	"github.com/cpuguy83/go-md2man/v2/md2man"
 	"github.com/urfave/cli/v2"
 
-	"github.com/linuxha-ng/linuxha/lems"
-	"github.com/linuxha-ng/linuxha/pkg/appctl"
-	"github.com/linuxha-ng/linuxha/pkg/clbuild"
-	"github.com/linuxha-ng/linuxha/pkg/clbuildapp"
-	"github.com/linuxha-ng/linuxha/pkg/cldaemonctl"
-	"github.com/linuxha-ng/linuxha/pkg/clform"
-	"github.com/linuxha-ng/linuxha/pkg/clhalt"
+	"github.com/linuxha-ng/linuxha/internal/commands"
 	"github.com/linuxha-ng/linuxha/pkg/clitool"
-	"github.com/linuxha-ng/linuxha/pkg/clremoveapp"
-	"github.com/linuxha-ng/linuxha/pkg/clstartup"
-	"github.com/linuxha-ng/linuxha/pkg/clstat"
-	"github.com/linuxha-ng/linuxha/pkg/cltrust"
-	"github.com/linuxha-ng/linuxha/pkg/cluster"
-	"github.com/linuxha-ng/linuxha/pkg/drbdtool"
-	"github.com/linuxha-ng/linuxha/pkg/locks"
-	"github.com/linuxha-ng/linuxha/pkg/netd"
 )
-
-var commands = []func(stdout, stderr io.Writer) *cli.App{
-	clbuild.NewApp,
-	clstat.NewApp,
-	cluster.NewApp,
-	locks.NewApp,
-	netd.NewApp,
-	clform.NewApp,
-	clhalt.NewApp,
-	cldaemonctl.NewApp,
-	clstartup.NewApp,
-	clbuildapp.NewApp,
-	drbdtool.NewApp,
-	clremoveapp.NewApp,
-	appctl.NewStartApp,
-	appctl.NewHaltApp,
-	appctl.NewRunApp,
-	lems.NewApp,
-	lems.NewCtlApp,
-	cltrust.NewApp,
-}
 
 func main() {
 	if err := run("man"); err != nil {
@@ -66,7 +31,7 @@ func main() {
 }
 
 func run(dir string) error {
-	for _, newApp := range commands {
+	for _, newApp := range commands.All {
 		app := clitool.Standard(newApp(io.Discard, io.Discard))
 		app.Setup() // adds --help and --version, as running it does
 		src := filepath.Join(dir, "src", app.Name+".8.md")

@@ -1,0 +1,48 @@
+// Package commands lists every command of cmd/ by its constructor, for
+// what must see them all: the man-page generator and the tests that hold
+// every command to a rule.
+package commands
+
+import (
+	"io"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/linuxha-ng/linuxha/lems"
+	"github.com/linuxha-ng/linuxha/pkg/appctl"
+	"github.com/linuxha-ng/linuxha/pkg/clbuild"
+	"github.com/linuxha-ng/linuxha/pkg/clbuildapp"
+	"github.com/linuxha-ng/linuxha/pkg/cldaemonctl"
+	"github.com/linuxha-ng/linuxha/pkg/clform"
+	"github.com/linuxha-ng/linuxha/pkg/clhalt"
+	"github.com/linuxha-ng/linuxha/pkg/clremoveapp"
+	"github.com/linuxha-ng/linuxha/pkg/clstartup"
+	"github.com/linuxha-ng/linuxha/pkg/clstat"
+	"github.com/linuxha-ng/linuxha/pkg/cltrust"
+	"github.com/linuxha-ng/linuxha/pkg/cluster"
+	"github.com/linuxha-ng/linuxha/pkg/drbdtool"
+	"github.com/linuxha-ng/linuxha/pkg/locks"
+	"github.com/linuxha-ng/linuxha/pkg/netd"
+)
+
+// All holds one constructor per command of cmd/, in man-page order.
+var All = []func(stdout, stderr io.Writer) *cli.App{
+	clbuild.NewApp,
+	clstat.NewApp,
+	cluster.NewApp,
+	locks.NewApp,
+	netd.NewApp,
+	clform.NewApp,
+	clhalt.NewApp,
+	cldaemonctl.NewApp,
+	clstartup.NewApp,
+	clbuildapp.NewApp,
+	drbdtool.NewApp,
+	clremoveapp.NewApp,
+	appctl.NewStartApp,
+	appctl.NewHaltApp,
+	appctl.NewRunApp,
+	lems.NewApp,
+	lems.NewCtlApp,
+	cltrust.NewApp,
+}
