@@ -12,14 +12,8 @@ import (
 // --genkey replaces the example's placeholder with a key that passes the
 // strength check, keeps the file's mode and the rest of its text.
 func TestWriteNewKey(t *testing.T) {
-	b, err := os.ReadFile("../../examples/clconf.xml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, _, err := config.ParseCluster("clconf.xml", b)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := cluster(t)
+	b, _ := os.ReadFile("../../examples/clconf.xml")
 	if config.CheckKey(c.Key) == nil {
 		t.Fatalf("the example clconf.xml ships a usable key %q", c.Key)
 	}
