@@ -51,6 +51,7 @@ func TestStrangerCannotStopFailover(t *testing.T) {
 		for _, to := range []string{"servera", "serverb"} {
 			start := time.Now()
 			r := tb.Exec(t, from, "", "cldaemonctl", "--node", to, "--msg", "ECHO")
+			t.Logf("ECHO from %s to %s during the flood: %v", from, to, time.Since(start).Round(time.Millisecond))
 			if r.Stdout != "UP\n" || time.Since(start) > 3*time.Second {
 				t.Fatalf("ECHO from %s to %s during the flood: %q after %v", from, to, r.Output(), time.Since(start))
 			}
@@ -58,21 +59,25 @@ func TestStrangerCannotStopFailover(t *testing.T) {
 	}
 	// Lems' FAILOVER (procmon past its restarts): apache moves to
 	// serverb as in TestFailover.
+	start := time.Now()
 	tb.Sh(t, "servera", "pkill -KILL apache2; true")
 	testbed.Eventually(t, 60*time.Second, "apache failed over to serverb during the flood", func() bool {
 		return strings.HasPrefix(appStatus(t, tb, "servera"), "STARTED,serverb")
 	})
 	pageFrom(t, tb, "serverb")
+	t.Logf("Lems fail-over during the flood: page from serverb %v after apache was killed", time.Since(start).Round(time.Millisecond))
 	// A crash takeover: both nodes valid again (L4746), serverb dies,
 	// servera takes apache over.
 	if r := tb.Exec(t, "servera", "", "cldaemonctl", "--msg", "SETVALIDNODES app=apache forward=yes"); strings.TrimSpace(r.Stdout) != "OK" {
 		t.Fatalf("SETVALIDNODES during the flood: %s", r.Output())
 	}
+	start = time.Now()
 	tb.Op(t, "crash", "serverb")
 	testbed.Eventually(t, 30*time.Second, "apache taken over by servera during the flood", func() bool {
 		return strings.HasPrefix(appStatus(t, tb, "servera"), "STARTED,servera")
 	})
 	pageFrom(t, tb, "servera")
+	t.Logf("crash takeover during the flood: page from servera %v after serverb crashed (dead 1 s)", time.Since(start).Round(time.Millisecond))
 	log := tb.Sh(t, "servera", "cat /var/log/cluster/cldaemon-cluster1.log")
 	n := strings.Count(log, "Rejected 172.16.177.254")
 	if n == 0 || n > 6 || !strings.Contains(log, "not a cluster address") {
