@@ -3,6 +3,8 @@ package cluster_test
 import (
 	"fmt"
 	"os"
+	"os/exec"
+	"regexp"
 	"sort"
 	"strings"
 	"testing"
@@ -239,5 +241,58 @@ func TestLegacyFraming(t *testing.T) {
 	log := tb.Sh(t, "servera", "cat /var/log/cluster/cldaemon-cluster1.log")
 	if !strings.Contains(log, "framing is legacy") || !strings.Contains(log, `Ignored a repeat of "STOP_APP app=nosuch"`) {
 		t.Fatalf("cldaemon under legacy framing:\n%s", log)
+	}
+}
+
+// Issue 17: heartbeats recorded off the bridge while serverb was alive,
+// played to a restarted servera from serverb's own address after serverb
+// crashed, do not bring serverb back to life: they echo the incarnation
+// of servera's previous daemon.
+func TestReplayedHeartbeatsKeepNoDeadPeerAlive(t *testing.T) {
+	tb := testbed.Up(t)
+	tb.BuildCluster(t, testbed.Timings{Keepalive: "0.2", Warn: "0.6", Dead: "1", ClusterForm: "10"})
+	if r := tb.Exec(t, "servera", "", "clform"); r.Code != 0 {
+		t.Fatalf("clform: %s", r.Output())
+	}
+	testbed.Eventually(t, 5*time.Second, "serverb UP", func() bool { return tb.NodeState(t, "servera", "serverb") == "UP" })
+	sw := tb.Name + "-sw"
+	capture := exec.Command("ip", "netns", "exec", sw, "timeout", "3", "tcpdump", "-i", "pub", "-l", "-A", "-s0", "-nn",
+		"udp and dst port 9900 and src host 172.16.177.2")
+	out, _ := capture.Output()
+	frames := regexp.MustCompile(`03[0-9a-f]{100,}`).FindAllString(string(out), -1)
+	if len(frames) < 5 {
+		t.Fatalf("captured %d heartbeats:\n%s", len(frames), out)
+	}
+	tb.Op(t, "crash", "serverb")
+	testbed.Eventually(t, 5*time.Second, "serverb DOWN", func() bool { return tb.NodeState(t, "servera", "serverb") == "DOWN" })
+	tb.Sh(t, "servera", "pkill -9 -f '^cldaemon-cluster1$'; true")
+	if r := tb.Exec(t, "servera", "", "clform", "--force", "--timeout", "2s"); r.Code != 0 {
+		t.Fatalf("clform --force: %s", r.Output())
+	}
+	// A host on the public network with serverb's address plays them.
+	fake := tb.Name + "-fake"
+	for _, c := range [][]string{
+		{"ip", "netns", "add", fake},
+		{"ip", "-n", sw, "link", "add", "fk0", "type", "veth", "peer", "name", "eth0", "netns", fake},
+		{"ip", "-n", sw, "link", "set", "fk0", "master", "pub", "up"},
+		{"ip", "-n", fake, "addr", "add", "172.16.177.2/24", "dev", "eth0"},
+		{"ip", "-n", fake, "link", "set", "eth0", "up"},
+	} {
+		if b, err := exec.Command(c[0], c[1:]...).CombinedOutput(); err != nil {
+			t.Fatalf("%v: %v %s", c, err, b)
+		}
+	}
+	t.Cleanup(func() { exec.Command("ip", "netns", "del", fake).Run() })
+	script := `for f in "$@"; do printf '%s\n' "$f" > /dev/udp/172.16.177.1/9900; sleep 0.1; done`
+	if b, err := exec.Command("ip", append([]string{"netns", "exec", fake, "bash", "-c", script, "replay"}, frames...)...).CombinedOutput(); err != nil {
+		t.Fatalf("replay: %v %s", err, b)
+	}
+	time.Sleep(500 * time.Millisecond)
+	if st := tb.NodeState(t, "servera", "serverb"); st != "DOWN" {
+		t.Fatalf("serverb is %s on servera after replayed heartbeats", st)
+	}
+	log := tb.Sh(t, "servera", "cat /var/log/cluster/cldaemon-cluster1.log")
+	if i := strings.LastIndex(log, "Cluster cluster1 is UP on servera"); i < 0 || strings.Contains(log[i:], "node serverb is UP") {
+		t.Fatalf("replayed heartbeats counted:\n%s", log)
 	}
 }
