@@ -152,7 +152,7 @@ func serve(ctx context.Context, l layout.Layout, client *cluster.Client, app, co
 	}, Self: wire.Svc(client.Me, wire.SvcLems(app)),
 		// Listening on every address (an application address moves
 		// here), serving only the cluster's hosts.
-		Admit: (&admit.Policy{Peers: client.PeerIPs}).Admit, OnReject: (&wire.Throttle{Log: log.Warnf}).Reject}
+		Admit: (&admit.Policy{Peers: client.PeerIPs, Warn: log.Warnf}).Admit, OnReject: (&wire.Throttle{Log: log.Warnf}).Reject}
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ctx, ln) }()
 	log.Infof("Started local server on port %d", conf.Port)

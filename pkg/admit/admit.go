@@ -17,6 +17,7 @@ import (
 	"net/netip"
 	"os"
 	"strings"
+	"sync"
 	"syscall"
 
 	"github.com/vishvananda/netlink"
@@ -36,6 +37,11 @@ type Policy struct {
 	// Owner finds the uid owning the client end of a local connection;
 	// nil uses sock_diag. ok is false when the client is not local.
 	Owner func(client, server net.Addr) (uid uint32, ok bool, err error)
+	// Warn is told, once, that the kernel cannot say who owns a local
+	// socket (no inet_diag), so loopback is admitted unchecked.
+	Warn func(format string, args ...any)
+
+	once sync.Once // guards the one Warn
 }
 
 // Admit is a wire.Server.Admit.
@@ -53,10 +59,21 @@ func (p *Policy) Admit(c net.Conn) error {
 		owner = sockDiagOwner
 	}
 	uid, local, err := owner(c.RemoteAddr(), c.LocalAddr())
+	if err == nil && !local && src.IsLoopback() {
+		// The client end of a loopback connection is on this host by
+		// definition: not finding it means the kernel cannot look
+		// sockets up (inet_diag not loaded, as in a minimal VM).
+		err = errors.New("sock_diag found no socket for a loopback connection")
+	}
 	if err != nil {
-		// A kernel without inet_diag: loopback stays usable (the
-		// tools need it), other sources are refused.
+		// Loopback stays usable (the tools need it), unchecked; other
+		// sources are refused.
 		if src.IsLoopback() {
+			p.once.Do(func() {
+				if p.Warn != nil {
+					p.Warn("Cannot tell who owns local connections (%v): admitting loopback without the root check; load the inet_diag and tcp_diag modules", err)
+				}
+			})
 			return nil
 		}
 		return fmt.Errorf("%w (%s)", ErrStranger, src)

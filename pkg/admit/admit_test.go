@@ -44,16 +44,30 @@ func TestLocalOtherUserRefused(t *testing.T) {
 	}
 }
 
+// from is a connection that came from another host.
+type from struct {
+	net.Conn
+	remote net.Addr
+}
+
+func (f from) RemoteAddr() net.Addr { return f.remote }
+
 func TestStrangerRefusedPeerAdmitted(t *testing.T) {
 	_, s := pair(t)
+	c := from{s, &net.TCPAddr{IP: net.ParseIP("172.16.177.254"), Port: 40000}}
 	notLocal := func(net.Addr, net.Addr) (uint32, bool, error) { return 0, false, nil }
 	p := &Policy{Owner: notLocal}
-	if err := p.Admit(s); !errors.Is(err, ErrStranger) {
+	if err := p.Admit(c); !errors.Is(err, ErrStranger) {
 		t.Fatalf("remote host not in the topology: %v, want ErrStranger", err)
 	}
-	p.Peers = func() []netip.Addr { return []netip.Addr{netip.MustParseAddr("127.0.0.1")} }
-	if err := p.Admit(s); err != nil {
+	p.Peers = func() []netip.Addr { return []netip.Addr{netip.MustParseAddr("172.16.177.254")} }
+	if err := p.Admit(c); err != nil {
 		t.Fatalf("peer address refused: %v", err)
+	}
+	// Without sock_diag a stranger is still refused.
+	p = &Policy{Owner: func(net.Addr, net.Addr) (uint32, bool, error) { return 0, false, errors.New("no inet_diag") }}
+	if err := p.Admit(c); !errors.Is(err, ErrStranger) {
+		t.Fatalf("stranger without sock_diag: %v, want ErrStranger", err)
 	}
 }
 
@@ -67,5 +81,22 @@ func TestSockDiagFindsOnlyLocal(t *testing.T) {
 	far := &net.TCPAddr{IP: net.ParseIP("192.0.2.7"), Port: 40000}
 	if _, local, err := sockDiagOwner(far, s.LocalAddr()); err != nil || local {
 		t.Fatalf("an address of no local socket: local %v err %v", local, err)
+	}
+}
+
+// A kernel that cannot look sockets up (no inet_diag) still admits
+// loopback, once warned, and refuses every other source.
+func TestNoSockDiag(t *testing.T) {
+	_, s := pair(t)
+	var warned []string
+	p := &Policy{Owner: func(net.Addr, net.Addr) (uint32, bool, error) { return 0, false, nil },
+		Warn: func(f string, a ...any) { warned = append(warned, f) }}
+	for i := 0; i < 3; i++ {
+		if err := p.Admit(s); err != nil {
+			t.Fatalf("loopback refused without sock_diag: %v", err)
+		}
+	}
+	if len(warned) != 1 {
+		t.Fatalf("warned %d times", len(warned))
 	}
 }

@@ -512,14 +512,21 @@ func (c *Ctl) stopSteps(runStop bool) error {
 		}
 	}
 	addrs, _ := appnet.Addresses(c.app, c.top, c.me)
-	if h, err := c.lock("NET"); err == nil {
-		for _, a := range addrs {
-			if removed, err := appnet.Remove(a); err != nil {
-				failed = append(failed, err.Error())
-			} else if removed {
-				c.log.Infof("IP address %s removed after 1 attempts.", a.Prefix.Addr())
-			}
+	// The addresses go even without the NET lock (it only keeps clnetd
+	// from moving them meanwhile): a halted application that kept its
+	// address would keep the other node from starting it.
+	h, err := c.lock("NET")
+	if err != nil {
+		c.log.Warnf("Removing the addresses of %s without the NET lock: %v", c.name, err)
+	}
+	for _, a := range addrs {
+		if removed, err := appnet.Remove(a); err != nil {
+			failed = append(failed, err.Error())
+		} else if removed {
+			c.log.Infof("IP address %s removed after 1 attempts.", a.Prefix.Addr())
 		}
+	}
+	if h != nil {
 		h.Release()
 	}
 	if len(failed) > 0 {

@@ -150,7 +150,7 @@ func (d *Daemon) Run(ctx context.Context, ready func(error)) error {
 	defer cancel()
 	var wg sync.WaitGroup
 	srv := &wire.Server{Codec: d.codec, Handler: d.handle, Self: wire.Svc(d.me.Name, Service),
-		Admit: (&admit.Policy{Peers: d.peerIPs}).Admit, OnReject: d.rejects.Reject}
+		Admit: (&admit.Policy{Peers: d.peerIPs, Warn: d.Log.Warnf}).Admit, OnReject: d.rejects.Reject}
 	wg.Add(3)
 	go func() { defer wg.Done(); srv.Serve(ctx, ln) }()
 	go func() { defer wg.Done(); d.receive(ctx, udp) }()

@@ -91,7 +91,7 @@ func Serve(ctx context.Context, cfg *config.Cluster, lockCfg map[string]config.L
 	// Only root's local sockets, so no other user can hold the slots; a
 	// holder may sit idle while it holds a lock (maxt bounds it), any
 	// other connection for the usual idle time.
-	srv := &wire.Server{Codec: codec, Handler: m.Handle, Self: self, Admit: (&admit.Policy{}).Admit,
+	srv := &wire.Server{Codec: codec, Handler: m.Handle, Self: self, Admit: (&admit.Policy{Warn: log.Warnf}).Admit,
 		Holding: m.Holds, Limits: wire.Limits{LongIdle: 24 * time.Hour, MaxConns: 256},
 		OnReject: (&wire.Throttle{Log: log.Warnf}).Reject,
 	}

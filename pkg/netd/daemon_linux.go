@@ -60,7 +60,7 @@ func (d *Daemon) Run(ctx context.Context, ready func(error)) error {
 	var wg sync.WaitGroup
 	// Only root's local sockets (admit.Policy without peers).
 	srv := &wire.Server{Codec: d.codec, Handler: func(_ context.Context, msg string, _ net.Addr) string { return d.handle(msg, cancel) },
-		Self: wire.Svc(d.Node, wire.SvcNet), Admit: (&admit.Policy{}).Admit,
+		Self: wire.Svc(d.Node, wire.SvcNet), Admit: (&admit.Policy{Warn: d.Log.Warnf}).Admit,
 		OnReject: (&wire.Throttle{Log: d.Log.Warnf}).Reject}
 	wg.Add(1)
 	go func() { defer wg.Done(); srv.Serve(ctx, ln) }()
