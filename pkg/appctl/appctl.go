@@ -177,14 +177,11 @@ func (c *Ctl) probe() Reach {
 func (c *Ctl) view(names []string, me string) View {
 	var v View
 	for _, n := range names {
-		if !strings.HasSuffix(n, ".STALE") {
+		s, ok := state.ParseStale(n)
+		if !ok {
 			continue
 		}
-		f := strings.Split(strings.TrimSuffix(n, ".STALE"), ".")
-		if len(f) < 3 {
-			continue
-		}
-		switch f[len(f)-1] {
+		switch s.Node {
 		case me:
 			v.LocalStale = true
 		case c.peer:

@@ -139,16 +139,26 @@ func ListStale(dir string) ([]Stale, error) {
 	}
 	var out []Stale
 	for _, de := range des {
-		name, ok := strings.CutSuffix(de.Name(), ".STALE")
-		if !ok {
-			continue
-		}
-		f := strings.SplitN(name, ".", 3)
-		if len(f) == 3 {
-			out = append(out, Stale{f[0], f[1], f[2]})
+		if s, ok := ParseStale(de.Name()); ok {
+			out = append(out, s)
 		}
 	}
 	return out, nil
+}
+
+// ParseStale reads a flag name "<vg>.<lv>.<node>.STALE" (L7630-7633).
+// Volume group and logical volume names hold no dots; the node's name
+// may (servera.example.com), so it is everything after the second dot.
+func ParseStale(name string) (Stale, bool) {
+	name, ok := strings.CutSuffix(name, ".STALE")
+	if !ok {
+		return Stale{}, false
+	}
+	f := strings.SplitN(name, ".", 3)
+	if len(f) != 3 || f[0] == "" || f[1] == "" || f[2] == "" {
+		return Stale{}, false
+	}
+	return Stale{f[0], f[1], f[2]}, true
 }
 
 // Build checksums: a tool refuses a configuration changed since the last
