@@ -135,6 +135,9 @@ func serve(ctx context.Context, l layout.Layout, client *cluster.Client, app, co
 	log.Infof("Using modules from : %s", conf.Modules)
 	log.Infof("Using programs from : %s", conf.Programs)
 	log.Infof("Writing logs to : %s", l.Path(conf.Logs))
+	for _, w := range conf.Warnings {
+		log.Warnf("%v", w)
+	}
 	log.Infof("Listening on port : %d", conf.Port)
 	e := New(Options{
 		App: app, ConfPath: confPath, Conf: conf, Env: env, Log: log, LogsDir: l.Path(conf.Logs),
@@ -171,6 +174,9 @@ func checkConfig(ctx context.Context, l layout.Layout, client *cluster.Client, a
 	log.Infof("Using modules from : %s", conf.Modules)
 	log.Infof("Using programs from : %s", conf.Programs)
 	log.Infof("Writing logs to : %s", l.Path(conf.Logs))
+	for _, w := range conf.Warnings {
+		log.Warnf("%v", w)
+	}
 	var problems []string
 	log.Infof("Validating port not open locally...")
 	if ln, err := net.Listen("tcp", net.JoinHostPort("", strconv.Itoa(conf.Port))); err != nil {

@@ -302,8 +302,9 @@ func (e *Engine) act(ctx context.Context, cur string, rc int, a Action) {
 	}
 }
 
-// DefaultPause is PAUSE without a number of seconds.
-const DefaultPause = 60 * time.Second
+// DefaultPause is PAUSE without a number of seconds: "If X is not
+// specified then it defaults to 30 seconds" (L7175).
+const DefaultPause = 30 * time.Second
 
 // handOver asks the cluster daemon to fail the application over, or to
 // halt it, and stops monitoring while it does: the stop that follows

@@ -91,6 +91,13 @@ func TestStepsAfterRemovemon(t *testing.T) {
 	}
 }
 
+// L7175: PAUSE without X does not schedule the check again for 30 s.
+func TestPauseDefault(t *testing.T) {
+	b := newBed(t, check("httpd", 10*time.Millisecond, map[int]string{0: "NOP", 1: "PAUSE"}))
+	b.mons["httpd"].set(1, "")
+	eventually(t, "the check paused", func() bool { return strings.Contains(b.logged(), "Check httpd paused for 30s") })
+}
+
 // fake is a monitor whose answers the test sets.
 type fake struct {
 	mu    sync.Mutex

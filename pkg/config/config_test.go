@@ -338,15 +338,28 @@ func TestLems(t *testing.T) {
 	tests := []struct{ in, want string }{
 		{check(`<interval>0.5</interval><action_list><action rc="0" action="NOP; RUNCMD /bin/true"/></action_list>`), ""},
 		{check(`<interval>0.2</interval>`), "interval"},
-		{check(`<interval>5</interval><action_list><action rc="1" action="RUN nothere"/></action_list>`), "unknown check \"nothere\""},
-		{check(`<interval>5</interval><action_list><action rc="1" action="REBOOT"/></action_list>`), "unknown action"},
-		{check(`<interval>5</interval><action_list><action rc="1" action="PAUSE soon"/></action_list>`), "PAUSE"},
 		{`<lems_config><globals port="x"/></lems_config>`, "globals/port"},
 	}
 	for _, tt := range tests {
 		_, err := ParseLems("lems.local.xml", []byte(tt.in))
 		if tt.want == "" && err != nil || tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)) {
 			t.Errorf("%s: got %v want %q", tt.in, err, tt.want)
+		}
+	}
+	// L7183-7187: a step Lems cannot carry out is ignored and the rest
+	// runs, so it is a warning, not an invalid file (issue 18).
+	for _, tt := range []struct{ in, want string }{
+		{check(`<interval>5</interval><action_list><action rc="1" action="RUN nothere"/></action_list>`), "unknown check \"nothere\""},
+		{check(`<interval>5</interval><action_list><action rc="1" action="RUNCMD email root; rubbish; FAILOVER"/></action_list>`), "unknown action \"rubbish\""},
+		{check(`<interval>5</interval><action_list><action rc="1" action="PAUSE soon"/></action_list>`), "PAUSE"},
+	} {
+		l, err := ParseLems("lems.local.xml", []byte(tt.in))
+		if err != nil {
+			t.Errorf("%s: %v, want a warning only", tt.in, err)
+			continue
+		}
+		if len(l.Warnings) != 1 || !strings.Contains(l.Warnings[0].Error(), tt.want) || !strings.Contains(l.Warnings[0].Error(), "ignored") {
+			t.Errorf("%s: err %v warnings %v, want one warning %q", tt.in, err, l.Warnings, tt.want)
 		}
 	}
 }

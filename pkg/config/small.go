@@ -235,6 +235,10 @@ type Lems struct {
 	Logs     string // globals@logs, default /var/log/cluster/lems
 	Port     int    // globals@port: this Lems's request port, required
 	Checks   []Check
+	// Warnings name action-list steps that are unknown or malformed:
+	// the Reference ignores such a step and runs the rest (L7183-7187),
+	// so they do not make the file invalid.
+	Warnings Problems
 }
 
 // Check is one monitor entry.
@@ -330,30 +334,30 @@ func ParseLems(file string, data []byte) (*Lems, error) {
 			for _, one := range strings.Split(act, ";") {
 				w := strings.Fields(one)
 				if len(w) == 0 {
-					d.errorf(ae, el+"/action", "empty action for rc %d", rc)
+					d.warnf(ae, el+"/action", "empty action for rc %d", rc)
 					continue
 				}
 				verb := strings.ToUpper(w[0])
 				if !lemsVerbs[verb] {
-					d.errorf(ae, el+"/action", "unknown action %q", w[0])
+					d.warnf(ae, el+"/action", "unknown action %q", w[0])
 					continue
 				}
 				switch verb {
 				case "RUN", "START":
 					if len(w) < 2 {
-						d.errorf(ae, el+"/action", "%s needs a check name", verb)
+						d.warnf(ae, el+"/action", "%s needs a check name", verb)
 					} else {
 						runs = append(runs, pending{ae, el, w[1]})
 					}
 				case "PAUSE":
 					if len(w) > 1 {
 						if p, err := seconds(w[1]); err != nil || p <= 0 {
-							d.errorf(ae, el+"/action", "PAUSE %q needs a number of seconds", w[1])
+							d.warnf(ae, el+"/action", "PAUSE %q needs a number of seconds", w[1])
 						}
 					}
 				case "RUNCMD":
 					if len(w) < 2 {
-						d.errorf(ae, el+"/action", "RUNCMD needs a command")
+						d.warnf(ae, el+"/action", "RUNCMD needs a command")
 					}
 				}
 			}
@@ -363,12 +367,16 @@ func ParseLems(file string, data []byte) (*Lems, error) {
 	}
 	for _, r := range runs {
 		if !names[r.target] {
-			d.errorf(r.e, r.check+"/action", "refers to unknown check %q", r.target)
+			d.warnf(r.e, r.check+"/action", "refers to unknown check %q", r.target)
 		}
 	}
 	if err := d.errs.err(); err != nil {
 		return nil, err
 	}
+	for _, w := range d.warnings {
+		w.Text += ": that step will be ignored, the rest of the list runs (L7183-7187)"
+	}
+	l.Warnings = d.warnings
 	return l, nil
 }
 
