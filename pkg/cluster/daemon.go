@@ -254,7 +254,9 @@ func (d *Daemon) peerAddrs() []string {
 // Reference's log shows (L2557-2558), and puts those that answer first.
 func (d *Daemon) findPeer(ctx context.Context) bool {
 	var answered, silent []state.CardAddr
+	d.mu.Lock()
 	order := append([]state.CardAddr(nil), d.peerTop...)
+	d.mu.Unlock()
 	for i := range order {
 		if order[i].Network == d.Cfg.DRBDNetwork && i > 0 {
 			order[0], order[i] = order[i], order[0]
@@ -262,7 +264,7 @@ func (d *Daemon) findPeer(ctx context.Context) bool {
 	}
 	for _, ca := range order {
 		ip := ca.Prefix.Addr().String()
-		if netif.Echo(ctx, d.Cfg.EchoType, ip, time.Second) {
+		if netif.Echo(ctx, d.echoType(), ip, time.Second) {
 			d.Log.Infof("Ping of %s OK (network %s)!", ip, ca.Network)
 			answered = append(answered, ca)
 		} else {
@@ -340,7 +342,16 @@ func (d *Daemon) formTimeout() time.Duration {
 	if d.Opts.Timeout > 0 {
 		return d.Opts.Timeout
 	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
 	return d.Cfg.ClusterForm
+}
+
+// echoType reads Cfg.EchoType, which RECONFIGURE changes under d.mu.
+func (d *Daemon) echoType() string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.Cfg.EchoType
 }
 
 // form runs the FORMING / STARTING / UP exchange (L2562-2565, L7574-7577):
@@ -707,7 +718,7 @@ func (d *Daemon) probeHost(ctx context.Context, out chan<- probeResult, timeout 
 		ips[i] = ca.Prefix.Addr().String()
 	}
 	answered := ""
-	if up := netif.Answering(ctx, d.Cfg.EchoType, ips, timeout); len(up) > 0 {
+	if up := netif.Answering(ctx, d.echoType(), ips, timeout); len(up) > 0 {
 		answered = up[0]
 	}
 	s := <-sil

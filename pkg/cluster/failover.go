@@ -76,10 +76,11 @@ func (d *Daemon) silence(ctx context.Context, timeout time.Duration) failover.Si
 			}
 		}
 	}
+	echo := d.Cfg.EchoType // RECONFIGURE writes it under d.mu
 	d.mu.Unlock()
 	// One sweep of echoes answers all three questions.
 	up := map[string]bool{}
-	for _, h := range netif.Answering(ctx, d.Cfg.EchoType, slices.Concat(addrs, checks, d.Cfg.ReachList), timeout) {
+	for _, h := range netif.Answering(ctx, echo, slices.Concat(addrs, checks, d.Cfg.ReachList), timeout) {
 		up[h] = true
 	}
 	count := func(hosts []string) int {

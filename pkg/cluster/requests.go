@@ -522,6 +522,9 @@ func (d *Daemon) reqReconfigure(context.Context, wire.Request) string {
 	d.mu.Lock()
 	d.Cfg.EchoType = cfg.EchoType
 	d.Cfg.Warn, d.Cfg.Dead, d.Cfg.ClusterForm = cfg.Warn, cfg.Dead, cfg.ClusterForm
+	if d.core != nil {
+		d.core.SetTimings(cfg.Warn, cfg.Dead) // the core decides by them, not by Cfg
+	}
 	if top, err := state.ReadTopology(d.L.Topology()); err == nil {
 		d.peerTop = top.Addrs(d.peer.Name)
 	}

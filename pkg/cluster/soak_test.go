@@ -177,14 +177,15 @@ func TestSoakNoFalseDeath(t *testing.T) {
 }
 
 // clbuild --force on a running cluster, then RECONFIGURE: the daemons take
-// the new timings without a restart (L1692, FAQ 4.2-4.3).
+// the new timings without a restart (L1692, FAQ 4.2-4.3), and the new dead
+// time is the one a crash is detected by (issue 18: it stayed the old one).
 func TestReconfigureRunningCluster(t *testing.T) {
 	tb := testbed.Up(t)
 	tb.BuildCluster(t, testbed.Timings{Keepalive: "1", Warn: "2", Dead: "4", ClusterForm: "10"})
 	if r := tb.Exec(t, "servera", "", "clform"); r.Code != 0 {
 		t.Fatalf("clform: %s", r.Output())
 	}
-	tb.Sh(t, "servera", "sed -i 's|<dead>4</dead>|<dead>5</dead>|' /etc/cluster/clconf.xml")
+	tb.Sh(t, "servera", "sed -i 's|<warn>2</warn>|<warn>0.5</warn>|; s|<dead>4</dead>|<dead>1</dead>|' /etc/cluster/clconf.xml")
 	// Every tool, cldaemonctl too, refuses the changed, unbuilt file (L1827-1840).
 	if r := tb.Exec(t, "servera", "", "cldaemonctl", "--msg", "RECONFIGURE"); r.Code == 0 || !strings.Contains(r.Stderr, "appears to have been changed") {
 		t.Fatalf("RECONFIGURE before clbuild: %q", r.Output())
@@ -203,5 +204,11 @@ func TestReconfigureRunningCluster(t *testing.T) {
 	}
 	if s := tb.NodeState(t, "servera", "serverb"); s != "UP" {
 		t.Fatalf("serverb after reconfiguration: %q", s)
+	}
+	start := time.Now()
+	tb.Op(t, "crash", "serverb")
+	testbed.Eventually(t, 10*time.Second, "serverb DOWN", func() bool { return tb.NodeState(t, "servera", "serverb") == "DOWN" })
+	if d := time.Since(start); d > 3*time.Second {
+		t.Fatalf("crash detected after %v: the old dead time (4 s), not the new one (1 s)", d.Round(time.Millisecond))
 	}
 }

@@ -124,6 +124,9 @@ func (c *Core) Tick(now time.Time) []Event {
 	return evs
 }
 
+// SetTimings changes warn and dead from the next Tick on (RECONFIGURE).
+func (c *Core) SetTimings(warn, dead time.Duration) { c.warn, c.dead = warn, dead }
+
 // Alive reports whether the peer has been heard and not declared silent.
 func (c *Core) Alive() bool { return c.heard && !c.peerSilent }
 

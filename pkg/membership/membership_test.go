@@ -110,3 +110,15 @@ func BenchmarkTick(b *testing.B) {
 		c.Tick(now)
 	}
 }
+
+// RECONFIGURE's new dead time is the one the next Tick decides by.
+func TestSetTimings(t *testing.T) {
+	t0 := time.Unix(0, 0)
+	c := New([]string{"public"}, 2*time.Second, 4*time.Second, t0)
+	c.Heard("public", t0)
+	c.SetTimings(500*time.Millisecond, time.Second)
+	evs := c.Tick(t0.Add(1100 * time.Millisecond))
+	if len(evs) != 2 || evs[1].Kind != PeerSilent {
+		t.Fatalf("after SetTimings(0.5 s, 1 s), 1.1 s of silence gave %v", evs)
+	}
+}
