@@ -168,8 +168,10 @@ func TestRunAppAndAutostart(t *testing.T) {
 	r := tb.Exec(t, "serverb", "", "clrunapp", "-A", "apache", "--preview")
 	if r.Code != 0 || !strings.Contains(r.Stdout, "Application apache depends on: <NONE>") ||
 		!strings.Contains(r.Stdout, "Application apache will be started on node servera (preferred_node)") ||
-		!strings.Contains(r.Stdout, "clstartapp --application apache --maxdelay 30 --verbose") {
-		t.Fatalf("clrunapp --preview: %d\n%s", r.Code, r.Output())
+		!strings.Contains(r.Stdout, "clstartapp --application apache --maxdelay 30 --verbose") ||
+		!strings.Contains(r.Stdout, "Preview: would start apache on servera using command:") ||
+		strings.Contains(r.Stdout, "Starting apache using command:") {
+		t.Fatalf("clrunapp --preview (L5887: a summary of what would be done, saying so): %d\n%s", r.Code, r.Output())
 	}
 	if st := appStatus(t, tb, "servera"); !strings.HasPrefix(st, "DOWN") {
 		t.Fatalf("--preview started something: %q", st)

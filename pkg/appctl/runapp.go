@@ -231,12 +231,16 @@ func (r *runner) run(app string, visiting, done map[string]bool) error {
 			argv = append(argv, f.flag)
 		}
 	}
-	r.log.Infof("Starting %s using command:", app)
-	r.log.Infof("%s", strings.Join(argv, " "))
 	r.counts[target]++
 	if r.o.Preview {
+		// --preview gives "a summary of what steps would be taken"
+		// (L5887): the same lines, saying that nothing starts.
+		r.log.Infof("Preview: would start %s on %s using command:", app, target)
+		r.log.Infof("%s", strings.Join(argv, " "))
 		return nil
 	}
+	r.log.Infof("Starting %s using command:", app)
+	r.log.Infof("%s", strings.Join(argv, " "))
 	start := time.Now()
 	var out []byte
 	if target == r.c.Me {
