@@ -75,6 +75,10 @@ func TestFailover(t *testing.T) {
 		if got := strings.TrimSpace(r.Stdout); got != "OK serverb" {
 			t.Errorf("valid nodes on %s after fail-over = %q; want \"OK serverb\" (L6516)", n, got)
 		}
+		// L4732-4740: no fail-back, whichever node is asked.
+		if out := tb.Exec(t, n, "", "clstat", "-A", "apache").Stdout; !strings.Contains(out, "apache\tserverb\tSTARTED\t") || !strings.Contains(out, "\tNo\n") {
+			t.Errorf("clstat -A on %s after the software fail-over (want Fail-over? No):\n%s", n, out)
+		}
 	}
 	if ps := tb.Sh(t, "servera", "ps -eo args"); strings.Contains(ps, "apache2") || strings.Contains(ps, "lems-apache") {
 		t.Errorf("left running on servera after fail-over:\n%s", ps)

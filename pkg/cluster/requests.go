@@ -284,7 +284,7 @@ func (d *Daemon) reqAppStatus(ctx context.Context, r wire.Request) string {
 	reply = fmt.Sprintf("%s,%s,%d,%d,0", a.State, a.Node, monitor, since)
 	if v, _ := r.Arg("failoverinfo"); yes(v) {
 		fo := "No"
-		if d.peerState == StateUp && slices.Contains(a.ValidNodes, d.peer.Name) {
+		if failover.Possible(a.Node, a.ValidNodes, [2]string{d.me.Name, d.peer.Name}, [2]bool{true, d.peerState == StateUp}) {
 			fo = "Yes"
 		}
 		reply += "," + fo
