@@ -86,6 +86,10 @@ func TestStartHaltApache(t *testing.T) {
 				strings.Contains(out, "\t0\tYes\n") &&
 				strings.Contains(out, "/apache/docs\tboth\tfilesync (async)\tSync\t")
 		})
+		// L4737: "clstat | egrep App|apache" finds the application.
+		if out := tb.Exec(t, n, "", "clstat").Stdout; !strings.Contains(out, "\nApplication\tNode\tState\tStarted\tMonitor\tStale\tFail-over?\napache\tservera\tSTARTED\t") {
+			t.Errorf("plain clstat on %s has no application table (L2985-2991):\n%s", n, out)
+		}
 	}
 	if r := tb.Exec(t, "servera", "", "clstartapp", "-A", "apache", "-V"); r.Code != 0 || !strings.Contains(r.Stdout, "no action taken") {
 		t.Fatalf("second clstartapp: %d %s", r.Code, r.Output())

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -16,6 +15,7 @@ import (
 	"github.com/linuxha-ng/linuxha/pkg/config"
 	"github.com/linuxha-ng/linuxha/pkg/drbdtool"
 	"github.com/linuxha-ng/linuxha/pkg/layout"
+	"github.com/linuxha-ng/linuxha/pkg/state"
 )
 
 // AppStatus is clstat --application (L2999-3073).
@@ -121,13 +121,14 @@ func QueryApp(ctx context.Context, l layout.Layout, cfg *config.Cluster, app str
 	if st.Node != "" {
 		st.monitors(ctx, l, timeout)
 	}
-	des, _ := os.ReadDir(l.StatusDir(app))
-	for _, de := range des {
-		if strings.HasSuffix(de.Name(), ".STALE") {
-			st.Stale++
-		}
-	}
+	st.Stale = countStale(l, app)
 	return st, nil
+}
+
+// countStale counts the application's STALE flags on this node.
+func countStale(l layout.Layout, app string) int {
+	flags, _ := state.ListStale(l.StatusDir(app))
+	return len(flags)
 }
 
 func clock(d time.Duration) string {

@@ -1,7 +1,7 @@
 // Package clstat reports the state of the cluster (Reference §11.3,
 // L2971-3073): "Cluster <name> is not running." when no cluster daemon
 // answers on this node (L1824), otherwise the cluster and node table of
-// L1865-1874.
+// L1865-1874 and the application table of L2985-2991.
 package clstat
 
 import (
@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"time"
 
@@ -25,6 +26,18 @@ type Status struct {
 	Cluster string       `json:"cluster"`
 	State   string       `json:"state"` // UP or DOWN
 	Nodes   []NodeStatus `json:"nodes,omitempty"`
+	Apps    []AppRow     `json:"applications,omitempty"`
+}
+
+// AppRow is one row of the application table (L2987-2991).
+type AppRow struct {
+	App      string        `json:"application"`
+	Node     string        `json:"node,omitempty"`
+	State    string        `json:"state"`
+	Running  time.Duration `json:"running,omitempty"`
+	Monitor  bool          `json:"monitor"`
+	Stale    int           `json:"stale"`
+	Failover string        `json:"failover"`
 }
 
 // NodeStatus is one row of the node table.
@@ -85,6 +98,7 @@ func NewApp(stdout, stderr io.Writer) *cli.App {
 			for _, n := range st.Nodes {
 				fmt.Fprintf(stdout, "%s\t%s\n", n.Node, n.Status)
 			}
+			printApps(stdout, st.Apps)
 			return nil
 		},
 	}
@@ -115,5 +129,65 @@ func Query(ctx context.Context, l layout.Layout, cfg *config.Cluster, timeout ti
 		}
 		st.Nodes = append(st.Nodes, NodeStatus{Node: n, Status: strings.TrimSpace(reply)})
 	}
+	st.Apps = apps(ctx, l, c, via)
 	return st
+}
+
+// apps reads every registered application's line, each from the daemon
+// of the node that runs it (only it knows whether its Lems runs).
+func apps(ctx context.Context, l layout.Layout, c *cluster.Client, via string) []AppRow {
+	list, err := c.Call(ctx, via, "APP_LIST")
+	if err != nil || strings.ContainsAny(list, " ") {
+		return nil // no applications, or a daemon that does not list them
+	}
+	var rows []AppRow
+	for _, name := range strings.Split(list, ",") {
+		if name == "" {
+			continue
+		}
+		req := "APP_STATUS app=" + name + " failoverinfo=yes"
+		reply, err := c.Call(ctx, via, req)
+		if err != nil {
+			continue
+		}
+		f := strings.Split(reply, ",")
+		if len(f) >= 6 && f[1] != "" && f[1] != via {
+			if r, err := c.Call(ctx, f[1], req); err == nil && len(strings.Split(r, ",")) >= 6 {
+				f = strings.Split(r, ",")
+			}
+		}
+		if len(f) < 6 {
+			continue
+		}
+		row := AppRow{App: name, State: f[0], Node: f[1], Monitor: f[2] == "1", Failover: f[5]}
+		if since, _ := strconv.ParseInt(f[3], 10, 64); since > 0 && row.State == "STARTED" {
+			row.Running = time.Since(time.Unix(since, 0)).Truncate(time.Second)
+		}
+		row.Stale = countStale(l, name)
+		rows = append(rows, row)
+	}
+	return rows
+}
+
+// printApps writes the application table (L2987-2991): N/A where an
+// application that is not running has no value.
+func printApps(w io.Writer, rows []AppRow) {
+	if len(rows) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "\nApplication\tNode\tState\tStarted\tMonitor\tStale\tFail-over?\n")
+	for _, r := range rows {
+		node, started, monitor, stale := "N/A", "N/A", "N/A", "N/A"
+		if r.Node != "" {
+			node = r.Node
+		}
+		if r.State == "STARTED" {
+			started, stale = clock(r.Running), strconv.Itoa(r.Stale)
+			monitor = "Not running"
+			if r.Monitor {
+				monitor = "Running"
+			}
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.App, node, r.State, started, monitor, stale, r.Failover)
+	}
 }

@@ -3,11 +3,14 @@ package clstat
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/linuxha-ng/linuxha/pkg/clitool"
 	"github.com/linuxha-ng/linuxha/pkg/layout"
@@ -79,8 +82,9 @@ func TestExitCodes(t *testing.T) {
 	}
 }
 
-// L1865-1874: the cluster and node table, from a daemon over real TCP.
-func TestUpTable(t *testing.T) {
+// standIn serves as servera's daemon on a loopback port with answers.
+func standIn(t *testing.T, answer func(r wire.Request) string) {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -99,16 +103,47 @@ func TestUpTable(t *testing.T) {
 			}
 			return "UP"
 		}
-		return "UNKNOWN"
+		return answer(r)
 	}}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { s.Serve(ctx, ln); close(done) }()
-	defer func() { cancel(); <-done }()
+	t.Cleanup(func() { cancel(); <-done })
+}
+
+// L1865-1874: the cluster and node table, from a daemon over real TCP.
+func TestUpTable(t *testing.T) {
+	standIn(t, func(wire.Request) string { return "UNKNOWN" })
 	code, out, errs := run()
 	want := "Cluster: cluster1 - UP\n\nNode\tStatus\nservera\tUP\nserverb\tDOWN\n"
 	if code != 0 || out != want {
 		t.Fatalf("%d\n%q\nwant %q\n%s", code, out, want, errs)
+	}
+}
+
+// L2985-2991: plain clstat lists the applications too, so that the
+// Reference's "clstat | egrep \"App|apache\"" (L4737) finds them.
+func TestAppTable(t *testing.T) {
+	started := time.Now().Add(-16 * time.Second).Unix()
+	standIn(t, func(r wire.Request) string {
+		switch {
+		case r.Verb == "APP_LIST":
+			return "apache,samba"
+		case r.Verb == "APP_STATUS" && r.Args["app"] == "apache":
+			return fmt.Sprintf("STARTED,servera,1,%d,0,Yes", started)
+		case r.Verb == "APP_STATUS":
+			return "DOWN,,0,0,0,Yes"
+		}
+		return "UNKNOWN"
+	})
+	code, out, errs := run()
+	out = regexp.MustCompile(`0:00:1[67]`).ReplaceAllString(out, "0:00:1X") // 16 s, or 17 on a slow run
+	want := "Cluster: cluster1 - UP\n\nNode\tStatus\nservera\tUP\nserverb\tDOWN\n\n" +
+		"Application\tNode\tState\tStarted\tMonitor\tStale\tFail-over?\n" +
+		"apache\tservera\tSTARTED\t0:00:1X\tRunning\t0\tYes\n" +
+		"samba\tN/A\tDOWN\tN/A\tN/A\tN/A\tYes\n"
+	if code != 0 || out != want {
+		t.Fatalf("%d\n%s\nwant\n%s\n%s", code, out, want, errs)
 	}
 }
 
