@@ -50,7 +50,7 @@ type NodeStatus struct {
 func NewApp(stdout, stderr io.Writer) *cli.App {
 	return &cli.App{
 		Name:            "clstat",
-		Usage:           "show the state of the cluster and its nodes",
+		Usage:           "show the state of the cluster, its nodes and its applications",
 		UsageText:       "clstat [--application A] [--json]",
 		Writer:          stdout,
 		ErrWriter:       stderr,
