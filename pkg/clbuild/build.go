@@ -20,6 +20,7 @@ import (
 
 	"github.com/linuxha-ng/linuxha/pkg/atomicfile"
 	"github.com/linuxha-ng/linuxha/pkg/clitool"
+	daemon "github.com/linuxha-ng/linuxha/pkg/cluster"
 	"github.com/linuxha-ng/linuxha/pkg/config"
 	"github.com/linuxha-ng/linuxha/pkg/layout"
 	"github.com/linuxha-ng/linuxha/pkg/logx"
@@ -175,6 +176,9 @@ func (b *Builder) Run(ctx context.Context) error {
 		return err
 	}
 	b.Log.Infof("Successfully copied clconf.xml to %s", peerNode.Name)
+	if b.Force {
+		b.reconfigure(ctx, cfg)
+	}
 	b.Log.Infof("")
 	if warnings == 0 {
 		b.Log.Infof("Clbuild has completed without errors or warnings")
@@ -183,6 +187,27 @@ func (b *Builder) Run(ctx context.Context) error {
 	}
 	b.Log.Infof("")
 	return nil
+}
+
+// reconfigure tells the running cluster daemons to re-read the new
+// configuration, as a rebuild of a running cluster does (FAQ 4.2: it
+// will "inform the running cluster daemons to reconfigure themselves").
+func (b *Builder) reconfigure(ctx context.Context, cfg *config.Cluster) {
+	c, err := daemon.NewClient(b.L, cfg)
+	if err != nil {
+		return
+	}
+	for _, n := range cfg.NodeNames() {
+		reply, err := c.Call(ctx, n, "RECONFIGURE")
+		switch {
+		case err != nil:
+			// No daemon there: nothing to tell.
+		case reply == "OK":
+			b.Log.Infof("Cluster daemon on %s reconfigured.", n)
+		default:
+			b.Log.Warnf("Cluster daemon on %s did not reconfigure: %s", n, reply)
+		}
+	}
 }
 
 func (b *Builder) now() time.Time {
