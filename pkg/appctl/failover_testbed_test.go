@@ -29,6 +29,7 @@ func TestFailover(t *testing.T) {
 	testbed.Eventually(t, 20*time.Second, "Lems on servera", func() bool {
 		return strings.HasPrefix(appStatus(t, tb, "servera"), "STARTED,servera,1")
 	})
+	before := strings.Split(appStatus(t, tb, "servera"), ",")
 	for _, n := range []string{"servera", "serverb"} {
 		tb.Sh(t, n, "pkill -9 -f '^cldaemon-cluster1$'; pkill -9 -f '^lems-apache'; true")
 	}
@@ -48,6 +49,11 @@ func TestFailover(t *testing.T) {
 	}
 	if l := tb.Sh(t, "servera", "cat /var/log/cluster/cldaemon-cluster1.log"); !strings.Contains(l, "Application apache found running on servera (it holds the application's address).") {
 		t.Errorf("servera's log after clform --force:\n%s", l)
+	}
+	// Its start time is the one before the daemons died (its TIME file,
+	// L786-792): clstat's Running goes on instead of restarting at zero.
+	if after := strings.Split(appStatus(t, tb, "servera"), ","); len(before) < 4 || len(after) < 4 || after[3] != before[3] {
+		t.Errorf("start time before the daemons died %v, after re-discovery %v", before, after)
 	}
 	testbed.Eventually(t, 20*time.Second, "Lems on servera", func() bool {
 		r := tb.Exec(t, "servera", "", "lemsctl", "-A", "apache", "--msg", "CMD httpd MAXCOUNT 0")

@@ -165,9 +165,15 @@ func (d *Daemon) probeApp(ctx context.Context, a *App) bool {
 	if !d.holdsAddress(a) {
 		return false
 	}
+	// It started when its TIME file says (L786-792), not when this
+	// daemon found it: its Running time goes on.
+	since := time.Now()
+	if t, ok, err := state.ReadTime(d.L.TimeFile(a.Name)); err == nil && ok && t.Before(since) {
+		since = t
+	}
 	d.mu.Lock()
 	if a.State != "STARTED" || a.Node != d.me.Name {
-		a.State, a.Node, a.Since = "STARTED", d.me.Name, time.Now()
+		a.State, a.Node, a.Since = "STARTED", d.me.Name, since
 	}
 	d.mu.Unlock()
 	d.Log.Infof("Application %s found running on %s (it holds the application's address).", a.Name, d.me.Name)
