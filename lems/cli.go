@@ -135,9 +135,7 @@ func serve(ctx context.Context, l layout.Layout, client *cluster.Client, app, co
 	log.Infof("Using modules from : %s", conf.Modules)
 	log.Infof("Using programs from : %s", conf.Programs)
 	log.Infof("Writing logs to : %s", l.Path(conf.Logs))
-	for _, w := range conf.Warnings {
-		log.Warnf("%v", w)
-	}
+	warnSteps(log, conf)
 	log.Infof("Listening on port : %d", conf.Port)
 	e := New(Options{
 		App: app, ConfPath: confPath, Conf: conf, Env: env, Log: log, LogsDir: l.Path(conf.Logs),
@@ -174,9 +172,7 @@ func checkConfig(ctx context.Context, l layout.Layout, client *cluster.Client, a
 	log.Infof("Using modules from : %s", conf.Modules)
 	log.Infof("Using programs from : %s", conf.Programs)
 	log.Infof("Writing logs to : %s", l.Path(conf.Logs))
-	for _, w := range conf.Warnings {
-		log.Warnf("%v", w)
-	}
+	warnSteps(log, conf)
 	var problems []string
 	log.Infof("Validating port not open locally...")
 	if ln, err := net.Listen("tcp", net.JoinHostPort("", strconv.Itoa(conf.Port))); err != nil {
@@ -341,4 +337,11 @@ func Send(ctx context.Context, l layout.Layout, app, node, msg string, timeout t
 		errs = append(errs, n)
 	}
 	return "", fmt.Errorf("Lems for %s is %w on %s (port %d).", app, ErrNotRunning, strings.Join(errs, " or "), conf.Port)
+}
+
+// warnSteps logs the action-list steps that will be ignored (L7183-7187).
+func warnSteps(log *logx.Logger, conf *config.Lems) {
+	for _, w := range conf.Warnings {
+		log.Warnf("%v", w)
+	}
 }

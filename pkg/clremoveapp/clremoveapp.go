@@ -19,6 +19,7 @@ import (
 	"github.com/linuxha-ng/linuxha/pkg/clbuild"
 	"github.com/linuxha-ng/linuxha/pkg/clitool"
 	"github.com/linuxha-ng/linuxha/pkg/cluster"
+	"github.com/linuxha-ng/linuxha/pkg/config"
 	"github.com/linuxha-ng/linuxha/pkg/layout"
 	"github.com/linuxha-ng/linuxha/pkg/logx"
 	"github.com/linuxha-ng/linuxha/pkg/state"
@@ -71,8 +72,7 @@ func NewApp(stdout, stderr io.Writer) *cli.App {
 			Action: func(c *cli.Context) error {
 				log := logx.New(stdout)
 				log.SetVerbose(true)
-				host, _ := os.Hostname()
-				return removeLocal(layout.FromEnv(), c.String("application"), strings.Split(host, ".")[0], c.Bool("nobackup"), c.String("backupdir"), log)
+				return removeLocal(layout.FromEnv(), c.String("application"), config.ThisHost(), c.Bool("nobackup"), c.String("backupdir"), log)
 			},
 		}},
 	}

@@ -3,12 +3,11 @@ package cluster
 import (
 	"context"
 	"io"
-	"os"
-	"strings"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/linuxha-ng/linuxha/pkg/clitool"
+	"github.com/linuxha-ng/linuxha/pkg/config"
 	"github.com/linuxha-ng/linuxha/pkg/layout"
 	"github.com/linuxha-ng/linuxha/pkg/logx"
 )
@@ -57,8 +56,7 @@ func NewApp(stdout, stderr io.Writer) *cli.App {
 			return clitool.RunDaemon(c.Context, clitool.Daemon{
 				Title: title, Detach: c.Bool("detach"), LogFile: logFile, Verbose: c.Bool("verbose"), Stdout: stdout,
 				Run: func(ctx context.Context, log *logx.Logger, ready func(error)) error {
-					host, _ := os.Hostname()
-					host, _, _ = strings.Cut(host, ".")
+					host := config.ThisHost()
 					d, err := New(l, cfg, log, Options{
 						Form: c.Bool("form"), Join: c.Bool("join"), Force: c.Bool("force"),
 						Timeout: c.Duration("timeout"), NoLocking: c.Bool("nolocking"), NoChecksums: c.Bool("nochecksums"),

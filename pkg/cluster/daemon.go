@@ -548,8 +548,6 @@ func (d *Daemon) heartbeat(udp net.PacketConn) {
 	d.mu.Lock()
 	msg := fmt.Sprintf("HB node=%s state=%s", d.me.Name, d.state)
 	top := d.peerTop
-	d.mu.Unlock()
-	d.mu.Lock()
 	env := wire.Envelope{To: wire.Svc(d.peer.Name, Service), Re: d.peerInc}
 	d.mu.Unlock()
 	for _, ca := range top {

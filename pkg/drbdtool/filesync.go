@@ -35,8 +35,7 @@ func NewSyncer(l layout.Layout, cfg *config.Cluster, app string) (*filesync.Sync
 	if err != nil {
 		return nil, err
 	}
-	host, _ := os.Hostname()
-	host, _, _ = strings.Cut(host, ".")
+	host := config.ThisHost()
 	peer, ok := cfg.Peer(host)
 	if !ok {
 		return nil, fmt.Errorf("this host (%s) is not a node of cluster %s", host, cfg.Name)
