@@ -17,8 +17,8 @@ import (
 	"github.com/linuxha-ng/linuxha/lems/monitors"
 	"github.com/linuxha-ng/linuxha/pkg/admit"
 	"github.com/linuxha-ng/linuxha/pkg/clitool"
-	"github.com/linuxha-ng/linuxha/pkg/cluster"
 	"github.com/linuxha-ng/linuxha/pkg/config"
+	"github.com/linuxha-ng/linuxha/pkg/daemonapi"
 	"github.com/linuxha-ng/linuxha/pkg/layout"
 	"github.com/linuxha-ng/linuxha/pkg/logx"
 	"github.com/linuxha-ng/linuxha/pkg/wire"
@@ -83,7 +83,7 @@ func NewApp(stdout, stderr io.Writer) *cli.App {
 			if err != nil {
 				return err
 			}
-			client, err := cluster.NewClient(l, cfg)
+			client, err := daemonapi.NewClient(l, cfg)
 			if err != nil {
 				return err
 			}
@@ -123,7 +123,7 @@ func NewApp(stdout, stderr io.Writer) *cli.App {
 	}
 }
 
-func serve(ctx context.Context, l layout.Layout, client *cluster.Client, app, confPath string, conf *config.Lems,
+func serve(ctx context.Context, l layout.Layout, client *daemonapi.Client, app, confPath string, conf *config.Lems,
 	env monitors.Env, log *logx.Logger, ready func(error)) error {
 	ln, err := net.Listen("tcp", net.JoinHostPort("", strconv.Itoa(conf.Port)))
 	if err != nil {
@@ -166,7 +166,7 @@ func serve(ctx context.Context, l layout.Layout, client *cluster.Client, app, co
 }
 
 // checkConfig is --check (L2478-2505, L3950-3985).
-func checkConfig(ctx context.Context, l layout.Layout, client *cluster.Client, app, confPath string, data []byte,
+func checkConfig(ctx context.Context, l layout.Layout, client *daemonapi.Client, app, confPath string, data []byte,
 	conf *config.Lems, env monitors.Env) error {
 	log := env.Log
 	log.Infof("Using modules from : %s", conf.Modules)
@@ -307,7 +307,7 @@ func Send(ctx context.Context, l layout.Layout, app, node, msg string, timeout t
 	if err != nil {
 		return "", err
 	}
-	client, err := cluster.NewClient(l, cfg)
+	client, err := daemonapi.NewClient(l, cfg)
 	if err != nil {
 		return "", err
 	}
@@ -316,10 +316,8 @@ func Send(ctx context.Context, l layout.Layout, app, node, msg string, timeout t
 	if node == "" {
 		nodes = nil
 		cctx, cancel := context.WithTimeout(ctx, 3*time.Second)
-		if st, _, err := client.Any(cctx, "APP_STATUS app="+app); err == nil {
-			if f := strings.Split(st, ","); len(f) > 1 && f[1] != "" {
-				nodes = append(nodes, f[1])
-			}
+		if st, _, err := client.AnyAppStatus(cctx, app, daemonapi.StatusOptions{}); err == nil && st.Node != "" {
+			nodes = append(nodes, st.Node)
 		}
 		cancel()
 		for _, n := range []string{client.Me, client.Peer()} {

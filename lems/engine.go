@@ -24,6 +24,7 @@ import (
 
 	"github.com/linuxha-ng/linuxha/lems/monitors"
 	"github.com/linuxha-ng/linuxha/pkg/config"
+	"github.com/linuxha-ng/linuxha/pkg/daemonapi"
 	"github.com/linuxha-ng/linuxha/pkg/logx"
 	"github.com/linuxha-ng/linuxha/pkg/wire"
 )
@@ -314,10 +315,10 @@ func (e *Engine) handOver(ctx context.Context, cur string, rc int, verb string) 
 	if e.handing {
 		return
 	}
-	req := fmt.Sprintf("FAILOVER app=%s node=%s", e.o.App, e.o.Env.Me)
+	req := daemonapi.Req(daemonapi.Failover, "app", e.o.App, "node", e.o.Env.Me)
 	what := "fail-over"
 	if verb == "HALTAPP" {
-		req, what = "STOP_APP app="+e.o.App, "halt"
+		req, what = daemonapi.Req(daemonapi.StopApp, "app", e.o.App), "halt"
 	}
 	e.o.Log.Warnf("Monitor %s (RC=%d) requests %s of application %s.", cur, rc, what, e.o.App)
 	if e.o.Cluster == nil {

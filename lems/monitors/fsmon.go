@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/linuxha-ng/linuxha/pkg/clitool"
+	"github.com/linuxha-ng/linuxha/pkg/daemonapi"
 	"github.com/linuxha-ng/linuxha/pkg/drbdtool"
 	"github.com/linuxha-ng/linuxha/pkg/remote"
 	"github.com/linuxha-ng/linuxha/pkg/state"
@@ -29,7 +30,7 @@ type Fsmon struct {
 	env   *Env
 	peer  *remote.Peer
 	mu    sync.Mutex
-	state []drbdtool.VolState
+	state []daemonapi.Volume
 }
 
 func NewFsmon(env *Env, _ []string) (Monitor, error) {

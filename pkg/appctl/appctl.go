@@ -15,8 +15,8 @@ import (
 
 	"github.com/linuxha-ng/linuxha/pkg/appnet"
 	"github.com/linuxha-ng/linuxha/pkg/clitool"
-	"github.com/linuxha-ng/linuxha/pkg/cluster"
 	"github.com/linuxha-ng/linuxha/pkg/config"
+	"github.com/linuxha-ng/linuxha/pkg/daemonapi"
 	"github.com/linuxha-ng/linuxha/pkg/drbdtool"
 	"github.com/linuxha-ng/linuxha/pkg/layout"
 	"github.com/linuxha-ng/linuxha/pkg/locks"
@@ -53,7 +53,7 @@ type Ctl struct {
 	me     string
 	peer   string
 	p      *remote.Peer
-	client *cluster.Client
+	client *daemonapi.Client
 	daemon bool // the local cldaemon answers
 }
 
@@ -83,7 +83,7 @@ func New(ctx context.Context, l layout.Layout, cfg *config.Cluster, name string,
 	if err != nil {
 		return nil, fmt.Errorf("no recorded topology (run clbuild): %w", err)
 	}
-	client, err := cluster.NewClient(l, cfg)
+	client, err := daemonapi.NewClient(l, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -107,15 +107,15 @@ func (c *Ctl) call(req string) (string, error) {
 // appStatus is the local daemon's view: state and node; ok false when no
 // daemon answers.
 func (c *Ctl) appStatus() (st, node string, ok bool) {
-	reply, err := c.call("APP_STATUS app=" + c.name)
+	s, err := c.client.AppStatus(c.ctx, c.me, c.name, daemonapi.StatusOptions{})
+	var refused *daemonapi.Refused
+	if errors.As(err, &refused) {
+		return refused.Reply, "", true
+	}
 	if err != nil {
 		return "", "", false
 	}
-	f := strings.Split(reply, ",")
-	if len(f) > 1 {
-		node = f[1]
-	}
-	return f[0], node, true
+	return s.State, s.Node, true
 }
 
 // drbdTool runs drbd_tool for this application here or on the peer.
@@ -149,7 +149,7 @@ func (c *Ctl) peerAddr() string {
 // once: its heartbeats are a better witness than an ssh time-out.
 func (c *Ctl) probe() Reach {
 	if c.daemon {
-		if st, err := c.call("GET_NODE_STATE node=" + c.peer); err == nil && st == "DOWN" {
+		if st, err := c.call(daemonapi.Req(daemonapi.GetNodeState, "node", c.peer)); err == nil && st == daemonapi.NodeDown {
 			c.log.Warnf("Remote node %s is DOWN according to the cluster daemon", c.peer)
 			return ReachDown
 		}
@@ -266,10 +266,10 @@ func (c *Ctl) Start() error {
 		return clitool.NotRunningf("Cluster daemon is not running on %s.\nTo start %s without the cluster use --force (not recommended).", c.me, c.name)
 	case !ok:
 		c.log.Warnf("Cluster daemon not running - starting %s outside the cluster (--force)", c.name)
-	case (st == "STARTED" || st == "STARTING") && node == c.me:
+	case (st == daemonapi.AppStarted || st == daemonapi.AppStarting) && node == c.me:
 		c.log.Infof("Application %s is already %s on %s - no action taken.", c.name, strings.ToLower(st), c.me)
 		return nil
-	case st == "STARTED" || st == "STARTING" || st == "STOPPING":
+	case st == daemonapi.AppStarted || st == daemonapi.AppStarting || st == daemonapi.AppStopping:
 		return fmt.Errorf("Application %s is %s on %s - not starting it here.", c.name, st, node)
 	}
 	reach := c.probe()
@@ -311,11 +311,11 @@ func (c *Ctl) Start() error {
 		}
 	}
 	if c.daemon {
-		reply, err := c.call(fmt.Sprintf("STARTING_APP app=%s node=%s forward=yes", c.name, c.me))
+		reply, err := c.call(daemonapi.Req(daemonapi.StartingApp, "app", c.name, "node", c.me, "forward", "yes"))
 		if err != nil {
 			return fmt.Errorf("cluster daemon: %w", err)
 		}
-		if reply != "OK" {
+		if reply != daemonapi.OK {
 			return fmt.Errorf("Cluster daemon refused to start %s here: %s", c.name, reply)
 		}
 	}
@@ -363,7 +363,7 @@ func (c *Ctl) Start() error {
 		}
 	}
 	if c.daemon {
-		if reply, err := c.call(fmt.Sprintf("STARTED_APP app=%s node=%s forward=yes", c.name, c.me)); err != nil || reply != "OK" {
+		if reply, err := c.call(daemonapi.Req(daemonapi.StartedApp, "app", c.name, "node", c.me, "forward", "yes")); err != nil || reply != daemonapi.OK {
 			c.log.Warnf("Cluster daemon did not accept STARTED_APP: %s %v", reply, err)
 		}
 	} else {
@@ -456,7 +456,7 @@ func (c *Ctl) undo(scriptRan bool) {
 
 func (c *Ctl) stopped() {
 	if c.daemon {
-		c.call(fmt.Sprintf("STOPPED_APP app=%s node=%s forward=yes", c.name, c.me))
+		c.call(daemonapi.Req(daemonapi.StoppedApp, "app", c.name, "node", c.me, "forward", "yes"))
 	}
 }
 
@@ -465,13 +465,13 @@ func (c *Ctl) Stop() error {
 	st, node, ok := c.appStatus()
 	c.daemon = ok
 	if ok && !c.opts.Force {
-		if st != "STARTED" && st != "STARTING" || node != c.me {
+		if st != daemonapi.AppStarted && st != daemonapi.AppStarting || node != c.me {
 			c.log.Infof("Application %s is not running on %s - no action taken.", c.name, c.me)
 			return nil
 		}
 	}
 	if c.daemon {
-		c.call(fmt.Sprintf("STOPPING_APP app=%s node=%s forward=yes", c.name, c.me))
+		c.call(daemonapi.Req(daemonapi.StoppingApp, "app", c.name, "node", c.me, "forward", "yes"))
 	}
 	c.stopLems()
 	if err := c.stopSteps(true); err != nil {

@@ -16,8 +16,8 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/linuxha-ng/linuxha/pkg/clitool"
-	"github.com/linuxha-ng/linuxha/pkg/cluster"
 	"github.com/linuxha-ng/linuxha/pkg/config"
+	"github.com/linuxha-ng/linuxha/pkg/daemonapi"
 	"github.com/linuxha-ng/linuxha/pkg/layout"
 	"github.com/linuxha-ng/linuxha/pkg/logx"
 	"github.com/linuxha-ng/linuxha/pkg/state"
@@ -100,7 +100,7 @@ type runner struct {
 	ctx    context.Context
 	l      layout.Layout
 	cfg    *config.Cluster
-	c      *cluster.Client
+	c      *daemonapi.Client
 	log    *logx.Logger
 	o      RunOpts
 	counts map[string]int // running applications per node, planned ones included
@@ -122,11 +122,11 @@ func newRunner(ctx context.Context, l layout.Layout, log *logx.Logger, o RunOpts
 		return nil, err
 	}
 	log.Infof("Validated cluster configuration.")
-	c, err := cluster.NewClient(l, cfg)
+	c, err := daemonapi.NewClient(l, cfg)
 	if err != nil {
 		return nil, err
 	}
-	if _, _, err := c.Any(ctx, "ECHO"); err != nil {
+	if _, _, err := c.Any(ctx, daemonapi.Echo); err != nil {
 		return nil, clitool.NotRunningf("Cluster %s is not running: start it with clform, or the application with clstartapp --force.", cfg.Name)
 	}
 	log.Infof("Successfully connected to cluster %s.", cfg.Name)
@@ -134,12 +134,16 @@ func newRunner(ctx context.Context, l layout.Layout, log *logx.Logger, o RunOpts
 		o.Timeout = 30 * time.Second // L5888
 	}
 	r := &runner{ctx: ctx, l: l, cfg: cfg, c: c, log: log, o: o, counts: map[string]int{}}
-	reply, _, err := c.Any(ctx, "APP_LIST")
+	reply, _, err := c.Any(ctx, daemonapi.AppList)
 	if err != nil {
 		return nil, err
 	}
-	for _, a := range strings.Split(reply, ",") {
-		if st, node, err := r.status(a); err == nil && node != "" && st != "DOWN" {
+	apps, err := daemonapi.ParseAppList(reply)
+	if err != nil {
+		return nil, err
+	}
+	for _, a := range apps {
+		if st, node, err := r.status(a); err == nil && node != "" && st != daemonapi.AppDown {
 			r.counts[node]++
 		}
 	}
@@ -147,15 +151,15 @@ func newRunner(ctx context.Context, l layout.Layout, log *logx.Logger, o RunOpts
 }
 
 func (r *runner) status(app string) (st, node string, err error) {
-	reply, _, err := r.c.Any(r.ctx, "APP_STATUS app="+app)
+	s, _, err := r.c.AnyAppStatus(r.ctx, app, daemonapi.StatusOptions{})
+	var refused *daemonapi.Refused
+	if errors.As(err, &refused) {
+		return "", "", fmt.Errorf("Application %s is not registered with the cluster: %s", app, refused.Reply)
+	}
 	if err != nil {
 		return "", "", err
 	}
-	f := strings.Split(reply, ",")
-	if len(f) < 2 {
-		return "", "", fmt.Errorf("Application %s is not registered with the cluster: %s", app, reply)
-	}
-	return f[0], f[1], nil
+	return s.State, s.Node, nil
 }
 
 // run starts app after its dependencies; visiting holds the chain being
@@ -187,14 +191,14 @@ func (r *runner) run(app string, visiting, done map[string]bool) error {
 	if r.o.Reset {
 		if r.o.Preview {
 			r.log.Infof("Would reset the valid nodes of %s to both nodes.", app)
-		} else if reply, _, err := r.c.Any(r.ctx, "SETVALIDNODES app="+app+" forward=yes"); err != nil || reply != "OK" {
+		} else if reply, _, err := r.c.Any(r.ctx, daemonapi.Req(daemonapi.SetValidNodes, "app", app, "forward", "yes")); err != nil || reply != daemonapi.OK {
 			return fmt.Errorf("Unable to reset the valid nodes of %s: %s %v", app, reply, err)
 		} else {
 			r.log.Infof("Valid nodes of %s reset to both nodes.", app)
 		}
 	}
 	r.log.Infof("Current application state : %s", st)
-	if st != "DOWN" {
+	if st != daemonapi.AppDown {
 		r.log.Infof("Application %s is already %s on node %s.", app, st, node)
 		return nil
 	}
@@ -263,22 +267,20 @@ func (r *runner) run(app string, visiting, done map[string]bool) error {
 // views asks both daemons for what the node choice needs.
 func (r *runner) views(app string) ([]NodeView, error) {
 	valid := map[string]bool{}
-	reply, _, err := r.c.Any(r.ctx, "GETVALIDNODES app="+app)
-	if err != nil {
+	nodes, err := r.c.ValidNodes(r.ctx, app)
+	if err != nil && !errors.As(err, new(*daemonapi.Refused)) {
 		return nil, err
 	}
-	if rest, ok := strings.CutPrefix(reply, "OK "); ok {
-		for _, n := range strings.Split(rest, ",") {
-			valid[n] = true
-		}
+	for _, n := range nodes {
+		valid[n] = true
 	}
 	var out []NodeView
 	for _, n := range r.cfg.NodeNames() {
 		v := NodeView{Name: n, Valid: valid[n] || r.o.Preview && r.o.Reset, Apps: r.counts[n]}
 		ctx, cancel := context.WithTimeout(r.ctx, 3*time.Second)
-		if s, err := r.c.Call(ctx, n, "GET_NODE_STATE node="+n); err == nil && s == "UP" {
+		if s, err := r.c.NodeState(ctx, n, n); err == nil && s == daemonapi.NodeUp {
 			v.Up = true
-			if l, err := r.c.Call(ctx, n, "LOADAVERAGE"); err == nil {
+			if l, err := r.c.Call(ctx, n, daemonapi.LoadAverage); err == nil {
 				v.Load, _ = strconv.ParseFloat(strings.Fields(l + " 0")[0], 64)
 			}
 		}

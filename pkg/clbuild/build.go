@@ -20,8 +20,8 @@ import (
 
 	"github.com/linuxha-ng/linuxha/pkg/atomicfile"
 	"github.com/linuxha-ng/linuxha/pkg/clitool"
-	daemon "github.com/linuxha-ng/linuxha/pkg/cluster"
 	"github.com/linuxha-ng/linuxha/pkg/config"
+	"github.com/linuxha-ng/linuxha/pkg/daemonapi"
 	"github.com/linuxha-ng/linuxha/pkg/layout"
 	"github.com/linuxha-ng/linuxha/pkg/logx"
 	"github.com/linuxha-ng/linuxha/pkg/netif"
@@ -192,16 +192,16 @@ func (b *Builder) Run(ctx context.Context) error {
 // configuration, as a rebuild of a running cluster does (FAQ 4.2: it
 // will "inform the running cluster daemons to reconfigure themselves").
 func (b *Builder) reconfigure(ctx context.Context, cfg *config.Cluster) {
-	c, err := daemon.NewClient(b.L, cfg)
+	c, err := daemonapi.NewClient(b.L, cfg)
 	if err != nil {
 		return
 	}
 	for _, n := range cfg.NodeNames() {
-		reply, err := c.Call(ctx, n, "RECONFIGURE")
+		reply, err := c.Call(ctx, n, daemonapi.Reconfigure)
 		switch {
 		case err != nil:
 			// No daemon there: nothing to tell.
-		case reply == "OK":
+		case reply == daemonapi.OK:
 			b.Log.Infof("Cluster daemon on %s reconfigured.", n)
 		default:
 			b.Log.Warnf("Cluster daemon on %s did not reconfigure: %s", n, reply)

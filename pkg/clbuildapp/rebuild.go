@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/linuxha-ng/linuxha/pkg/clitool"
+	"github.com/linuxha-ng/linuxha/pkg/daemonapi"
 	"github.com/linuxha-ng/linuxha/pkg/drbdtool"
 	"github.com/linuxha-ng/linuxha/pkg/layout"
 	"github.com/linuxha-ng/linuxha/pkg/state"
@@ -72,7 +73,7 @@ func (b *builder) planRebuild(old []state.FsEntry, st, node string) (*rebuild, e
 	switch {
 	case rb.live:
 		b.log.Warnf("Application rebuild selected for running application.")
-	case (st == "STARTED" || st == "STARTING") && node != "" && node != b.me:
+	case (st == daemonapi.AppStarted || st == daemonapi.AppStarting) && node != "" && node != b.me:
 		return nil, fmt.Errorf("Application %s is running on %s: rebuild it there", b.name, node)
 	case !b.fsmapFlag:
 		rb.keep = true

@@ -10,6 +10,7 @@ import (
 	"crypto/md5"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -23,8 +24,8 @@ import (
 	"github.com/linuxha-ng/linuxha/pkg/atomicfile"
 	"github.com/linuxha-ng/linuxha/pkg/clbuild"
 	"github.com/linuxha-ng/linuxha/pkg/clitool"
-	"github.com/linuxha-ng/linuxha/pkg/cluster"
 	"github.com/linuxha-ng/linuxha/pkg/config"
+	"github.com/linuxha-ng/linuxha/pkg/daemonapi"
 	"github.com/linuxha-ng/linuxha/pkg/layout"
 	"github.com/linuxha-ng/linuxha/pkg/logx"
 	"github.com/linuxha-ng/linuxha/pkg/remote"
@@ -50,7 +51,7 @@ type builder struct {
 	p         *remote.Peer
 	local     storage.Runner
 	remote    storage.Runner
-	client    *cluster.Client
+	client    *daemonapi.Client
 	appSum    string
 }
 
@@ -61,7 +62,7 @@ func newBuilder(ctx context.Context, l layout.Layout, name string, log *logx.Log
 		return nil, err
 	}
 	log.Infof("Global section configuration validation complete")
-	client, err := cluster.NewClient(l, cfg)
+	client, err := daemonapi.NewClient(l, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -96,15 +97,15 @@ func newBuilder(ctx context.Context, l layout.Layout, name string, log *logx.Log
 // status asks the cluster daemons about the application; "" when no
 // cluster daemon runs.
 func (b *builder) status() (state, node string) {
-	reply, _, err := b.client.Any(b.ctx, "APP_STATUS app="+b.name)
+	s, _, err := b.client.AnyAppStatus(b.ctx, b.name, daemonapi.StatusOptions{})
+	var refused *daemonapi.Refused
+	if errors.As(err, &refused) {
+		return refused.Reply, ""
+	}
 	if err != nil {
 		return "", ""
 	}
-	f := strings.Split(reply, ",")
-	if len(f) > 1 {
-		node = f[1]
-	}
-	return f[0], node
+	return s.State, s.Node
 }
 
 // notRunning refuses a running application without --force; it returns
@@ -116,7 +117,7 @@ func (b *builder) notRunning() (st, node string, err error) {
 		return "", "", nil
 	}
 	b.log.Infof("Current status of application %s is: %s", b.name, st)
-	if (st == "STARTED" || st == "STARTING" || st == "STOPPING") && !b.force {
+	if (st == daemonapi.AppStarted || st == daemonapi.AppStarting || st == daemonapi.AppStopping) && !b.force {
 		return st, node, fmt.Errorf("Application %s is %s in the cluster; use --force to rebuild a running application", b.name, st)
 	}
 	return st, node, nil
@@ -589,7 +590,7 @@ func (b *builder) Build() error {
 	if err := b.p.WriteFile(b.ctx, layout.Layout{}.AppChecksum(b.name), []byte(b.appSum+"\n"), 0o600); err != nil {
 		return err
 	}
-	if reply, _, err := b.client.Any(b.ctx, "REG_APP app="+b.name+" forward=yes"); err == nil && reply == "OK" {
+	if reply, _, err := b.client.Any(b.ctx, daemonapi.Req(daemonapi.RegApp, "app", b.name, "forward", "yes")); err == nil && reply == daemonapi.OK {
 		b.log.Infof("Application %s now (re)registered with cluster.", b.name)
 	}
 	b.log.Infof("")

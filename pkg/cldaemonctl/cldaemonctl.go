@@ -9,7 +9,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/linuxha-ng/linuxha/pkg/clitool"
-	"github.com/linuxha-ng/linuxha/pkg/cluster"
+	"github.com/linuxha-ng/linuxha/pkg/daemonapi"
 	"github.com/linuxha-ng/linuxha/pkg/layout"
 )
 
@@ -36,7 +36,7 @@ func NewApp(stdout, stderr io.Writer) *cli.App {
 			if err != nil {
 				return err
 			}
-			client, err := cluster.NewClient(l, cfg)
+			client, err := daemonapi.NewClient(l, cfg)
 			if err != nil {
 				return err
 			}

@@ -17,8 +17,8 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/linuxha-ng/linuxha/pkg/clitool"
-	"github.com/linuxha-ng/linuxha/pkg/cluster"
 	"github.com/linuxha-ng/linuxha/pkg/config"
+	"github.com/linuxha-ng/linuxha/pkg/daemonapi"
 	"github.com/linuxha-ng/linuxha/pkg/layout"
 	"github.com/linuxha-ng/linuxha/pkg/logx"
 	"github.com/linuxha-ng/linuxha/pkg/remote"
@@ -54,7 +54,7 @@ func NewApp(stdout, stderr io.Writer) *cli.App {
 				return err
 			}
 			log.Infof("Validated checksum for cluster configuration")
-			client, err := cluster.NewClient(l, cfg)
+			client, err := daemonapi.NewClient(l, cfg)
 			if err != nil {
 				return err
 			}
@@ -90,7 +90,7 @@ type former struct {
 	l       layout.Layout
 	cfg     *config.Cluster
 	log     *logx.Logger
-	c       *cluster.Client
+	c       *daemonapi.Client
 	ctx     context.Context
 	peer    *remote.Peer
 	force   bool
@@ -145,7 +145,7 @@ func firstLine(b []byte, err error) string {
 }
 
 func (f *former) state(node, of string) string {
-	reply, err := f.c.Call(f.ctx, node, "GET_NODE_STATE node="+of)
+	reply, err := f.c.NodeState(f.ctx, node, of)
 	if err != nil {
 		return ""
 	}
@@ -153,7 +153,7 @@ func (f *former) state(node, of string) string {
 }
 
 func (f *former) echo(node string) string {
-	reply, err := f.c.Call(f.ctx, node, "ECHO check=y")
+	reply, err := f.c.Echo(f.ctx, node)
 	if err != nil {
 		return ""
 	}
@@ -171,7 +171,7 @@ func (f *former) form() error {
 		f.log.Warnf("%v - forming without it (--force)", err)
 	}
 	f.log.Infof("Checking that the cluster is not already running...")
-	if f.echo(me) == cluster.StateUp || (peerReachable && f.echo(peer) == cluster.StateUp) {
+	if f.echo(me) == daemonapi.NodeUp || (peerReachable && f.echo(peer) == daemonapi.NodeUp) {
 		return fmt.Errorf("Cluster %s is already running.", f.cfg.Name)
 	}
 	f.log.Infof("*** ATTEMPTING TO FORM CLUSTER %s ***", f.cfg.Name)
@@ -200,14 +200,14 @@ func (f *former) form() error {
 		if st == "" {
 			return f.failed(logFile, offset)
 		}
-		if st == cluster.StateUp {
+		if st == daemonapi.NodeUp {
 			// Both daemons must see each other UP, not only this one.
 			ps := f.state(me, peer)
-			if ps == cluster.StateUp && peerReachable && f.state(peer, me) != cluster.StateUp {
+			if ps == daemonapi.NodeUp && peerReachable && f.state(peer, me) != daemonapi.NodeUp {
 				ps = ""
 			}
-			if ps == cluster.StateUp || f.force && ps != "" && ps != cluster.StateUp {
-				if ps != cluster.StateUp {
+			if ps == daemonapi.NodeUp || f.force && ps != "" && ps != daemonapi.NodeUp {
+				if ps != daemonapi.NodeUp {
 					f.log.Warnf("Cluster %s formed without %s.", f.cfg.Name, peer)
 				}
 				f.log.Infof("Cluster %s started successfully.", f.cfg.Name)
@@ -248,7 +248,7 @@ func (f *former) join() error {
 		return err
 	}
 	f.log.Infof("Checking cluster status...")
-	meUp, peerUp := f.echo(me) == cluster.StateUp, f.echo(peer) == cluster.StateUp
+	meUp, peerUp := f.echo(me) == daemonapi.NodeUp, f.echo(peer) == daemonapi.NodeUp
 	var running, joining string
 	switch {
 	case meUp && peerUp:
@@ -268,7 +268,7 @@ func (f *former) join() error {
 	f.log.Infof("Waiting for %s to join the cluster...", joining)
 	deadline := time.Now().Add(f.formTimeout() + 15*time.Second)
 	for time.Now().Before(deadline) {
-		if f.state(running, joining) == cluster.StateUp && f.echo(joining) == cluster.StateUp {
+		if f.state(running, joining) == daemonapi.NodeUp && f.echo(joining) == daemonapi.NodeUp {
 			f.log.Infof("Node %s successfully joined cluster.", joining)
 			return nil
 		}
@@ -283,12 +283,11 @@ func (f *former) join() error {
 
 // autostart starts the autostart applications through clrunapp (L5897).
 func (f *former) autostart() {
-	reply, err := f.c.Call(f.ctx, f.c.Me, "AUTOSTARTLIST")
-	apps := strings.Fields(strings.TrimPrefix(reply, "OK"))
-	if err != nil || len(apps) == 0 {
+	apps, err := f.c.Autostart(f.ctx, f.c.Me)
+	if err != nil {
 		return
 	}
-	for _, app := range strings.Split(apps[0], ",") {
+	for _, app := range apps {
 		args := []string{"--application", app}
 		if f.force {
 			args = append(args, "--force")

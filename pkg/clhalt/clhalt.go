@@ -14,8 +14,8 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/linuxha-ng/linuxha/pkg/clitool"
-	"github.com/linuxha-ng/linuxha/pkg/cluster"
 	"github.com/linuxha-ng/linuxha/pkg/config"
+	"github.com/linuxha-ng/linuxha/pkg/daemonapi"
 	"github.com/linuxha-ng/linuxha/pkg/layout"
 	"github.com/linuxha-ng/linuxha/pkg/logx"
 )
@@ -47,7 +47,7 @@ func NewApp(stdout, stderr io.Writer) *cli.App {
 				return err
 			}
 			log.Infof("Validated checksum for cluster configuration.")
-			client, err := cluster.NewClient(l, cfg)
+			client, err := daemonapi.NewClient(l, cfg)
 			if err != nil {
 				return err
 			}
@@ -73,24 +73,20 @@ type halter struct {
 	ctx context.Context
 	cfg *config.Cluster
 	log *logx.Logger
-	c   *cluster.Client
+	c   *daemonapi.Client
 }
 
 // running lists the applications running, on node if node != "".
 func (h *halter) running(via, node string) []string {
-	reply, err := h.c.Call(h.ctx, via, "APP_LIST")
-	if err != nil || reply == "" {
+	apps, err := h.c.Apps(h.ctx, via)
+	if err != nil {
 		return nil
 	}
 	var out []string
-	for _, app := range strings.Split(reply, ",") {
-		st, err := h.c.Call(h.ctx, via, "APP_STATUS app="+app)
-		if err != nil {
-			continue
-		}
-		f := strings.Split(st, ",")
-		if len(f) >= 2 && f[0] != "DOWN" && (node == "" || f[1] == node) {
-			out = append(out, app+"@"+f[1])
+	for _, app := range apps {
+		st, err := h.c.AppStatus(h.ctx, via, app, daemonapi.StatusOptions{})
+		if err == nil && st.State != daemonapi.AppDown && (node == "" || st.Node == node) {
+			out = append(out, app+"@"+st.Node)
 		}
 	}
 	return out
@@ -98,7 +94,7 @@ func (h *halter) running(via, node string) []string {
 
 func (h *halter) all(force bool) error {
 	h.log.Infof("Attempting to contact a cluster daemon...")
-	_, via, err := h.c.Any(h.ctx, "ECHO check=y")
+	_, via, err := h.c.Any(h.ctx, daemonapi.Req(daemonapi.Echo, "check", "y"))
 	if err != nil {
 		return clitool.NotRunningf("Cluster %s is not running.", h.cfg.Name)
 	}
@@ -121,7 +117,7 @@ func (h *halter) all(force bool) error {
 		}
 	}
 	h.log.Infof("Asking cluster daemons to abort...")
-	h.c.Call(h.ctx, via, "ABORT forward=yes")
+	h.c.Call(h.ctx, via, daemonapi.Req(daemonapi.Abort, "forward", "yes"))
 	for _, n := range h.cfg.NodeNames() {
 		h.waitGone(n)
 	}
@@ -130,7 +126,7 @@ func (h *halter) all(force bool) error {
 }
 
 func (h *halter) node(n, action string) error {
-	if _, err := h.c.Call(h.ctx, n, "ECHO check=y"); err != nil {
+	if _, err := h.c.Echo(h.ctx, n); err != nil {
 		return fmt.Errorf("No cluster daemon is running on %s.", n)
 	}
 	apps := h.running(n, n)
@@ -156,7 +152,7 @@ func (h *halter) node(n, action string) error {
 		}
 	}
 	h.log.Infof("Aborting cluster daemon on %s...", n)
-	h.c.Call(h.ctx, n, "ABORT")
+	h.c.Call(h.ctx, n, daemonapi.Abort)
 	h.waitGone(n)
 	h.log.Infof("Cluster Daemon halted on %s.", n)
 	return nil
@@ -193,15 +189,15 @@ const stopWait = 10 * time.Minute
 func (h *halter) haltApp(app, node string) error {
 	args := []string{"--application", app}
 	if node != h.c.Me {
-		reply, err := h.c.Call(h.ctx, node, "STOP_APP app="+app)
-		if err != nil || !strings.HasPrefix(reply, "OK") {
+		reply, err := h.c.Call(h.ctx, node, daemonapi.Req(daemonapi.StopApp, "app", app))
+		if err != nil || !strings.HasPrefix(reply, daemonapi.OK) {
 			return fmt.Errorf("Unable to stop application %s on %s: %s", app, node, reply)
 		}
 		// STOP_APP only starts clhaltapp there: wait for it to finish.
 		deadline := time.Now().Add(stopWait)
 		for time.Now().Before(deadline) {
-			st, err := h.c.Call(h.ctx, node, "APP_STATUS app="+app)
-			if err == nil && strings.HasPrefix(st, "DOWN") {
+			st, err := h.c.AppStatus(h.ctx, node, app, daemonapi.StatusOptions{})
+			if err == nil && st.State == daemonapi.AppDown {
 				return nil
 			}
 			time.Sleep(200 * time.Millisecond)
@@ -218,7 +214,7 @@ func (h *halter) haltApp(app, node string) error {
 func (h *halter) waitGone(n string) {
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
-		if _, err := h.c.Call(h.ctx, n, "ECHO check=y"); err != nil {
+		if _, err := h.c.Echo(h.ctx, n); err != nil {
 			return
 		}
 		time.Sleep(100 * time.Millisecond)

@@ -6,6 +6,7 @@
 package clremoveapp
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -18,8 +19,8 @@ import (
 
 	"github.com/linuxha-ng/linuxha/pkg/clbuild"
 	"github.com/linuxha-ng/linuxha/pkg/clitool"
-	"github.com/linuxha-ng/linuxha/pkg/cluster"
 	"github.com/linuxha-ng/linuxha/pkg/config"
+	"github.com/linuxha-ng/linuxha/pkg/daemonapi"
 	"github.com/linuxha-ng/linuxha/pkg/layout"
 	"github.com/linuxha-ng/linuxha/pkg/logx"
 	"github.com/linuxha-ng/linuxha/pkg/state"
@@ -84,7 +85,7 @@ func remove(c *cli.Context, l layout.Layout, app string, log *logx.Logger) error
 		return err
 	}
 	log.Infof("Global section configuration validation complete")
-	client, err := cluster.NewClient(l, cfg)
+	client, err := daemonapi.NewClient(l, cfg)
 	if err != nil {
 		return err
 	}
@@ -92,12 +93,16 @@ func remove(c *cli.Context, l layout.Layout, app string, log *logx.Logger) error
 		return fmt.Errorf("this host is not a node of cluster %s", cfg.Name)
 	}
 	client.Timeout = time.Second
-	reply, _, derr := client.Any(c.Context, "APP_STATUS app="+app)
-	st, _, _ := strings.Cut(reply, ",")
+	s, _, derr := client.AnyAppStatus(c.Context, app, daemonapi.StatusOptions{})
+	st := s.State
+	var refused *daemonapi.Refused
+	if errors.As(derr, &refused) {
+		st, derr = refused.Reply, nil
+	}
 	switch {
 	case derr != nil && !c.Bool("force"):
 		return fmt.Errorf("No cluster daemon is running, so %s cannot be confirmed stopped; use --force to remove it anyway", app)
-	case derr == nil && st != "DOWN" && st != "NOT_REGISTERED" && !c.Bool("force"):
+	case derr == nil && st != daemonapi.AppDown && st != daemonapi.NotRegistered && !c.Bool("force"):
 		return fmt.Errorf("Daemon responded with status %s to application status request!", st)
 	}
 	log.Infof("Confirmed %s is not currently running.", app)
@@ -126,7 +131,7 @@ func remove(c *cli.Context, l layout.Layout, app string, log *logx.Logger) error
 		}
 	}
 	if derr == nil {
-		if r, _, err := client.Any(c.Context, "DEREG_APP app="+app+" forward=yes"); err == nil && (r == "OK" || r == "NOT_REGISTERED") {
+		if r, _, err := client.Any(c.Context, daemonapi.Req(daemonapi.DeregApp, "app", app, "forward", "yes")); err == nil && (r == daemonapi.OK || r == daemonapi.NotRegistered) {
 			log.Infof("Application unregistered from cluster.")
 		}
 	}

@@ -13,8 +13,8 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/linuxha-ng/linuxha/pkg/clitool"
-	"github.com/linuxha-ng/linuxha/pkg/cluster"
 	"github.com/linuxha-ng/linuxha/pkg/config"
+	"github.com/linuxha-ng/linuxha/pkg/daemonapi"
 	"github.com/linuxha-ng/linuxha/pkg/layout"
 	"github.com/linuxha-ng/linuxha/pkg/logx"
 )
@@ -55,7 +55,7 @@ func NewApp(stdout, stderr io.Writer) *cli.App {
 				log = f
 				log.Tee(stdout)
 			}
-			client, err := cluster.NewClient(l, cfg)
+			client, err := daemonapi.NewClient(l, cfg)
 			if err != nil {
 				return err
 			}
@@ -67,12 +67,12 @@ func NewApp(stdout, stderr io.Writer) *cli.App {
 			if timeout == 0 {
 				timeout = cfg.ClusterForm
 			}
-			if r, err := client.Call(c.Context, client.Me, "ECHO check=y"); err == nil {
+			if r, err := client.Echo(c.Context, client.Me); err == nil {
 				log.Infof("Cluster daemon already running here (state %s).", r)
 				return nil
 			}
 			args := []string{"--detach", "--verbose", "--timeout", timeout.String()}
-			if r, err := client.Call(c.Context, client.Peer(), "ECHO check=y"); err == nil && r == cluster.StateUp {
+			if r, err := client.Echo(c.Context, client.Peer()); err == nil && r == daemonapi.NodeUp {
 				if !st.JoinExistingCluster {
 					log.Infof("Cluster %s is already running on %s - not joining (join_existing_cluster is no).", cfg.Name, client.Peer())
 					return nil
@@ -91,12 +91,12 @@ func NewApp(stdout, stderr io.Writer) *cli.App {
 			}
 			deadline := time.Now().Add(timeout + 15*time.Second)
 			for time.Now().Before(deadline) {
-				r, err := client.Call(c.Context, client.Me, "ECHO check=y")
+				r, err := client.Echo(c.Context, client.Me)
 				if err != nil {
 					return fmt.Errorf("Cluster %s did not form; see %s/cldaemon-%s.log", cfg.Name, cfg.LogDir, cfg.Name)
 				}
-				if r == cluster.StateUp {
-					peer, _ := client.Call(c.Context, client.Me, "GET_NODE_STATE node="+client.Peer())
+				if r == daemonapi.NodeUp {
+					peer, _ := client.NodeState(c.Context, client.Me, client.Peer())
 					log.Infof("Cluster %s is UP on %s (%s is %s).", cfg.Name, client.Me, client.Peer(), peer)
 					if st.AutostartApps {
 						autostart(c, client, log)
@@ -112,13 +112,12 @@ func NewApp(stdout, stderr io.Writer) *cli.App {
 
 // autostart asks clrunapp to start the autostart applications; it refuses
 // applications already running, so both nodes may ask.
-func autostart(c *cli.Context, client *cluster.Client, log *logx.Logger) {
-	reply, err := client.Call(c.Context, client.Me, "AUTOSTARTLIST")
-	list := strings.TrimSpace(strings.TrimPrefix(reply, "OK"))
-	if err != nil || list == "" {
+func autostart(c *cli.Context, client *daemonapi.Client, log *logx.Logger) {
+	apps, err := client.Autostart(c.Context, client.Me)
+	if err != nil {
 		return
 	}
-	for _, app := range strings.Split(list, ",") {
+	for _, app := range apps {
 		out, err := exec.CommandContext(c.Context, clitool.Bin("clrunapp"), "--application", app).CombinedOutput()
 		if err != nil {
 			log.Warnf("Unable to start autostart application %s: %s", app, strings.TrimSpace(string(out)))

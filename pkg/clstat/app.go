@@ -11,27 +11,26 @@ import (
 	"github.com/linuxha-ng/linuxha/lems"
 	"github.com/linuxha-ng/linuxha/lems/monitors"
 	"github.com/linuxha-ng/linuxha/pkg/clitool"
-	"github.com/linuxha-ng/linuxha/pkg/cluster"
 	"github.com/linuxha-ng/linuxha/pkg/config"
-	"github.com/linuxha-ng/linuxha/pkg/drbdtool"
+	"github.com/linuxha-ng/linuxha/pkg/daemonapi"
 	"github.com/linuxha-ng/linuxha/pkg/layout"
 	"github.com/linuxha-ng/linuxha/pkg/state"
 )
 
 // AppStatus is clstat --application (L2999-3073).
 type AppStatus struct {
-	Cluster  string              `json:"cluster"`
-	State    string              `json:"cluster_state"`
-	App      string              `json:"application"`
-	Node     string              `json:"node,omitempty"`
-	AppState string              `json:"state"`
-	Running  time.Duration       `json:"running,omitempty"`
-	Monitor  string              `json:"monitor"`
-	Stale    int                 `json:"stale"`
-	Failover string              `json:"failover"`
-	FS       []drbdtool.VolState `json:"file_systems"`
-	Procs    []ProcMonitor       `json:"process_monitors"`
-	General  []GeneralMonitor    `json:"general_monitors"`
+	Cluster  string             `json:"cluster"`
+	State    string             `json:"cluster_state"`
+	App      string             `json:"application"`
+	Node     string             `json:"node,omitempty"`
+	AppState string             `json:"state"`
+	Running  time.Duration      `json:"running,omitempty"`
+	Monitor  string             `json:"monitor"`
+	Stale    int                `json:"stale"`
+	Failover string             `json:"failover"`
+	FS       []daemonapi.Volume `json:"file_systems"`
+	Procs    []ProcMonitor      `json:"process_monitors"`
+	General  []GeneralMonitor   `json:"general_monitors"`
 }
 
 // ProcMonitor is a row of Process Monitors (L3054-3062).
@@ -85,39 +84,30 @@ func (st *AppStatus) monitors(ctx context.Context, l layout.Layout, timeout time
 // it runs nowhere) for the application line and its volumes.
 func QueryApp(ctx context.Context, l layout.Layout, cfg *config.Cluster, app string, timeout time.Duration) (AppStatus, error) {
 	st := AppStatus{Cluster: cfg.Name, State: "DOWN", App: app, Monitor: "Not running"}
-	c, err := cluster.NewClient(l, cfg)
+	c, err := daemonapi.NewClient(l, cfg)
 	if err != nil {
 		return st, err
 	}
 	c.Timeout = timeout
 	// One request answers it all unless the application runs on the
 	// other node, whose daemon alone knows its volumes' sync state.
-	req := "APP_STATUS app=" + app + " failoverinfo=yes lvinfo=yes"
-	reply, via, err := c.Any(ctx, req)
+	o := daemonapi.StatusOptions{Failover: true, Volumes: true}
+	reply, via, err := c.Any(ctx, o.Request(app))
 	if err != nil {
 		return st, clitool.NotRunningf("Cluster %s is not running.", cfg.Name)
 	}
 	st.State = "UP"
-	f := strings.Split(reply, ",")
-	if len(f) < 6 {
+	as, err := daemonapi.ParseAppStatus(reply, o)
+	if err != nil {
 		return st, fmt.Errorf("Application %s: %s", app, reply)
 	}
-	st.AppState, st.Node, st.Failover = f[0], f[1], f[5]
-	if since, _ := strconv.ParseInt(f[3], 10, 64); since > 0 {
-		st.Running = time.Since(time.Unix(since, 0)).Truncate(time.Second)
-	}
-	if st.Node != "" && st.Node != via {
-		if r, err := c.Call(ctx, st.Node, req); err == nil {
-			reply = r
+	if as.Node != "" && as.Node != via {
+		if there, err := c.AppStatus(ctx, as.Node, app, o); err == nil {
+			as = there
 		}
 	}
-	if _, lv, ok := strings.Cut(reply, ",lvinfo="); ok {
-		for _, e := range strings.Split(lv, ";") {
-			if v, err := drbdtool.DecodeVolState(e); err == nil {
-				st.FS = append(st.FS, v)
-			}
-		}
-	}
+	st.AppState, st.Node, st.Failover, st.FS = as.State, as.Node, as.FailoverWord(), as.Volumes
+	st.Running = as.Running(time.Now())
 	if st.Node != "" {
 		st.monitors(ctx, l, timeout)
 	}

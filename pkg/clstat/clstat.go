@@ -16,8 +16,8 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/linuxha-ng/linuxha/pkg/clitool"
-	"github.com/linuxha-ng/linuxha/pkg/cluster"
 	"github.com/linuxha-ng/linuxha/pkg/config"
+	"github.com/linuxha-ng/linuxha/pkg/daemonapi"
 	"github.com/linuxha-ng/linuxha/pkg/layout"
 )
 
@@ -109,7 +109,7 @@ func NewApp(stdout, stderr io.Writer) *cli.App {
 // died still shows the cluster, L5933-5937).
 func Query(ctx context.Context, l layout.Layout, cfg *config.Cluster, timeout time.Duration) Status {
 	st := Status{Cluster: cfg.Name, State: "DOWN"}
-	c, err := cluster.NewClient(l, cfg)
+	c, err := daemonapi.NewClient(l, cfg)
 	if err != nil {
 		return st
 	}
@@ -117,13 +117,13 @@ func Query(ctx context.Context, l layout.Layout, cfg *config.Cluster, timeout ti
 	if c.Me == "" {
 		c.Me = cfg.Nodes[0].Name
 	}
-	_, via, err := c.Any(ctx, "ECHO check=y")
+	_, via, err := c.Any(ctx, daemonapi.Req(daemonapi.Echo, "check", "y"))
 	if err != nil {
 		return st
 	}
 	st.State = "UP"
 	for _, n := range cfg.NodeNames() {
-		reply, err := c.Call(ctx, via, "GET_NODE_STATE node="+n)
+		reply, err := c.NodeState(ctx, via, n)
 		if err != nil {
 			reply = "No daemon"
 		}
@@ -135,36 +135,25 @@ func Query(ctx context.Context, l layout.Layout, cfg *config.Cluster, timeout ti
 
 // apps reads every registered application's line, each from the daemon
 // of the node that runs it (only it knows whether its Lems runs).
-func apps(ctx context.Context, l layout.Layout, c *cluster.Client, via string) []AppRow {
-	list, err := c.Call(ctx, via, "APP_LIST")
-	if err != nil || strings.ContainsAny(list, " ") {
-		return nil // no applications, or a daemon that does not list them
+func apps(ctx context.Context, l layout.Layout, c *daemonapi.Client, via string) []AppRow {
+	list, err := c.Apps(ctx, via)
+	if err != nil {
+		return nil
 	}
+	o := daemonapi.StatusOptions{Failover: true}
 	var rows []AppRow
-	for _, name := range strings.Split(list, ",") {
-		if name == "" {
-			continue
-		}
-		req := "APP_STATUS app=" + name + " failoverinfo=yes"
-		reply, err := c.Call(ctx, via, req)
+	for _, name := range list {
+		st, err := c.AppStatus(ctx, via, name, o)
 		if err != nil {
 			continue
 		}
-		f := strings.Split(reply, ",")
-		if len(f) >= 6 && f[1] != "" && f[1] != via {
-			if r, err := c.Call(ctx, f[1], req); err == nil && len(strings.Split(r, ",")) >= 6 {
-				f = strings.Split(r, ",")
+		if st.Node != "" && st.Node != via {
+			if there, err := c.AppStatus(ctx, st.Node, name, o); err == nil {
+				st = there
 			}
 		}
-		if len(f) < 6 {
-			continue
-		}
-		row := AppRow{App: name, State: f[0], Node: f[1], Monitor: f[2] == "1", Failover: f[5]}
-		if since, _ := strconv.ParseInt(f[3], 10, 64); since > 0 && row.State == "STARTED" {
-			row.Running = time.Since(time.Unix(since, 0)).Truncate(time.Second)
-		}
-		row.Stale = countStale(l, name)
-		rows = append(rows, row)
+		rows = append(rows, AppRow{App: name, State: st.State, Node: st.Node, Monitor: st.Monitor,
+			Failover: st.FailoverWord(), Running: st.Running(time.Now()), Stale: countStale(l, name)})
 	}
 	return rows
 }

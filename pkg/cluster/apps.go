@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/linuxha-ng/linuxha/pkg/config"
+	api "github.com/linuxha-ng/linuxha/pkg/daemonapi"
 	"github.com/linuxha-ng/linuxha/pkg/state"
 )
 
@@ -78,7 +79,7 @@ func (d *Daemon) register(name string) (*App, error) {
 	defer d.mu.Unlock()
 	app := d.apps[name]
 	if app == nil {
-		app = &App{Name: name, State: "DOWN", ValidNodes: d.Cfg.NodeNames()}
+		app = &App{Name: name, State: api.AppDown, ValidNodes: d.Cfg.NodeNames()}
 		d.apps[name] = app
 	}
 	app.Conf = a

@@ -24,6 +24,8 @@ import (
 	"sync"
 	"time"
 
+	api "github.com/linuxha-ng/linuxha/pkg/daemonapi"
+
 	"github.com/linuxha-ng/linuxha/pkg/admit"
 	"github.com/linuxha-ng/linuxha/pkg/config"
 	"github.com/linuxha-ng/linuxha/pkg/failover"
@@ -33,15 +35,6 @@ import (
 	"github.com/linuxha-ng/linuxha/pkg/netif"
 	"github.com/linuxha-ng/linuxha/pkg/state"
 	"github.com/linuxha-ng/linuxha/pkg/wire"
-)
-
-// Node states, as ECHO answers them and GET_NODE_STATE reports them.
-const (
-	StateForming  = "FORMING"
-	StateStarting = "STARTING"
-	StateUp       = "UP"
-	StateDown     = "DOWN" // not in the cluster: never joined, halted, or the node is dead
-	StateDied     = "DIED" // its daemon stopped answering but the node still responds (L6686-6692)
 )
 
 // Options are cldaemon's command-line options.
@@ -109,13 +102,13 @@ func New(l layout.Layout, cfg *config.Cluster, log *logx.Logger, opts Options, h
 		return nil, fmt.Errorf("this host (%s) is not a node of cluster %s", host, cfg.Name)
 	}
 	peer, _ := cfg.Peer(host)
-	codec, err := wire.NewCodec(wire.FramingOf(cfg.Framing), cfg.Name, cfg.Key, wire.WithFrom(wire.Svc(me.Name, Service)))
+	codec, err := wire.NewCodec(wire.FramingOf(cfg.Framing), cfg.Name, cfg.Key, wire.WithFrom(wire.Svc(me.Name, api.Service)))
 	if err != nil {
 		return nil, err
 	}
 	d := &Daemon{L: l, Cfg: cfg, Log: log, Opts: opts, me: me, peer: peer, codec: codec,
 		rejects: &wire.Throttle{Log: log.Warnf}, hello: make(chan struct{}, 1),
-		state: StateForming, peerState: StateDown, apps: map[string]*App{}, quit: make(chan struct{}), heard: make(chan struct{}, 1), verbose: log.Verbose()}
+		state: api.NodeForming, peerState: api.NodeDown, apps: map[string]*App{}, quit: make(chan struct{}), heard: make(chan struct{}, 1), verbose: log.Verbose()}
 	if top, err := state.ReadTopology(l.Topology()); err == nil {
 		d.peerTop = top.Addrs(peer.Name)
 	}
@@ -149,7 +142,7 @@ func (d *Daemon) Run(ctx context.Context, ready func(error)) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
-	srv := &wire.Server{Codec: d.codec, Handler: d.handle, Self: wire.Svc(d.me.Name, Service),
+	srv := &wire.Server{Codec: d.codec, Handler: d.handle, Self: wire.Svc(d.me.Name, api.Service),
 		Admit: (&admit.Policy{Peers: d.peerIPs, Warn: d.Log.Warnf}).Admit, OnReject: d.rejects.Reject}
 	wg.Add(3)
 	go func() { defer wg.Done(); srv.Serve(ctx, ln) }()
@@ -284,12 +277,9 @@ func (d *Daemon) call(ctx context.Context, req string, timeout time.Duration) (s
 	d.mu.Lock()
 	addrs := d.peerAddrs()
 	d.mu.Unlock()
-	reply, _, err := wire.Call(ctx, d.codec, wire.Svc(d.peer.Name, Service), addrs, req, timeout)
+	reply, _, err := wire.Call(ctx, d.codec, wire.Svc(d.peer.Name, api.Service), addrs, req, timeout)
 	return reply, err
 }
-
-// Service is the cluster daemon's name in frame envelopes.
-const Service = wire.SvcDaemon
 
 // peerIPs lists the peer's topology addresses, the hosts admitted
 // besides this one's root.
@@ -316,7 +306,7 @@ func (d *Daemon) greet(ctx context.Context) {
 		case <-d.hello:
 		}
 		c, cancel := context.WithTimeout(ctx, time.Second)
-		d.call(c, "ECHO", 500*time.Millisecond)
+		d.call(c, api.Echo, 500*time.Millisecond)
 		cancel()
 		select {
 		case <-ctx.Done():
@@ -358,12 +348,12 @@ func (d *Daemon) echoType() string {
 // each node moves one state forward each time it sees the other at least
 // at its own state, until both are UP.
 func (d *Daemon) form(ctx context.Context) error {
-	d.setState(StateForming)
+	d.setState(api.NodeForming)
 	d.findPeer(ctx)
 	d.Log.Infof("Waiting to form cluster with remote node.")
 	deadline := time.Now().Add(d.formTimeout())
 	interval := max(100*time.Millisecond, min(d.Cfg.Keepalive, time.Second))
-	rank := map[string]int{StateForming: 1, StateStarting: 2, StateUp: 3}
+	rank := map[string]int{api.NodeForming: 1, api.NodeStarting: 2, api.NodeUp: 3}
 	for {
 		select {
 		case <-ctx.Done():
@@ -375,23 +365,23 @@ func (d *Daemon) form(ctx context.Context) error {
 		if time.Now().After(deadline) {
 			if d.Opts.Force {
 				d.Log.Warnf("Remote node %s did not respond within %v - forming a single node cluster (--force).", d.peer.Name, d.formTimeout())
-				d.setState(StateUp)
+				d.setState(api.NodeUp)
 				return nil
 			}
 			return fmt.Errorf("Remote node %s did not respond within %v - cluster not formed (use --force to form a single node cluster).", d.peer.Name, d.formTimeout())
 		}
 		mine := d.getState()
-		reply, err := d.call(ctx, "ECHO", interval)
+		reply, err := d.call(ctx, api.Echo, interval)
 		if err == nil && rank[reply] > 0 {
 			d.Log.Infof("Response to ECHO was %s (our state=%s)", reply, mine)
-			if mine == StateUp && reply == StateUp {
+			if mine == api.NodeUp && reply == api.NodeUp {
 				d.Log.Infof("Both nodes agree UP")
 				break
 			}
-			if rank[reply] >= rank[mine] && mine != StateUp {
-				next := StateStarting
-				if mine == StateStarting {
-					next = StateUp
+			if rank[reply] >= rank[mine] && mine != api.NodeUp {
+				next := api.NodeStarting
+				if mine == api.NodeStarting {
+					next = api.NodeUp
 				}
 				d.setState(next)
 				continue
@@ -403,7 +393,7 @@ func (d *Daemon) form(ctx context.Context) error {
 		return err
 	}
 	d.mu.Lock()
-	d.peerState = StateUp
+	d.peerState = api.NodeUp
 	d.mu.Unlock()
 	return nil
 }
@@ -411,7 +401,7 @@ func (d *Daemon) form(ctx context.Context) error {
 // join asks the running peer, with random back-off, until it answers UP
 // (L7579-7582).
 func (d *Daemon) join(ctx context.Context) error {
-	d.setState(StateStarting)
+	d.setState(api.NodeStarting)
 	if !d.findPeer(ctx) {
 		d.Log.Warnf("No address of %s answered an echo; trying its daemon anyway.", d.peer.Name)
 	}
@@ -430,7 +420,7 @@ func (d *Daemon) join(ctx context.Context) error {
 			hello += " boot=yes"
 		}
 		reply, err := d.call(ctx, hello, time.Second)
-		if err == nil && reply == StateUp {
+		if err == nil && reply == api.NodeUp {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -441,9 +431,9 @@ func (d *Daemon) join(ctx context.Context) error {
 	if err := d.timeCheck(ctx); err != nil {
 		return err
 	}
-	d.setState(StateUp)
+	d.setState(api.NodeUp)
 	d.mu.Lock()
-	d.peerState = StateUp
+	d.peerState = api.NodeUp
 	d.mu.Unlock()
 	d.Log.Infof("Node %s has now joined the cluster", d.me.Name)
 	return nil
@@ -470,7 +460,7 @@ func markBooted(marker string) {
 // timeCheck compares the clocks (L1876-1890, L7577): over a minute warns,
 // over ten minutes refuses unless --force.
 func (d *Daemon) timeCheck(ctx context.Context) error {
-	reply, err := d.call(ctx, "TIME", 2*time.Second)
+	reply, err := d.call(ctx, api.Time, 2*time.Second)
 	if err != nil {
 		return nil // the peer answered a moment ago; it will be checked again on the next form
 	}
@@ -505,7 +495,7 @@ func (d *Daemon) steady(ctx context.Context, udp net.PacketConn) error {
 	now := time.Now()
 	d.mu.Lock()
 	d.core = membership.New(d.pathNames(), d.Cfg.Warn, d.Cfg.Dead, now)
-	if d.peerState == StateUp {
+	if d.peerState == api.NodeUp {
 		d.core.Heard(d.pathNames()[0], now) // the form exchange just heard it
 	}
 	d.mu.Unlock()
@@ -548,7 +538,7 @@ func (d *Daemon) heartbeat(udp net.PacketConn) {
 	d.mu.Lock()
 	msg := fmt.Sprintf("HB node=%s state=%s", d.me.Name, d.state)
 	top := d.peerTop
-	env := wire.Envelope{To: wire.Svc(d.peer.Name, Service), Re: d.peerInc}
+	env := wire.Envelope{To: wire.Svc(d.peer.Name, api.Service), Re: d.peerInc}
 	d.mu.Unlock()
 	for _, ca := range top {
 		// A frame per path: the same frame twice is a replay.
@@ -582,7 +572,7 @@ func (d *Daemon) receive(ctx context.Context, udp net.PacketConn) {
 			// A heartbeat counts only when it is meant for this node and
 			// echoes this daemon's incarnation: one recorded before this
 			// daemon started, replayed, cannot keep a dead peer alive.
-			if env.To != wire.Svc(d.me.Name, Service) || env.From != wire.Svc(d.peer.Name, Service) {
+			if env.To != wire.Svc(d.me.Name, api.Service) || env.From != wire.Svc(d.peer.Name, api.Service) {
 				d.rejects.Reject(from, fmt.Errorf("heartbeat: %w", wire.ErrNotMine))
 				continue
 			}
@@ -637,7 +627,7 @@ func (d *Daemon) events(ctx context.Context, evs []membership.Event) {
 			d.Log.Warnf("No heartbeat from %s on network %s for %.1fs", d.peer.Name, e.Path, e.Silent.Seconds())
 			d.mu.Lock()
 			d.silentAll++
-			all := d.silentAll >= len(d.pathNames()) && d.probe == nil && d.peerState == StateUp
+			all := d.silentAll >= len(d.pathNames()) && d.probe == nil && d.peerState == api.NodeUp
 			if all {
 				// Ask whether the host still answers now, so that the
 				// answer is ready when dead expires.
@@ -653,11 +643,11 @@ func (d *Daemon) events(ctx context.Context, evs []membership.Event) {
 		case membership.PeerHeard:
 			d.mu.Lock()
 			was := d.peerState
-			d.peerState = StateUp
+			d.peerState = api.NodeUp
 			d.silentAll = 0
 			d.probe = nil
 			d.mu.Unlock()
-			if was != StateUp {
+			if was != api.NodeUp {
 				d.Log.Infof("Heartbeats from %s received (network %s) - node %s is UP", d.peer.Name, e.Path, d.peer.Name)
 				select {
 				case d.heard <- struct{}{}:
@@ -667,7 +657,7 @@ func (d *Daemon) events(ctx context.Context, evs []membership.Event) {
 		case membership.PeerSilent:
 			d.mu.Lock()
 			p := d.probe
-			up := d.peerState == StateUp
+			up := d.peerState == api.NodeUp
 			d.mu.Unlock()
 			if !up {
 				continue
@@ -680,9 +670,9 @@ func (d *Daemon) events(ctx context.Context, evs []membership.Event) {
 			d.mu.Lock()
 			d.probe = nil
 			if alive {
-				d.peerState = StateDied
+				d.peerState = api.NodeDied
 			} else {
-				d.peerState = StateDown
+				d.peerState = api.NodeDown
 			}
 			d.mu.Unlock()
 			if alive {

@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"time"
 
+	api "github.com/linuxha-ng/linuxha/pkg/daemonapi"
+
 	"github.com/linuxha-ng/linuxha/pkg/failover"
 	"github.com/linuxha-ng/linuxha/pkg/netif"
 	"github.com/linuxha-ng/linuxha/pkg/state"
@@ -21,7 +23,7 @@ import (
 // the STALE flags and configuration of each application.
 func (d *Daemon) view() failover.View {
 	d.mu.Lock()
-	v := failover.View{Me: d.me.Name, Peer: d.peer.Name, PeerUp: d.peerState == StateUp, Fence: len(d.Cfg.Fence) > 0}
+	v := failover.View{Me: d.me.Name, Peer: d.peer.Name, PeerUp: d.peerState == api.NodeUp, Fence: len(d.Cfg.Fence) > 0}
 	apps := make([]App, 0, len(d.apps))
 	for _, a := range d.apps {
 		apps = append(apps, *a)
@@ -59,7 +61,7 @@ func (d *Daemon) silence(ctx context.Context, timeout time.Duration) failover.Si
 	percent := 100
 	d.mu.Lock()
 	for _, a := range d.apps {
-		theirs := a.Node == d.peer.Name && a.State != "DOWN"
+		theirs := a.Node == d.peer.Name && a.State != api.AppDown
 		if theirs {
 			s.PeerApps++
 		}
@@ -141,7 +143,7 @@ func (d *Daemon) act(ctx context.Context, acts []failover.Action) {
 		case failover.MarkDown:
 			if app, ok := d.app(a.App); ok {
 				d.mu.Lock()
-				app.State, app.Node = "DOWN", ""
+				app.State, app.Node = api.AppDown, ""
 				d.mu.Unlock()
 			}
 		case failover.Fence:
@@ -168,8 +170,8 @@ func (d *Daemon) act(ctx context.Context, acts []failover.Action) {
 				return
 			}
 		case failover.StartOn:
-			reply, err := d.call(ctx, "START_APP app="+a.App, 5*time.Second)
-			if err != nil || reply != replyOK {
+			reply, err := d.call(ctx, api.Req(api.StartApp, "app", a.App), 5*time.Second)
+			if err != nil || reply != api.OK {
 				d.Log.Errorf("%s did not take START_APP for %s: %s %v", a.Node, a.App, reply, err)
 				continue
 			}
@@ -179,7 +181,7 @@ func (d *Daemon) act(ctx context.Context, acts []failover.Action) {
 				d.mu.Lock()
 				app.ValidNodes = append([]string(nil), a.Nodes...)
 				d.mu.Unlock()
-				d.call(ctx, fmt.Sprintf("SETVALIDNODES app=%s nodes=%s", a.App, strings.Join(a.Nodes, ",")), 2*time.Second)
+				d.call(ctx, api.Req(api.SetValidNodes, "app", a.App, "nodes", strings.Join(a.Nodes, ",")), 2*time.Second)
 				d.Log.Infof("Valid nodes of %s: %s (clrunapp --reset restores both).", a.App, strings.Join(a.Nodes, ","))
 			}
 		case failover.Reset:
@@ -206,7 +208,7 @@ func (d *Daemon) fenceUntilDone(ctx context.Context, node string) bool {
 		d.Log.Errorf("Fencing %s failed: %v - no application will be taken over until it succeeds (next try in %v).", node, err, FenceRetry)
 		sleep(ctx, FenceRetry)
 		d.mu.Lock()
-		back := d.peerState == StateUp
+		back := d.peerState == api.NodeUp
 		d.mu.Unlock()
 		if ctx.Err() != nil {
 			return false
@@ -320,7 +322,7 @@ func (d *Daemon) reqFailover(ctx context.Context, r wire.Request) string {
 	d.Log.Warnf("Fail-over of application %s requested by Lems on %s.", a.Name, node)
 	acts := failover.Decide(d.view(), failover.FailoverRequest{App: a.Name})
 	go d.act(context.WithoutCancel(ctx), acts)
-	return replyOK
+	return api.OK
 }
 
 // record is a daemon's view of one application.
@@ -333,21 +335,16 @@ type record struct {
 // peerRecord asks the other daemon for its record of app (APP_STATUS
 // with nodeinfo: "STATE,node,monitor,since,0,valid+nodes").
 func (d *Daemon) peerRecord(ctx context.Context, app string) (record, error) {
-	reply, err := d.call(ctx, "APP_STATUS app="+app+" nodeinfo=yes", 2*time.Second)
+	o := api.StatusOptions{Nodes: true}
+	reply, err := d.call(ctx, o.Request(app), 2*time.Second)
 	if err != nil {
 		return record{}, err
 	}
-	f := strings.Split(reply, ",")
-	if len(f) < 6 {
-		return record{}, fmt.Errorf("APP_STATUS %s: %q", app, reply)
+	s, err := api.ParseAppStatus(reply, o)
+	if err != nil {
+		return record{}, fmt.Errorf("%s: %w", app, err)
 	}
-	var since int64
-	fmt.Sscan(f[3], &since)
-	r := record{State: f[0], Node: f[1], Valid: strings.Split(f[5], "+")}
-	if since > 0 {
-		r.Since = time.Unix(since, 0)
-	}
-	return r, nil
+	return record{State: s.State, Node: s.Node, Since: s.Since, Valid: s.ValidNodes}, nil
 }
 
 // ReconcileEvery is how often the daemons compare their registries while
@@ -369,7 +366,7 @@ func (d *Daemon) watchPeer(ctx context.Context) {
 // to see (PeerRestarted).
 func (d *Daemon) reconcile(ctx context.Context) {
 	d.mu.Lock()
-	up := d.peerState == StateUp
+	up := d.peerState == api.NodeUp
 	rejoined := d.rejoined && up
 	if rejoined {
 		d.rejoined = false
@@ -391,15 +388,15 @@ func (d *Daemon) reconcile(ctx context.Context) {
 			continue
 		}
 		d.mu.Lock()
-		mineHere := a.Node == d.me.Name && a.State != "DOWN"
-		peerThere := pr.Node == d.peer.Name && pr.State != "DOWN"
-		if rejoined && a.Node == d.peer.Name && a.State == "STARTED" && pr.State == "DOWN" {
+		mineHere := a.Node == d.me.Name && a.State != api.AppDown
+		peerThere := pr.Node == d.peer.Name && pr.State != api.AppDown
+		if rejoined && a.Node == d.peer.Name && a.State == api.AppStarted && pr.State == api.AppDown {
 			d.mu.Unlock()
 			lost = append(lost, name)
 			continue
 		}
-		dup := mineHere && a.State == "STARTED" && peerThere && pr.State == "STARTED"
-		adopt := !mineHere && (peerThere || a.Node == d.peer.Name && a.State != "DOWN" && pr.Node != d.me.Name)
+		dup := mineHere && a.State == api.AppStarted && peerThere && pr.State == api.AppStarted
+		adopt := !mineHere && (peerThere || a.Node == d.peer.Name && a.State != api.AppDown && pr.Node != d.me.Name)
 		if adopt && (a.State != pr.State || a.Node != pr.Node) {
 			d.Log.Infof("Application %s is %s on %s according to %s - registry updated.", name, pr.State, orNone(pr.Node), d.peer.Name)
 			a.State, a.Node, a.Since = pr.State, pr.Node, pr.Since

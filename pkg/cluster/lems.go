@@ -2,12 +2,13 @@ package cluster
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"time"
+
+	api "github.com/linuxha-ng/linuxha/pkg/daemonapi"
 
 	"github.com/linuxha-ng/linuxha/pkg/appnet"
 	"github.com/linuxha-ng/linuxha/pkg/config"
@@ -31,7 +32,7 @@ func (d *Daemon) watchLems(ctx context.Context) {
 				continue
 			}
 			d.mu.Lock()
-			mine := a.State == "STARTED" && a.Node == d.me.Name
+			mine := a.State == api.AppStarted && a.Node == d.me.Name
 			d.mu.Unlock()
 			if mine {
 				d.ensureLems(ctx, name, true)
@@ -131,31 +132,31 @@ func (d *Daemon) reqAppUpdate(ctx context.Context, r wire.Request) string {
 	}
 	if v, _ := r.Arg("probe"); yes(v) {
 		if d.probeApp(ctx, a) {
-			d.call(ctx, fmt.Sprintf("APP_UPDATE app=%s state=STARTED node=%s", a.Name, d.me.Name), 2*time.Second)
+			d.call(ctx, api.Req(api.AppUpdate, "app", a.Name, "state", api.AppStarted, "node", d.me.Name), 2*time.Second)
 		}
-		return replyOK
+		return api.OK
 	}
 	st, _ := r.Arg("state")
 	node, _ := r.Arg("node")
 	switch strings.ToUpper(st) {
-	case "STOPPED", "DOWN":
-		st, node = "DOWN", ""
-	case "STOPPING", "STARTING", "STARTED":
+	case "STOPPED", api.AppDown:
+		st, node = api.AppDown, ""
+	case api.AppStopping, api.AppStarting, api.AppStarted:
 		st = strings.ToUpper(st)
 		if node == "" {
 			node = d.me.Name
 		}
 	default:
-		return replyMissingArg
+		return api.MissingArg
 	}
 	d.mu.Lock()
-	if st == "STARTED" && a.State != "STARTED" {
+	if st == api.AppStarted && a.State != api.AppStarted {
 		a.Since = time.Now()
 	}
 	a.State, a.Node = st, node
 	d.mu.Unlock()
 	d.forward(ctx, r)
-	return replyOK
+	return api.OK
 }
 
 // probeApp records a as STARTED here, and starts its Lems, when this node
@@ -172,8 +173,8 @@ func (d *Daemon) probeApp(ctx context.Context, a *App) bool {
 		since = t
 	}
 	d.mu.Lock()
-	if a.State != "STARTED" || a.Node != d.me.Name {
-		a.State, a.Node, a.Since = "STARTED", d.me.Name, since
+	if a.State != api.AppStarted || a.Node != d.me.Name {
+		a.State, a.Node, a.Since = api.AppStarted, d.me.Name, since
 	}
 	d.mu.Unlock()
 	d.Log.Infof("Application %s found running on %s (it holds the application's address).", a.Name, d.me.Name)

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/linuxha-ng/linuxha/pkg/config"
+	api "github.com/linuxha-ng/linuxha/pkg/daemonapi"
 	"github.com/linuxha-ng/linuxha/pkg/drbdtool"
 	"github.com/linuxha-ng/linuxha/pkg/failover"
 	"github.com/linuxha-ng/linuxha/pkg/state"
@@ -26,46 +27,38 @@ type request struct {
 	fn   func(ctx context.Context, r wire.Request) string
 }
 
-// Replies of §25.4.
-const (
-	replyOK            = "OK"
-	replyMissingArg    = "MISSING_ARG"
-	replyNotRegistered = "NOT_REGISTERED"
-	replyNotRunning    = "NOT_RUNNING"
-)
-
 func (d *Daemon) requests() map[string]request {
 	return map[string]request{
-		"TIME":           {"Return local time", d.reqTime},
-		"ABORT":          {"Abort cluster daemon", d.reqAbort},
-		"GET_NODE_STATE": {"Get node state", d.reqNodeState},
-		"ECHO":           {"Check cluster daemon", d.reqEcho},
-		"CHANGE_DSTATE":  {"Change daemon state", d.reqChangeState},
-		"CHECKSUM":       {"Get application build checksum", d.reqChecksum},
-		"APP_LIST":       {"List applications", d.reqAppList},
-		"APP_STATUS":     {"Get application status", d.reqAppStatus},
-		"REG_APP":        {"Register application", d.reqRegApp},
-		"DEREG_APP":      {"De-register application", d.reqDeregApp},
-		"PNODE":          {"Get application preferred node", d.reqPnode},
-		"DEPENDS_ON":     {"Get application dependencies", d.reqDependsOn},
-		"AUTOSTARTLIST":  {"Get list of auto-start applications", d.reqAutostart},
-		"GETVALIDNODES":  {"Get Application valid nodes", d.reqGetValid},
-		"SETVALIDNODES":  {"Set Application valid nodes", d.reqSetValid},
-		"ISVALID":        {"Check Application valid nodes", d.reqIsValid},
-		"VERBOSE":        {"Change logging verbosity", d.reqVerbose},
-		"LOGCYCLE":       {"Cycle log file", d.reqLogCycle},
-		"HELP":           {"List supported requests", d.reqHelp},
-		"LOADAVERAGE":    {"Get load average", d.reqLoad},
-		"RECONFIGURE":    {"Rereconfigure running cluster daemon", d.reqReconfigure},
-		"STOP_APP":       {"Stop application", d.reqStopApp},
-		"START_APP":      {"Start application", d.reqStartApp},
-		"STARTING_APP":   {"Change Application state to STARTING", d.reqAppState("STARTING")},
-		"STARTED_APP":    {"Change Application state to STARTED", d.reqAppState("STARTED")},
-		"STOPPING_APP":   {"Change Application state to STOPPING", d.reqAppState("STOPPING")},
-		"STOPPED_APP":    {"Change Application state to STOPPED", d.reqAppState("DOWN")},
-		"NET_FAILED":     {"Network failed locally (from clnetd)", d.reqNetFailed},
-		"APP_UPDATE":     {"Update application state (probe=yes: from its addresses)", d.reqAppUpdate},
-		"FAILOVER":       {"Fail application over to the other node (from Lems)", d.reqFailover},
+		api.Time:          {"Return local time", d.reqTime},
+		api.Abort:         {"Abort cluster daemon", d.reqAbort},
+		api.GetNodeState:  {"Get node state", d.reqNodeState},
+		api.Echo:          {"Check cluster daemon", d.reqEcho},
+		api.ChangeDState:  {"Change daemon state", d.reqChangeState},
+		api.Checksum:      {"Get application build checksum", d.reqChecksum},
+		api.AppList:       {"List applications", d.reqAppList},
+		api.AppStatusReq:  {"Get application status", d.reqAppStatus},
+		api.RegApp:        {"Register application", d.reqRegApp},
+		api.DeregApp:      {"De-register application", d.reqDeregApp},
+		api.PNode:         {"Get application preferred node", d.reqPnode},
+		api.DependsOn:     {"Get application dependencies", d.reqDependsOn},
+		api.AutostartList: {"Get list of auto-start applications", d.reqAutostart},
+		api.GetValidNodes: {"Get Application valid nodes", d.reqGetValid},
+		api.SetValidNodes: {"Set Application valid nodes", d.reqSetValid},
+		api.IsValid:       {"Check Application valid nodes", d.reqIsValid},
+		api.Verbose:       {"Change logging verbosity", d.reqVerbose},
+		api.LogCycle:      {"Cycle log file", d.reqLogCycle},
+		api.Help:          {"List supported requests", d.reqHelp},
+		api.LoadAverage:   {"Get load average", d.reqLoad},
+		api.Reconfigure:   {"Rereconfigure running cluster daemon", d.reqReconfigure},
+		api.StopApp:       {"Stop application", d.reqStopApp},
+		api.StartApp:      {"Start application", d.reqStartApp},
+		api.StartingApp:   {"Change Application state to STARTING", d.reqAppState(api.AppStarting)},
+		api.StartedApp:    {"Change Application state to STARTED", d.reqAppState(api.AppStarted)},
+		api.StoppingApp:   {"Change Application state to STOPPING", d.reqAppState(api.AppStopping)},
+		api.StoppedApp:    {"Change Application state to STOPPED", d.reqAppState(api.AppDown)},
+		api.NetFailed:     {"Network failed locally (from clnetd)", d.reqNetFailed},
+		api.AppUpdate:     {"Update application state (probe=yes: from its addresses)", d.reqAppUpdate},
+		api.Failover:      {"Fail application over to the other node (from Lems)", d.reqFailover},
 	}
 }
 
@@ -92,7 +85,7 @@ func (d *Daemon) handle(ctx context.Context, msg string, from net.Addr) string {
 			return "ERROR " + err.Error()
 		}
 	}
-	if env := wire.EnvelopeOf(ctx); env.From == wire.Svc(d.peer.Name, Service) && env.Inc != "" {
+	if env := wire.EnvelopeOf(ctx); env.From == wire.Svc(d.peer.Name, api.Service) && env.Inc != "" {
 		// Bound to this connection's challenge, so the peer daemon's
 		// incarnation as it is now: its heartbeats will echo ours once
 		// it has had our next request, and ours echo this.
@@ -110,7 +103,7 @@ func (d *Daemon) forward(ctx context.Context, r wire.Request) error {
 	}
 	delete(r.Args, "forward")
 	d.mu.Lock()
-	up := d.peerState == StateUp
+	up := d.peerState == api.NodeUp
 	d.mu.Unlock()
 	if !up {
 		// A dead node's addresses only time out while the caller waits;
@@ -130,13 +123,7 @@ func (d *Daemon) nodeArg(r wire.Request) string {
 	return d.me.Name
 }
 
-func yes(v string) bool {
-	switch strings.ToLower(v) {
-	case "yes", "y", "true", "1", "on":
-		return true
-	}
-	return false
-}
+func yes(v string) bool { return api.IsYes(v) }
 
 func (d *Daemon) reqTime(context.Context, wire.Request) string {
 	return strconv.FormatInt(time.Now().Unix(), 10)
@@ -149,7 +136,7 @@ func (d *Daemon) reqAbort(ctx context.Context, r wire.Request) string {
 	go func() {
 		c, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
-		d.call(c, "CHANGE_DSTATE state=DOWN node="+d.me.Name, 500*time.Millisecond)
+		d.call(c, api.Req(api.ChangeDState, "state", api.NodeDown, "node", d.me.Name), 500*time.Millisecond)
 		// The lock and network daemons go with the cluster daemon that an
 		// administrator halts (L3436); a killed cldaemon leaves them be.
 		for port, svc := range map[int]string{d.Cfg.ClPort: wire.SvcLocks, d.Cfg.ClnetdPort: wire.SvcNet} {
@@ -159,13 +146,13 @@ func (d *Daemon) reqAbort(ctx context.Context, r wire.Request) string {
 		}
 		d.Quit()
 	}()
-	return replyOK
+	return api.OK
 }
 
 func (d *Daemon) reqNodeState(_ context.Context, r wire.Request) string {
 	n, ok := r.Arg("node")
 	if !ok {
-		return replyMissingArg
+		return api.MissingArg
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -184,11 +171,11 @@ func (d *Daemon) reqNodeState(_ context.Context, r wire.Request) string {
 func (d *Daemon) reqEcho(_ context.Context, r wire.Request) string {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if v, _ := r.Arg("hello"); yes(v) && d.state == StateUp {
-		if d.peerState != StateUp {
+	if v, _ := r.Arg("hello"); yes(v) && d.state == api.NodeUp {
+		if d.peerState != api.NodeUp {
 			d.Log.Infof("Node %s has now joined the cluster", d.peer.Name)
 		}
-		d.peerState = StateUp
+		d.peerState = api.NodeUp
 		if d.core != nil {
 			d.core.Reset(time.Now())
 			d.core.Heard(d.pathNames()[0], time.Now())
@@ -212,26 +199,26 @@ func (d *Daemon) reqEcho(_ context.Context, r wire.Request) string {
 func (d *Daemon) reqChangeState(_ context.Context, r wire.Request) string {
 	s, ok := r.Arg("state")
 	if !ok {
-		return replyMissingArg
+		return api.MissingArg
 	}
 	s = strings.ToUpper(s)
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.peerState = s
-	if s == StateDown {
+	if s == api.NodeDown {
 		d.Log.Infof("Node %s has left the cluster.", d.peer.Name)
 		if d.core != nil {
 			d.core.Reset(time.Now())
 		}
 	}
-	return replyOK
+	return api.OK
 }
 
 // reqChecksum returns the application's build checksum (L7621).
 func (d *Daemon) reqChecksum(_ context.Context, r wire.Request) string {
 	app, ok := r.Arg("app")
 	if !ok {
-		return replyMissingArg
+		return api.MissingArg
 	}
 	if _, err := os.Stat(d.L.AppDir(app)); err != nil {
 		return "NO_SUCH_APP"
@@ -252,56 +239,40 @@ func (d *Daemon) reqAppList(context.Context, wire.Request) string {
 }
 
 // reqAppStatus answers "STATE,server,monitor,start time,consistency"
-// (L7623-7626); the lifecycle tools fill in the running states.
+// and the options asked for (L7623-7626, package daemonapi); the
+// lifecycle tools fill in the running states.
 func (d *Daemon) reqAppStatus(ctx context.Context, r wire.Request) string {
 	a, reply := d.appArg(r)
 	if a == nil {
 		return reply
 	}
-	var lv []string
-	if v, _ := r.Arg("lvinfo"); yes(v) {
+	o := api.StatusOptionsOf(r)
+	var st api.AppStatus
+	if o.Volumes {
 		vs, err := drbdtool.VolumeStates(ctx, d.L, d.Cfg, a.Name, d.me.Name, d.peer.Name)
 		if err != nil {
 			d.Log.Warnf("Volume states of %s: %v", a.Name, err)
 		}
-		for _, v := range vs {
-			lv = append(lv, v.Encode())
-		}
+		st.Volumes = vs
 	}
 	d.mu.Lock()
 	here := a.Node == d.me.Name
 	d.mu.Unlock()
-	monitor := 0
-	if here && d.lemsRunning(a.Name) {
-		monitor = 1
-	}
+	st.Monitor = here && d.lemsRunning(a.Name)
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	since := int64(0)
-	if a.State == "STARTED" {
-		since = a.Since.Unix()
+	st.State, st.Node, st.ValidNodes = a.State, a.Node, a.ValidNodes
+	if a.State == api.AppStarted {
+		st.Since = a.Since
 	}
-	reply = fmt.Sprintf("%s,%s,%d,%d,0", a.State, a.Node, monitor, since)
-	if v, _ := r.Arg("failoverinfo"); yes(v) {
-		fo := "No"
-		if failover.Possible(a.Node, a.ValidNodes, [2]string{d.me.Name, d.peer.Name}, [2]bool{true, d.peerState == StateUp}) {
-			fo = "Yes"
-		}
-		reply += "," + fo
-	}
-	if v, _ := r.Arg("nodeinfo"); yes(v) {
-		reply += "," + strings.Join(a.ValidNodes, "+")
-	}
-	if lv != nil {
-		reply += ",lvinfo=" + strings.Join(lv, ";")
-	}
-	return reply
+	st.Failover = failover.Possible(a.Node, a.ValidNodes, [2]string{d.me.Name, d.peer.Name}, [2]bool{true, d.peerState == api.NodeUp})
+	return st.Encode(o)
 }
 
 func (d *Daemon) reqRegApp(ctx context.Context, r wire.Request) string {
 	name, ok := r.Arg("app")
 	if !ok {
-		return replyMissingArg
+		return api.MissingArg
 	}
 	if _, err := d.register(name); err != nil {
 		if errors.Is(err, errMissingFile) {
@@ -311,13 +282,13 @@ func (d *Daemon) reqRegApp(ctx context.Context, r wire.Request) string {
 	}
 	d.Log.Infof("Application %s has been registered with the cluster daemons", name)
 	d.forward(ctx, r)
-	return replyOK
+	return api.OK
 }
 
 func (d *Daemon) reqDeregApp(ctx context.Context, r wire.Request) string {
 	name, ok := r.Arg("app")
 	if !ok {
-		return replyMissingArg
+		return api.MissingArg
 	}
 	d.mu.Lock()
 	_, had := d.apps[name]
@@ -325,10 +296,10 @@ func (d *Daemon) reqDeregApp(ctx context.Context, r wire.Request) string {
 	d.mu.Unlock()
 	d.forward(ctx, r)
 	if !had {
-		return replyNotRegistered
+		return api.NotRegistered
 	}
 	d.Log.Infof("Application %s de-registered.", name)
-	return replyOK
+	return api.OK
 }
 
 // reqPnode answers the preferred node (L7639-7642, L5795).
@@ -340,18 +311,18 @@ func (d *Daemon) reqPnode(ctx context.Context, r wire.Request) string {
 	p := a.Conf.PreferredNode
 	switch p {
 	case "":
-		return replyOK + " " + d.me.Name
+		return api.OK + " " + d.me.Name
 	case config.LeastCPULoad:
 		mine, err1 := loadAverage()
-		reply, err2 := d.call(ctx, "LOADAVERAGE", time.Second)
+		reply, err2 := d.call(ctx, api.LoadAverage, time.Second)
 		var theirs float64
 		if err2 == nil {
 			_, err2 = fmt.Sscanf(reply, "%f", &theirs)
 		}
 		if err1 != nil || err2 != nil || mine <= theirs {
-			return replyOK + " " + d.me.Name
+			return api.OK + " " + d.me.Name
 		}
-		return replyOK + " " + d.peer.Name
+		return api.OK + " " + d.peer.Name
 	case config.LeastAppLoad:
 		d.mu.Lock()
 		defer d.mu.Unlock()
@@ -361,12 +332,12 @@ func (d *Daemon) reqPnode(ctx context.Context, r wire.Request) string {
 				n[x.Node]++
 			}
 		}
-		if n[d.peer.Name] < n[d.me.Name] && d.peerState == StateUp {
-			return replyOK + " " + d.peer.Name
+		if n[d.peer.Name] < n[d.me.Name] && d.peerState == api.NodeUp {
+			return api.OK + " " + d.peer.Name
 		}
-		return replyOK + " " + d.me.Name
+		return api.OK + " " + d.me.Name
 	}
-	return replyOK + " " + p
+	return api.OK + " " + p
 }
 
 func (d *Daemon) reqDependsOn(_ context.Context, r wire.Request) string {
@@ -381,7 +352,7 @@ func (d *Daemon) reqDependsOn(_ context.Context, r wire.Request) string {
 			deps = append(deps, dep)
 		}
 	}
-	return strings.TrimSpace(replyOK + " " + strings.Join(deps, ","))
+	return strings.TrimSpace(api.OK + " " + strings.Join(deps, ","))
 }
 
 func (d *Daemon) reqAutostart(context.Context, wire.Request) string {
@@ -391,7 +362,7 @@ func (d *Daemon) reqAutostart(context.Context, wire.Request) string {
 			out = append(out, n)
 		}
 	}
-	return strings.TrimSpace(replyOK + " " + strings.Join(out, ","))
+	return api.EncodeOKList(out)
 }
 
 func (d *Daemon) reqGetValid(_ context.Context, r wire.Request) string {
@@ -401,7 +372,7 @@ func (d *Daemon) reqGetValid(_ context.Context, r wire.Request) string {
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	return replyOK + " " + strings.Join(a.ValidNodes, ",")
+	return api.EncodeOKList(a.ValidNodes)
 }
 
 // reqSetValid sets the valid nodes; with no nodes, both (L4746-4792).
@@ -425,14 +396,14 @@ func (d *Daemon) reqSetValid(ctx context.Context, r wire.Request) string {
 	d.mu.Unlock()
 	d.Log.Infof("Setting valid nodes: %s", strings.Join(nodes, ","))
 	d.forward(ctx, r)
-	return replyOK
+	return api.OK
 }
 
 func (d *Daemon) reqIsValid(_ context.Context, r wire.Request) string {
 	name, _ := r.Arg("app")
 	a, ok := d.app(name)
 	if !ok {
-		return replyNotRegistered
+		return api.NotRegistered
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -466,7 +437,7 @@ func (d *Daemon) reqLogCycle(ctx context.Context, r wire.Request) string {
 		v, ok = r.Words[0], true
 	}
 	if !ok {
-		return replyMissingArg
+		return api.MissingArg
 	}
 	n, err := strconv.Atoi(v)
 	if err != nil {
@@ -476,7 +447,7 @@ func (d *Daemon) reqLogCycle(ctx context.Context, r wire.Request) string {
 		return "ERROR " + err.Error()
 	}
 	d.forward(ctx, r)
-	return replyOK
+	return api.OK
 }
 
 func (d *Daemon) reqHelp(context.Context, wire.Request) string {
@@ -530,42 +501,42 @@ func (d *Daemon) reqReconfigure(context.Context, wire.Request) string {
 	}
 	d.mu.Unlock()
 	d.Log.Infof("Cluster configuration re-read.")
-	return replyOK
+	return api.OK
 }
 
 func (d *Daemon) reqStopApp(_ context.Context, r wire.Request) string {
 	if d.duplicate(r) {
-		return replyOK
+		return api.OK
 	}
 	a, reply := d.appArg(r)
 	if a == nil {
 		return reply
 	}
 	d.mu.Lock()
-	running := a.State == "STARTED" && a.Node == d.me.Name
+	running := a.State == api.AppStarted && a.Node == d.me.Name
 	d.mu.Unlock()
 	if !running {
-		return replyNotRunning
+		return api.NotRunning
 	}
 	d.runTool("clhaltapp", a.Name)
-	return replyOK
+	return api.OK
 }
 
 // reqStartApp starts the application on this node (L7614); the start
 // itself tells both daemons STARTING_APP and STARTED_APP.
 func (d *Daemon) reqStartApp(_ context.Context, r wire.Request) string {
 	if d.duplicate(r) {
-		return replyOK
+		return api.OK
 	}
 	name, ok := r.Arg("app")
 	if !ok {
-		return replyMissingArg
+		return api.MissingArg
 	}
 	if _, ok := d.app(name); !ok {
-		return replyNotRegistered
+		return api.NotRegistered
 	}
 	d.runTool("clstartapp", name)
-	return replyOK
+	return api.OK
 }
 
 // runTool runs clstartapp or clhaltapp for app in the background; its
@@ -592,7 +563,7 @@ func (d *Daemon) reqAppState(s string) func(context.Context, wire.Request) strin
 		}
 		node := d.nodeArg(r)
 		d.mu.Lock()
-		if node != d.me.Name && a.Node == d.me.Name && a.State == "STARTED" && (s == "STARTING" || s == "STARTED") {
+		if node != d.me.Name && a.Node == d.me.Name && a.State == api.AppStarted && (s == api.AppStarting || s == api.AppStarted) {
 			// The other node claims an application that runs here: a
 			// takeover that finished after a partition healed. The
 			// registry keeps the truth about this node, and the duplicate
@@ -605,13 +576,13 @@ func (d *Daemon) reqAppState(s string) func(context.Context, wire.Request) strin
 			}
 			return "ALREADY_STARTED"
 		}
-		if s == "STARTING" {
+		if s == api.AppStarting {
 			// L7610-7613: one start at a time, on a valid node.
 			switch {
-			case a.State == "STARTING" && a.Node != node:
+			case a.State == api.AppStarting && a.Node != node:
 				d.mu.Unlock()
 				return "ALREADY_STARTING"
-			case a.State == "STARTED":
+			case a.State == api.AppStarted:
 				d.mu.Unlock()
 				return "ALREADY_STARTED"
 			case !slices.Contains(a.ValidNodes, node):
@@ -619,23 +590,23 @@ func (d *Daemon) reqAppState(s string) func(context.Context, wire.Request) strin
 				return "INVALID_NODE"
 			}
 		}
-		if s == "STARTED" && a.State != "STARTED" {
+		if s == api.AppStarted && a.State != api.AppStarted {
 			a.Since = time.Now()
 		}
-		startLems := s == "STARTED" && node == d.me.Name && a.State != "STARTED"
+		startLems := s == api.AppStarted && node == d.me.Name && a.State != api.AppStarted
 		a.State = s
 		if startLems {
 			// Lems starts once the application has (L7525-7527).
 			go d.ensureLems(context.WithoutCancel(ctx), a.Name, false)
 		}
-		if s == "DOWN" {
+		if s == api.AppDown {
 			a.Node = ""
 		} else {
 			a.Node = node
 		}
 		d.mu.Unlock()
 		d.forward(ctx, r)
-		return replyOK
+		return api.OK
 	}
 }
 
@@ -644,12 +615,12 @@ func (d *Daemon) reqAppState(s string) func(context.Context, wire.Request) strin
 func (d *Daemon) reqNetFailed(ctx context.Context, r wire.Request) string {
 	net, ok := r.Arg("net")
 	if !ok {
-		return replyMissingArg
+		return api.MissingArg
 	}
 	d.Log.Errorf("Network %s has failed on %s: no working card left.", net, d.me.Name)
 	acts := failover.Decide(d.view(), failover.NetFailed{Net: net})
 	go d.act(context.WithoutCancel(ctx), acts)
-	return replyOK
+	return api.OK
 }
 
 // appArg returns the registered application named by app=, or the reply
@@ -657,11 +628,11 @@ func (d *Daemon) reqNetFailed(ctx context.Context, r wire.Request) string {
 func (d *Daemon) appArg(r wire.Request) (*App, string) {
 	name, ok := r.Arg("app")
 	if !ok {
-		return nil, replyMissingArg
+		return nil, api.MissingArg
 	}
 	a, ok := d.app(name)
 	if !ok {
-		return nil, replyNotRegistered
+		return nil, api.NotRegistered
 	}
 	return a, ""
 }

@@ -2,11 +2,9 @@ package drbdtool
 
 import (
 	"context"
-	"fmt"
 	"os"
-	"strconv"
-	"strings"
-	"time"
+
+	api "github.com/linuxha-ng/linuxha/pkg/daemonapi"
 
 	"github.com/linuxha-ng/linuxha/pkg/config"
 	"github.com/linuxha-ng/linuxha/pkg/layout"
@@ -15,35 +13,9 @@ import (
 	"github.com/linuxha-ng/linuxha/pkg/storage/filesync"
 )
 
-// VolState is one line of clstat's File Systems section (L3079-3093).
-type VolState struct {
-	MountPoint string        `json:"mount_point"`
-	Valid      string        `json:"valid"` // both, local, remote or none: seen from this node
-	Type       string        `json:"type"`  // drbd or filesync (asynchronous)
-	State      string        `json:"state"` // Sync, Syncing or Unsync
-	Percent    float64       `json:"percent,omitempty"`
-	ETA        time.Duration `json:"eta,omitempty"`
-}
-
-// Encode is the lvinfo form of APP_STATUS: fields separated by ':'.
-func (v VolState) Encode() string {
-	return fmt.Sprintf("%s:%s:%s:%s:%.1f:%d", v.MountPoint, v.Valid, v.Type, v.State, v.Percent, int64(v.ETA.Seconds()))
-}
-
-// DecodeVolState reverses Encode.
-func DecodeVolState(s string) (VolState, error) {
-	f := strings.Split(s, ":")
-	if len(f) != 6 {
-		return VolState{}, fmt.Errorf("lvinfo entry %q: want 6 fields", s)
-	}
-	pct, _ := strconv.ParseFloat(f[4], 64)
-	eta, _ := strconv.ParseInt(f[5], 10, 64)
-	return VolState{MountPoint: f[0], Valid: f[1], Type: f[2], State: f[3], Percent: pct, ETA: time.Duration(eta) * time.Second}, nil
-}
-
 // VolumeStates reports each volume of app as this node sees it: from the
 // replication driver while it runs, else from the STALE flags.
-func VolumeStates(ctx context.Context, l layout.Layout, cfg *config.Cluster, app, me, peer string) ([]VolState, error) {
+func VolumeStates(ctx context.Context, l layout.Layout, cfg *config.Cluster, app, me, peer string) ([]api.Volume, error) {
 	fs, err := state.ReadFsmap(l.Fsmap(app))
 	if err != nil {
 		return nil, err
@@ -61,12 +33,12 @@ func VolumeStates(ctx context.Context, l layout.Layout, cfg *config.Cluster, app
 		}
 		return "none"
 	}
-	var out []VolState
+	var out []api.Volume
 	if cfg.DataDetail == "filesync" {
 		st, stErr := filesync.ReadState(l.StatusDir(app))
 		running := syncerPid(l, app) != 0
 		for _, e := range fs {
-			v := VolState{MountPoint: e.MountPoint, Type: "filesync", Valid: flags(e), State: "Unsync"}
+			v := api.Volume{MountPoint: e.MountPoint, Type: "filesync", Valid: flags(e), State: "Unsync"}
 			if stErr == nil && running {
 				for _, s := range st.Vols {
 					if s.VG != e.VG || s.LV != e.LV {
@@ -91,7 +63,7 @@ func VolumeStates(ctx context.Context, l layout.Layout, cfg *config.Cluster, app
 	}
 	d := &drbd.Driver{ConfDir: l.DrbdConfDir()}
 	for _, vol := range vols {
-		v := VolState{MountPoint: vol.FS.MountPoint, Type: "drbd", Valid: flags(vol.FS), State: "Unsync"}
+		v := api.Volume{MountPoint: vol.FS.MountPoint, Type: "drbd", Valid: flags(vol.FS), State: "Unsync"}
 		if s, err := d.Status(ctx, vol.Res); err == nil {
 			local, remote := s.Disk == "UpToDate", s.PeerDisk == "UpToDate"
 			switch {

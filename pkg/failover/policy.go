@@ -11,6 +11,8 @@ import (
 	"slices"
 	"sort"
 	"time"
+
+	"github.com/linuxha-ng/linuxha/pkg/daemonapi"
 )
 
 // App is one application as the deciding daemon sees it.
@@ -133,7 +135,7 @@ func peerDead(v View, verdict Verdict) []Action {
 	var out []Action
 	var theirs []App
 	for _, a := range v.Apps {
-		if a.Node == v.Peer && a.State != "DOWN" {
+		if a.Node == v.Peer && a.State != daemonapi.AppDown {
 			theirs = append(theirs, a)
 			out = append(out, Action{Kind: MarkDown, App: a.Name, Why: "it ran on the dead node (L6548)"})
 		}
@@ -176,7 +178,7 @@ func peerRestarted(v View, names []string) []Action {
 	var out []Action
 	var lost []App
 	for _, a := range v.Apps {
-		if slices.Contains(names, a.Name) && a.Node == v.Peer && a.State != "DOWN" {
+		if slices.Contains(names, a.Name) && a.Node == v.Peer && a.State != daemonapi.AppDown {
 			lost = append(lost, a)
 			out = append(out, Action{Kind: MarkDown, App: a.Name, Why: v.Peer + " restarted without it: it died with the node (L6548)"})
 		}
@@ -195,7 +197,7 @@ func failoverRequest(v View, name string) []Action {
 	if !ok {
 		return []Action{{Kind: Note, App: name, Why: "not a registered application"}}
 	}
-	if a.Node != v.Me || a.State != "STARTED" {
+	if a.Node != v.Me || a.State != daemonapi.AppStarted {
 		return []Action{{Kind: Note, App: name, Why: "not running on " + v.Me + ": nothing to fail over"}}
 	}
 	if why := cannotMove(v, a); why != "" {
@@ -221,7 +223,7 @@ func failoverRequest(v View, name string) []Action {
 func netFailed(v View, net string) []Action {
 	var out []Action
 	for _, a := range order(v.Apps) {
-		if a.Node != v.Me || a.State != "STARTED" || !slices.Contains(a.Networks, net) {
+		if a.Node != v.Me || a.State != daemonapi.AppStarted || !slices.Contains(a.Networks, net) {
 			continue
 		}
 		if why := cannotMove(v, a); why != "" {
@@ -244,7 +246,7 @@ func netFailed(v View, net string) []Action {
 // first, so exactly one node resets.
 func duplicate(v View, d Duplicate) []Action {
 	a, ok := find(v, d.App)
-	if !ok || a.Node != v.Me || a.State != "STARTED" {
+	if !ok || a.Node != v.Me || a.State != daemonapi.AppStarted {
 		return []Action{{Kind: Note, App: d.App, Why: "not running here: nothing to resolve"}}
 	}
 	// APP_STATUS carries start times in whole seconds: compare at that

@@ -18,6 +18,7 @@ import (
 
 	"github.com/linuxha-ng/linuxha/pkg/admit"
 	"github.com/linuxha-ng/linuxha/pkg/config"
+	"github.com/linuxha-ng/linuxha/pkg/daemonapi"
 	"github.com/linuxha-ng/linuxha/pkg/logx"
 	"github.com/linuxha-ng/linuxha/pkg/wire"
 )
@@ -270,7 +271,7 @@ func (d *Daemon) tellDaemon(ctx context.Context, network string) {
 	var err error
 	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); {
 		var reply string
-		reply, _, err = wire.Call(ctx, d.codec, wire.Svc(d.Node, wire.SvcDaemon), []string{addr}, "NET_FAILED net="+network+" node="+d.Node, 2*time.Second)
+		reply, _, err = wire.Call(ctx, d.codec, wire.Svc(d.Node, wire.SvcDaemon), []string{addr}, daemonapi.Req(daemonapi.NetFailed, "net", network, "node", d.Node), 2*time.Second)
 		if err == nil {
 			d.Log.Infof("Told the cluster daemon that network %s failed (%s)", network, reply)
 			return

@@ -1,4 +1,4 @@
-package cluster
+package daemonapi
 
 import (
 	"context"
@@ -112,4 +112,63 @@ func (c *Client) Any(ctx context.Context, req string) (reply, node string, err e
 		}
 	}
 	return "", "", ErrNoDaemon
+}
+
+// AppStatus asks node's daemon for app's status with the options o.
+func (c *Client) AppStatus(ctx context.Context, node, app string, o StatusOptions) (AppStatus, error) {
+	reply, err := c.Call(ctx, node, o.Request(app))
+	if err != nil {
+		return AppStatus{}, err
+	}
+	return ParseAppStatus(reply, o)
+}
+
+// AnyAppStatus asks either daemon, as Any does; it returns the node that
+// answered.
+func (c *Client) AnyAppStatus(ctx context.Context, app string, o StatusOptions) (AppStatus, string, error) {
+	reply, via, err := c.Any(ctx, o.Request(app))
+	if err != nil {
+		return AppStatus{}, "", err
+	}
+	st, err := ParseAppStatus(reply, o)
+	return st, via, err
+}
+
+// Apps asks node's daemon for the registered applications.
+func (c *Client) Apps(ctx context.Context, node string) ([]string, error) {
+	reply, err := c.Call(ctx, node, AppList)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAppList(reply)
+}
+
+// NodeState asks via's daemon for the state it holds of node.
+func (c *Client) NodeState(ctx context.Context, via, node string) (string, error) {
+	return c.Call(ctx, via, Req(GetNodeState, "node", node))
+}
+
+// Echo asks node's daemon for its own state without counting as a
+// heartbeat (check=y, L7639).
+func (c *Client) Echo(ctx context.Context, node string) (string, error) {
+	return c.Call(ctx, node, Req(Echo, "check", "y"))
+}
+
+// Autostart asks node's daemon for the applications to start with the
+// cluster (AUTOSTARTLIST).
+func (c *Client) Autostart(ctx context.Context, node string) ([]string, error) {
+	reply, err := c.Call(ctx, node, AutostartList)
+	if err != nil {
+		return nil, err
+	}
+	return ParseOKList(AutostartList, reply)
+}
+
+// ValidNodes asks either daemon for app's valid nodes (GETVALIDNODES).
+func (c *Client) ValidNodes(ctx context.Context, app string) ([]string, error) {
+	reply, _, err := c.Any(ctx, Req(GetValidNodes, "app", app))
+	if err != nil {
+		return nil, err
+	}
+	return ParseOKList(GetValidNodes, reply)
 }
