@@ -4,8 +4,8 @@ package main
 import (
 	"os"
 
+	"github.com/linuxha-ng/linuxha/pkg/cldaemon"
 	"github.com/linuxha-ng/linuxha/pkg/clitool"
-	"github.com/linuxha-ng/linuxha/pkg/cluster"
 	"github.com/linuxha-ng/linuxha/pkg/daemonize"
 )
 
@@ -13,5 +13,5 @@ func main() {
 	if args, ok := daemonize.ChildArgs(); ok {
 		os.Args = append(os.Args[:1], args...)
 	}
-	clitool.Main(cluster.NewApp)
+	clitool.Main(cldaemon.NewApp)
 }

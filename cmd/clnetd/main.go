@@ -5,13 +5,13 @@ import (
 	"os"
 
 	"github.com/linuxha-ng/linuxha/pkg/clitool"
+	"github.com/linuxha-ng/linuxha/pkg/clnetd"
 	"github.com/linuxha-ng/linuxha/pkg/daemonize"
-	"github.com/linuxha-ng/linuxha/pkg/netd"
 )
 
 func main() {
 	if args, ok := daemonize.ChildArgs(); ok {
 		os.Args = append(os.Args[:1], args...)
 	}
-	clitool.Main(netd.NewApp)
+	clitool.Main(clnetd.NewApp)
 }

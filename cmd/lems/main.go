@@ -4,14 +4,14 @@ package main
 import (
 	"os"
 
-	"github.com/linuxha-ng/linuxha/lems"
 	"github.com/linuxha-ng/linuxha/pkg/clitool"
 	"github.com/linuxha-ng/linuxha/pkg/daemonize"
+	"github.com/linuxha-ng/linuxha/pkg/lemscmd"
 )
 
 func main() {
 	if args, ok := daemonize.ChildArgs(); ok {
 		os.Args = append(os.Args[:1], args...)
 	}
-	clitool.Main(lems.NewApp)
+	clitool.Main(lemscmd.NewApp)
 }

@@ -2,8 +2,8 @@
 package main
 
 import (
-	"github.com/linuxha-ng/linuxha/lems"
 	"github.com/linuxha-ng/linuxha/pkg/clitool"
+	"github.com/linuxha-ng/linuxha/pkg/lemscmd"
 )
 
-func main() { clitool.Main(lems.NewCtlApp) }
+func main() { clitool.Main(lemscmd.NewCtlApp) }

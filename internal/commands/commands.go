@@ -8,30 +8,30 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/linuxha-ng/linuxha/lems"
 	"github.com/linuxha-ng/linuxha/pkg/appctl"
 	"github.com/linuxha-ng/linuxha/pkg/clbuild"
 	"github.com/linuxha-ng/linuxha/pkg/clbuildapp"
+	"github.com/linuxha-ng/linuxha/pkg/cldaemon"
 	"github.com/linuxha-ng/linuxha/pkg/cldaemonctl"
 	"github.com/linuxha-ng/linuxha/pkg/clform"
 	"github.com/linuxha-ng/linuxha/pkg/clhalt"
+	"github.com/linuxha-ng/linuxha/pkg/cllockd"
+	"github.com/linuxha-ng/linuxha/pkg/clnetd"
 	"github.com/linuxha-ng/linuxha/pkg/clremoveapp"
 	"github.com/linuxha-ng/linuxha/pkg/clstartup"
 	"github.com/linuxha-ng/linuxha/pkg/clstat"
 	"github.com/linuxha-ng/linuxha/pkg/cltrust"
-	"github.com/linuxha-ng/linuxha/pkg/cluster"
 	"github.com/linuxha-ng/linuxha/pkg/drbdtool"
-	"github.com/linuxha-ng/linuxha/pkg/locks"
-	"github.com/linuxha-ng/linuxha/pkg/netd"
+	"github.com/linuxha-ng/linuxha/pkg/lemscmd"
 )
 
 // All holds one constructor per command of cmd/, in man-page order.
 var All = []func(stdout, stderr io.Writer) *cli.App{
 	clbuild.NewApp,
 	clstat.NewApp,
-	cluster.NewApp,
-	locks.NewApp,
-	netd.NewApp,
+	cldaemon.NewApp,
+	cllockd.NewApp,
+	clnetd.NewApp,
 	clform.NewApp,
 	clhalt.NewApp,
 	cldaemonctl.NewApp,
@@ -42,7 +42,7 @@ var All = []func(stdout, stderr io.Writer) *cli.App{
 	appctl.NewStartApp,
 	appctl.NewHaltApp,
 	appctl.NewRunApp,
-	lems.NewApp,
-	lems.NewCtlApp,
+	lemscmd.NewApp,
+	lemscmd.NewCtlApp,
 	cltrust.NewApp,
 }

@@ -9,10 +9,10 @@ import (
 
 	"github.com/linuxha-ng/linuxha/pkg/clitool"
 	"github.com/linuxha-ng/linuxha/pkg/daemonapi"
-	"github.com/linuxha-ng/linuxha/pkg/drbdtool"
 	"github.com/linuxha-ng/linuxha/pkg/remote"
 	"github.com/linuxha-ng/linuxha/pkg/state"
 	"github.com/linuxha-ng/linuxha/pkg/storage/drbd"
+	"github.com/linuxha-ng/linuxha/pkg/storage/volumes"
 )
 
 // Fsmon keeps the application's copies in step (§24.4.7, L7280-7306).
@@ -51,7 +51,7 @@ func (f *Fsmon) Check(ctx context.Context) (int, string) {
 		return 0, "rebuild in progress"
 	}
 	defer done()
-	vs, err := drbdtool.VolumeStates(ctx, e.L, e.Cluster, e.App, e.Me, e.Peer)
+	vs, err := volumes.States(ctx, e.L, e.Cluster, e.App, e.Me, e.Peer)
 	if err != nil {
 		return 2, err.Error()
 	}
@@ -102,13 +102,13 @@ func (f *Fsmon) Check(ctx context.Context) (int, string) {
 // repair starts replication on the peer (standby) and here.
 func (f *Fsmon) repair(ctx context.Context) error {
 	e := f.env
-	if err := drbdtool.Invoke(ctx, f.peer, e.App, "--action", "start", "--noprimary"); err != nil {
+	if err := volumes.Invoke(ctx, f.peer, e.App, "--action", "start", "--noprimary"); err != nil {
 		return err
 	}
 	if e.Cluster.DataDetail == "filesync" {
-		return drbdtool.Invoke(ctx, nil, e.App, "--action", "set_primary")
+		return volumes.Invoke(ctx, nil, e.App, "--action", "set_primary")
 	}
-	vols, err := drbdtool.Volumes(e.L, e.Cluster, e.App, "", "")
+	vols, err := volumes.Of(e.L, e.Cluster, e.App, "", "")
 	if err != nil {
 		return err
 	}

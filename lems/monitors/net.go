@@ -12,7 +12,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/linuxha-ng/linuxha/pkg/appnet"
-	"github.com/linuxha-ng/linuxha/pkg/netif"
+	"github.com/linuxha-ng/linuxha/pkg/probe"
 	"github.com/linuxha-ng/linuxha/pkg/state"
 )
 
@@ -46,7 +46,7 @@ func NewIPModule(env *Env, _ []string) (Monitor, error) {
 	if env.AppConf == nil {
 		return nil, errors.New("ip_module needs the application's configuration")
 	}
-	return &IPModule{netEnv: netEnv{env}, ping: netif.Echo}, nil
+	return &IPModule{netEnv: netEnv{env}, ping: probe.Echo}, nil
 }
 
 func (m *IPModule) Check(ctx context.Context) (int, string) {

@@ -17,14 +17,14 @@ import (
 	"github.com/linuxha-ng/linuxha/pkg/clitool"
 	"github.com/linuxha-ng/linuxha/pkg/config"
 	"github.com/linuxha-ng/linuxha/pkg/daemonapi"
-	"github.com/linuxha-ng/linuxha/pkg/drbdtool"
 	"github.com/linuxha-ng/linuxha/pkg/layout"
 	"github.com/linuxha-ng/linuxha/pkg/locks"
 	"github.com/linuxha-ng/linuxha/pkg/logx"
-	"github.com/linuxha-ng/linuxha/pkg/netif"
+	"github.com/linuxha-ng/linuxha/pkg/probe"
 	"github.com/linuxha-ng/linuxha/pkg/remote"
 	"github.com/linuxha-ng/linuxha/pkg/state"
 	"github.com/linuxha-ng/linuxha/pkg/storage"
+	"github.com/linuxha-ng/linuxha/pkg/storage/volumes"
 )
 
 // Options are the command-line switches of §22.1 (L6797-6817).
@@ -124,7 +124,7 @@ func (c *Ctl) drbdTool(node string, args ...string) error {
 	if node != c.me {
 		p = c.p
 	}
-	if err := drbdtool.Invoke(c.ctx, p, c.name, args...); err != nil {
+	if err := volumes.Invoke(c.ctx, p, c.name, args...); err != nil {
 		return fmt.Errorf("%s: %w", node, err)
 	}
 	return nil
@@ -155,7 +155,7 @@ func (c *Ctl) probe() Reach {
 		}
 	}
 	if _, err := c.p.Output(c.ctx, "true"); err == nil {
-		if netif.Ping(c.ctx, c.peerAddr(), 2*time.Second) {
+		if probe.Ping(c.ctx, c.peerAddr(), 2*time.Second) {
 			return ReachBoth
 		}
 		c.log.Warnf("No response from %s on the replication network (%s)", c.peer, c.peerAddr())
@@ -165,7 +165,7 @@ func (c *Ctl) probe() Reach {
 	c.log.Infof("Checking heartbeats for any sign of life...")
 	for _, ca := range c.top.Addrs(c.peer) {
 		c.log.Warnf("Attempting ping of %s...", ca.Prefix.Addr())
-		if netif.Ping(c.ctx, ca.Prefix.Addr().String(), time.Second) {
+		if probe.Ping(c.ctx, ca.Prefix.Addr().String(), time.Second) {
 			return ReachPingOnly
 		}
 	}
@@ -235,7 +235,7 @@ func (c *Ctl) addressInUse(addrs []appnet.Addr) (string, bool) {
 		ips[i] = a.Prefix.Addr().String()
 	}
 	found := ""
-	if busy := netif.Answering(c.ctx, "ICMP", ips, timeout); len(busy) > 0 {
+	if busy := probe.Answering(c.ctx, "ICMP", ips, timeout); len(busy) > 0 {
 		found = busy[0]
 	}
 	return found, found != ""
@@ -416,7 +416,7 @@ func (c *Ctl) startData(reach Reach, d Decision) error {
 
 // pullFromPeer copies the peer's current directories here (filesync).
 func (c *Ctl) pullFromPeer() error {
-	s, err := drbdtool.NewSyncer(c.l, c.cfg, c.name)
+	s, err := volumes.NewSyncer(c.l, c.cfg, c.name)
 	if err != nil {
 		return err
 	}

@@ -5,16 +5,15 @@
 package appnet
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"net/netip"
 	"syscall"
-	"time"
 
 	"github.com/vishvananda/netlink"
 
 	"github.com/linuxha-ng/linuxha/pkg/config"
-	"github.com/linuxha-ng/linuxha/pkg/netd"
 	"github.com/linuxha-ng/linuxha/pkg/state"
 )
 
@@ -103,13 +102,8 @@ func AddOn(link netlink.Link, a Addr) error {
 		return fmt.Errorf("add %s to %s: %w", a.Prefix, link.Attrs().Name, err)
 	}
 	card := link.Attrs().Name
-	go func() {
-		// Three announcements, as clnetd does after a move.
-		for i := 0; i < netd.GARPCount; i++ {
-			netd.SendGARP(card, []netip.Prefix{a.Prefix})
-			time.Sleep(netd.GARPInterval)
-		}
-	}()
+	// The announcements, as clnetd makes them after a move.
+	go Announce(context.Background(), card, []netip.Prefix{a.Prefix})
 	return nil
 }
 

@@ -1,14 +1,10 @@
 package clbuild
 
 import (
-	"archive/tar"
-	"bytes"
-	"compress/gzip"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"net/netip"
 	"os"
@@ -18,13 +14,14 @@ import (
 	"sync"
 	"time"
 
-	"github.com/linuxha-ng/linuxha/pkg/atomicfile"
+	"github.com/linuxha-ng/linuxha/pkg/backup"
 	"github.com/linuxha-ng/linuxha/pkg/clitool"
 	"github.com/linuxha-ng/linuxha/pkg/config"
 	"github.com/linuxha-ng/linuxha/pkg/daemonapi"
 	"github.com/linuxha-ng/linuxha/pkg/layout"
 	"github.com/linuxha-ng/linuxha/pkg/logx"
-	"github.com/linuxha-ng/linuxha/pkg/netif"
+	"github.com/linuxha-ng/linuxha/pkg/nodefacts"
+	"github.com/linuxha-ng/linuxha/pkg/probe"
 	"github.com/linuxha-ng/linuxha/pkg/remote"
 	"github.com/linuxha-ng/linuxha/pkg/state"
 )
@@ -71,10 +68,10 @@ func (b *Builder) Run(ctx context.Context) error {
 		return fmt.Errorf("This host (%s) is not one of the nodes in %s (%s)", host, conf, strings.Join(cfg.NodeNames(), ", "))
 	}
 	peerNode, _ := cfg.Peer(me.Name)
-	args := func(n *config.Node) ProbeArgs {
-		return ProbeArgs{Port: cfg.Port, DataDetail: cfg.DataDetail, Cards: n.Cards(), Names: cfg.NodeNames(), LoadDRBD: cfg.DataDetail == "drbd"}
+	args := func(n *config.Node) nodefacts.ProbeArgs {
+		return nodefacts.ProbeArgs{Port: cfg.Port, DataDetail: cfg.DataDetail, Cards: n.Cards(), Names: cfg.NodeNames(), LoadDRBD: cfg.DataDetail == "drbd"}
 	}
-	local := Probe(ctx, b.L, args(me))
+	local := nodefacts.Probe(ctx, b.L, args(me))
 	local.Host = me.Name
 	// C11 before C12: ssh to a name that does not resolve says less.
 	if err := resolveCheck(cfg, local); err != nil {
@@ -117,7 +114,7 @@ func (b *Builder) Run(ctx context.Context) error {
 	// are at their real paths there.
 	peerL := layout.Layout{}
 	if local.Built || pf.ClconfMD5 != "" {
-		if name, err := Backup(b.L, b.now()); err != nil {
+		if name, err := backup.Backup(b.L, b.now()); err != nil {
 			return fmt.Errorf("archive configuration on %s: %w", me.Name, err)
 		} else if name != "" {
 			b.Log.Infof("Archived previous configuration on %s to %s", me.Name, name)
@@ -231,7 +228,7 @@ func (b *Builder) report(node string, a Applied) int {
 	return len(a.Stranded)
 }
 
-func (b *Builder) remoteProbe(ctx context.Context, peer *remote.Peer, a ProbeArgs) (Facts, error) {
+func (b *Builder) remoteProbe(ctx context.Context, peer *remote.Peer, a nodefacts.ProbeArgs) (nodefacts.Facts, error) {
 	argv := []string{b.Exe, "probe", "--port", strconv.Itoa(a.Port), "--datadetail", a.DataDetail,
 		"--cards", strings.Join(a.Cards, ","), "--names", strings.Join(a.Names, ","), "--ssh-back", a.SSHBack}
 	if a.LoadDRBD {
@@ -239,23 +236,23 @@ func (b *Builder) remoteProbe(ctx context.Context, peer *remote.Peer, a ProbeArg
 	}
 	res, err := peer.Run(ctx, argv...)
 	if err != nil {
-		return Facts{}, err
+		return nodefacts.Facts{}, err
 	}
 	if res.Code == 126 || res.Code == 127 {
-		return Facts{}, fmt.Errorf("linuxha is not installed on %s (%s not found)", peer.Node, b.Exe)
+		return nodefacts.Facts{}, fmt.Errorf("linuxha is not installed on %s (%s not found)", peer.Node, b.Exe)
 	}
 	if res.Code != 0 {
-		return Facts{}, fmt.Errorf("probe of %s failed: %s", peer.Node, strings.TrimSpace(string(res.Stderr)))
+		return nodefacts.Facts{}, fmt.Errorf("probe of %s failed: %s", peer.Node, strings.TrimSpace(string(res.Stderr)))
 	}
-	var f Facts
+	var f nodefacts.Facts
 	if err := json.Unmarshal(res.Stdout, &f); err != nil {
-		return Facts{}, fmt.Errorf("probe of %s: bad answer: %w", peer.Node, err)
+		return nodefacts.Facts{}, fmt.Errorf("probe of %s: bad answer: %w", peer.Node, err)
 	}
 	return f, nil
 }
 
 // networkOf names the network of node n whose subnet holds ip, or "".
-func networkOf(n *config.Node, f Facts, ip string) string {
+func networkOf(n *config.Node, f nodefacts.Facts, ip string) string {
 	addr, err := netip.ParseAddr(ip)
 	if err != nil {
 		return ""
@@ -274,7 +271,7 @@ func networkOf(n *config.Node, f Facts, ip string) string {
 
 // pingAll sends one ICMP echo to every topology address of both nodes
 // at once (C13).
-func pingAll(ctx context.Context, fs ...Facts) map[string]bool {
+func pingAll(ctx context.Context, fs ...nodefacts.Facts) map[string]bool {
 	var addrs []string
 	for _, f := range fs {
 		for _, c := range f.Cards {
@@ -291,7 +288,7 @@ func pingAll(ctx context.Context, fs ...Facts) map[string]bool {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			ok := netif.Ping(ctx, a, time.Second)
+			ok := probe.Ping(ctx, a, time.Second)
 			mu.Lock()
 			out[a] = ok
 			mu.Unlock()
@@ -340,71 +337,4 @@ func Apply(l layout.Layout, cfg *config.Cluster) (Applied, error) {
 		a.Stranded = append(a.Stranded, fmt.Sprintf("DRBD device %d (%s)", s.N, s.Owner))
 	}
 	return a, nil
-}
-
-// Backup archives /etc/cluster into /clbackup/cluster-<time>.tgz before a
-// rebuild replaces it (FAQ 4.4). It returns "" when there is nothing to
-// archive.
-func Backup(l layout.Layout, now time.Time) (string, error) {
-	src := l.ClusterDir()
-	if _, err := os.Stat(src); errors.Is(err, fs.ErrNotExist) {
-		return "", nil
-	}
-	if err := os.MkdirAll(l.BackupDir(), 0o700); err != nil {
-		return "", err
-	}
-	name := filepath.Join(l.BackupDir(), "cluster-"+now.Format("20060102-150405")+".tgz")
-	_, err := WriteArchive(name, filepath.Dir(src), src)
-	return name, err
-}
-
-// WriteArchive writes the files below roots (missing ones are skipped)
-// into the gzipped tar dest, named relative to base, atomically, and
-// returns its size.
-func WriteArchive(dest, base string, roots ...string) (int, error) {
-	var buf bytes.Buffer
-	gz := gzip.NewWriter(&buf)
-	tw := tar.NewWriter(gz)
-	for _, root := range roots {
-		if _, err := os.Stat(root); errors.Is(err, fs.ErrNotExist) {
-			continue
-		}
-		err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-			if err != nil {
-				return err
-			}
-			info, err := d.Info()
-			if err != nil {
-				return err
-			}
-			h, err := tar.FileInfoHeader(info, "")
-			if err != nil {
-				return err
-			}
-			h.Name, _ = filepath.Rel(base, p)
-			if err := tw.WriteHeader(h); err != nil {
-				return err
-			}
-			if !info.Mode().IsRegular() {
-				return nil
-			}
-			f, err := os.Open(p)
-			if err != nil {
-				return err
-			}
-			defer f.Close()
-			_, err = io.Copy(tw, f)
-			return err
-		})
-		if err != nil {
-			return 0, err
-		}
-	}
-	if err := tw.Close(); err != nil {
-		return 0, err
-	}
-	if err := gz.Close(); err != nil {
-		return 0, err
-	}
-	return buf.Len(), atomicfile.WriteFile(dest, buf.Bytes(), 0o600)
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/linuxha-ng/linuxha/pkg/config"
 	"github.com/linuxha-ng/linuxha/pkg/logx"
+	"github.com/linuxha-ng/linuxha/pkg/nodefacts"
 	"github.com/linuxha-ng/linuxha/pkg/state"
 )
 
@@ -22,8 +23,8 @@ type Line struct {
 type Input struct {
 	Cfg      *config.Cluster
 	Warnings config.Problems // from parsing clconf.xml
-	Local    Facts
-	Peer     Facts
+	Local    nodefacts.Facts
+	Peer     nodefacts.Facts
 	Reach    map[string]bool // topology address -> answered a ping (C13)
 	Force    bool
 }
@@ -70,7 +71,7 @@ func Check(in Input) Result {
 	c.info("Checking cluster timing details")
 	c.info("Checking node section details")
 	c.info("Checking IP address resolution")
-	for _, f := range []Facts{in.Local, in.Peer} {
+	for _, f := range []nodefacts.Facts{in.Local, in.Peer} {
 		if err := resolveCheck(cfg, f); err != nil {
 			c.r.Err = err
 			return c.r
@@ -93,7 +94,7 @@ func Check(in Input) Result {
 
 	nodes := []struct {
 		n *config.Node
-		f Facts
+		f nodefacts.Facts
 	}{{local, in.Local}, {peer, in.Peer}}
 	for _, nd := range nodes {
 		var names []string
@@ -205,7 +206,7 @@ func Check(in Input) Result {
 }
 
 // resolveCheck is C11: every node name resolves on the node of f.
-func resolveCheck(cfg *config.Cluster, f Facts) error {
+func resolveCheck(cfg *config.Cluster, f nodefacts.Facts) error {
 	for _, n := range cfg.NodeNames() {
 		if f.Resolve[n] == "" {
 			return fmt.Errorf("Node name %s does not resolve to an IPv4 address on %s", n, f.Host)

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/linuxha-ng/linuxha/pkg/config"
+	"github.com/linuxha-ng/linuxha/pkg/nodefacts"
 	"github.com/linuxha-ng/linuxha/pkg/storage"
 )
 
@@ -21,10 +22,10 @@ func cluster(t *testing.T) *config.Cluster {
 	return c
 }
 
-func facts(host, pub, drbd string) Facts {
-	return Facts{
+func facts(host, pub, drbd string) nodefacts.Facts {
+	return nodefacts.Facts{
 		Host:      host,
-		Cards:     map[string]Card{"eth0": {Exists: true, Up: true, Addrs: []string{pub}}, "eth1": {Exists: true, Up: true}, "eth2": {Exists: true, Up: true, Addrs: []string{drbd}}},
+		Cards:     map[string]nodefacts.Card{"eth0": {Exists: true, Up: true, Addrs: []string{pub}}, "eth1": {Exists: true, Up: true}, "eth2": {Exists: true, Up: true, Addrs: []string{drbd}}},
 		Resolve:   map[string]string{"servera": "172.16.177.1", "serverb": "172.16.177.2"},
 		Storage:   []storage.Capability{{Name: "DRBD kernel module", Found: true}},
 		LinkState: true,
@@ -45,11 +46,11 @@ func TestCheck(t *testing.T) {
 		{name: "C11 peer cannot resolve", mod: func(in *Input) { in.Peer.Resolve["servera"] = "" }, want: "Node name servera does not resolve to an IPv4 address on serverb"},
 		{name: "versions differ (README: the same version on both nodes)", mod: func(in *Input) { in.Peer.Version = "0.1.0+2.gdef" }, want: "linuxha versions differ: servera has 0.1.0+1.gabc, serverb has 0.1.0+2.gdef; install the same version on both nodes"},
 		{name: "C12 no ssh back", mod: func(in *Input) { in.Peer.SSHBack = "servera is not reachable by ssh" }, want: "serverb cannot ssh back to servera"},
-		{name: "C14 card missing on peer", mod: func(in *Input) { in.Peer.Cards["eth1"] = Card{} }, want: "Card eth1 of network public does not exist on serverb"},
+		{name: "C14 card missing on peer", mod: func(in *Input) { in.Peer.Cards["eth1"] = nodefacts.Card{} }, want: "Card eth1 of network public does not exist on serverb"},
 		{name: "standby card down warns (L1421)", mod: func(in *Input) { c := in.Local.Cards["eth1"]; c.Up = false; in.Local.Cards["eth1"] = c }, warned: "Card eth1 of network public on servera is not up"},
-		{name: "drbd network without address", mod: func(in *Input) { in.Peer.Cards["eth2"] = Card{Exists: true, Up: true} }, want: "No card of the data replication network drbd has an IP address on serverb"},
+		{name: "drbd network without address", mod: func(in *Input) { in.Peer.Cards["eth2"] = nodefacts.Card{Exists: true, Up: true} }, want: "No card of the data replication network drbd has an IP address on serverb"},
 		{name: "networks share a subnet (L1422)", mod: func(in *Input) {
-			in.Local.Cards["eth2"] = Card{Exists: true, Up: true, Addrs: []string{"172.16.177.9/24"}}
+			in.Local.Cards["eth2"] = nodefacts.Card{Exists: true, Up: true, Addrs: []string{"172.16.177.9/24"}}
 		}, want: "Networks public and drbd of servera are on the same subnet 172.16.177.0/24"},
 		{name: "C13 ping failure only warns", mod: func(in *Input) { delete(in.Reach, "192.100.100.2") }, warned: "Unable to ping DRBD Ip address 192.100.100.2 for serverb"},
 		{name: "C17 daemon running", mod: func(in *Input) { in.Local.DaemonRunning = true }, want: "Node servera is running a cldaemon process; use --force"},

@@ -10,10 +10,12 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/linuxha-ng/linuxha/pkg/backup"
 	"github.com/linuxha-ng/linuxha/pkg/clitool"
 	"github.com/linuxha-ng/linuxha/pkg/config"
 	"github.com/linuxha-ng/linuxha/pkg/layout"
 	"github.com/linuxha-ng/linuxha/pkg/logx"
+	"github.com/linuxha-ng/linuxha/pkg/nodefacts"
 )
 
 // NewApp builds the clbuild command.
@@ -63,7 +65,7 @@ func NewApp(stdout, stderr io.Writer) *cli.App {
 					&cli.StringFlag{Name: "ssh-back"}, &cli.BoolFlag{Name: "load-drbd"},
 				},
 				Action: func(c *cli.Context) error {
-					f := Probe(c.Context, layout.FromEnv(), ProbeArgs{
+					f := nodefacts.Probe(c.Context, layout.FromEnv(), nodefacts.ProbeArgs{
 						Port: c.Int("port"), DataDetail: c.String("datadetail"),
 						Cards: split(c.String("cards")), Names: split(c.String("names")),
 						SSHBack: c.String("ssh-back"), LoadDRBD: c.Bool("load-drbd"),
@@ -89,7 +91,7 @@ func NewApp(stdout, stderr io.Writer) *cli.App {
 			{
 				Name: "backup", Hidden: true, Usage: "archive /etc/cluster under /clbackup (run by clbuild on the peer)",
 				Action: func(c *cli.Context) error {
-					name, err := Backup(layout.FromEnv(), time.Now())
+					name, err := backup.Backup(layout.FromEnv(), time.Now())
 					if err != nil {
 						return err
 					}

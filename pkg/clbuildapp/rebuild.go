@@ -11,9 +11,9 @@ import (
 
 	"github.com/linuxha-ng/linuxha/pkg/clitool"
 	"github.com/linuxha-ng/linuxha/pkg/daemonapi"
-	"github.com/linuxha-ng/linuxha/pkg/drbdtool"
 	"github.com/linuxha-ng/linuxha/pkg/layout"
 	"github.com/linuxha-ng/linuxha/pkg/state"
+	"github.com/linuxha-ng/linuxha/pkg/storage/volumes"
 )
 
 // rebuild is what --build --force knows of an application that is built
@@ -56,11 +56,11 @@ func (b *builder) planRebuild(old []state.FsEntry, st, node string) (*rebuild, e
 	if b.filesync() {
 		// Directories: the fsmap follows appconf.xml; while the syncer
 		// runs here it is restarted with the new list.
-		rb.live = drbdtool.SyncerRunning(b.l, b.name)
+		rb.live = volumes.SyncerRunning(b.l, b.name)
 		return rb, nil
 	}
 	rb.mounts = localMounts()
-	vols, err := drbdtool.Volumes(b.l, b.cfg, b.name, "", "")
+	vols, err := volumes.Of(b.l, b.cfg, b.name, "", "")
 	if err != nil {
 		return nil, err
 	}

@@ -22,12 +22,13 @@ import (
 	"time"
 
 	"github.com/linuxha-ng/linuxha/pkg/atomicfile"
-	"github.com/linuxha-ng/linuxha/pkg/clbuild"
+	"github.com/linuxha-ng/linuxha/pkg/backup"
 	"github.com/linuxha-ng/linuxha/pkg/clitool"
 	"github.com/linuxha-ng/linuxha/pkg/config"
 	"github.com/linuxha-ng/linuxha/pkg/daemonapi"
 	"github.com/linuxha-ng/linuxha/pkg/layout"
 	"github.com/linuxha-ng/linuxha/pkg/logx"
+	"github.com/linuxha-ng/linuxha/pkg/nodefacts"
 	"github.com/linuxha-ng/linuxha/pkg/remote"
 	"github.com/linuxha-ng/linuxha/pkg/state"
 	"github.com/linuxha-ng/linuxha/pkg/storage"
@@ -217,24 +218,24 @@ func (b *builder) Check() error {
 		return fmt.Errorf("%s cannot ssh back to %s: %v", b.peer, b.me, err)
 	}
 	b.log.Infof("Successfully ssh'd from %s to %s", b.peer, b.me)
-	if name, err := clbuild.Backup(b.l, time.Now()); err == nil && name != "" {
+	if name, err := backup.Backup(b.l, time.Now()); err == nil && name != "" {
 		b.log.Infof("Saved cluster configuration in %s on node %s", name, b.me)
 	}
 	if out, err := b.p.Output(b.ctx, clitool.Bin("clbuild"), "backup"); err == nil && strings.TrimSpace(string(out)) != "" {
 		b.log.Infof("Saved cluster configuration in %s on node %s", strings.TrimSpace(string(out)), b.peer)
 	}
-	local := clbuild.Probe(b.ctx, b.l, clbuild.ProbeArgs{DataDetail: b.cfg.DataDetail, LoadDRBD: true})
+	local := nodefacts.Probe(b.ctx, b.l, nodefacts.ProbeArgs{DataDetail: b.cfg.DataDetail, LoadDRBD: true})
 	out, err := b.p.Output(b.ctx, clitool.Bin("clbuild"), "probe", "--datadetail", b.cfg.DataDetail, "--load-drbd")
 	if err != nil {
 		return fmt.Errorf("linuxha tools on %s: %w", b.peer, err)
 	}
-	var remoteF clbuild.Facts
+	var remoteF nodefacts.Facts
 	if err := json.Unmarshal(out, &remoteF); err != nil {
 		return fmt.Errorf("probe of %s: %w", b.peer, err)
 	}
 	for _, f := range []struct {
 		node  string
-		facts clbuild.Facts
+		facts nodefacts.Facts
 	}{{b.me, local}, {b.peer, remoteF}} {
 		for _, c := range f.facts.Storage {
 			if !c.Found {

@@ -10,12 +10,12 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/linuxha-ng/linuxha/pkg/drbdtool"
 	"github.com/linuxha-ng/linuxha/pkg/layout"
 	"github.com/linuxha-ng/linuxha/pkg/remote"
 	"github.com/linuxha-ng/linuxha/pkg/state"
 	"github.com/linuxha-ng/linuxha/pkg/storage"
 	"github.com/linuxha-ng/linuxha/pkg/storage/drbd"
+	"github.com/linuxha-ng/linuxha/pkg/storage/volumes"
 )
 
 // Alloc is one volume's port and DRBD minor; -1 = none.
@@ -105,7 +105,7 @@ func (b *builder) drbdTool(node string, args ...string) error {
 	if node != b.me {
 		p = b.p
 	}
-	if err := drbdtool.Invoke(b.ctx, p, b.name, args...); err != nil {
+	if err := volumes.Invoke(b.ctx, p, b.name, args...); err != nil {
 		return fmt.Errorf("%s: %w", node, err)
 	}
 	return nil
@@ -166,7 +166,7 @@ func (b *builder) Sync() error {
 		}
 	}
 	b.log.Infof("Successfully started rebuild of DRBD devices for %s.", b.name)
-	vols, err := drbdtool.Volumes(b.l, b.cfg, b.name, "", "")
+	vols, err := volumes.Of(b.l, b.cfg, b.name, "", "")
 	if err != nil {
 		return err
 	}
@@ -217,7 +217,7 @@ func (b *builder) Sync() error {
 // syncDirs is --sync for datadetail filesync: one full rsync pass of
 // every directory to the other node (--forcesync compares contents).
 func (b *builder) syncDirs() error {
-	s, err := drbdtool.NewSyncer(b.l, b.cfg, b.name)
+	s, err := volumes.NewSyncer(b.l, b.cfg, b.name)
 	if err != nil {
 		return err
 	}

@@ -17,7 +17,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/linuxha-ng/linuxha/pkg/clbuild"
+	"github.com/linuxha-ng/linuxha/pkg/backup"
 	"github.com/linuxha-ng/linuxha/pkg/clitool"
 	"github.com/linuxha-ng/linuxha/pkg/config"
 	"github.com/linuxha-ng/linuxha/pkg/daemonapi"
@@ -222,6 +222,6 @@ func archive(l layout.Layout, app, dir string) (string, int, error) {
 		return "", 0, err
 	}
 	name := filepath.Join(dir, app+"-"+time.Now().Format("20060102-150405")+".tgz")
-	size, err := clbuild.WriteArchive(name, l.Path("/"), l.AppDir(app), l.Fsmap(app), l.StatusDir(app))
+	size, err := backup.WriteArchive(name, l.Path("/"), l.AppDir(app), l.Fsmap(app), l.StatusDir(app))
 	return name, size, err
 }

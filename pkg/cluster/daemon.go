@@ -32,7 +32,7 @@ import (
 	"github.com/linuxha-ng/linuxha/pkg/layout"
 	"github.com/linuxha-ng/linuxha/pkg/logx"
 	"github.com/linuxha-ng/linuxha/pkg/membership"
-	"github.com/linuxha-ng/linuxha/pkg/netif"
+	"github.com/linuxha-ng/linuxha/pkg/probe"
 	"github.com/linuxha-ng/linuxha/pkg/state"
 	"github.com/linuxha-ng/linuxha/pkg/wire"
 )
@@ -257,7 +257,7 @@ func (d *Daemon) findPeer(ctx context.Context) bool {
 	}
 	for _, ca := range order {
 		ip := ca.Prefix.Addr().String()
-		if netif.Echo(ctx, d.echoType(), ip, time.Second) {
+		if probe.Echo(ctx, d.echoType(), ip, time.Second) {
 			d.Log.Infof("Ping of %s OK (network %s)!", ip, ca.Network)
 			answered = append(answered, ca)
 		} else {
@@ -706,7 +706,7 @@ func (d *Daemon) probeHost(ctx context.Context, out chan<- probeResult, timeout 
 		ips[i] = ca.Prefix.Addr().String()
 	}
 	answered := ""
-	if up := netif.Answering(ctx, d.echoType(), ips, timeout); len(up) > 0 {
+	if up := probe.Answering(ctx, d.echoType(), ips, timeout); len(up) > 0 {
 		answered = up[0]
 	}
 	s := <-sil

@@ -16,9 +16,9 @@ import (
 
 	"github.com/linuxha-ng/linuxha/pkg/config"
 	api "github.com/linuxha-ng/linuxha/pkg/daemonapi"
-	"github.com/linuxha-ng/linuxha/pkg/drbdtool"
 	"github.com/linuxha-ng/linuxha/pkg/failover"
 	"github.com/linuxha-ng/linuxha/pkg/state"
+	"github.com/linuxha-ng/linuxha/pkg/storage/volumes"
 	"github.com/linuxha-ng/linuxha/pkg/wire"
 )
 
@@ -249,7 +249,7 @@ func (d *Daemon) reqAppStatus(ctx context.Context, r wire.Request) string {
 	o := api.StatusOptionsOf(r)
 	var st api.AppStatus
 	if o.Volumes {
-		vs, err := drbdtool.VolumeStates(ctx, d.L, d.Cfg, a.Name, d.me.Name, d.peer.Name)
+		vs, err := volumes.States(ctx, d.L, d.Cfg, a.Name, d.me.Name, d.peer.Name)
 		if err != nil {
 			d.Log.Warnf("Volume states of %s: %v", a.Name, err)
 		}

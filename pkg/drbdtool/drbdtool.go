@@ -9,81 +9,18 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"strings"
 	"time"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/linuxha-ng/linuxha/pkg/clitool"
-	"github.com/linuxha-ng/linuxha/pkg/config"
 	"github.com/linuxha-ng/linuxha/pkg/layout"
 	"github.com/linuxha-ng/linuxha/pkg/logx"
-	"github.com/linuxha-ng/linuxha/pkg/remote"
-	"github.com/linuxha-ng/linuxha/pkg/state"
 	"github.com/linuxha-ng/linuxha/pkg/storage"
 	"github.com/linuxha-ng/linuxha/pkg/storage/drbd"
+	"github.com/linuxha-ng/linuxha/pkg/storage/volumes"
 )
-
-// Volume is one fsmap entry with its DRBD resource.
-type Volume struct {
-	FS  state.FsEntry
-	Res drbd.Resource
-}
-
-// Volumes builds the DRBD resources of app from the fsmap, the resource
-// flags and the recorded topology; vg and lv, when set, select one.
-func Volumes(l layout.Layout, cfg *config.Cluster, app, vg, lv string) ([]Volume, error) {
-	fs, err := state.ReadFsmap(l.Fsmap(app))
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("application %s has not been built: no %s", app, l.Fsmap(app))
-	}
-	if err != nil {
-		return nil, err
-	}
-	top, err := state.ReadTopology(l.Topology())
-	if err != nil {
-		return nil, fmt.Errorf("no recorded topology (run clbuild): %w", err)
-	}
-	rate := 1000
-	if a, _, err := config.LoadApp(l.AppConf(app)); err == nil {
-		rate = a.SyncRate
-	}
-	var hosts [2]drbd.Host
-	for i, n := range cfg.Nodes {
-		hosts[i].Name = n.Name
-		for _, ca := range top.Addrs(n.Name) {
-			if ca.Network == cfg.DRBDNetwork {
-				hosts[i].Addr = ca.Prefix.Addr()
-				break
-			}
-		}
-	}
-	var out []Volume
-	for _, e := range fs {
-		if vg != "" && e.VG != vg || lv != "" && e.LV != lv {
-			continue
-		}
-		o := state.Owner{App: app, VG: e.VG, LV: e.LV}
-		minor, ok1, err := state.Pool{Dir: l.DrbdDir()}.Lookup(o)
-		if err != nil {
-			return nil, err
-		}
-		port, ok2, err := state.Pool{Dir: l.PortsDir()}.Lookup(o)
-		if err != nil {
-			return nil, err
-		}
-		if !ok1 || !ok2 {
-			return nil, fmt.Errorf("no DRBD device or port allocated to %s (run clbuildapp --build)", o)
-		}
-		out = append(out, Volume{FS: e, Res: drbd.Resource{App: app, VG: e.VG, LV: e.LV, Minor: minor, Port: port,
-			Protocol: cfg.DataProtocol, RateKB: rate, Hosts: hosts, Secret: cfg.DRBDSecret(app + "_" + e.VG + "_" + e.LV)}})
-	}
-	if len(out) == 0 {
-		return nil, fmt.Errorf("no volume of %s matches", app)
-	}
-	return out, nil
-}
 
 // NewApp builds the drbd_tool command.
 func NewApp(stdout, stderr io.Writer) *cli.App {
@@ -127,7 +64,7 @@ func NewApp(stdout, stderr io.Writer) *cli.App {
 				t := &fsTool{l: l, cfg: cfg, app: c.String("application"), log: log, out: stdout}
 				return t.do(c.Context, c.String("action"), c.Bool("noprimary"))
 			}
-			vols, err := Volumes(l, cfg, c.String("application"), c.String("vg"), c.String("lv"))
+			vols, err := volumes.Of(l, cfg, c.String("application"), c.String("vg"), c.String("lv"))
 			if err != nil {
 				return err
 			}
@@ -150,7 +87,7 @@ type tool struct {
 	out io.Writer
 }
 
-func (t *tool) do(ctx context.Context, action string, vols []Volume, noprimary, force bool) error {
+func (t *tool) do(ctx context.Context, action string, vols []volumes.Volume, noprimary, force bool) error {
 	switch action {
 	case "start":
 		for _, v := range vols {
@@ -262,7 +199,7 @@ func (t *tool) waitConnected(ctx context.Context, r drbd.Resource, max time.Dura
 // resource agent does before using them: after a reboot without the
 // distribution's auto-activation (or with it limited by a volume_list) the
 // volume group is inactive and its /dev nodes are missing.
-func activate(ctx context.Context, v Volume) error {
+func activate(ctx context.Context, v volumes.Volume) error {
 	if _, err := os.Stat(v.Res.Disk()); err == nil {
 		if _, err := os.Stat(v.Res.MetaDisk()); err == nil {
 			return nil
@@ -276,7 +213,7 @@ func activate(ctx context.Context, v Volume) error {
 
 // mount checks the file system (fsck exit 4 or more aborts, L6937) and
 // mounts it on the DRBD device with the fsmap options.
-func mount(ctx context.Context, v Volume) error {
+func mount(ctx context.Context, v volumes.Volume) error {
 	if storage.Mounted(v.FS.MountPoint) {
 		return nil
 	}
@@ -299,25 +236,10 @@ func mount(ctx context.Context, v Volume) error {
 	return err
 }
 
-func unmount(ctx context.Context, v Volume) error {
+func unmount(ctx context.Context, v volumes.Volume) error {
 	if !storage.Mounted(v.FS.MountPoint) {
 		return nil
 	}
 	_, err := (storage.Exec{}).Run(ctx, nil, "umount", v.FS.MountPoint)
-	return err
-}
-
-// Invoke runs drbd_tool for app on this node (p nil) or on the peer, as
-// the build and start tools do; the error carries the tool's output.
-func Invoke(ctx context.Context, p *remote.Peer, app string, args ...string) error {
-	argv := append([]string{"--application", app}, args...)
-	if p == nil {
-		out, err := exec.CommandContext(ctx, clitool.Bin("drbd_tool"), argv...).CombinedOutput()
-		if err != nil {
-			return fmt.Errorf("drbd_tool %s: %s", strings.Join(args, " "), strings.TrimSpace(string(out)))
-		}
-		return nil
-	}
-	_, err := p.Output(ctx, append([]string{clitool.Bin("drbd_tool")}, argv...)...)
 	return err
 }

@@ -2,7 +2,6 @@ package drbdtool
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -17,66 +16,9 @@ import (
 	"github.com/linuxha-ng/linuxha/pkg/daemonize"
 	"github.com/linuxha-ng/linuxha/pkg/layout"
 	"github.com/linuxha-ng/linuxha/pkg/logx"
-	"github.com/linuxha-ng/linuxha/pkg/state"
 	"github.com/linuxha-ng/linuxha/pkg/storage/filesync"
+	"github.com/linuxha-ng/linuxha/pkg/storage/volumes"
 )
-
-// SyncerTitle is the process title of an application's filesync syncer.
-func SyncerTitle(app string) string { return "filesync-" + app }
-
-// NewSyncer builds the filesync syncer of app from the fsmap, replicating
-// to the peer's address on the drbd network (the replication channel, as
-// for DRBD).
-func NewSyncer(l layout.Layout, cfg *config.Cluster, app string) (*filesync.Syncer, error) {
-	fs, err := state.ReadFsmap(l.Fsmap(app))
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("application %s has not been built: no %s", app, l.Fsmap(app))
-	}
-	if err != nil {
-		return nil, err
-	}
-	host := config.ThisHost()
-	peer, ok := cfg.Peer(host)
-	if !ok {
-		return nil, fmt.Errorf("this host (%s) is not a node of cluster %s", host, cfg.Name)
-	}
-	addr := peer.Name
-	if top, err := state.ReadTopology(l.Topology()); err == nil {
-		for _, ca := range top.Addrs(peer.Name) {
-			if ca.Network == cfg.DRBDNetwork {
-				addr = ca.Prefix.Addr().String()
-				break
-			}
-		}
-	}
-	s := &filesync.Syncer{Host: addr, PeerNode: peer.Name, StatusDir: l.StatusDir(app),
-		SSH: []string{"ssh", "-o", "BatchMode=yes", "-o", "ConnectTimeout=5"}, Period: 30 * time.Second}
-	for _, e := range fs {
-		s.Dirs = append(s.Dirs, filesync.Dir{VG: e.VG, LV: e.LV, Path: e.MountPoint})
-	}
-	return s, nil
-}
-
-// syncerPid returns the pid of the application's running syncer, 0 if none.
-func syncerPid(l layout.Layout, app string) int {
-	b, err := os.ReadFile(filesync.PidFile(l.StatusDir(app)))
-	if err != nil {
-		return 0
-	}
-	pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
-	if pid <= 0 {
-		return 0
-	}
-	comm, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid))
-	if err != nil || !strings.HasPrefix(SyncerTitle(app), strings.TrimSpace(string(comm))) {
-		return 0
-	}
-	return pid
-}
-
-// SyncerRunning reports whether app's filesync syncer runs on this node:
-// the application is active here.
-func SyncerRunning(l layout.Layout, app string) bool { return syncerPid(l, app) != 0 }
 
 // fsTool is drbd_tool for datadetail filesync: the directories need no
 // devices, so start/set_primary run the syncer and down stops it (after
@@ -90,7 +32,7 @@ type fsTool struct {
 }
 
 func (t *fsTool) do(ctx context.Context, action string, noprimary bool) error {
-	s, err := NewSyncer(t.l, t.cfg, t.app)
+	s, err := volumes.NewSyncer(t.l, t.cfg, t.app)
 	if err != nil {
 		return err
 	}
@@ -101,20 +43,20 @@ func (t *fsTool) do(ctx context.Context, action string, noprimary bool) error {
 				return err
 			}
 		}
-		if action == "mount" || noprimary || syncerPid(t.l, t.app) != 0 {
+		if action == "mount" || noprimary || volumes.SyncerPid(t.l, t.app) != 0 {
 			return nil
 		}
-		if _, err := daemonize.Detach(SyncerTitle(t.app), []string{"syncd", "--application", t.app}, 30*time.Second); err != nil {
+		if _, err := daemonize.Detach(volumes.SyncerTitle(t.app), []string{"syncd", "--application", t.app}, 30*time.Second); err != nil {
 			return fmt.Errorf("start filesync for %s: %w", t.app, err)
 		}
 		t.log.Infof("Started filesync replication of %s to %s", t.app, s.PeerNode)
 	case "down":
-		pid := syncerPid(t.l, t.app)
+		pid := volumes.SyncerPid(t.l, t.app)
 		if pid == 0 {
 			return nil
 		}
 		syscall.Kill(pid, syscall.SIGTERM)
-		for deadline := time.Now().Add(3 * time.Minute); syncerPid(t.l, t.app) == pid; {
+		for deadline := time.Now().Add(3 * time.Minute); volumes.SyncerPid(t.l, t.app) == pid; {
 			if time.Now().After(deadline) {
 				syscall.Kill(pid, syscall.SIGKILL)
 				return fmt.Errorf("filesync for %s did not finish its last pass in 3 minutes; killed", t.app)
@@ -123,7 +65,7 @@ func (t *fsTool) do(ctx context.Context, action string, noprimary bool) error {
 		}
 		t.log.Infof("Stopped filesync replication of %s", t.app)
 	case "invalidate_remote":
-		if pid := syncerPid(t.l, t.app); pid != 0 {
+		if pid := volumes.SyncerPid(t.l, t.app); pid != 0 {
 			return syscall.Kill(pid, syscall.SIGUSR1)
 		}
 		return s.SyncAll(ctx, true)
@@ -131,7 +73,7 @@ func (t *fsTool) do(ctx context.Context, action string, noprimary bool) error {
 		// Directories are neither mounted, nor have meta-data or a size.
 	case "status":
 		st, err := filesync.ReadState(t.l.StatusDir(t.app))
-		running := syncerPid(t.l, t.app) != 0
+		running := volumes.SyncerPid(t.l, t.app) != 0
 		for _, d := range s.Dirs {
 			line := fmt.Sprintf("%s/%s %s filesync async", d.VG, d.LV, d.Path)
 			if !running {
@@ -175,7 +117,7 @@ func runSyncer(ctx context.Context, l layout.Layout, app string) error {
 		daemonize.Ready(err)
 		return err
 	}
-	s, err := NewSyncer(l, cfg, app)
+	s, err := volumes.NewSyncer(l, cfg, app)
 	if err != nil {
 		daemonize.Ready(err)
 		return err
@@ -189,7 +131,7 @@ func runSyncer(ctx context.Context, l layout.Layout, app string) error {
 	s.Logf = func(format string, args ...any) {
 		log.Warnf("%s", strings.TrimPrefix(fmt.Sprintf(format, args...), "WARN "))
 	}
-	daemonize.SetName(SyncerTitle(app))
+	daemonize.SetName(volumes.SyncerTitle(app))
 	pidFile := filesync.PidFile(l.StatusDir(app))
 	if err := os.WriteFile(pidFile, []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644); err != nil {
 		daemonize.Ready(err)

@@ -17,6 +17,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/linuxha-ng/linuxha/pkg/admit"
+	"github.com/linuxha-ng/linuxha/pkg/appnet"
 	"github.com/linuxha-ng/linuxha/pkg/config"
 	"github.com/linuxha-ng/linuxha/pkg/daemonapi"
 	"github.com/linuxha-ng/linuxha/pkg/logx"
@@ -219,49 +220,11 @@ func move(a Action) error {
 	return errors.Join(errs...)
 }
 
-// GARPCount and GARPInterval: announce each moved address a few times so
-// that a lost frame does not leave a stale ARP entry.
-const (
-	GARPCount    = 3
-	GARPInterval = 200 * time.Millisecond
-)
-
 func (d *Daemon) announce(ctx context.Context, card string, addrs []netip.Prefix) {
-	for i := 0; i < GARPCount; i++ {
-		if err := SendGARP(card, addrs); err != nil {
-			d.Log.Warnf("Gratuitous ARP on %s: %v", card, err)
-			return
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(GARPInterval):
-		}
+	if err := appnet.Announce(ctx, card, addrs); err != nil {
+		d.Log.Warnf("Gratuitous ARP on %s: %v", card, err)
 	}
 }
-
-// SendGARP sends one gratuitous ARP per address on card.
-func SendGARP(card string, addrs []netip.Prefix) error {
-	ifc, err := net.InterfaceByName(card)
-	if err != nil {
-		return err
-	}
-	fd, err := unix.Socket(unix.AF_PACKET, unix.SOCK_RAW, int(htons(unix.ETH_P_ARP)))
-	if err != nil {
-		return err
-	}
-	defer unix.Close(fd)
-	sa := &unix.SockaddrLinklayer{Ifindex: ifc.Index, Halen: 6, Protocol: htons(unix.ETH_P_ARP)}
-	copy(sa.Addr[:], []byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff})
-	for _, p := range addrs {
-		if err := unix.Sendto(fd, BuildGARP(p.Addr(), ifc.HardwareAddr), 0, sa); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func htons(v uint16) uint16 { return v<<8 | v>>8 }
 
 // tellDaemon reports a failed network to the local cldaemon (L846-857),
 // trying again for up to 30 s: the report is sent once per failure, and

@@ -1,4 +1,4 @@
-package lems
+package lemscmd
 
 import (
 	"context"
@@ -14,6 +14,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/linuxha-ng/linuxha/lems"
 	"github.com/linuxha-ng/linuxha/lems/monitors"
 	"github.com/linuxha-ng/linuxha/pkg/admit"
 	"github.com/linuxha-ng/linuxha/pkg/clitool"
@@ -23,15 +24,6 @@ import (
 	"github.com/linuxha-ng/linuxha/pkg/logx"
 	"github.com/linuxha-ng/linuxha/pkg/wire"
 )
-
-// Title is the process title of an application's Lems, as ps shows it
-// ("lems-samba", L4620).
-func Title(app string) string { return "lems-" + app }
-
-// LogFile is the default log of an application's Lems (L4632).
-func LogFile(l layout.Layout, logs, app string) string {
-	return filepath.Join(l.Path(logs), "lems-"+app+".log")
-}
 
 // NewApp builds the lems command.
 func NewApp(stdout, stderr io.Writer) *cli.App {
@@ -89,7 +81,7 @@ func NewApp(stdout, stderr io.Writer) *cli.App {
 			}
 			logFile := c.String("file")
 			if logFile == "" {
-				logFile = LogFile(l, conf.Logs, app)
+				logFile = lems.LogFile(l, conf.Logs, app)
 			}
 			env := monitors.Env{App: app, L: l, Cluster: cfg, AppConf: appConf, Me: client.Me, Peer: client.Peer(),
 				Programs: l.Path(conf.Programs)}
@@ -113,7 +105,7 @@ func NewApp(stdout, stderr io.Writer) *cli.App {
 				os.MkdirAll(filepath.Dir(logFile), 0o755)
 			}
 			return clitool.RunDaemon(c.Context, clitool.Daemon{
-				Title: Title(app), Detach: c.Bool("detach"), LogFile: logFile, Verbose: c.Bool("verbose"), Stdout: stdout,
+				Title: lems.Title(app), Detach: c.Bool("detach"), LogFile: logFile, Verbose: c.Bool("verbose"), Stdout: stdout,
 				Run: func(ctx context.Context, log *logx.Logger, ready func(error)) error {
 					env.Log = log
 					return serve(ctx, l, client, app, confPath, conf, env, log, ready)
@@ -137,7 +129,7 @@ func serve(ctx context.Context, l layout.Layout, client *daemonapi.Client, app, 
 	log.Infof("Writing logs to : %s", l.Path(conf.Logs))
 	warnSteps(log, conf)
 	log.Infof("Listening on port : %d", conf.Port)
-	e := New(Options{
+	e := lems.New(lems.Options{
 		App: app, ConfPath: confPath, Conf: conf, Env: env, Log: log, LogsDir: l.Path(conf.Logs),
 		Cluster: func(ctx context.Context, req string) (string, error) {
 			return client.Call(ctx, client.Me, req)
@@ -148,7 +140,7 @@ func serve(ctx context.Context, l layout.Layout, client *daemonapi.Client, app, 
 	defer cancel()
 	srv := &wire.Server{Codec: client.Codec(), Handler: func(ctx context.Context, req string, from net.Addr) string {
 		reply := e.Handle(ctx, req)
-		log.Infof("Request from %s: %s => %s", from, req, strings.ReplaceAll(reply, NR, " "))
+		log.Infof("Request from %s: %s => %s", from, req, strings.ReplaceAll(reply, lems.NR, " "))
 		return reply
 	}, Self: wire.Svc(client.Me, wire.SvcLems(app)),
 		// Listening on every address (an application address moves
@@ -271,14 +263,14 @@ func NewCtlApp(stdout, stderr io.Writer) *cli.App {
 		Action: func(c *cli.Context) error {
 			l := layout.FromEnv()
 			app := c.String("application")
-			reply, err := Send(c.Context, l, app, c.String("node"), c.String("msg"), c.Duration("timeout"))
-			if errors.Is(err, ErrNotRunning) {
+			reply, err := lems.Send(c.Context, l, app, c.String("node"), c.String("msg"), c.Duration("timeout"))
+			if errors.Is(err, lems.ErrNotRunning) {
 				return clitool.NotRunning(err)
 			}
 			if err != nil {
 				return err
 			}
-			out := strings.TrimSuffix(strings.ReplaceAll(reply, NR, "\n"), "\n")
+			out := strings.TrimSuffix(strings.ReplaceAll(reply, lems.NR, "\n"), "\n")
 			fmt.Fprintln(stdout, out)
 			if strings.HasPrefix(reply, "FAIL") || reply == "NOT_IMP" {
 				return cli.Exit("", 1)
@@ -286,55 +278,6 @@ func NewCtlApp(stdout, stderr io.Writer) *cli.App {
 			return nil
 		},
 	}
-}
-
-// ErrNotRunning means no Lems of the application answered.
-var ErrNotRunning = errors.New("not running")
-
-// Send delivers msg to app's Lems on node, or where the cluster says the
-// application runs, trying this node and then the other one when no
-// cluster daemon knows (L4318, L4393).
-func Send(ctx context.Context, l layout.Layout, app, node, msg string, timeout time.Duration) (string, error) {
-	cfg, err := clitool.LoadBuiltCluster(l, true)
-	if err != nil {
-		return "", err
-	}
-	data, err := os.ReadFile(l.LemsConf(app))
-	if err != nil {
-		return "", fmt.Errorf("application %s has no Lems configuration: %w", app, err)
-	}
-	conf, err := config.ParseLems(l.LemsConf(app), data)
-	if err != nil {
-		return "", err
-	}
-	client, err := daemonapi.NewClient(l, cfg)
-	if err != nil {
-		return "", err
-	}
-	client.Timeout = timeout
-	nodes := []string{node}
-	if node == "" {
-		nodes = nil
-		cctx, cancel := context.WithTimeout(ctx, 3*time.Second)
-		if st, _, err := client.AnyAppStatus(cctx, app, daemonapi.StatusOptions{}); err == nil && st.Node != "" {
-			nodes = append(nodes, st.Node)
-		}
-		cancel()
-		for _, n := range []string{client.Me, client.Peer()} {
-			if n != "" && (len(nodes) == 0 || nodes[0] != n) {
-				nodes = append(nodes, n)
-			}
-		}
-	}
-	var errs []string
-	for _, n := range nodes {
-		reply, err := client.CallService(ctx, n, conf.Port, wire.SvcLems(app), msg)
-		if err == nil {
-			return reply, nil
-		}
-		errs = append(errs, n)
-	}
-	return "", fmt.Errorf("Lems for %s is %w on %s (port %d).", app, ErrNotRunning, strings.Join(errs, " or "), conf.Port)
 }
 
 // warnSteps logs the action-list steps that will be ignored (L7183-7187).

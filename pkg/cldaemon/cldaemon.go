@@ -1,4 +1,4 @@
-package cluster
+package cldaemon
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/linuxha-ng/linuxha/pkg/clitool"
+	"github.com/linuxha-ng/linuxha/pkg/cluster"
 	"github.com/linuxha-ng/linuxha/pkg/config"
 	"github.com/linuxha-ng/linuxha/pkg/layout"
 	"github.com/linuxha-ng/linuxha/pkg/logx"
@@ -57,7 +58,7 @@ func NewApp(stdout, stderr io.Writer) *cli.App {
 				Title: title, Detach: c.Bool("detach"), LogFile: logFile, Verbose: c.Bool("verbose"), Stdout: stdout,
 				Run: func(ctx context.Context, log *logx.Logger, ready func(error)) error {
 					host := config.ThisHost()
-					d, err := New(l, cfg, log, Options{
+					d, err := cluster.New(l, cfg, log, cluster.Options{
 						Form: c.Bool("form"), Join: c.Bool("join"), Force: c.Bool("force"),
 						Timeout: c.Duration("timeout"), NoLocking: c.Bool("nolocking"), NoChecksums: c.Bool("nochecksums"),
 					}, host)

@@ -1,4 +1,4 @@
-package netd
+package clnetd
 
 import (
 	"context"
@@ -14,6 +14,7 @@ import (
 	"github.com/linuxha-ng/linuxha/pkg/config"
 	"github.com/linuxha-ng/linuxha/pkg/layout"
 	"github.com/linuxha-ng/linuxha/pkg/logx"
+	"github.com/linuxha-ng/linuxha/pkg/netd"
 	"github.com/linuxha-ng/linuxha/pkg/wire"
 )
 
@@ -62,7 +63,7 @@ func NewApp(stdout, stderr io.Writer) *cli.App {
 			return clitool.RunDaemon(c.Context, clitool.Daemon{
 				Title: "clnetd-" + cfg.Name, Detach: c.Bool("detach"), LogFile: logFile, Verbose: c.Bool("verbose"), Stdout: stdout,
 				Run: func(ctx context.Context, log *logx.Logger, ready func(error)) error {
-					d := &Daemon{Cfg: cfg, Node: host, Log: log, Reload: load}
+					d := &netd.Daemon{Cfg: cfg, Node: host, Log: log, Reload: load}
 					return d.Run(ctx, ready)
 				},
 			})

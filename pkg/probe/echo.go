@@ -1,8 +1,7 @@
-// Package netif holds what linuxha does with the node's network: echo
-// probes of the peer (ICMP through pro-bing, UDP and TCP echo, as
-// Global.echotype says, L1582) and, with the network daemon, addresses,
-// links and gratuitous ARP.
-package netif
+// Package probe holds the echo probes that ask whether a host answers:
+// ICMP through pro-bing, UDP and TCP echo, as Global.echotype says
+// (L1582). The daemons probe the peer with them, Lems its net monitors.
+package probe
 
 import (
 	"context"

@@ -1,12 +1,10 @@
-// Package clbuild validates a cluster definition on both nodes and builds
-// it (Reference §7.2.4-7.2.6, L1641-1840): checks C1-C19 and R1-R3, then
-// the peer's /etc/cluster, the copy of clconf.xml, log directories,
-// resource flag files, the topology record and the build checksum.
-//
-// The facts about a node are gathered by the same code on both nodes (the
-// peer runs "clbuild probe" over ssh); Check is a pure function of the
-// configuration and both nodes' facts; Build performs the actions.
-package clbuild
+// Package nodefacts gathers what one node knows about itself for the
+// cluster and application build checks (Reference §7.2.4-7.2.6): its
+// cards and their addresses, name resolution, a listening daemon, the
+// clconf.xml checksum, the replication tools, ssh back to the peer. The
+// same code runs on both nodes: the peer's answer comes from
+// "clbuild probe" over ssh as JSON.
+package nodefacts
 
 import (
 	"bufio"
