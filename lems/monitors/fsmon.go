@@ -29,7 +29,7 @@ import (
 type Fsmon struct {
 	env   *Env
 	peer  *remote.Peer
-	mu    sync.Mutex
+	mu    sync.Mutex // guards state
 	state []daemonapi.Volume
 }
 

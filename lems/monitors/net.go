@@ -38,7 +38,7 @@ func (n netEnv) addrs() ([]appnet.Addr, state.Topology, error) {
 type IPModule struct {
 	netEnv
 	ping func(ctx context.Context, kind, host string, timeout time.Duration) bool
-	mu   sync.Mutex
+	mu   sync.Mutex // guards last
 	last string
 }
 
@@ -130,7 +130,7 @@ func carrier(l netlink.Link) bool {
 type IPMove struct {
 	netEnv
 	now   func() time.Time
-	mu    sync.Mutex
+	mu    sync.Mutex // guards moves
 	moves []move
 }
 

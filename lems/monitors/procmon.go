@@ -30,12 +30,12 @@ type Procmon struct {
 	procs func() ([]Proc, error)
 	now   func() time.Time
 
-	mu       sync.Mutex
-	max      int       // restarts before fail-over (MAXCOUNT changes it)
-	current  int       // restarts in this window
-	resetAt  time.Time // when current returns to 0; zero when current is 0
-	failed   bool      // rc 2 given; stays until RESET
-	lastSeen []int     // count per <process> at the last run
+	mu       sync.Mutex // guards the fields below: runs and lemsctl commands share them
+	max      int        // restarts before fail-over (MAXCOUNT changes it)
+	current  int        // restarts in this window
+	resetAt  time.Time  // when current returns to 0; zero when current is 0
+	failed   bool       // rc 2 given; stays until RESET
+	lastSeen []int      // count per <process> at the last run
 }
 
 // Proc is one process as procmon matches it.

@@ -26,7 +26,7 @@ import (
 type FlagCheck struct {
 	dir    string
 	env    *Env
-	mu     sync.Mutex
+	mu     sync.Mutex      // guards seen and warned
 	seen   map[string]bool // flags present at the last run
 	warned map[string]bool
 }
@@ -110,7 +110,7 @@ func (f *FlagCheck) Stat() string {
 // over the blocks available to users.
 type Capacity struct {
 	limits []fsLimit
-	mu     sync.Mutex
+	mu     sync.Mutex // guards last
 	last   string
 }
 
@@ -177,7 +177,7 @@ func (c *Capacity) Stat() string { c.mu.Lock(); defer c.mu.Unlock(); return c.la
 type Swap struct {
 	meminfo string
 	limit   int64
-	mu      sync.Mutex
+	mu      sync.Mutex // guards last and ran
 	last    int64
 	ran     bool
 }

@@ -63,11 +63,12 @@ type Daemon struct {
 	// which teaches it this daemon's incarnation (see receive).
 	hello chan struct{}
 
+	// mu guards the fields from state to verbose, rejoined, each *App in
+	// apps, and the Cfg fields RECONFIGURE changes (warn, dead, echo).
 	mu        sync.Mutex
 	state     string
 	peerState string
 	core      *membership.Core
-	silentAll int // paths silent right now
 	// peerInc is the incarnation of the peer's daemon, learned from its
 	// last request (challenge-bound, so fresh); heartbeats to it echo it.
 	peerInc string
@@ -625,26 +626,22 @@ func (d *Daemon) events(ctx context.Context, evs []membership.Event) {
 		switch e.Kind {
 		case membership.PathSilent:
 			d.Log.Warnf("No heartbeat from %s on network %s for %.1fs", d.peer.Name, e.Path, e.Silent.Seconds())
+		case membership.AllSilent:
 			d.mu.Lock()
-			d.silentAll++
-			all := d.silentAll >= len(d.pathNames()) && d.probe == nil && d.peerState == api.NodeUp
-			if all {
+			if d.peerState == api.NodeUp {
 				// Ask whether the host still answers now, so that the
-				// answer is ready when dead expires.
+				// answer is ready when dead expires; a probe of an
+				// earlier silence that never reached dead is stale.
 				d.probe = make(chan probeResult, 1)
 				go d.probeHost(ctx, d.probe, max(50*time.Millisecond, min(d.Cfg.Dead-d.Cfg.Warn, 2*time.Second)))
 			}
 			d.mu.Unlock()
 		case membership.PathRestored:
 			d.Log.Infof("Heartbeat from %s on network %s restored", d.peer.Name, e.Path)
-			d.mu.Lock()
-			d.silentAll = max(0, d.silentAll-1)
-			d.mu.Unlock()
 		case membership.PeerHeard:
 			d.mu.Lock()
 			was := d.peerState
 			d.peerState = api.NodeUp
-			d.silentAll = 0
 			d.probe = nil
 			d.mu.Unlock()
 			if was != api.NodeUp {

@@ -100,6 +100,7 @@ func (d *Daemon) silence(ctx context.Context, timeout time.Duration) failover.Si
 	}
 	if len(d.Cfg.ReachList) > 0 {
 		s.ReachList = true
+		s.TieWinner = d.me.Name < d.peer.Name
 		s.ReachMine = count(d.Cfg.ReachList) * 100 / len(d.Cfg.ReachList)
 	}
 	return s
@@ -325,26 +326,19 @@ func (d *Daemon) reqFailover(ctx context.Context, r wire.Request) string {
 	return api.OK
 }
 
-// record is a daemon's view of one application.
-type record struct {
-	State, Node string
-	Since       time.Time
-	Valid       []string
-}
-
 // peerRecord asks the other daemon for its record of app (APP_STATUS
-// with nodeinfo: "STATE,node,monitor,since,0,valid+nodes").
-func (d *Daemon) peerRecord(ctx context.Context, app string) (record, error) {
+// with nodeinfo).
+func (d *Daemon) peerRecord(ctx context.Context, app string) (failover.Record, error) {
 	o := api.StatusOptions{Nodes: true}
 	reply, err := d.call(ctx, o.Request(app), 2*time.Second)
 	if err != nil {
-		return record{}, err
+		return failover.Record{}, err
 	}
 	s, err := api.ParseAppStatus(reply, o)
 	if err != nil {
-		return record{}, fmt.Errorf("%s: %w", app, err)
+		return failover.Record{}, fmt.Errorf("%s: %w", app, err)
 	}
-	return record{State: s.State, Node: s.Node, Since: s.Since, Valid: s.ValidNodes}, nil
+	return failover.Record{State: s.State, Node: s.Node, Since: s.Since}, nil
 }
 
 // ReconcileEvery is how often the daemons compare their registries while
@@ -359,11 +353,9 @@ func (d *Daemon) watchPeer(ctx context.Context) {
 	d.every(ctx, ReconcileEvery, d.heard, func() { d.reconcile(ctx) })
 }
 
-// reconcile takes the other daemon's word for what runs on its node, and
-// resolves an application running on both (Duplicate). When the other
-// node has just rebooted and joined, an application this node had running
-// there that it now reports DOWN was lost with a reboot too quick for dead
-// to see (PeerRestarted).
+// reconcile gathers the other daemon's records and carries out what
+// failover.Reconcile finds: registry entries taken from the other node,
+// a duplicate to resolve, applications lost with a quick reboot.
 func (d *Daemon) reconcile(ctx context.Context) {
 	d.mu.Lock()
 	up := d.peerState == api.NodeUp
@@ -375,49 +367,34 @@ func (d *Daemon) reconcile(ctx context.Context) {
 	if !up {
 		return
 	}
-	var lost []string
-	unasked := false
+	theirs := map[string]failover.Record{}
 	for _, name := range d.appNames() {
-		pr, err := d.peerRecord(ctx, name)
-		if err != nil {
-			unasked = true
-			continue
-		}
-		a, ok := d.app(name)
-		if !ok {
-			continue
-		}
-		d.mu.Lock()
-		mineHere := a.Node == d.me.Name && a.State != api.AppDown
-		peerThere := pr.Node == d.peer.Name && pr.State != api.AppDown
-		if rejoined && a.Node == d.peer.Name && a.State == api.AppStarted && pr.State == api.AppDown {
-			d.mu.Unlock()
-			lost = append(lost, name)
-			continue
-		}
-		dup := mineHere && a.State == api.AppStarted && peerThere && pr.State == api.AppStarted
-		adopt := !mineHere && (peerThere || a.Node == d.peer.Name && a.State != api.AppDown && pr.Node != d.me.Name)
-		if adopt && (a.State != pr.State || a.Node != pr.Node) {
-			d.Log.Infof("Application %s is %s on %s according to %s - registry updated.", name, pr.State, orNone(pr.Node), d.peer.Name)
-			a.State, a.Node, a.Since = pr.State, pr.Node, pr.Since
-		}
-		d.mu.Unlock()
-		if dup {
-			// Only the first application running on both decides which
-			// node resets (L6764); both daemons list them in name order.
-			d.Log.Errorf("Application %s is running on both %s and %s!", name, d.me.Name, d.peer.Name)
-			d.act(ctx, failover.Decide(d.view(), failover.Duplicate{App: name, PeerSince: pr.Since}))
-			return
+		if pr, err := d.peerRecord(ctx, name); err == nil {
+			theirs[name] = pr
 		}
 	}
-	if rejoined && unasked {
-		d.mu.Lock()
+	r := failover.Reconcile(d.view(), theirs, rejoined)
+	d.mu.Lock()
+	for _, ad := range r.Adopt {
+		a, ok := d.apps[ad.App]
+		if !ok || a.State != ad.Was.State || a.Node != ad.Was.Node {
+			continue // changed since the view: the next round looks again
+		}
+		d.Log.Infof("Application %s is %s on %s according to %s - registry updated.", ad.App, ad.Record.State, orNone(ad.Record.Node), d.peer.Name)
+		a.State, a.Node, a.Since = ad.Record.State, ad.Record.Node, ad.Record.Since
+	}
+	if r.AskAgain {
 		d.rejoined = true // ask again next time about what went unanswered
-		d.mu.Unlock()
 	}
-	if len(lost) > 0 {
-		d.Log.Errorf("Node %s rebooted and joined, and no longer runs %s - taking over.", d.peer.Name, strings.Join(lost, ", "))
-		d.act(ctx, failover.Decide(d.view(), failover.PeerRestarted{Apps: lost}))
+	d.mu.Unlock()
+	if r.Duplicate != nil {
+		d.Log.Errorf("Application %s is running on both %s and %s!", r.Duplicate.App, d.me.Name, d.peer.Name)
+		d.act(ctx, failover.Decide(d.view(), *r.Duplicate))
+		return
+	}
+	if len(r.Lost) > 0 {
+		d.Log.Errorf("Node %s rebooted and joined, and no longer runs %s - taking over.", d.peer.Name, strings.Join(r.Lost, ", "))
+		d.act(ctx, failover.Decide(d.view(), failover.PeerRestarted{Apps: r.Lost}))
 	}
 }
 

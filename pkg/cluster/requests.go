@@ -180,7 +180,6 @@ func (d *Daemon) reqEcho(_ context.Context, r wire.Request) string {
 			d.core.Reset(time.Now())
 			d.core.Heard(d.pathNames()[0], time.Now())
 		}
-		d.silentAll = 0
 		// A node that rebooted cannot still run what it ran before; a
 		// daemon that only restarted may (it finds those from their
 		// addresses), so only a reboot is checked for lost applications.
@@ -563,50 +562,29 @@ func (d *Daemon) reqAppState(s string) func(context.Context, wire.Request) strin
 		}
 		node := d.nodeArg(r)
 		d.mu.Lock()
-		if node != d.me.Name && a.Node == d.me.Name && a.State == api.AppStarted && (s == api.AppStarting || s == api.AppStarted) {
-			// The other node claims an application that runs here: a
-			// takeover that finished after a partition healed. The
-			// registry keeps the truth about this node, and the duplicate
-			// is resolved at once (L6762-6764).
-			d.mu.Unlock()
+		res := failover.DecideClaim(d.me.Name, failover.App{Name: a.Name, State: a.State, Node: a.Node, ValidNodes: a.ValidNodes}, failover.Claim{State: s, Node: node})
+		if res.Record {
+			if res.Started {
+				a.Since = time.Now()
+			}
+			a.State, a.Node = res.State, res.Node
+		}
+		d.mu.Unlock()
+		if res.Reconcile {
 			d.Log.Errorf("%s reports application %s %s there, but it runs here.", node, a.Name, s)
 			select {
 			case d.heard <- struct{}{}:
 			default:
 			}
-			return "ALREADY_STARTED"
 		}
-		if s == api.AppStarting {
-			// L7610-7613: one start at a time, on a valid node.
-			switch {
-			case a.State == api.AppStarting && a.Node != node:
-				d.mu.Unlock()
-				return "ALREADY_STARTING"
-			case a.State == api.AppStarted:
-				d.mu.Unlock()
-				return "ALREADY_STARTED"
-			case !slices.Contains(a.ValidNodes, node):
-				d.mu.Unlock()
-				return "INVALID_NODE"
-			}
+		if !res.Record {
+			return res.Reply
 		}
-		if s == api.AppStarted && a.State != api.AppStarted {
-			a.Since = time.Now()
-		}
-		startLems := s == api.AppStarted && node == d.me.Name && a.State != api.AppStarted
-		a.State = s
-		if startLems {
-			// Lems starts once the application has (L7525-7527).
+		if res.StartLems {
 			go d.ensureLems(context.WithoutCancel(ctx), a.Name, false)
 		}
-		if s == api.AppDown {
-			a.Node = ""
-		} else {
-			a.Node = node
-		}
-		d.mu.Unlock()
 		d.forward(ctx, r)
-		return api.OK
+		return res.Reply
 	}
 }
 

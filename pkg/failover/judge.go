@@ -26,6 +26,9 @@ type Silence struct {
 	// 004); ReachMine is the share of them this node reaches, 0-100.
 	ReachList bool
 	ReachMine int
+	// TieWinner: this node's name sorts before the other's, so it is the
+	// one that acts when the reach list cannot tell (exactly half each).
+	TieWinner bool
 }
 
 // Judge answers the Reference's questions in order (L6743-6752), with the
@@ -35,8 +38,14 @@ type Silence struct {
 // any applications run on the other node, assume it is down", is kept
 // only when nothing else can tell, and it is where split-brain comes
 // from (L6758); the TOC of Duplicate ends that.
+//
+// Reaching exactly half of the list is a tie the two nodes of a
+// symmetric partition both see: the node whose name sorts first goes on
+// to the other rules, the other stands down, so that a 50/50 split never
+// makes both take over (the tie rule of duplicates, L6764, applied
+// before the fact).
 func Judge(s Silence) Verdict {
-	if s.ReachList && s.ReachMine < 50 {
+	if s.ReachList && (s.ReachMine < 50 || s.ReachMine == 50 && !s.TieWinner) {
 		return Partitioned
 	}
 	if s.AppAddrAnswers {

@@ -215,7 +215,8 @@ func TestJudge(t *testing.T) {
 		{"seed 004: reaching under half the reach list stands down", Silence{PeerApps: 1, ReachList: true, ReachMine: 40, Checklists: true, ChecklistOK: true}, Partitioned},
 		{"seed 004: reaching none stands down", Silence{PeerApps: 1, ReachList: true}, Partitioned},
 		{"seed 004: reaching the list, no checklists: the other is gone", Silence{ReachList: true, ReachMine: 100}, Dead},
-		{"seed 004: reaching half is enough", Silence{PeerApps: 1, ReachList: true, ReachMine: 50}, Dead},
+		{"seed 004: reaching half is enough for the tie winner", Silence{PeerApps: 1, ReachList: true, ReachMine: 50, TieWinner: true}, Dead},
+		{"seed 004: at half, the other node stands down (50/50 split)", Silence{PeerApps: 1, ReachList: true, ReachMine: 50}, Partitioned},
 		{"seed 004 then L6748: reach OK but checklist fails", Silence{PeerApps: 1, ReachList: true, ReachMine: 100, Checklists: true}, Partitioned},
 		{"L6746 before L6748: address answers despite a checklist", Silence{PeerApps: 1, AppAddrAnswers: true, Checklists: true, ChecklistOK: true}, DaemonDied},
 	}
@@ -226,15 +227,18 @@ func TestJudge(t *testing.T) {
 	}
 }
 
-// Two nodes judging the same partition never both take over when the
-// reach list shows which one is cut off.
+// Two nodes judging the same partition never both take over when they
+// have a reach list, the 50/50 split included; and one of them does.
 func TestReachListPreventsDoubleTakeover(t *testing.T) {
 	for mine := 0; mine <= 100; mine += 10 {
 		other := 100 - mine
-		a := Judge(Silence{PeerApps: 1, ReachList: true, ReachMine: mine})
+		a := Judge(Silence{PeerApps: 1, ReachList: true, ReachMine: mine, TieWinner: true})
 		b := Judge(Silence{PeerApps: 1, ReachList: true, ReachMine: other})
-		if a == Dead && b == Dead && mine != 50 {
+		if a == Dead && b == Dead {
 			t.Errorf("reach %d%%/%d%%: both nodes would take over", mine, other)
+		}
+		if a != Dead && b != Dead {
+			t.Errorf("reach %d%%/%d%%: neither node would take over", mine, other)
 		}
 	}
 }

@@ -27,7 +27,7 @@ import (
 // Manager holds the node's locks.
 type Manager struct {
 	log   *logx.Logger
-	mu    sync.Mutex
+	mu    sync.Mutex // guards locks and each *lock in it
 	locks map[string]*lock
 	quit  func()
 }

@@ -49,7 +49,7 @@ func Format(l Level, t time.Time, msg string) string {
 // are dropped and only warnings and errors are written, as the daemons do
 // with "VERBOSE OFF" (L4556-4565). The zero value is not usable; use New.
 type Logger struct {
-	mu      sync.Mutex
+	mu      sync.Mutex // guards every field below: writers of all goroutines share one Logger
 	out     io.Writer
 	file    *os.File // set when the logger owns a file it can cycle
 	path    string

@@ -22,6 +22,7 @@ const (
 	PathRestored                 // a silent path is heard again
 	PeerSilent                   // every path silent for dead: the peer may be dead
 	PeerHeard                    // first heartbeat, or the first after PeerSilent
+	AllSilent                    // every path silent for warn: time to ask whether the host answers (L6682)
 )
 
 func (k Kind) String() string {
@@ -34,6 +35,8 @@ func (k Kind) String() string {
 		return "PeerSilent"
 	case PeerHeard:
 		return "PeerHeard"
+	case AllSilent:
+		return "AllSilent"
 	}
 	return "Unknown"
 }
@@ -63,6 +66,7 @@ type Core struct {
 	warn, dead time.Duration
 	paths      []*path
 	peerSilent bool // declared silent and not heard since
+	allSilent  bool // AllSilent reported and no path heard since
 	heard      bool // heard at all since start
 }
 
@@ -88,6 +92,7 @@ func (c *Core) Heard(name string, now time.Time) []Event {
 			p.silent = false
 		}
 		p.last = now
+		c.allSilent = false
 	}
 	if c.peerSilent || !c.heard {
 		evs = append(evs, Event{Kind: PeerHeard, Path: name})
@@ -117,11 +122,24 @@ func (c *Core) Tick(now time.Time) []Event {
 			evs = append(evs, Event{Kind: PathSilent, Path: p.name, Silent: now.Sub(p.last)})
 		}
 	}
+	if !c.allSilent && !c.peerSilent && len(c.paths) > 0 && c.everySilent() {
+		c.allSilent = true
+		evs = append(evs, Event{Kind: AllSilent, Silent: now.Sub(newest)})
+	}
 	if !c.peerSilent && len(c.paths) > 0 && now.Sub(newest) >= c.dead {
 		c.peerSilent = true
 		evs = append(evs, Event{Kind: PeerSilent, Silent: now.Sub(newest)})
 	}
 	return evs
+}
+
+func (c *Core) everySilent() bool {
+	for _, p := range c.paths {
+		if !p.silent {
+			return false
+		}
+	}
+	return true
 }
 
 // SetTimings changes warn and dead from the next Tick on (RECONFIGURE).
@@ -133,7 +151,7 @@ func (c *Core) Alive() bool { return c.heard && !c.peerSilent }
 // Reset forgets the peer (it left the cluster on purpose): it is no longer
 // expected until heard again.
 func (c *Core) Reset(now time.Time) {
-	c.heard, c.peerSilent = false, false
+	c.heard, c.peerSilent, c.allSilent = false, false, false
 	for _, p := range c.paths {
 		p.last, p.silent = now, false
 	}

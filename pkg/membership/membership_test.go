@@ -51,7 +51,7 @@ func TestCore(t *testing.T) {
 +0 heard public
 +0 heard drbd
 +350 tick
-+360 heard public`, "+0 PeerHeard public\n+350 PathSilent public\n+350 PathSilent drbd\n+360 PathRestored public"},
++360 heard public`, "+0 PeerHeard public\n+350 PathSilent public\n+350 PathSilent drbd\n+350 AllSilent\n+360 PathRestored public"},
 		{"all paths silent for dead (L1549)", `
 +0 heard public
 +0 heard drbd
@@ -59,16 +59,31 @@ func TestCore(t *testing.T) {
 +300 tick
 +499 tick
 +500 tick
-+600 tick`, "+0 PeerHeard public\n+300 PathSilent public\n+300 PathSilent drbd\n+500 PeerSilent"},
++600 tick`, "+0 PeerHeard public\n+300 PathSilent public\n+300 PathSilent drbd\n+300 AllSilent\n+500 PeerSilent"},
 		{"peer heard again after silent", `
 +0 heard public
 +500 tick
 +900 heard drbd
 +1000 tick
-+1300 tick`, "+0 PeerHeard public\n+500 PathSilent public\n+500 PathSilent drbd\n+500 PeerSilent\n+900 PathRestored drbd\n+900 PeerHeard drbd\n+1300 PathSilent public\n+1300 PathSilent drbd"},
++1300 tick`, "+0 PeerHeard public\n+500 PathSilent public\n+500 PathSilent drbd\n+500 AllSilent\n+500 PeerSilent\n+900 PathRestored drbd\n+900 PeerHeard drbd\n+1300 PathSilent public\n+1300 PathSilent drbd\n+1300 AllSilent"},
+		{"all silent once per episode: one path back and silent again reports it again (L6682)", `
++0 heard public
++0 heard drbd
++300 tick
++350 heard drbd
++400 tick
++650 tick
++700 tick`, "+0 PeerHeard public\n+300 PathSilent public\n+300 PathSilent drbd\n+300 AllSilent\n+350 PathRestored drbd\n+650 PathSilent drbd\n+650 AllSilent"},
+		{"not all silent while one path speaks", `
++0 heard public
++0 heard drbd
++200 heard drbd
++300 tick
++450 heard drbd
++600 tick`, "+0 PeerHeard public\n+300 PathSilent public"},
 		{"a peer that never speaks is silent after dead", `
 +499 tick
-+500 tick`, "+499 PathSilent public\n+499 PathSilent drbd\n+500 PeerSilent"},
++500 tick`, "+499 PathSilent public\n+499 PathSilent drbd\n+499 AllSilent\n+500 PeerSilent"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -95,7 +110,7 @@ func TestAliveAndReset(t *testing.T) {
 		t.Fatal("alive after dead")
 	}
 	c.Reset(t0.Add(3 * time.Second))
-	if evs := c.Tick(t0.Add(4 * time.Second)); len(evs) != 1 || evs[0].Kind != PathSilent {
+	if evs := c.Tick(t0.Add(4 * time.Second)); len(evs) != 2 || evs[0].Kind != PathSilent || evs[1].Kind != AllSilent {
 		t.Fatalf("%v", evs)
 	}
 }
@@ -118,7 +133,7 @@ func TestSetTimings(t *testing.T) {
 	c.Heard("public", t0)
 	c.SetTimings(500*time.Millisecond, time.Second)
 	evs := c.Tick(t0.Add(1100 * time.Millisecond))
-	if len(evs) != 2 || evs[1].Kind != PeerSilent {
+	if len(evs) != 3 || evs[2].Kind != PeerSilent {
 		t.Fatalf("after SetTimings(0.5 s, 1 s), 1.1 s of silence gave %v", evs)
 	}
 }

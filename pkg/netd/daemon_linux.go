@@ -31,7 +31,7 @@ type Daemon struct {
 	Log    *logx.Logger
 	Reload func() (*config.Cluster, error) // REREAD
 
-	mu    sync.Mutex
+	mu    sync.Mutex // guards plan, codec and wake: REREAD replaces them
 	plan  *Plan
 	codec *wire.Codec
 	wake  chan struct{}

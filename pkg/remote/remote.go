@@ -55,7 +55,7 @@ type Peer struct {
 	Options        []string      // extra "-o" settings
 	OnSelect       func(Addr)    // told which address is used, once
 
-	mu   sync.Mutex
+	mu   sync.Mutex // guards used
 	used *Addr
 }
 

@@ -120,7 +120,7 @@ type Codec struct {
 	window    time.Duration
 	now       func() time.Time
 	rand      io.Reader
-	mu        sync.Mutex
+	mu        sync.Mutex        // guards seen and lastPrune: every connection checks nonces
 	seen      map[[8]byte]int64 // nonce -> timestamp, for the window
 	lastPrune int64
 }

@@ -61,7 +61,7 @@ type Syncer struct {
 	Debounce  time.Duration
 	Logf      func(format string, args ...any)
 
-	mu   sync.Mutex
+	mu   sync.Mutex // guards vols: the passes and the state writer share them
 	vols []VolState
 }
 

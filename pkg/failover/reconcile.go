@@ -1,0 +1,83 @@
+package failover
+
+import (
+	"sort"
+	"time"
+
+	"github.com/linuxha-ng/linuxha/pkg/daemonapi"
+)
+
+// Record is the other daemon's word on one application (APP_STATUS with
+// nodeinfo): each node is believed about what runs on it.
+type Record struct {
+	State, Node string
+	Since       time.Time
+}
+
+// Adoption is a registry entry this node takes from the other daemon.
+type Adoption struct {
+	App    string
+	Record Record
+	// Was is the entry it replaces, so that the daemon applies it only
+	// when nothing changed it meanwhile.
+	Was Record
+	Why string
+}
+
+// Reconciliation is what comparing the two registries finds. At most one
+// of Duplicate and Lost is set: a duplicate is resolved first, and the
+// next comparison looks again.
+type Reconciliation struct {
+	Adopt []Adoption
+	// Duplicate is the first application, in name order, that runs on
+	// both nodes: only it decides which node resets (L6764).
+	Duplicate *Duplicate
+	// Lost are applications this node had running on the other node,
+	// which rebooted and now reports them DOWN: the PeerRestarted event.
+	Lost []string
+	// AskAgain: the other node has rejoined but some records went
+	// unanswered, so the rejoin check runs again next time.
+	AskAgain bool
+}
+
+// Reconcile compares this node's registry (v.Apps) with the other
+// daemon's records (theirs; an application missing from it went
+// unanswered). rejoined says the other node has just joined after a
+// reboot (ECHO boot=yes). It runs every ReconcileEvery while both are up
+// and at once when the other node comes back (L6762-6764).
+func Reconcile(v View, theirs map[string]Record, rejoined bool) Reconciliation {
+	apps := append([]App(nil), v.Apps...)
+	sort.Slice(apps, func(i, j int) bool { return apps[i].Name < apps[j].Name })
+	var r Reconciliation
+	unasked := false
+	for _, a := range apps {
+		pr, ok := theirs[a.Name]
+		if !ok {
+			unasked = true
+			continue
+		}
+		if rejoined && a.Node == v.Peer && a.State == daemonapi.AppStarted && pr.State == daemonapi.AppDown {
+			r.Lost = append(r.Lost, a.Name)
+			continue
+		}
+		mineHere := a.Node == v.Me && a.State != daemonapi.AppDown
+		peerThere := pr.Node == v.Peer && pr.State != daemonapi.AppDown
+		if mineHere && a.State == daemonapi.AppStarted && peerThere && pr.State == daemonapi.AppStarted {
+			return Reconciliation{Adopt: r.Adopt, Duplicate: &Duplicate{App: a.Name, PeerSince: pr.Since}}
+		}
+		if mineHere || a.State == pr.State && a.Node == pr.Node {
+			continue // this node's word about itself stands, or they agree
+		}
+		was := Record{State: a.State, Node: a.Node}
+		switch {
+		case peerThere:
+			r.Adopt = append(r.Adopt, Adoption{App: a.Name, Record: pr, Was: was,
+				Why: v.Peer + " is believed about what runs on it"})
+		case a.Node == v.Peer && a.State != daemonapi.AppDown && pr.Node != v.Me:
+			r.Adopt = append(r.Adopt, Adoption{App: a.Name, Record: pr, Was: was,
+				Why: v.Peer + " no longer runs it"})
+		}
+	}
+	r.AskAgain = rejoined && unasked
+	return r
+}

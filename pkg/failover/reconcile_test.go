@@ -1,0 +1,114 @@
+package failover
+
+import (
+	"reflect"
+	"testing"
+)
+
+func rec(st, node string) Record {
+	r := Record{State: st, Node: node}
+	if st == "STARTED" {
+		r.Since = t0
+	}
+	return r
+}
+
+// Golden cases of registry reconciliation (L6762-6764): each pins the
+// outcome and the reason given for it.
+func TestReconcileGolden(t *testing.T) {
+	cases := []struct {
+		cite     string
+		v        View
+		theirs   map[string]Record
+		rejoined bool
+		want     Reconciliation
+	}{
+		{"agreeing registries change nothing", view(app("apache", "servera"), app("samba", "")),
+			map[string]Record{"apache": rec("STARTED", "servera"), "samba": rec("DOWN", "")}, false,
+			Reconciliation{}},
+		{"the other node is believed about what runs on it",
+			view(app("apache", "")), map[string]Record{"apache": rec("STARTED", "serverb")}, false,
+			Reconciliation{Adopt: []Adoption{{App: "apache", Record: rec("STARTED", "serverb"), Was: Record{State: "DOWN"},
+				Why: "serverb is believed about what runs on it"}}}},
+		{"the other node no longer runs it",
+			view(app("apache", "serverb")), map[string]Record{"apache": rec("DOWN", "")}, false,
+			Reconciliation{Adopt: []Adoption{{App: "apache", Record: rec("DOWN", ""), Was: Record{State: "STARTED", Node: "serverb"},
+				Why: "serverb no longer runs it"}}}},
+		{"this node is believed about itself", view(app("apache", "servera", state("STARTING"))),
+			map[string]Record{"apache": rec("DOWN", "")}, false, Reconciliation{}},
+		{"the other node saying it runs here is not taken", view(app("apache", "")),
+			map[string]Record{"apache": rec("STARTED", "servera")}, false, Reconciliation{}},
+		{"L6764 the first duplicate in name order decides; nothing after it is looked at",
+			view(app("zeta", "servera"), app("alpha", "servera"), app("beta", "")),
+			map[string]Record{"alpha": rec("STARTED", "serverb"), "beta": rec("STARTED", "serverb"), "zeta": rec("STARTED", "serverb")}, false,
+			Reconciliation{Duplicate: &Duplicate{App: "alpha", PeerSince: t0}}},
+		{"adoptions before the duplicate still apply",
+			view(app("alpha", ""), app("beta", "servera")),
+			map[string]Record{"alpha": rec("STARTED", "serverb"), "beta": rec("STARTED", "serverb")}, false,
+			Reconciliation{Adopt: []Adoption{{App: "alpha", Record: rec("STARTED", "serverb"), Was: Record{State: "DOWN"},
+				Why: "serverb is believed about what runs on it"}}, Duplicate: &Duplicate{App: "beta", PeerSince: t0}}},
+		{"a duplicate only when both have STARTED", view(app("apache", "servera", state("STARTING"))),
+			map[string]Record{"apache": rec("STARTED", "serverb")}, false, Reconciliation{}},
+		{"L6548 a rebooted node that reports it DOWN lost it",
+			view(app("apache", "serverb"), app("samba", "serverb")),
+			map[string]Record{"apache": rec("DOWN", ""), "samba": rec("STARTED", "serverb")}, true,
+			Reconciliation{Lost: []string{"apache"}}},
+		{"without a reboot, DOWN there is adopted, not lost",
+			view(app("apache", "serverb")), map[string]Record{"apache": rec("DOWN", "")}, false,
+			Reconciliation{Adopt: []Adoption{{App: "apache", Record: rec("DOWN", ""), Was: Record{State: "STARTED", Node: "serverb"},
+				Why: "serverb no longer runs it"}}}},
+		{"a rejoin with an unanswered record asks again", view(app("apache", "serverb"), app("samba", "")),
+			map[string]Record{"samba": rec("DOWN", "")}, true, Reconciliation{AskAgain: true}},
+		{"an unanswered record outside a rejoin waits for the next round", view(app("apache", "serverb")),
+			map[string]Record{}, false, Reconciliation{}},
+	}
+	for _, c := range cases {
+		t.Run(c.cite, func(t *testing.T) {
+			if got := Reconcile(c.v, c.theirs, c.rejoined); !reflect.DeepEqual(got, c.want) {
+				t.Fatalf("\n got %+v\nwant %+v", got, c.want)
+			}
+		})
+	}
+}
+
+// Golden cases of the registry's claims (STARTING_APP and friends,
+// L7609-7617), reasons included.
+func TestClaimGolden(t *testing.T) {
+	cases := []struct {
+		cite string
+		a    App
+		c    Claim
+		want ClaimResult
+	}{
+		{"L7610 a start on a valid node is recorded", app("apache", ""), Claim{"STARTING", "servera"},
+			ClaimResult{Reply: "OK", Why: "recorded", Record: true, State: "STARTING", Node: "servera"}},
+		{"L7610 one start at a time", app("apache", "serverb", state("STARTING")), Claim{"STARTING", "servera"},
+			ClaimResult{Reply: "ALREADY_STARTING", Why: "one start at a time: it is starting on serverb (L7610)"}},
+		{"the starter may repeat its claim", app("apache", "servera", state("STARTING")), Claim{"STARTING", "servera"},
+			ClaimResult{Reply: "OK", Why: "recorded", Record: true, State: "STARTING", Node: "servera"}},
+		{"L7610 already running elsewhere", app("apache", "serverb"), Claim{"STARTING", "servera"},
+			ClaimResult{Reply: "ALREADY_STARTED", Why: "it is already running on serverb (L7610)"}},
+		{"L7613 not a valid node", app("apache", "", valid(onlyB)), Claim{"STARTING", "servera"},
+			ClaimResult{Reply: "INVALID_NODE", Why: "servera is not a valid node for it (L7610-7613)"}},
+		{"L6762-6764 the other node claims what runs here", app("apache", "servera"), Claim{"STARTED", "serverb"},
+			ClaimResult{Reply: "ALREADY_STARTED", Reconcile: true,
+				Why: "it runs here: a takeover that finished after a partition healed; this node is believed about itself (L6762-6764)"}},
+		{"L7609 started here: start time and Lems", app("apache", "servera", state("STARTING")), Claim{"STARTED", "servera"},
+			ClaimResult{Reply: "OK", Why: "recorded", Record: true, State: "STARTED", Node: "servera", Started: true, StartLems: true}},
+		{"started on the other node: no Lems here", app("apache", "serverb", state("STARTING")), Claim{"STARTED", "serverb"},
+			ClaimResult{Reply: "OK", Why: "recorded", Record: true, State: "STARTED", Node: "serverb", Started: true}},
+		{"a repeated STARTED keeps the start time", app("apache", "servera"), Claim{"STARTED", "servera"},
+			ClaimResult{Reply: "OK", Why: "recorded", Record: true, State: "STARTED", Node: "servera"}},
+		{"stopping is recorded even on the other node's word", app("apache", "servera"), Claim{"STOPPING", "servera"},
+			ClaimResult{Reply: "OK", Why: "recorded", Record: true, State: "STOPPING", Node: "servera"}},
+		{"stopped leaves no node", app("apache", "servera", state("STOPPING")), Claim{"DOWN", "servera"},
+			ClaimResult{Reply: "OK", Why: "recorded", Record: true, State: "DOWN"}},
+	}
+	for _, c := range cases {
+		t.Run(c.cite, func(t *testing.T) {
+			if got := DecideClaim("servera", c.a, c.c); !reflect.DeepEqual(got, c.want) {
+				t.Fatalf("\n got %+v\nwant %+v", got, c.want)
+			}
+		})
+	}
+}
