@@ -18,6 +18,7 @@ import (
 	"github.com/linuxha-ng/linuxha/pkg/cllockd"
 	"github.com/linuxha-ng/linuxha/pkg/clnetd"
 	"github.com/linuxha-ng/linuxha/pkg/clremoveapp"
+	"github.com/linuxha-ng/linuxha/pkg/clsimulate"
 	"github.com/linuxha-ng/linuxha/pkg/clstartup"
 	"github.com/linuxha-ng/linuxha/pkg/clstat"
 	"github.com/linuxha-ng/linuxha/pkg/cltrust"
@@ -45,4 +46,5 @@ var All = []func(stdout, stderr io.Writer) *cli.App{
 	lemscmd.NewApp,
 	lemscmd.NewCtlApp,
 	cltrust.NewApp,
+	clsimulate.NewApp,
 }

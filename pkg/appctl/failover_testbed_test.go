@@ -24,6 +24,7 @@ func TestFailover(t *testing.T) {
 	if st := appStatus(t, tb, "serverb"); !strings.HasPrefix(st, "STARTED,servera") {
 		t.Fatalf("APP_STATUS: %q", st)
 	}
+	simulate(t, tb)
 	// §21.5: both cluster daemons and the Lems die; apache keeps
 	// serving. clform --force finds it from its address and restarts
 	// its Lems (L6686-6700).
@@ -181,5 +182,39 @@ func TestFailover(t *testing.T) {
 	})
 	if r := tb.Exec(t, "serverb", "", "clhaltapp", "-A", "apache"); r.Code != 0 {
 		t.Fatalf("clhaltapp: %s", r.Output())
+	}
+}
+
+// simulate asks clsimulate (issue 18) about the live cluster, apache on
+// servera: what serverb would do if servera died, and what a Lems
+// FAILOVER would do from views saved on servera and read on serverb;
+// nothing may change.
+func simulate(t *testing.T, tb *testbed.Bed) {
+	t.Helper()
+	before := appStatus(t, tb, "servera")
+	r := tb.Exec(t, "serverb", "", "clsimulate", "dies", "servera")
+	for _, want := range []string{"Simulation: node servera dies (views of servera and serverb from the cluster daemons)",
+		"serverb: servera is dead", "1. mark-down apache - it ran on the dead node (L6548)",
+		"2. start apache force - take over the application its node lost (L6538-6540)", "Nothing was changed."} {
+		if r.Code != 0 || !strings.Contains(r.Stdout, want) {
+			t.Fatalf("clsimulate dies servera: want %q in\n%s", want, r.Output())
+		}
+	}
+	if r := tb.Exec(t, "servera", "", "clsimulate", "--save", "/tmp/views.json"); r.Code != 0 {
+		t.Fatalf("clsimulate --save: %s", r.Output())
+	}
+	if r := tb.Exec(t, "serverb", tb.Sh(t, "servera", "cat /tmp/views.json"), "sh", "-c", "cat > /tmp/views.json"); r.Code != 0 {
+		t.Fatalf("copying the views: %s", r.Output())
+	}
+	r = tb.Exec(t, "serverb", "", "clsimulate", "--view", "/tmp/views.json", "failover", "apache")
+	if r.Code != 0 || !strings.Contains(r.Stdout, "servera: Lems asks to fail apache over") ||
+		!strings.Contains(r.Stdout, "3. start-on apache on serverb") {
+		t.Fatalf("clsimulate --view failover apache:\n%s", r.Output())
+	}
+	if r := tb.Exec(t, "serverb", "", "clsimulate", "dies", "serverc"); r.Code == 0 || !strings.Contains(r.Output(), "serverc is not a node") {
+		t.Fatalf("clsimulate dies serverc: %d %s", r.Code, r.Output())
+	}
+	if after := appStatus(t, tb, "servera"); after != before {
+		t.Fatalf("clsimulate changed APP_STATUS: %q, then %q", before, after)
 	}
 }

@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -59,6 +60,7 @@ func (d *Daemon) requests() map[string]request {
 		api.NetFailed:     {"Network failed locally (from clnetd)", d.reqNetFailed},
 		api.AppUpdate:     {"Update application state (probe=yes: from its addresses)", d.reqAppUpdate},
 		api.Failover:      {"Fail application over to the other node (from Lems)", d.reqFailover},
+		api.PolicyView:    {"Fail-over policy view of this node, as JSON (clsimulate)", d.reqView},
 	}
 }
 
@@ -447,6 +449,16 @@ func (d *Daemon) reqLogCycle(ctx context.Context, r wire.Request) string {
 	}
 	d.forward(ctx, r)
 	return api.OK
+}
+
+// reqView answers the view the fail-over policy decides from, so that
+// clsimulate asks the policy what it would do without changing anything.
+func (d *Daemon) reqView(context.Context, wire.Request) string {
+	b, err := json.Marshal(d.view())
+	if err != nil {
+		return api.Error
+	}
+	return string(b)
 }
 
 func (d *Daemon) reqHelp(context.Context, wire.Request) string {

@@ -49,6 +49,7 @@ const (
 	NetFailed     = "NET_FAILED"
 	AppUpdate     = "APP_UPDATE"
 	Failover      = "FAILOVER"
+	PolicyView    = "VIEW" // the fail-over policy's view of this node, as JSON (clsimulate)
 )
 
 // Node states, as ECHO answers them and GET_NODE_STATE reports them.

@@ -2,7 +2,9 @@ package daemonapi
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"net"
 	"net/netip"
 	"os"
@@ -112,6 +114,18 @@ func (c *Client) Any(ctx context.Context, req string) (reply, node string, err e
 		}
 	}
 	return "", "", ErrNoDaemon
+}
+
+// CallJSON sends req to node's daemon and decodes its JSON reply into v.
+func (c *Client) CallJSON(ctx context.Context, node, req string, v any) error {
+	reply, err := c.Call(ctx, node, req)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal([]byte(reply), v); err != nil {
+		return fmt.Errorf("%s from %s: %w (reply %.80q)", req, node, err, reply)
+	}
+	return nil
 }
 
 // AppStatus asks node's daemon for app's status with the options o.
