@@ -30,13 +30,15 @@ all: build
 build:
 	CGO_ENABLED=$(CGO) $(GO) build -trimpath $(BUILDFLAGS) -ldflags '$(LDFLAGS)' -o $(BIN)/ ./cmd/...
 
-# Unit tests plus the namespace testbed (root). The packaging tests
+# Unit tests under the race detector (the testbed tests skip without
+# LINUXHA_TESTBED), then unit tests plus the namespace testbed (root). The packaging tests
 # compile two whole sets of binaries (make install's and the .deb's): they
 # run after the others, so that their compiling does not slow the testbed's
 # timing-sensitive fail-over tests.
 test:
 	$(DEPS) test
 	$(MAKE) lint
+	CGO_ENABLED=1 $(GO) test -count=1 -race ./...
 	LINUXHA_TESTBED=ns $(GO) test -count=1 $(TESTFLAGS) $$($(GO) list ./... | grep -v '/internal/packaging$$')
 	LINUXHA_TESTBED=ns $(GO) test -count=1 $(TESTFLAGS) ./internal/packaging
 

@@ -416,10 +416,11 @@ func (d *Daemon) join(ctx context.Context) error {
 			return ErrAborted
 		default:
 		}
-		hello := "ECHO HELLO=yes node=" + d.me.Name
+		boot := ""
 		if d.booted {
-			hello += " boot=yes"
+			boot = "yes"
 		}
+		hello := api.Req(api.Echo, "HELLO", "yes", "node", d.me.Name, "boot", boot)
 		reply, err := d.call(ctx, hello, time.Second)
 		if err == nil && reply == api.NodeUp {
 			break
