@@ -58,7 +58,8 @@ type Daemon struct {
 	codec    *wire.Codec
 	peerTop  []state.CardAddr // the peer's topology addresses
 	started  time.Time
-	rejects  *wire.Throttle // rejected requests and heartbeats, once a minute per source
+	now      func() time.Time // the clock TIME reports and the time check compares with
+	rejects  *wire.Throttle   // rejected requests and heartbeats, once a minute per source
 	// hello asks the receive loop's helper to send the peer a request,
 	// which teaches it this daemon's incarnation (see receive).
 	hello chan struct{}
@@ -107,7 +108,7 @@ func New(l layout.Layout, cfg *config.Cluster, log *logx.Logger, opts Options, h
 	if err != nil {
 		return nil, err
 	}
-	d := &Daemon{L: l, Cfg: cfg, Log: log, Opts: opts, me: me, peer: peer, codec: codec,
+	d := &Daemon{L: l, Cfg: cfg, Log: log, Opts: opts, me: me, peer: peer, codec: codec, now: clock(log.Warnf),
 		rejects: &wire.Throttle{Log: log.Warnf}, hello: make(chan struct{}, 1),
 		state: api.NodeForming, peerState: api.NodeDown, apps: map[string]*App{}, quit: make(chan struct{}), heard: make(chan struct{}, 1), verbose: log.Verbose()}
 	if top, err := state.ReadTopology(l.Topology()); err == nil {
@@ -175,6 +176,12 @@ func (d *Daemon) Run(ctx context.Context, ready func(error)) error {
 			return nil
 		}
 		d.Log.Errorf("%v", formErr)
+		if errors.As(formErr, new(clockError)) {
+			// The other node checks the clocks too: answer its TIME a
+			// little longer, so that it refuses for the same reason
+			// instead of for want of an answer.
+			sleep(ctx, 3*time.Second)
+		}
 		return formErr
 	}
 	markBooted(d.L.BootMarker())
@@ -459,21 +466,40 @@ func markBooted(marker string) {
 	}
 }
 
+// clockError refuses a formation for the clocks (L1887, L7577).
+type clockError string
+
+func (e clockError) Error() string { return string(e) }
+
 // timeCheck compares the clocks (L1876-1890, L7577): over a minute warns,
-// over ten minutes refuses unless --force.
+// over ten minutes refuses unless --force. A peer whose time cannot be
+// read is refused too: the check must not pass for want of an answer.
 func (d *Daemon) timeCheck(ctx context.Context) error {
-	reply, err := d.call(ctx, api.Time, 2*time.Second)
-	if err != nil {
-		return nil // the peer answered a moment ago; it will be checked again on the next form
+	var t int64
+	var err error
+	for try := 0; try < 3; try++ {
+		if try > 0 {
+			sleep(ctx, time.Second)
+		}
+		var reply string
+		if reply, err = d.call(ctx, api.Time, 2*time.Second); err == nil {
+			if t, err = strconv.ParseInt(strings.TrimSpace(reply), 10, 64); err == nil {
+				break
+			}
+			err = fmt.Errorf("TIME answered %q", reply)
+		}
 	}
-	t, err := strconv.ParseInt(strings.TrimSpace(reply), 10, 64)
 	if err != nil {
+		if !d.Opts.Force {
+			return clockError(fmt.Sprintf("Unable to read the time of %s (%v) - require --force to start!", d.peer.Name, err))
+		}
+		d.Log.Warnf("Unable to read the time of %s (%v) - continuing (--force).", d.peer.Name, err)
 		return nil
 	}
-	diff := time.Since(time.Unix(t, 0)).Abs()
+	diff := d.now().Sub(time.Unix(t, 0)).Abs()
 	switch {
 	case diff > 10*time.Minute && !d.Opts.Force:
-		return errors.New("Time difference between nodes is >10 minutes - require --force to start!")
+		return clockError("Time difference between nodes is >10 minutes - require --force to start!")
 	case diff > 10*time.Minute:
 		d.Log.Warnf("Time difference between nodes is %v (>10 minutes) - continuing (--force).", diff.Round(time.Second))
 	case diff > time.Minute:

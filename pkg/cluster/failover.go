@@ -263,18 +263,44 @@ func tocHook() string {
 	if cmd := os.Getenv(EnvTOC); cmd != "" {
 		return cmd
 	}
-	st, err := os.Stat(FileTOC)
+	return rootHook(FileTOC)
+}
+
+// rootHook reads a test hook file: it counts only when it is a regular
+// file that root owns and no one else may write.
+func rootHook(file string) string {
+	st, err := os.Stat(file)
 	if err != nil {
 		return ""
 	}
 	if sys, ok := st.Sys().(*syscall.Stat_t); !ok || sys.Uid != 0 || st.Mode().Perm()&0o022 != 0 || !st.Mode().IsRegular() {
 		return ""
 	}
-	b, err := os.ReadFile(FileTOC)
+	b, err := os.ReadFile(file)
 	if err != nil {
 		return ""
 	}
 	return strings.TrimSpace(string(b))
+}
+
+// FileClockOffset, when root's alone, holds a duration added to the
+// clock the daemon reports (TIME) and compares with: the testbeds' nodes
+// share one kernel clock, and this is how they get different ones.
+const FileClockOffset = "/run/linuxha/clock-offset"
+
+// clock is time.Now, shifted by the test hook's offset when there is one.
+func clock(logf func(string, ...any)) func() time.Time {
+	s := rootHook(FileClockOffset)
+	if s == "" {
+		return time.Now
+	}
+	off, err := time.ParseDuration(s)
+	if err != nil {
+		logf("%s: %v - ignored", FileClockOffset, err)
+		return time.Now
+	}
+	logf("Clock offset %v from %s (testing only).", off, FileClockOffset)
+	return func() time.Time { return time.Now().Add(off) }
 }
 
 // toc runs the hook, if any; a hook that returns has not reset the

@@ -128,7 +128,7 @@ func (d *Daemon) nodeArg(r wire.Request) string {
 func yes(v string) bool { return api.IsYes(v) }
 
 func (d *Daemon) reqTime(context.Context, wire.Request) string {
-	return strconv.FormatInt(time.Now().Unix(), 10)
+	return strconv.FormatInt(d.now().Unix(), 10)
 }
 
 func (d *Daemon) reqAbort(ctx context.Context, r wire.Request) string {
