@@ -70,7 +70,7 @@ func New(ctx context.Context, l layout.Layout, cfg *config.Cluster, name string,
 		case errors.Is(err, state.ErrNotBuilt):
 			return nil, clitool.ConfigError(fmt.Errorf("Application %s has not been built: run clbuildapp --build first", name))
 		case errors.Is(err, state.ErrChanged):
-			return nil, clitool.ConfigError(fmt.Errorf("The configuration file for application %s has been altered\nbut the --build stage has not yet been rerun. Do that first.", name))
+			return nil, clitool.ConfigError(errors.New(state.AppChangedMessage("build", "")))
 		case err != nil:
 			return nil, err
 		}

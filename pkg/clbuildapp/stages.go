@@ -7,8 +7,6 @@ package clbuildapp
 
 import (
 	"context"
-	"crypto/md5"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -21,7 +19,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/linuxha-ng/linuxha/pkg/atomicfile"
 	"github.com/linuxha-ng/linuxha/pkg/backup"
 	"github.com/linuxha-ng/linuxha/pkg/clitool"
 	"github.com/linuxha-ng/linuxha/pkg/config"
@@ -79,8 +76,7 @@ func newBuilder(ctx context.Context, l layout.Layout, name string, log *logx.Log
 	if err != nil {
 		return nil, clitool.ConfigError(fmt.Errorf("Could not find appconf.xml for %s", name))
 	}
-	s := md5.Sum(data)
-	b.appSum = hex.EncodeToString(s[:])
+	b.appSum = state.Checksum(data)
 	app, warns, err := config.ParseApp(l.AppConf(name), data)
 	if err != nil {
 		return nil, clitool.ConfigError(err)
@@ -89,7 +85,7 @@ func newBuilder(ctx context.Context, l layout.Layout, name string, log *logx.Log
 		log.Warnf("%s", w.Error())
 	}
 	if app.Name != name {
-		return nil, clitool.ConfigError(fmt.Errorf("%s: global/name is %q but the directory is %q", l.AppConf(name), app.Name, name))
+		return nil, clitool.ConfigError(app.Problemf("global/name", "%q but the directory is %q", app.Name, name))
 	}
 	b.app = app
 	return b, nil
@@ -133,9 +129,8 @@ func (b *builder) stageDone(prev, this string) error {
 	default:
 		sumFile = b.l.StageChecksum(b.name, prev)
 	}
-	got, err := os.ReadFile(sumFile)
-	if err != nil || strings.TrimSpace(string(got)) != b.appSum {
-		return fmt.Errorf("\nThe configuration file for this application has been altered\nbut the --%s stage has not yet been rerun. Do that first\nbefore running with the --%s option.", prev, this)
+	if !state.SumMatches(sumFile, b.appSum) {
+		return errors.New(state.AppChangedMessage(prev, this))
 	}
 	return nil
 }
@@ -168,7 +163,7 @@ func (b *builder) checkVGs() error {
 		for _, vg := range b.app.VGs {
 			for _, d := range vg.Dirs {
 				if st, err := os.Stat(d.Path); err != nil || !st.IsDir() {
-					return fmt.Errorf("Directory %s (%s/%s) does not exist on %s", d.Path, vg.Name, d.LV, b.me)
+					return b.app.Problemf("vg "+vg.Name+"/lv "+d.LV, "Directory %s does not exist on %s", d.Path, b.me)
 				}
 			}
 		}
@@ -182,7 +177,7 @@ func (b *builder) checkVGs() error {
 		}
 		for _, vg := range b.app.VGs {
 			if _, ok := vgs[vg.Name]; !ok {
-				return fmt.Errorf("Volume group %s does not exist on %s", vg.Name, node)
+				return b.app.Problemf("vg "+vg.Name, "Volume group %s does not exist on %s", vg.Name, node)
 			}
 		}
 		b.log.Infof("Checked volume groups exist on %s", node)
@@ -253,7 +248,7 @@ func (b *builder) Check() error {
 	}
 	b.log.Infof("Validated clconf.xml is consistent on both nodes")
 	if v := b.app.Version; v != "0.1" && v != "0.2" {
-		return fmt.Errorf("%s: global/version %s is for a later software revision (0.1 and 0.2 are supported)", b.l.AppConf(b.name), v)
+		return clitool.ConfigError(b.app.Problemf("global/version", "%s is for a later software revision (0.1 and 0.2 are supported)", v))
 	}
 	b.log.Infof("Validated specified syncrate setting is sane.")
 	if b.app.Autostart {
@@ -292,7 +287,7 @@ func (b *builder) Check() error {
 	if err := b.statusDirs(); err != nil {
 		return err
 	}
-	if err := atomicfile.WriteFile(b.l.StageChecksum(b.name, "check"), []byte(b.appSum+"\n"), 0o600); err != nil {
+	if err := state.WriteSum(b.l.StageChecksum(b.name, "check"), b.appSum); err != nil {
 		return err
 	}
 	b.log.Infof("")
@@ -400,7 +395,7 @@ func (b *builder) VGBuild() error {
 		}
 		b.log.Infof("All LV checks on VG %s completed", vg.Name)
 	}
-	if err := atomicfile.WriteFile(b.l.StageChecksum(b.name, "vgbuild"), []byte(b.appSum+"\n"), 0o600); err != nil {
+	if err := state.WriteSum(b.l.StageChecksum(b.name, "vgbuild"), b.appSum); err != nil {
 		return err
 	}
 	b.log.Infof("")
@@ -585,10 +580,10 @@ func (b *builder) Build() error {
 		}
 	}
 	// B17: the build checksum on both nodes marks the build valid.
-	if err := atomicfile.WriteFile(b.l.AppChecksum(b.name), []byte(b.appSum+"\n"), 0o600); err != nil {
+	if err := state.WriteSum(b.l.AppChecksum(b.name), b.appSum); err != nil {
 		return err
 	}
-	if err := b.p.WriteFile(b.ctx, layout.Layout{}.AppChecksum(b.name), []byte(b.appSum+"\n"), 0o600); err != nil {
+	if err := b.p.WriteFile(b.ctx, layout.Layout{}.AppChecksum(b.name), state.SumBytes(b.appSum), 0o600); err != nil {
 		return err
 	}
 	if reply, _, err := b.client.Any(b.ctx, daemonapi.Req(daemonapi.RegApp, "app", b.name, "forward", "yes")); err == nil && reply == daemonapi.OK {

@@ -28,6 +28,17 @@ type App struct {
 	StopScript   []string      // application/stopscript
 	MaxStartTime time.Duration // application/maxstarttime: default 30 s (L6820-6822)
 	MaxStopTime  time.Duration // application/maxstoptime: default 30 s
+
+	// Lines holds where elements are written, so that checks made after
+	// parsing (clbuildapp's, CheckAgainst) name the line too: keys are
+	// the Problem elements "global/name", "global/version",
+	// "global/preferred_node", "network NET", "vg VG" and "vg VG/lv LV".
+	Lines map[string]int
+}
+
+// Problemf is a problem with the element, at the line it is written on.
+func (a *App) Problemf(elem, format string, args ...any) *Problem {
+	return &Problem{File: a.File, Line: a.Lines[elem], Element: elem, Text: fmt.Sprintf(format, args...)}
 }
 
 // AppNetwork is one <network> of an application.
@@ -90,6 +101,7 @@ func ParseApp(file string, data []byte) (*App, Problems, error) {
 	}
 	a := DefaultApp()
 	a.File = file
+	a.Lines = map[string]int{}
 	gs := children(d.root, "global")
 	if len(gs) == 0 {
 		d.errorf(d.root, "appconf", "missing <global> section")
@@ -102,6 +114,7 @@ func ParseApp(file string, data []byte) (*App, Problems, error) {
 		d.errorf(e, "global/version", "%q is not a version number", v)
 	} else {
 		a.Version = v
+		a.Lines["global/version"] = d.line(e)
 	}
 	if v, e := child(g, "name"); e == nil || v == "" {
 		d.errorf(g, "global/name", "required value missing")
@@ -109,6 +122,7 @@ func ParseApp(file string, data []byte) (*App, Problems, error) {
 		d.errorf(e, "global/name", "%q must be a single word (it names the application's directory)", v)
 	} else {
 		a.Name = v
+		a.Lines["global/name"] = d.line(e)
 	}
 	if v, e := child(g, "takeover"); e != nil {
 		switch strings.ToLower(v) {
@@ -151,10 +165,13 @@ func ParseApp(file string, data []byte) (*App, Problems, error) {
 			}
 			a.PreferredNode = v
 		}
+		a.Lines["global/preferred_node"] = d.line(e)
 	}
 	for _, ns := range children(d.root, "networks") {
 		for _, ne := range children(ns, "network") {
-			a.Networks = append(a.Networks, parseAppNetwork(d, ne))
+			n := parseAppNetwork(d, ne)
+			a.Lines["network "+n.Net] = d.line(ne)
+			a.Networks = append(a.Networks, n)
 		}
 	}
 	for _, ve := range children(d.root, "vg") {
@@ -165,6 +182,7 @@ func ParseApp(file string, data []byte) (*App, Problems, error) {
 			d.errorf(ve, "vg/name", "a volume group name is required")
 		}
 		vg.Name = n
+		a.Lines["vg "+n] = d.line(ve)
 		t, te := child(ve, "type")
 		if te == nil || t == "" {
 			t = "filesystems"
@@ -184,6 +202,7 @@ func ParseApp(file string, data []byte) (*App, Problems, error) {
 				d.errorf(le, "vg/lv", "%v", CheckMountPath(mount))
 			default:
 				vg.Dirs = append(vg.Dirs, Dir{LV: name, Path: path.Clean(mount)})
+				a.Lines["vg "+vg.Name+"/lv "+name] = d.line(le)
 			}
 		}
 		if vg.Type == "directories" && len(vg.Dirs) == 0 {
@@ -378,19 +397,19 @@ func (a *App) CheckAgainst(c *Cluster) error {
 	for _, n := range a.Networks {
 		if len(c.Nodes) > 0 {
 			if _, ok := c.Nodes[0].Network(n.Net); !ok {
-				ps = append(ps, &Problem{File: a.File, Element: "network " + n.Net, Text: "network is not defined in the cluster topology"})
+				ps = append(ps, a.Problemf("network "+n.Net, "network is not defined in the cluster topology"))
 			}
 		}
 	}
 	if p := a.PreferredNode; p != "" && p != LeastAppLoad && p != LeastCPULoad {
 		if _, ok := c.Node(p); !ok {
-			ps = append(ps, &Problem{File: a.File, Element: "global/preferred_node", Text: fmt.Sprintf("%q is not a node of cluster %s", p, c.Name)})
+			ps = append(ps, a.Problemf("global/preferred_node", "%q is not a node of cluster %s", p, c.Name))
 		}
 	}
 	for _, vg := range a.VGs {
 		if (vg.Type == "directories") != (c.DataDetail == "filesync") {
-			ps = append(ps, &Problem{File: a.File, Element: "vg " + vg.Name,
-				Text: fmt.Sprintf("type %s does not suit datadetail %s (drbd needs filesystems, filesync needs directories)", vg.Type, c.DataDetail)})
+			ps = append(ps, a.Problemf("vg "+vg.Name,
+				"type %s does not suit datadetail %s (drbd needs filesystems, filesync needs directories)", vg.Type, c.DataDetail))
 		}
 	}
 	return ps.err()

@@ -363,3 +363,50 @@ func TestLems(t *testing.T) {
 		}
 	}
 }
+
+// Checks made after parsing - CheckAgainst's, clbuildapp's - name the
+// line of the element too, as the parser's own errors do (issue 18).
+func TestAppProblemsCarryLines(t *testing.T) {
+	data := []byte(`<?xml version="1.0"?>
+<appconf>
+  <global>
+    <version>0.3</version>
+    <name>apache</name>
+    <preferred_node>serverc</preferred_node>
+  </global>
+  <networks>
+    <network net="nowhere" ip="10.0.0.1"/>
+  </networks>
+  <vg>
+    <name>webvg</name>
+    <type>directories</type>
+    <lv name="data" mount="/srv/www"/>
+  </vg>
+  <application><startscript>/s/start</startscript><stopscript>/s/stop</stopscript></application>
+</appconf>
+`)
+	a, _, err := ParseApp("/etc/cluster/apache/appconf.xml", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for elem, want := range map[string]string{
+		"global/version":        "/etc/cluster/apache/appconf.xml:4: global/version: 0.3 is too new",
+		"global/name":           "/etc/cluster/apache/appconf.xml:5: global/name: x",
+		"global/preferred_node": "/etc/cluster/apache/appconf.xml:6: global/preferred_node: x",
+		"network nowhere":       "/etc/cluster/apache/appconf.xml:9: network nowhere: x",
+		"vg webvg":              "/etc/cluster/apache/appconf.xml:11: vg webvg: x",
+		"vg webvg/lv data":      "/etc/cluster/apache/appconf.xml:14: vg webvg/lv data: x",
+	} {
+		text := want[strings.LastIndex(want, ": ")+2:]
+		if got := a.Problemf(elem, "%s", text).Error(); got != want {
+			t.Errorf("%s: got %q, want %q", elem, got, want)
+		}
+	}
+	c := &Cluster{Name: "cluster1", DataDetail: "drbd", Nodes: []Node{{Name: "servera"}, {Name: "serverb"}}}
+	err = a.CheckAgainst(c)
+	for _, want := range []string{"appconf.xml:6: global/preferred_node:", "appconf.xml:9: network nowhere:", "appconf.xml:11: vg webvg:"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("CheckAgainst: want %q in %v", want, err)
+		}
+	}
+}

@@ -181,7 +181,7 @@ func WriteChecksum(sumFile, conf string) (string, error) {
 		return "", err
 	}
 	sum := Checksum(data)
-	return sum, atomicfile.WriteFile(sumFile, []byte(sum+"\n"), 0o600)
+	return sum, WriteSum(sumFile, sum)
 }
 
 // VerifyChecksum checks conf against sumFile: nil when they match,
@@ -217,11 +217,30 @@ var ClusterChangedMessage = []string{
 	"not affect running applications.",
 }
 
-// AppChangedMessage is printed when an appconf.xml changed after its
-// --build stage (L2889-2894).
-var AppChangedMessage = []string{
-	"",
-	"The configuration file for this application has been altered",
-	"but the --build stage has not yet been rerun. Do that first",
-	"before running with the --sync option.",
+// AppChangedMessage is what a tool prints, one ERROR line each, when an
+// appconf.xml changed after its prev stage of clbuildapp (L2889-2894):
+// next is the option about to run, "" for a tool other than clbuildapp.
+func AppChangedMessage(prev, next string) string {
+	last := "before running with the --" + next + " option."
+	if next == "" {
+		last = "before running this command again."
+	}
+	return strings.Join([]string{"",
+		"The configuration file for this application has been altered",
+		"but the --" + prev + " stage has not yet been rerun. Do that first",
+		last}, "\n")
+}
+
+// WriteSum records sum, a Checksum, in sumFile.
+func WriteSum(sumFile, sum string) error {
+	return atomicfile.WriteFile(sumFile, SumBytes(sum), 0o600)
+}
+
+// SumBytes is a checksum file's content.
+func SumBytes(sum string) []byte { return []byte(sum + "\n") }
+
+// SumMatches reports whether sumFile records sum.
+func SumMatches(sumFile, sum string) bool {
+	got, err := os.ReadFile(sumFile)
+	return err == nil && strings.TrimSpace(string(got)) == sum
 }

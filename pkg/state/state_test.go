@@ -237,3 +237,30 @@ func TestRebuildLock(t *testing.T) {
 	}
 	done()
 }
+
+// L2889-2894, word for word with --build and --sync.
+func TestAppChangedMessage(t *testing.T) {
+	want := "\nThe configuration file for this application has been altered\n" +
+		"but the --build stage has not yet been rerun. Do that first\n" +
+		"before running with the --sync option."
+	if got := AppChangedMessage("build", "sync"); got != want {
+		t.Fatalf("got %q, want %q", got, want)
+	}
+	if got := AppChangedMessage("build", ""); !strings.HasSuffix(got, "Do that first\nbefore running this command again.") {
+		t.Fatalf("got %q", got)
+	}
+}
+
+func TestSumFiles(t *testing.T) {
+	f := filepath.Join(t.TempDir(), "build.md5")
+	sum := Checksum([]byte("<appconf/>"))
+	if SumMatches(f, sum) {
+		t.Fatal("a missing file matches")
+	}
+	if err := WriteSum(f, sum); err != nil {
+		t.Fatal(err)
+	}
+	if !SumMatches(f, sum) || SumMatches(f, Checksum([]byte("<appconf></appconf>"))) {
+		t.Fatal("SumMatches is wrong")
+	}
+}
