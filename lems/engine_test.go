@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/linuxha-ng/linuxha/lems/monitors"
@@ -76,26 +77,30 @@ func TestParseActions(t *testing.T) {
 // "REMOVEMON; PAUSE" dereferenced the removed check and Lems died): the
 // later step is ignored with a warning, and Lems keeps running the rest.
 func TestStepsAfterRemovemon(t *testing.T) {
-	ms := 10 * time.Millisecond
-	b := newBed(t,
-		check("gone", ms, map[int]string{0: "NOP", 1: "REMOVEMON; PAUSE; REMOVEMON; STOP; RUN gone"}),
-		check("httpd", ms, map[int]string{0: "NOP"}))
-	b.mons["gone"].set(1, "")
-	eventually(t, "the check removed", func() bool { return strings.Contains(b.logged(), `Removed monitor "gone"`) })
-	n := b.mons["httpd"].count()
-	eventually(t, "the other check goes on", func() bool { return b.mons["httpd"].count() > n+2 })
-	for _, want := range []string{"PAUSE of a removed check ignored", "STOP of unknown check gone ignored", "RUN of unknown check gone ignored"} {
-		if !strings.Contains(b.logged(), want) {
-			t.Errorf("log lacks %q:\n%s", want, b.logged())
+	synctest.Test(t, func(t *testing.T) {
+		ms := 10 * time.Millisecond
+		b := newBed(t,
+			check("gone", ms, map[int]string{0: "NOP", 1: "REMOVEMON; PAUSE; REMOVEMON; STOP; RUN gone"}),
+			check("httpd", ms, map[int]string{0: "NOP"}))
+		b.mons["gone"].set(1, "")
+		eventually(t, "the check removed", func() bool { return strings.Contains(b.logged(), `Removed monitor "gone"`) })
+		n := b.mons["httpd"].count()
+		eventually(t, "the other check goes on", func() bool { return b.mons["httpd"].count() > n+2 })
+		for _, want := range []string{"PAUSE of a removed check ignored", "STOP of unknown check gone ignored", "RUN of unknown check gone ignored"} {
+			if !strings.Contains(b.logged(), want) {
+				t.Errorf("log lacks %q:\n%s", want, b.logged())
+			}
 		}
-	}
+	})
 }
 
 // L7175: PAUSE without X does not schedule the check again for 30 s.
 func TestPauseDefault(t *testing.T) {
-	b := newBed(t, check("httpd", 10*time.Millisecond, map[int]string{0: "NOP", 1: "PAUSE"}))
-	b.mons["httpd"].set(1, "")
-	eventually(t, "the check paused", func() bool { return strings.Contains(b.logged(), "Check httpd paused for 30s") })
+	synctest.Test(t, func(t *testing.T) {
+		b := newBed(t, check("httpd", 10*time.Millisecond, map[int]string{0: "NOP", 1: "PAUSE"}))
+		b.mons["httpd"].set(1, "")
+		eventually(t, "the check paused", func() bool { return strings.Contains(b.logged(), "Check httpd paused for 30s") })
+	})
 }
 
 // fake is a monitor whose answers the test sets.
@@ -221,172 +226,186 @@ func (b *bed) stopped(name string) bool {
 }
 
 func TestFlagStopsAndStartsThroughRCDATA(t *testing.T) {
-	// L3201-3230: flag_check returns 1 => [STOP httpd;], "%RCDATA%" runs it.
-	ms := 20 * time.Millisecond
-	b := newBed(t,
-		check("flag_check", ms, map[int]string{0: "NOP", 1: "%RCDATA%", 2: "ABORT"}),
-		check("httpd", ms, map[int]string{0: "NOP", 1: "STOP", 2: "FAILOVER"}))
-	eventually(t, "httpd runs", func() bool { return b.mons["httpd"].count() > 2 })
-	b.mons["flag_check"].set(1, "STOP httpd;")
-	eventually(t, "httpd stopped", func() bool { return b.stopped("httpd") })
-	b.mons["flag_check"].set(0, "")
-	n := b.mons["httpd"].count()
-	time.Sleep(10 * ms)
-	if got := b.mons["httpd"].count(); got > n+1 {
-		t.Fatalf("stopped httpd ran %d more times", got-n)
-	}
-	for _, want := range []string{"Monitor flag_check returned: 1 => [STOP httpd;]", "Check httpd has been stopped, (RC=1)"} {
-		if !strings.Contains(b.logged(), want) {
-			t.Errorf("log lacks %q:\n%s", want, b.logged())
+	synctest.Test(t, func(t *testing.T) {
+		// L3201-3230: flag_check returns 1 => [STOP httpd;], "%RCDATA%" runs it.
+		ms := 20 * time.Millisecond
+		b := newBed(t,
+			check("flag_check", ms, map[int]string{0: "NOP", 1: "%RCDATA%", 2: "ABORT"}),
+			check("httpd", ms, map[int]string{0: "NOP", 1: "STOP", 2: "FAILOVER"}))
+		eventually(t, "httpd runs", func() bool { return b.mons["httpd"].count() > 2 })
+		b.mons["flag_check"].set(1, "STOP httpd;")
+		eventually(t, "httpd stopped", func() bool { return b.stopped("httpd") })
+		b.mons["flag_check"].set(0, "")
+		n := b.mons["httpd"].count()
+		time.Sleep(10 * ms)
+		if got := b.mons["httpd"].count(); got > n+1 {
+			t.Fatalf("stopped httpd ran %d more times", got-n)
 		}
-	}
-	b.mons["flag_check"].set(1, "START httpd;")
-	eventually(t, "httpd runs again", func() bool { return b.mons["httpd"].count() > n+2 })
+		for _, want := range []string{"Monitor flag_check returned: 1 => [STOP httpd;]", "Check httpd has been stopped, (RC=1)"} {
+			if !strings.Contains(b.logged(), want) {
+				t.Errorf("log lacks %q:\n%s", want, b.logged())
+			}
+		}
+		b.mons["flag_check"].set(1, "START httpd;")
+		eventually(t, "httpd runs again", func() bool { return b.mons["httpd"].count() > n+2 })
+	})
 }
 
 func TestFailoverAsksClusterOnceAndSuspends(t *testing.T) {
-	// L7250, L7636: FAILOVER (or ABORT) goes to the local cldaemon;
-	// monitoring stops so the request is not repeated.
-	ms := 10 * time.Millisecond
-	b := newBed(t,
-		check("httpd", ms, map[int]string{0: "NOP", 2: "FAILOVER"}),
-		check("other", ms, map[int]string{0: "NOP"}))
-	b.mons["httpd"].set(2, "")
-	eventually(t, "fail-over request", func() bool { return len(b.cluster()) > 0 })
-	time.Sleep(10 * ms)
-	if got := b.cluster(); !reflect.DeepEqual(got, []string{"FAILOVER app=apache node=servera"}) {
-		t.Fatalf("cluster requests = %q", got)
-	}
-	n := b.mons["other"].count()
-	time.Sleep(10 * ms)
-	if got := b.mons["other"].count(); got > n+1 {
-		t.Errorf("monitoring went on after the fail-over request (%d runs)", got-n)
-	}
-	if !b.stopped("other") {
-		t.Errorf("GET_STAT should show 0 while the cluster acts: %q", b.msg("GET_STAT"))
-	}
+	synctest.Test(t, func(t *testing.T) {
+		// L7250, L7636: FAILOVER (or ABORT) goes to the local cldaemon;
+		// monitoring stops so the request is not repeated.
+		ms := 10 * time.Millisecond
+		b := newBed(t,
+			check("httpd", ms, map[int]string{0: "NOP", 2: "FAILOVER"}),
+			check("other", ms, map[int]string{0: "NOP"}))
+		b.mons["httpd"].set(2, "")
+		eventually(t, "fail-over request", func() bool { return len(b.cluster()) > 0 })
+		time.Sleep(10 * ms)
+		if got := b.cluster(); !reflect.DeepEqual(got, []string{"FAILOVER app=apache node=servera"}) {
+			t.Fatalf("cluster requests = %q", got)
+		}
+		n := b.mons["other"].count()
+		time.Sleep(10 * ms)
+		if got := b.mons["other"].count(); got > n+1 {
+			t.Errorf("monitoring went on after the fail-over request (%d runs)", got-n)
+		}
+		if !b.stopped("other") {
+			t.Errorf("GET_STAT should show 0 while the cluster acts: %q", b.msg("GET_STAT"))
+		}
+	})
 }
 
 func TestHaltApp(t *testing.T) {
-	b := newBed(t, check("swap", 10*time.Millisecond, map[int]string{1: "HALTAPP"}))
-	b.mons["swap"].set(1, "")
-	eventually(t, "halt request", func() bool { return len(b.cluster()) > 0 })
-	if got := b.cluster()[0]; got != "STOP_APP app=apache" {
-		t.Fatalf("request %q", got)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		b := newBed(t, check("swap", 10*time.Millisecond, map[int]string{1: "HALTAPP"}))
+		b.mons["swap"].set(1, "")
+		eventually(t, "halt request", func() bool { return len(b.cluster()) > 0 })
+		if got := b.cluster()[0]; got != "STOP_APP app=apache" {
+			t.Fatalf("request %q", got)
+		}
+	})
 }
 
 func TestPauseResumeKeepsStoppedMonitorsStopped(t *testing.T) {
-	// L4384: "A monitor that was Stopped before the PAUSE stays stopped."
-	b := newBed(t,
-		check("httpd", 10*time.Second, map[int]string{0: "NOP"}),
-		check("fsmon", 10*time.Second, map[int]string{0: "NOP"}))
-	if got := b.msg("PAUSE httpd"); got != "httpd PAUSED" { // L4397-4399
-		t.Fatalf("PAUSE httpd = %q", got)
-	}
-	if got := b.msg("PAUSE"); got != "OK" {
-		t.Fatalf("PAUSE = %q", got)
-	}
-	if !b.stopped("fsmon") || !b.stopped("httpd") {
-		t.Fatalf("after PAUSE every monitor shows Stopped (L4322-4345): %q", b.msg("GET_STAT"))
-	}
-	if got := b.msg("RESUME"); got != "OK" { // L4353-4356
-		t.Fatalf("RESUME = %q", got)
-	}
-	if b.stopped("fsmon") || !b.stopped("httpd") {
-		t.Fatalf("RESUME must restore fsmon only: %q", b.msg("GET_STAT"))
-	}
-	if got := b.msg("RESUME httpd"); got != "httpd RESUMED (in 10 secs)" { // L4417-4420
-		t.Fatalf("RESUME httpd = %q", got)
-	}
-	if b.stopped("httpd") {
-		t.Fatal("httpd still stopped")
-	}
+	synctest.Test(t, func(t *testing.T) {
+		// L4384: "A monitor that was Stopped before the PAUSE stays stopped."
+		b := newBed(t,
+			check("httpd", 10*time.Second, map[int]string{0: "NOP"}),
+			check("fsmon", 10*time.Second, map[int]string{0: "NOP"}))
+		if got := b.msg("PAUSE httpd"); got != "httpd PAUSED" { // L4397-4399
+			t.Fatalf("PAUSE httpd = %q", got)
+		}
+		if got := b.msg("PAUSE"); got != "OK" {
+			t.Fatalf("PAUSE = %q", got)
+		}
+		if !b.stopped("fsmon") || !b.stopped("httpd") {
+			t.Fatalf("after PAUSE every monitor shows Stopped (L4322-4345): %q", b.msg("GET_STAT"))
+		}
+		if got := b.msg("RESUME"); got != "OK" { // L4353-4356
+			t.Fatalf("RESUME = %q", got)
+		}
+		if b.stopped("fsmon") || !b.stopped("httpd") {
+			t.Fatalf("RESUME must restore fsmon only: %q", b.msg("GET_STAT"))
+		}
+		if got := b.msg("RESUME httpd"); got != "httpd RESUMED (in 10 secs)" { // L4417-4420
+			t.Fatalf("RESUME httpd = %q", got)
+		}
+		if b.stopped("httpd") {
+			t.Fatal("httpd still stopped")
+		}
+	})
 }
 
 func TestServerMessages(t *testing.T) {
-	b := newBed(t,
-		check("flag_check", 5*time.Second, map[int]string{0: "NOP"}),
-		check("cmd", 5*time.Second, map[int]string{0: "NOP"}))
-	stat := b.msg("GET_STAT")
-	lines := strings.Split(strings.TrimSuffix(stat, NR), NR)
-	if len(lines) != 2 || !strings.HasPrefix(lines[1], "flag_check,") || !strings.HasSuffix(lines[1], ",5,fake flag_check") {
-		t.Fatalf("GET_STAT = %q; want Event,nextrun,interval,command per monitor (L7361)", stat)
-	}
-	v := b.msg("GET_VSTAT cmd")
-	if !strings.Contains(v, "<monitor-detail-start>"+NR) || !strings.HasSuffix(v, "<monitor-detail-end>"+NR) {
-		t.Fatalf("GET_VSTAT = %q", v)
-	}
-	for _, c := range [][2]string{
-		{"CMD cmd RESET now", "OK RESET+now"}, // L7365: OK text
-		{"CMD flag_check X", "NOT_IMP"},       // no accept method
-		{"CMD nothing X", "FAIL no monitor nothing"},
-		{"VERBOSE OFF", "OK"},
-		{"VERBOSE MAYBE", "FAIL VERBOSE ON or OFF"},
-		{"VERBOSE ON", "OK"},
-		{"LOGCYCLE 0", "FAIL LOGCYCLE needs a count from 1 to 99"},
-		{"REMOVE flag_check", "flag_check REMOVED"}, // L4444-4446
-		{"REMOVE flag_check", "FAIL no monitor flag_check"},
-		{"INSTALL cmd", "FAIL monitor cmd is already installed"}, // L4469
-		{"SOMETHING", "FAIL unknown message SOMETHING"},
-	} {
-		if got := b.msg(c[0]); got != c[1] {
-			t.Errorf("%s => %q; want %q", c[0], got, c[1])
+	synctest.Test(t, func(t *testing.T) {
+		b := newBed(t,
+			check("flag_check", 5*time.Second, map[int]string{0: "NOP"}),
+			check("cmd", 5*time.Second, map[int]string{0: "NOP"}))
+		stat := b.msg("GET_STAT")
+		lines := strings.Split(strings.TrimSuffix(stat, NR), NR)
+		if len(lines) != 2 || !strings.HasPrefix(lines[1], "flag_check,") || !strings.HasSuffix(lines[1], ",5,fake flag_check") {
+			t.Fatalf("GET_STAT = %q; want Event,nextrun,interval,command per monitor (L7361)", stat)
 		}
-	}
-	if !strings.Contains(b.logged(), `Removed monitor "flag_check" by user request.`) { // L4453
-		t.Errorf("log: %s", b.logged())
-	}
-	// INSTALL re-reads the file (L4465-4496).
-	os.WriteFile(b.e.o.ConfPath, []byte(`<lems_config><globals port="8800"/>
-<check><name>flag_check</name><type>internal</type><module>fake</module><interval>5</interval>
-<action_list><action rc="0" action="NOP"/></action_list></check></lems_config>`), 0o644)
-	if got := b.msg("INSTALL flag_check"); got != "OK" {
-		t.Fatalf("INSTALL = %q\n%s", got, b.logged())
-	}
-	if b.stopped("flag_check") {
-		t.Fatal("installed monitor not scheduled")
-	}
-	if got := b.msg("ABORT"); got != "OK" {
-		t.Fatalf("ABORT = %q", got)
-	}
-	select {
-	case <-b.done:
-	case <-time.After(3 * time.Second):
-		t.Fatal("ABORT did not end Lems")
-	}
+		v := b.msg("GET_VSTAT cmd")
+		if !strings.Contains(v, "<monitor-detail-start>"+NR) || !strings.HasSuffix(v, "<monitor-detail-end>"+NR) {
+			t.Fatalf("GET_VSTAT = %q", v)
+		}
+		for _, c := range [][2]string{
+			{"CMD cmd RESET now", "OK RESET+now"}, // L7365: OK text
+			{"CMD flag_check X", "NOT_IMP"},       // no accept method
+			{"CMD nothing X", "FAIL no monitor nothing"},
+			{"VERBOSE OFF", "OK"},
+			{"VERBOSE MAYBE", "FAIL VERBOSE ON or OFF"},
+			{"VERBOSE ON", "OK"},
+			{"LOGCYCLE 0", "FAIL LOGCYCLE needs a count from 1 to 99"},
+			{"REMOVE flag_check", "flag_check REMOVED"}, // L4444-4446
+			{"REMOVE flag_check", "FAIL no monitor flag_check"},
+			{"INSTALL cmd", "FAIL monitor cmd is already installed"}, // L4469
+			{"SOMETHING", "FAIL unknown message SOMETHING"},
+		} {
+			if got := b.msg(c[0]); got != c[1] {
+				t.Errorf("%s => %q; want %q", c[0], got, c[1])
+			}
+		}
+		if !strings.Contains(b.logged(), `Removed monitor "flag_check" by user request.`) { // L4453
+			t.Errorf("log: %s", b.logged())
+		}
+		// INSTALL re-reads the file (L4465-4496).
+		os.WriteFile(b.e.o.ConfPath, []byte(`<lems_config><globals port="8800"/>
+	<check><name>flag_check</name><type>internal</type><module>fake</module><interval>5</interval>
+	<action_list><action rc="0" action="NOP"/></action_list></check></lems_config>`), 0o644)
+		if got := b.msg("INSTALL flag_check"); got != "OK" {
+			t.Fatalf("INSTALL = %q\n%s", got, b.logged())
+		}
+		if b.stopped("flag_check") {
+			t.Fatal("installed monitor not scheduled")
+		}
+		if got := b.msg("ABORT"); got != "OK" {
+			t.Fatalf("ABORT = %q", got)
+		}
+		select {
+		case <-b.done:
+		case <-time.After(3 * time.Second):
+			t.Fatal("ABORT did not end Lems")
+		}
+	})
 }
 
 func TestSlowCheckDoesNotDelayOthers(t *testing.T) {
-	// Unlike the single-threaded original (L7049).
-	b := newBed(t,
-		check("slow", 10*time.Millisecond, map[int]string{0: "NOP"}),
-		check("fast", 10*time.Millisecond, map[int]string{0: "NOP"}))
-	b.mons["slow"].mu.Lock()
-	b.mons["slow"].delay = time.Hour
-	b.mons["slow"].mu.Unlock()
-	eventually(t, "fast runs while slow hangs", func() bool { return b.mons["fast"].count() >= 5 })
+	synctest.Test(t, func(t *testing.T) {
+		// Unlike the single-threaded original (L7049).
+		b := newBed(t,
+			check("slow", 10*time.Millisecond, map[int]string{0: "NOP"}),
+			check("fast", 10*time.Millisecond, map[int]string{0: "NOP"}))
+		b.mons["slow"].mu.Lock()
+		b.mons["slow"].delay = time.Hour
+		b.mons["slow"].mu.Unlock()
+		eventually(t, "fast runs while slow hangs", func() bool { return b.mons["fast"].count() >= 5 })
+	})
 }
 
 func TestRunSchedulesOnDemandCheckAndPauseDelays(t *testing.T) {
-	// The sample's ip -> "RUN move_ip" with move_ip interval 0 (L7094-7122);
-	// move_ip's rc 0 => STOP puts it back to sleep (L7250).
-	b := newBed(t,
-		check("ip", 10*time.Millisecond, map[int]string{0: "NOP", 1: "RUN move_ip"}),
-		check("move_ip", 0, map[int]string{0: "STOP", 1: "ABORT"}),
-		check("fsmon", 10*time.Millisecond, map[int]string{0: "NOP", 1: "PAUSE 30"}))
-	time.Sleep(50 * time.Millisecond)
-	if n := b.mons["move_ip"].count(); n != 0 {
-		t.Fatalf("interval-0 check ran %d times unasked", n)
-	}
-	b.mons["ip"].set(1, "")
-	eventually(t, "move_ip runs", func() bool { return b.mons["move_ip"].count() > 0 })
-	b.mons["ip"].set(0, "")
-	b.mons["fsmon"].set(1, "")
-	eventually(t, "fsmon paused", func() bool { return strings.Contains(b.logged(), "Check fsmon paused for 30s") })
-	n := b.mons["fsmon"].count()
-	time.Sleep(50 * time.Millisecond)
-	if got := b.mons["fsmon"].count(); got != n {
-		t.Fatalf("paused fsmon ran %d more times", got-n)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		// The sample's ip -> "RUN move_ip" with move_ip interval 0 (L7094-7122);
+		// move_ip's rc 0 => STOP puts it back to sleep (L7250).
+		b := newBed(t,
+			check("ip", 10*time.Millisecond, map[int]string{0: "NOP", 1: "RUN move_ip"}),
+			check("move_ip", 0, map[int]string{0: "STOP", 1: "ABORT"}),
+			check("fsmon", 10*time.Millisecond, map[int]string{0: "NOP", 1: "PAUSE 30"}))
+		time.Sleep(50 * time.Millisecond)
+		if n := b.mons["move_ip"].count(); n != 0 {
+			t.Fatalf("interval-0 check ran %d times unasked", n)
+		}
+		b.mons["ip"].set(1, "")
+		eventually(t, "move_ip runs", func() bool { return b.mons["move_ip"].count() > 0 })
+		b.mons["ip"].set(0, "")
+		b.mons["fsmon"].set(1, "")
+		eventually(t, "fsmon paused", func() bool { return strings.Contains(b.logged(), "Check fsmon paused for 30s") })
+		n := b.mons["fsmon"].count()
+		time.Sleep(50 * time.Millisecond)
+		if got := b.mons["fsmon"].count(); got != n {
+			t.Fatalf("paused fsmon ran %d more times", got-n)
+		}
+	})
 }

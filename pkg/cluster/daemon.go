@@ -82,9 +82,15 @@ type Daemon struct {
 	quit     chan struct{}
 	quitOnce sync.Once
 	reqs     map[string]request
-	lemsMu   sync.Mutex    // one Lems start at a time
-	actMu    sync.Mutex    // one set of fail-over actions at a time
-	heard    chan struct{} // the other node came back: compare registries now
+	// loops owns the goroutines that live on Run's context (server,
+	// heartbeats, watchers, probes, the takeover after a death); Run
+	// waits for them. Fail-over actions and Lems starts asked for by a
+	// request run on a context without cancel, on purpose: a takeover or
+	// a Lems start under way is finished rather than cut in the middle.
+	loops  sync.WaitGroup
+	lemsMu sync.Mutex    // one Lems start at a time
+	actMu  sync.Mutex    // one set of fail-over actions at a time
+	heard  chan struct{} // the other node came back: compare registries now
 	// rejoined: the other node rebooted and joined (ECHO HELLO boot=yes)
 	// since the registries were last compared; what it no longer runs,
 	// it lost with the reboot.
@@ -143,14 +149,12 @@ func (d *Daemon) Run(ctx context.Context, ready func(error)) error {
 	d.Log.Infof("Started local server on port %d", d.Cfg.Port)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	var wg sync.WaitGroup
 	srv := &wire.Server{Codec: d.codec, Handler: d.handle, Self: wire.Svc(d.me.Name, api.Service),
 		Admit: (&admit.Policy{Peers: d.peerIPs, Warn: d.Log.Warnf}).Admit, OnReject: d.rejects.Reject}
-	wg.Add(3)
-	go func() { defer wg.Done(); srv.Serve(ctx, ln) }()
-	go func() { defer wg.Done(); d.receive(ctx, udp) }()
-	go func() { defer wg.Done(); d.greet(ctx) }()
-	defer func() { cancel(); udp.Close(); wg.Wait() }()
+	d.loops.Go(func() { srv.Serve(ctx, ln) })
+	d.loops.Go(func() { d.receive(ctx, udp) })
+	d.loops.Go(func() { d.greet(ctx) })
+	defer func() { cancel(); udp.Close(); d.loops.Wait() }()
 	ready(nil)
 	for _, name := range d.requestNames() {
 		d.Log.Infof("Added request %s (%s).", name, d.reqs[name].desc)
@@ -185,8 +189,8 @@ func (d *Daemon) Run(ctx context.Context, ready func(error)) error {
 		return formErr
 	}
 	markBooted(d.L.BootMarker())
-	go d.watchLems(ctx)
-	go d.watchPeer(ctx)
+	d.loops.Go(func() { d.watchLems(ctx) })
+	d.loops.Go(func() { d.watchPeer(ctx) })
 	return d.steady(ctx, udp)
 }
 
@@ -659,8 +663,9 @@ func (d *Daemon) events(ctx context.Context, evs []membership.Event) {
 				// Ask whether the host still answers now, so that the
 				// answer is ready when dead expires; a probe of an
 				// earlier silence that never reached dead is stale.
-				d.probe = make(chan probeResult, 1)
-				go d.probeHost(ctx, d.probe, max(50*time.Millisecond, min(d.Cfg.Dead-d.Cfg.Warn, 2*time.Second)))
+				p, timeout := make(chan probeResult, 1), max(50*time.Millisecond, min(d.Cfg.Dead-d.Cfg.Warn, 2*time.Second))
+				d.probe = p
+				d.loops.Go(func() { d.probeHost(ctx, p, timeout) })
 			}
 			d.mu.Unlock()
 		case membership.PathRestored:
@@ -703,7 +708,7 @@ func (d *Daemon) events(ctx context.Context, evs []membership.Event) {
 				d.Log.Warnf("Cluster daemon on %s has died but the node still responds (%s) - applications are left undisturbed.", d.peer.Name, res.answered)
 			} else {
 				d.Log.Errorf("Node %s is DEAD: no heartbeat on any network for %.2fs and no echo reply.", d.peer.Name, e.Silent.Seconds())
-				go d.peerDead(ctx, res.silence)
+				d.loops.Go(func() { d.peerDead(ctx, res.silence) })
 			}
 		}
 	}
