@@ -280,9 +280,8 @@ func (r *runner) views(app string) ([]NodeView, error) {
 		ctx, cancel := context.WithTimeout(r.ctx, 3*time.Second)
 		if s, err := r.c.NodeState(ctx, n, n); err == nil && s == daemonapi.NodeUp {
 			v.Up = true
-			if l, err := r.c.Call(ctx, n, daemonapi.LoadAverage); err == nil {
-				v.Load, _ = strconv.ParseFloat(strings.Fields(l + " 0")[0], 64)
-			}
+			// A node that cannot say counts as idle, as before.
+			v.Load, _ = r.c.Load(ctx, n)
 		}
 		cancel()
 		out = append(out, v)

@@ -62,7 +62,7 @@ func (b *Builder) Run(ctx context.Context) error {
 	b.Log.Infof("Checking type of data required")
 	b.Log.Infof("Global section configuration validation complete")
 
-	host := config.ThisHost()
+	host := cfg.ThisNode()
 	me, ok := cfg.Node(host)
 	if !ok {
 		return fmt.Errorf("This host (%s) is not one of the nodes in %s (%s)", host, conf, strings.Join(cfg.NodeNames(), ", "))

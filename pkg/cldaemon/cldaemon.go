@@ -8,7 +8,6 @@ import (
 
 	"github.com/linuxha-ng/linuxha/pkg/clitool"
 	"github.com/linuxha-ng/linuxha/pkg/cluster"
-	"github.com/linuxha-ng/linuxha/pkg/config"
 	"github.com/linuxha-ng/linuxha/pkg/layout"
 	"github.com/linuxha-ng/linuxha/pkg/logx"
 )
@@ -57,7 +56,7 @@ func NewApp(stdout, stderr io.Writer) *cli.App {
 			return clitool.RunDaemon(c.Context, clitool.Daemon{
 				Title: title, Detach: c.Bool("detach"), LogFile: logFile, Verbose: c.Bool("verbose"), Stdout: stdout,
 				Run: func(ctx context.Context, log *logx.Logger, ready func(error)) error {
-					host := config.ThisHost()
+					host := cfg.ThisNode()
 					d, err := cluster.New(l, cfg, log, cluster.Options{
 						Form: c.Bool("form"), Join: c.Bool("join"), Force: c.Bool("force"),
 						Timeout: c.Duration("timeout"), NoLocking: c.Bool("nolocking"), NoChecksums: c.Bool("nochecksums"),

@@ -59,7 +59,7 @@ func NewApp(stdout, stderr io.Writer) *cli.App {
 			if logFile == "" {
 				logFile = l.Path(cfg.LogDir) + "/clnetd.log"
 			}
-			host := config.ThisHost()
+			host := cfg.ThisNode()
 			return clitool.RunDaemon(c.Context, clitool.Daemon{
 				Title: "clnetd-" + cfg.Name, Detach: c.Bool("detach"), LogFile: logFile, Verbose: c.Bool("verbose"), Stdout: stdout,
 				Run: func(ctx context.Context, log *logx.Logger, ready func(error)) error {
@@ -72,7 +72,7 @@ func NewApp(stdout, stderr io.Writer) *cli.App {
 }
 
 func send(ctx context.Context, cfg *config.Cluster, msg string, out io.Writer) error {
-	host := config.ThisHost()
+	host := cfg.ThisNode()
 	codec, err := wire.NewCodec(wire.FramingOf(cfg.Framing), cfg.Name, cfg.Key, wire.WithFrom(wire.Svc(host, "clnetd-msg")))
 	if err != nil {
 		return err

@@ -174,8 +174,8 @@ func mountedIn(mounts, dir string) bool {
 // removeLocal archives and removes the application's definition on the
 // node it runs on.
 func removeLocal(l layout.Layout, app, node string, nobackup bool, backupDir string, log *logx.Logger) error {
-	if app == "" || strings.ContainsAny(app, "/.") {
-		return fmt.Errorf("invalid application name %q", app)
+	if err := config.CheckAppName(app); err != nil {
+		return err
 	}
 	if !nobackup {
 		name, size, err := archive(l, app, l.Path(backupDir))

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"net"
 	"os"
 	"os/exec"
@@ -318,7 +317,7 @@ func (d *Daemon) reqPnode(ctx context.Context, r wire.Request) string {
 		reply, err2 := d.call(ctx, api.LoadAverage, time.Second)
 		var theirs float64
 		if err2 == nil {
-			_, err2 = fmt.Sscanf(reply, "%f", &theirs)
+			theirs, err2 = api.ParseLoad(reply)
 		}
 		if err1 != nil || err2 != nil || mine <= theirs {
 			return api.OK + " " + d.me.Name
@@ -470,11 +469,11 @@ func (d *Daemon) reqLoad(context.Context, wire.Request) string {
 	if err != nil {
 		return "ERROR"
 	}
-	f := strings.Fields(string(b))
-	if len(f) < 4 {
+	reply, err := api.EncodeLoad(string(b))
+	if err != nil {
 		return "ERROR"
 	}
-	return strings.Join(f[:4], " ")
+	return reply
 }
 
 func loadAverage() (float64, error) {
@@ -482,9 +481,7 @@ func loadAverage() (float64, error) {
 	if err != nil {
 		return 0, err
 	}
-	var v float64
-	_, err = fmt.Sscanf(string(b), "%f", &v)
-	return v, err
+	return api.ParseLoad(string(b))
 }
 
 // reqReconfigure re-reads clconf.xml after "clbuild --force" on a running

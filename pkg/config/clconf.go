@@ -469,11 +469,45 @@ func (c *Cluster) NodeNames() []string {
 	return out
 }
 
-// ThisHost is this host's name up to the first dot, as nodes are named.
+// ThisHost is this host's name up to the first dot, as nodes are
+// usually named. Code that has the cluster's configuration asks
+// (*Cluster).ThisNode instead, which also finds a node named with its
+// domain.
 func ThisHost() string {
 	host, _ := os.Hostname()
 	host, _, _ = strings.Cut(host, ".")
 	return host
+}
+
+// ThisNode is the name this host has in the cluster: its full host name
+// when a node is named so (clconf.xml allows "servera.example.com"),
+// else its name up to the first dot. When neither is a node the short
+// name is returned, for messages that say so.
+func (c *Cluster) ThisNode() string {
+	host, _ := os.Hostname()
+	return c.nodeNamed(host)
+}
+
+// nodeNamed is ThisNode for a given host name.
+func (c *Cluster) nodeNamed(host string) string {
+	if _, ok := c.Node(host); ok {
+		return host
+	}
+	short, _, _ := strings.Cut(host, ".")
+	if _, ok := c.Node(short); ok {
+		return short
+	}
+	// A host whose name has no domain on a node named with one.
+	var found []string
+	for _, n := range c.Nodes {
+		if first, _, _ := strings.Cut(n.Name, "."); first == short {
+			found = append(found, n.Name)
+		}
+	}
+	if len(found) == 1 {
+		return found[0]
+	}
+	return short
 }
 
 // CheckAppName refuses a name that cannot be an application's: every

@@ -410,3 +410,29 @@ func TestAppProblemsCarryLines(t *testing.T) {
 		}
 	}
 }
+
+// TestNodeNamed: clconf.xml may name a node with its domain (issue 18);
+// the host finds itself whether its host name carries the domain or not.
+func TestNodeNamed(t *testing.T) {
+	short := &Cluster{Nodes: []Node{{Name: "servera"}, {Name: "serverb"}}}
+	dotted := &Cluster{Nodes: []Node{{Name: "servera.example.com"}, {Name: "serverb.example.com"}}}
+	twins := &Cluster{Nodes: []Node{{Name: "servera.example.com"}, {Name: "servera.example.org"}}}
+	for _, tc := range []struct {
+		c          *Cluster
+		host, want string
+	}{
+		{short, "servera", "servera"},
+		{short, "servera.example.com", "servera"},
+		{short, "serverc", "serverc"},
+		{dotted, "servera.example.com", "servera.example.com"},
+		{dotted, "serverb", "serverb.example.com"},
+		{dotted, "serverb.example.org", "serverb.example.com"},
+		{dotted, "serverc.example.com", "serverc"},
+		{twins, "servera", "servera"}, // two candidates: neither is chosen
+		{twins, "servera.example.org", "servera.example.org"},
+	} {
+		if got := tc.c.nodeNamed(tc.host); got != tc.want {
+			t.Errorf("nodes %v, host %q: got %q, want %q", tc.c.NodeNames(), tc.host, got, tc.want)
+		}
+	}
+}

@@ -8,6 +8,7 @@ package daemonapi
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/linuxha-ng/linuxha/pkg/config"
@@ -159,4 +160,29 @@ func ParseOKList(request, reply string) ([]string, error) {
 		}
 	}
 	return out, nil
+}
+
+// EncodeLoad is LOADAVERAGE's reply from /proc/loadavg's text: its
+// first four fields, "0.12 0.30 0.25 1/123" (the 1, 5 and 15-minute
+// averages and the runnable/total tasks).
+func EncodeLoad(procLoadavg string) (string, error) {
+	f := strings.Fields(procLoadavg)
+	if len(f) < 4 {
+		return "", fmt.Errorf("load average %q: want at least 4 fields", procLoadavg)
+	}
+	return strings.Join(f[:4], " "), nil
+}
+
+// ParseLoad is the 1-minute load average of a LOADAVERAGE reply (or of
+// /proc/loadavg's text, which it begins).
+func ParseLoad(reply string) (float64, error) {
+	f := strings.Fields(reply)
+	if len(f) == 0 {
+		return 0, &Refused{Request: LoadAverage, Reply: reply}
+	}
+	v, err := strconv.ParseFloat(f[0], 64)
+	if err != nil {
+		return 0, &Refused{Request: LoadAverage, Reply: reply}
+	}
+	return v, nil
 }

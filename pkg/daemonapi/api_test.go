@@ -124,6 +124,26 @@ func TestLists(t *testing.T) {
 	}
 }
 
+// TestLoad: LOADAVERAGE answers /proc/loadavg's first four fields and
+// LEAST_CPU_LOAD compares the first (L7652, L5795).
+func TestLoad(t *testing.T) {
+	reply, err := EncodeLoad("0.52 0.30 0.25 2/187 4242\n")
+	if err != nil || reply != "0.52 0.30 0.25 2/187" {
+		t.Fatalf("EncodeLoad = %q, %v", reply, err)
+	}
+	if v, err := ParseLoad(reply); err != nil || v != 0.52 {
+		t.Errorf("ParseLoad(%q) = %v, %v", reply, v, err)
+	}
+	if _, err := EncodeLoad("0.52"); err == nil {
+		t.Error("EncodeLoad took a short line")
+	}
+	for _, bad := range []string{"", "ERROR", "Unknown request LOADAVERAGE"} {
+		if _, err := ParseLoad(bad); err == nil {
+			t.Errorf("ParseLoad(%q) took it", bad)
+		}
+	}
+}
+
 // TestOnlyThisPackageSpeaksIt fails when a request of the daemon is
 // written as a string literal outside this package: every caller builds
 // it here, so there is one encoder and one parser (issue 18).

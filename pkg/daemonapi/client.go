@@ -31,7 +31,7 @@ type Client struct {
 
 // NewClient prepares a client from the node's configuration files.
 func NewClient(l layout.Layout, cfg *config.Cluster) (*Client, error) {
-	host := config.ThisHost()
+	host := cfg.ThisNode()
 	codec, err := wire.NewCodec(wire.FramingOf(cfg.Framing), cfg.Name, cfg.Key, wire.WithFrom(wire.Svc(host, filepath.Base(os.Args[0]))))
 	if err != nil {
 		return nil, err
@@ -185,4 +185,14 @@ func (c *Client) ValidNodes(ctx context.Context, app string) ([]string, error) {
 		return nil, err
 	}
 	return ParseOKList(GetValidNodes, reply)
+}
+
+// Load asks node's daemon for its 1-minute load average (LOADAVERAGE,
+// for LEAST_CPU_LOAD).
+func (c *Client) Load(ctx context.Context, node string) (float64, error) {
+	reply, err := c.Call(ctx, node, LoadAverage)
+	if err != nil {
+		return 0, err
+	}
+	return ParseLoad(reply)
 }

@@ -28,7 +28,7 @@ func NewClient(cfg *config.Cluster, noLocking bool, who string) (*Client, error)
 	if c.NoLocking {
 		return c, nil
 	}
-	host := config.ThisHost()
+	host := cfg.ThisNode()
 	codec, err := wire.NewCodec(wire.FramingOf(cfg.Framing), cfg.Name, cfg.Key, wire.WithFrom(wire.Svc(host, who)))
 	if err != nil {
 		return nil, err

@@ -19,7 +19,7 @@ func Serve(ctx context.Context, cfg *config.Cluster, lockCfg map[string]config.L
 		ready(err)
 		return err
 	}
-	self := wire.Svc(config.ThisHost(), wire.SvcLocks)
+	self := wire.Svc(cfg.ThisNode(), wire.SvcLocks)
 	codec, err := wire.NewCodec(wire.FramingOf(cfg.Framing), cfg.Name, cfg.Key, wire.WithFrom(self))
 	if err != nil {
 		ln.Close()

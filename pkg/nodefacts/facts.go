@@ -59,10 +59,9 @@ type ProbeArgs struct {
 // Probe gathers the facts of the node it runs on.
 func Probe(ctx context.Context, l layout.Layout, a ProbeArgs) Facts {
 	f := Facts{Cards: map[string]Card{}, Resolve: map[string]string{}, Version: version.String()}
+	// The host name as the system has it; clbuild, which knows the
+	// configuration, puts the node's name in its place.
 	f.Host, _ = os.Hostname()
-	if short, _, ok := strings.Cut(f.Host, "."); ok {
-		f.Host = short
-	}
 	for _, c := range a.Cards {
 		f.Cards[c] = card(c)
 	}

@@ -101,7 +101,7 @@ func NewSyncer(l layout.Layout, cfg *config.Cluster, app string) (*filesync.Sync
 	if err != nil {
 		return nil, err
 	}
-	host := config.ThisHost()
+	host := cfg.ThisNode()
 	peer, ok := cfg.Peer(host)
 	if !ok {
 		return nil, fmt.Errorf("this host (%s) is not a node of cluster %s", host, cfg.Name)
