@@ -40,6 +40,8 @@ func (b *Bed) WriteClconf(t testing.TB, tm Timings) {
 		"<dead>12</dead>", "<dead>"+tm.Dead+"</dead>",
 		"<clusterform>300</clusterform>", "<clusterform>"+tm.ClusterForm+"</clusterform>",
 		"</global>", tm.Global+"</global>",
+		"<name>servera</name>", "<name>"+b.NodeName("servera")+"</name>",
+		"<name>serverb</name>", "<name>"+b.NodeName("serverb")+"</name>",
 	).Replace(string(data))
 	b.WriteFile(t, "servera", "/etc/cluster/clconf.xml", conf, 0o600)
 }
@@ -67,7 +69,7 @@ func Eventually(t testing.TB, timeout time.Duration, what string, cond func() bo
 
 // NodeState asks node's daemon for of's state ("" when it does not answer).
 func (b *Bed) NodeState(t testing.TB, node, of string) string {
-	r := b.Exec(t, node, "", "cldaemonctl", "--node", node, "--timeout", "1s", "--msg", "GET_NODE_STATE node="+of)
+	r := b.Exec(t, node, "", "cldaemonctl", "--node", b.NodeName(node), "--timeout", "1s", "--msg", "GET_NODE_STATE node="+of)
 	if r.Code != 0 {
 		return ""
 	}

@@ -20,6 +20,7 @@ import (
 // Bed is one running testbed.
 type Bed struct {
 	Name   string
+	Domain string // the nodes' domain ("" when their host names have none)
 	script string
 	bin    string
 	env    []string // more settings of scripts/testbed (TB_TRUST=no)
@@ -99,6 +100,25 @@ func prepare(t testing.TB, prefix string) (root, bin, name string) {
 	var id [3]byte
 	rand.Read(id[:])
 	return root, bin, prefix + hex.EncodeToString(id[:])
+}
+
+// UpWithDomain starts a testbed whose nodes' host names carry domain:
+// servera.example.com, named so in clconf.xml (NodeName); the testbed's
+// own operations still take servera and serverb.
+func UpWithDomain(t testing.TB, domain string) *Bed {
+	t.Helper()
+	b := up(t, "TB_DOMAIN="+domain)
+	b.Domain = domain
+	return b
+}
+
+// NodeName is node's name in the cluster: servera, or
+// servera.example.com on a testbed with a domain.
+func (b *Bed) NodeName(node string) string {
+	if b.Domain == "" {
+		return node
+	}
+	return node + "." + b.Domain
 }
 
 func up(t testing.TB, env ...string) *Bed {
