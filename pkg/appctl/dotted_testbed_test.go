@@ -1,6 +1,7 @@
 package appctl_test
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -76,14 +77,58 @@ func TestDottedNodeNames(t *testing.T) {
 	if r := tb.Exec(t, "servera", "", "clform", "--join"); r.Code != 0 {
 		t.Fatalf("clform --join: %s", r.Output())
 	}
+	// The rejoined node holds no STALE flags of its own: its clstat's
+	// Stale column still counts the copies out of step (L2996), as the
+	// running node's volumes report them.
+	if out := tb.Exec(t, "servera", "", "clstat", "-A", "apache").Stdout; staleColumn(t, out) != notInStep(out) {
+		t.Errorf("clstat -A on servera just after the join: Stale %d, %d file systems out of step:\n%s", staleColumn(t, out), notInStep(out), out)
+	}
 	testbed.Eventually(t, 60*time.Second, "servera's copies resynchronised", func() bool {
 		out := tb.Exec(t, "serverb", "", "clstat", "-A", "apache").Stdout
-		return strings.Contains(out, "/apache/docs\tboth\t") && !strings.Contains(out, "\tlocal\t")
+		return strings.Contains(out, "/apache/docs\tboth\t") && !strings.Contains(out, "\tlocal\t") && staleColumn(t, out) == 0
 	})
+	// serverb did not wait for its syncer's next period (L2664, L6370).
+	if l := tb.Sh(t, "serverb", "cat /var/log/cluster/cldaemon-cluster1.log"); !strings.Contains(l, "Node "+a+" is back: resynchronising apache now") {
+		t.Errorf("serverb's log after the join:\n%s", l)
+	}
+	if out := tb.Exec(t, "servera", "", "sh", "-c", "ls /etc/cluster/.status/apache/ | grep STALE; true").Stdout; out != "" {
+		t.Errorf("STALE flags on servera after the resync: %s", out)
+	}
+	if out := tb.Exec(t, "serverb", "", "sh", "-c", "ls /etc/cluster/.status/apache/ | grep STALE; true").Stdout; out != "" {
+		t.Errorf("STALE flags on serverb after the resync: %s", out)
+	}
 	testbed.Eventually(t, 15*time.Second, "servera's registry shows apache on serverb", func() bool {
 		return strings.HasPrefix(appStatus(t, tb, "servera"), "STARTED,"+b+",")
 	})
 	if r := tb.Exec(t, "serverb", "", "clhaltapp", "-A", "apache"); r.Code != 0 {
 		t.Fatalf("clhaltapp on serverb: %s", r.Output())
 	}
+}
+
+// staleColumn is the Stale field of clstat -A's application line.
+func staleColumn(t *testing.T, out string) int {
+	t.Helper()
+	for _, l := range strings.Split(out, "\n") {
+		if f := strings.Split(l, "\t"); len(f) == 7 && f[0] == "apache" {
+			n, err := strconv.Atoi(f[5])
+			if err != nil {
+				t.Fatalf("Stale field %q:\n%s", f[5], out)
+			}
+			return n
+		}
+	}
+	t.Fatalf("no application line in clstat -A:\n%s", out)
+	return 0
+}
+
+// notInStep counts clstat -A's file systems whose copies are not both
+// valid and in step.
+func notInStep(out string) int {
+	n := 0
+	for _, l := range strings.Split(out, "\n") {
+		if f := strings.Split(l, "\t"); len(f) == 6 && strings.HasPrefix(f[0], "/") && (f[1] != "both" || f[3] == "Unsync") {
+			n++
+		}
+	}
+	return n
 }

@@ -2,6 +2,7 @@ package clstat
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -92,33 +93,56 @@ func QueryApp(ctx context.Context, l layout.Layout, cfg *config.Cluster, app str
 	// One request answers it all unless the application runs on the
 	// other node, whose daemon alone knows its volumes' sync state.
 	o := daemonapi.StatusOptions{Failover: true, Volumes: true}
-	reply, via, err := c.Any(ctx, o.Request(app))
-	if err != nil {
+	as, _, err := c.AppStatusWhereRunning(ctx, "", app, o)
+	if errors.Is(err, daemonapi.ErrNoDaemon) {
 		return st, clitool.NotRunningf("Cluster %s is not running.", cfg.Name)
 	}
 	st.State = "UP"
-	as, err := daemonapi.ParseAppStatus(reply, o)
 	if err != nil {
-		return st, fmt.Errorf("Application %s: %s", app, reply)
-	}
-	if as.Node != "" && as.Node != via {
-		if there, err := c.AppStatus(ctx, as.Node, app, o); err == nil {
-			as = there
+		var r *daemonapi.Refused
+		if errors.As(err, &r) {
+			return st, fmt.Errorf("Application %s: %s", app, r.Reply)
 		}
+		return st, fmt.Errorf("Application %s: %w", app, err)
 	}
 	st.AppState, st.Node, st.Failover, st.FS = as.State, as.Node, as.FailoverWord(), as.Volumes
 	st.Running = as.Running(time.Now())
 	if st.Node != "" {
 		st.monitors(ctx, l, timeout)
 	}
-	st.Stale = countStale(l, app)
+	st.Stale = staleCount(as, localStale(l, app))
 	return st, nil
 }
 
-// countStale counts the application's STALE flags on this node.
-func countStale(l layout.Layout, app string) int {
+// localStale lists the application's STALE flags on this node.
+func localStale(l layout.Layout, app string) []state.Stale {
 	flags, _ := state.ListStale(l.StatusDir(app))
-	return len(flags)
+	return flags
+}
+
+// staleCount is the Stale column: how many file systems are "not fully
+// synchronised on the two nodes" (L2996). While the application runs,
+// its node's daemon reports each volume: one whose copies are not both
+// valid, or that is out of step (a DRBD resync under way counts, as the
+// copies differ until it ends; a filesync pass does not, the copy being
+// asynchronous by design), is stale, whichever node is asked. Stopped,
+// the volumes have no sync state and only the STALE flags this node
+// holds say, one per file system.
+func staleCount(as daemonapi.AppStatus, flags []state.Stale) int {
+	if as.Node != "" && len(as.Volumes) > 0 {
+		n := 0
+		for _, v := range as.Volumes {
+			if v.Valid != "both" || v.State == "Unsync" || v.State == "Syncing" && v.Type == "drbd" {
+				n++
+			}
+		}
+		return n
+	}
+	fs := map[[2]string]bool{}
+	for _, f := range flags {
+		fs[[2]string{f.VG, f.LV}] = true
+	}
+	return len(fs)
 }
 
 func clock(d time.Duration) string {

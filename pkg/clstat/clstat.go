@@ -140,20 +140,15 @@ func apps(ctx context.Context, l layout.Layout, c *daemonapi.Client, via string)
 	if err != nil {
 		return nil
 	}
-	o := daemonapi.StatusOptions{Failover: true}
+	o := daemonapi.StatusOptions{Failover: true, Volumes: true}
 	var rows []AppRow
 	for _, name := range list {
-		st, err := c.AppStatus(ctx, via, name, o)
+		st, _, err := c.AppStatusWhereRunning(ctx, via, name, o)
 		if err != nil {
 			continue
 		}
-		if st.Node != "" && st.Node != via {
-			if there, err := c.AppStatus(ctx, st.Node, name, o); err == nil {
-				st = there
-			}
-		}
 		rows = append(rows, AppRow{App: name, State: st.State, Node: st.Node, Monitor: st.Monitor,
-			Failover: st.FailoverWord(), Running: st.Running(time.Now()), Stale: countStale(l, name)})
+			Failover: st.FailoverWord(), Running: st.Running(time.Now()), Stale: staleCount(st, localStale(l, name))})
 	}
 	return rows
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/linuxha-ng/linuxha/pkg/clitool"
+	"github.com/linuxha-ng/linuxha/pkg/daemonapi"
 	"github.com/linuxha-ng/linuxha/pkg/layout"
 	"github.com/linuxha-ng/linuxha/pkg/state"
 	"github.com/linuxha-ng/linuxha/pkg/wire"
@@ -157,5 +158,35 @@ func TestRefusesUnbuilt(t *testing.T) {
 	os.Chmod(l.Clconf(), 0o640)
 	if code, _, errs = run(); code != clitool.ExitConfig || !strings.Contains(errs, "must be readable only by root: mode is 0640") {
 		t.Fatalf("%d %s", code, errs)
+	}
+}
+
+// TestStaleCount: the Stale column counts file systems "not fully
+// synchronised on the two nodes" (L2996), the same whichever node is
+// asked: from the running node's volumes while the application runs (a
+// rejoined node holds no flags of its own, issue 18), from this node's
+// STALE flags when it is stopped.
+func TestStaleCount(t *testing.T) {
+	vol := func(valid, typ, st string) daemonapi.Volume {
+		return daemonapi.Volume{MountPoint: "/m", Valid: valid, Type: typ, State: st}
+	}
+	flag := func(lv, node string) state.Stale { return state.Stale{VG: "app01vg", LV: lv, Node: node} }
+	for _, c := range []struct {
+		why   string
+		as    daemonapi.AppStatus
+		flags []state.Stale
+		want  int
+	}{
+		{"running, in step", daemonapi.AppStatus{Node: "servera", Volumes: []daemonapi.Volume{vol("both", "drbd", "Sync"), vol("both", "filesync", "Sync")}}, nil, 0},
+		{"running, asked on the rejoined node: no flags here, the volumes say", daemonapi.AppStatus{Node: "servera", Volumes: []daemonapi.Volume{vol("local", "filesync", "Unsync"), vol("local", "filesync", "Sync")}}, nil, 2},
+		{"running, a DRBD resync under way", daemonapi.AppStatus{Node: "servera", Volumes: []daemonapi.Volume{vol("both", "drbd", "Syncing")}}, nil, 1},
+		{"running, a filesync pass under way is asynchronous copying, not staleness", daemonapi.AppStatus{Node: "servera", Volumes: []daemonapi.Volume{vol("both", "filesync", "Syncing")}}, nil, 0},
+		{"running: stale local flags left on this node do not count twice", daemonapi.AppStatus{Node: "servera", Volumes: []daemonapi.Volume{vol("both", "drbd", "Sync")}}, []state.Stale{flag("docs", "serverb")}, 0},
+		{"stopped: one per file system flagged here", daemonapi.AppStatus{}, []state.Stale{flag("docs", "serverb"), flag("docs", "servera"), flag("logs", "serverb")}, 2},
+		{"stopped, no flags", daemonapi.AppStatus{}, nil, 0},
+	} {
+		if got := staleCount(c.as, c.flags); got != c.want {
+			t.Errorf("%s: got %d, want %d", c.why, got, c.want)
+		}
 	}
 }

@@ -64,7 +64,7 @@ type Daemon struct {
 	// which teaches it this daemon's incarnation (see receive).
 	hello chan struct{}
 
-	// mu guards the fields from state to verbose, rejoined, each *App in
+	// mu guards the fields from state to verbose, rejoined, back, each *App in
 	// apps, and the Cfg fields RECONFIGURE changes (warn, dead, echo).
 	mu        sync.Mutex
 	state     string
@@ -95,6 +95,10 @@ type Daemon struct {
 	// since the registries were last compared; what it no longer runs,
 	// it lost with the reboot.
 	rejoined bool
+	// back: the other node came back (heartbeats again, or a join) since
+	// the registries were last compared; stale copies there are
+	// resynchronised at once (failover.Resyncs).
+	back bool
 	// booted: this is the first daemon since this node booted, which a
 	// join tells the other node.
 	booted bool
@@ -677,6 +681,9 @@ func (d *Daemon) events(ctx context.Context, evs []membership.Event) {
 			d.probe = nil
 			d.mu.Unlock()
 			if was != api.NodeUp {
+				d.mu.Lock()
+				d.back = true
+				d.mu.Unlock()
 				d.Log.Infof("Heartbeats from %s received (network %s) - node %s is UP", d.peer.Name, e.Path, d.peer.Name)
 				select {
 				case d.heard <- struct{}{}:

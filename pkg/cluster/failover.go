@@ -12,6 +12,7 @@ import (
 	"time"
 
 	api "github.com/linuxha-ng/linuxha/pkg/daemonapi"
+	"github.com/linuxha-ng/linuxha/pkg/storage/volumes"
 
 	"github.com/linuxha-ng/linuxha/pkg/failover"
 	"github.com/linuxha-ng/linuxha/pkg/probe"
@@ -389,9 +390,16 @@ func (d *Daemon) reconcile(ctx context.Context) {
 	if rejoined {
 		d.rejoined = false
 	}
+	back := d.back && up
+	if back {
+		d.back = false
+	}
 	d.mu.Unlock()
 	if !up {
 		return
+	}
+	if back {
+		d.resync(failover.Resyncs(d.view()))
 	}
 	theirs := map[string]failover.Record{}
 	for _, name := range d.appNames() {
@@ -421,6 +429,22 @@ func (d *Daemon) reconcile(ctx context.Context) {
 	if len(r.Lost) > 0 {
 		d.Log.Errorf("Node %s rebooted and joined, and no longer runs %s - taking over.", d.peer.Name, strings.Join(r.Lost, ", "))
 		d.act(ctx, failover.Decide(d.view(), failover.PeerRestarted{Apps: r.Lost}))
+	}
+}
+
+// resync asks the replication of each application for a pass now. DRBD
+// resynchronises by itself once it reconnects (its fsmonitor watches
+// it); a filesync syncer otherwise waits for its next period.
+func (d *Daemon) resync(rs []failover.Resync) {
+	if d.Cfg.DataDetail != "filesync" {
+		return
+	}
+	for _, r := range rs {
+		if asked, err := volumes.SyncNow(d.L, r.App); err != nil {
+			d.Log.Warnf("Unable to resynchronise %s to %s now: %v", r.App, d.peer.Name, err)
+		} else if asked {
+			d.Log.Infof("Node %s is back: resynchronising %s now (%s).", d.peer.Name, r.App, r.Why)
+		}
 	}
 }
 

@@ -175,6 +175,7 @@ func (d *Daemon) reqEcho(_ context.Context, r wire.Request) string {
 	if v, _ := r.Arg("hello"); yes(v) && d.state == api.NodeUp {
 		if d.peerState != api.NodeUp {
 			d.Log.Infof("Node %s has now joined the cluster", d.peer.Name)
+			d.back = true
 		}
 		d.peerState = api.NodeUp
 		if d.core != nil {

@@ -148,6 +148,30 @@ func (c *Client) AnyAppStatus(ctx context.Context, app string, o StatusOptions) 
 	return st, via, err
 }
 
+// AppStatusWhereRunning asks via's daemon (either daemon, as Any does,
+// when via is "") for app, then the daemon of the node running it, which
+// alone knows its Lems and its volumes' sync state. It answers the
+// best-informed reply and the node that gave it; an error from the first
+// daemon is ErrNoDaemon when none answered, else what the parse found.
+func (c *Client) AppStatusWhereRunning(ctx context.Context, via, app string, o StatusOptions) (AppStatus, string, error) {
+	var st AppStatus
+	var err error
+	if via == "" {
+		st, via, err = c.AnyAppStatus(ctx, app, o)
+	} else {
+		st, err = c.AppStatus(ctx, via, app, o)
+	}
+	if err != nil {
+		return st, via, err
+	}
+	if st.Node != "" && st.Node != via {
+		if there, err := c.AppStatus(ctx, st.Node, app, o); err == nil {
+			return there, st.Node, nil
+		}
+	}
+	return st, via, nil
+}
+
 // Apps asks node's daemon for the registered applications.
 func (c *Client) Apps(ctx context.Context, node string) ([]string, error) {
 	reply, err := c.Call(ctx, node, AppList)

@@ -65,8 +65,8 @@ func (t *fsTool) do(ctx context.Context, action string, noprimary bool) error {
 		}
 		t.log.Infof("Stopped filesync replication of %s", t.app)
 	case "invalidate_remote":
-		if pid := volumes.SyncerPid(t.l, t.app); pid != 0 {
-			return syscall.Kill(pid, syscall.SIGUSR1)
+		if asked, err := volumes.SyncNow(t.l, t.app); asked || err != nil {
+			return err
 		}
 		return s.SyncAll(ctx, true)
 	case "unmount", "create_md", "resize":

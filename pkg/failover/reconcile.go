@@ -81,3 +81,26 @@ func Reconcile(v View, theirs map[string]Record, rejoined bool) Reconciliation {
 	r.AskAgain = rejoined && unasked
 	return r
 }
+
+// Resync is an application to bring up to date on the other node now.
+type Resync struct {
+	App, Why string
+}
+
+// Resyncs is what this node does when the other node comes back (its
+// heartbeats return or it joins): each application running here whose
+// copy there is flagged stale is resynchronised at once rather than at
+// the replication's next period, so the STALE flags a partition or an
+// outage left go as soon as the data is back in step (L2664 "the data
+// replication ... started shortly", L6370 "automatically updated after a
+// short period").
+func Resyncs(v View) []Resync {
+	var out []Resync
+	for _, a := range v.Apps {
+		if a.Node == v.Me && a.State == daemonapi.AppStarted && a.PeerStale {
+			out = append(out, Resync{App: a.Name, Why: "it runs here and " + v.Peer + "'s copy is stale"})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].App < out[j].App })
+	return out
+}

@@ -112,3 +112,17 @@ func TestClaimGolden(t *testing.T) {
 		})
 	}
 }
+
+// Golden cases of what is resynchronised when the other node comes back
+// (L2664, L6370).
+func TestResyncsGolden(t *testing.T) {
+	v := view(app("samba", "servera", peerStale), app("apache", "servera", peerStale), app("nfs", "servera"),
+		app("db", "serverb", localStale), app("web", "", peerStale), app("mail", "servera", state("STARTING"), peerStale))
+	want := []Resync{
+		{App: "apache", Why: "it runs here and serverb's copy is stale"},
+		{App: "samba", Why: "it runs here and serverb's copy is stale"},
+	}
+	if got := Resyncs(v); !reflect.DeepEqual(got, want) {
+		t.Fatalf("\n got %+v\nwant %+v", got, want)
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	api "github.com/linuxha-ng/linuxha/pkg/daemonapi"
@@ -143,6 +144,20 @@ func SyncerPid(l layout.Layout, app string) int {
 // SyncerRunning reports whether app's filesync syncer runs on this node:
 // the application is active here.
 func SyncerRunning(l layout.Layout, app string) bool { return SyncerPid(l, app) != 0 }
+
+// SyncNow asks app's filesync syncer on this node for a pass at once, a
+// checksum one (SIGUSR1, as drbd_tool invalidate_remote sends); false
+// when no syncer runs here.
+func SyncNow(l layout.Layout, app string) (bool, error) {
+	pid := SyncerPid(l, app)
+	if pid == 0 {
+		return false, nil
+	}
+	if err := syscall.Kill(pid, syscall.SIGUSR1); err != nil {
+		return false, fmt.Errorf("filesync syncer of %s (pid %d): %w", app, pid, err)
+	}
+	return true, nil
+}
 
 // States reports each volume of app as this node sees it: from the
 // replication driver while it runs, else from the STALE flags.
