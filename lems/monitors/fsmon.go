@@ -30,7 +30,7 @@ type Fsmon struct {
 	env   *Env
 	peer  *remote.Peer
 	mu    sync.Mutex // guards state
-	state []daemonapi.Volume
+	state []volumes.State
 }
 
 func NewFsmon(env *Env, _ []string) (Monitor, error) {
@@ -145,7 +145,7 @@ func (f *Fsmon) Stat() string {
 	defer f.mu.Unlock()
 	var s []string
 	for _, v := range f.state {
-		s = append(s, v.Encode())
+		s = append(s, daemonapi.Volume(v).Encode())
 	}
 	return strings.Join(s, ";")
 }

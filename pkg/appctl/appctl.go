@@ -42,6 +42,7 @@ type Options struct {
 // Ctl starts or stops one application on this node.
 type Ctl struct {
 	ctx    context.Context
+	arps   appnet.Announcements // the added addresses' repeated ARPs, waited for at the end of Start
 	l      layout.Layout
 	cfg    *config.Cluster
 	name   string
@@ -259,6 +260,7 @@ func (c *Ctl) scriptLog(kind string) string {
 
 // Start is clstartapp (L2783-2827, §22.7).
 func (c *Ctl) Start() error {
+	defer c.arps.Wait()
 	st, node, ok := c.appStatus()
 	c.daemon = ok
 	switch {
@@ -437,7 +439,7 @@ func (c *Ctl) addAddresses(addrs []appnet.Addr) error {
 	}
 	defer h.Release()
 	for _, a := range addrs {
-		card, err := appnet.Add(c.top, c.me, a)
+		card, err := appnet.Add(c.ctx, c.top, c.me, a, &c.arps)
 		if err != nil {
 			return err
 		}

@@ -13,11 +13,10 @@ import (
 	"syscall"
 
 	"github.com/linuxha-ng/linuxha/pkg/config"
-
-	"github.com/urfave/cli/v2"
-
 	"github.com/linuxha-ng/linuxha/pkg/logx"
 	"github.com/linuxha-ng/linuxha/pkg/version"
+
+	"github.com/urfave/cli/v2"
 )
 
 // NewApp is how each command's package builds its urfave/cli app, given

@@ -24,10 +24,9 @@ import (
 	"sync"
 	"time"
 
-	api "github.com/linuxha-ng/linuxha/pkg/daemonapi"
-
 	"github.com/linuxha-ng/linuxha/pkg/admit"
 	"github.com/linuxha-ng/linuxha/pkg/config"
+	api "github.com/linuxha-ng/linuxha/pkg/daemonapi"
 	"github.com/linuxha-ng/linuxha/pkg/failover"
 	"github.com/linuxha-ng/linuxha/pkg/layout"
 	"github.com/linuxha-ng/linuxha/pkg/logx"

@@ -12,11 +12,10 @@ import (
 	"time"
 
 	api "github.com/linuxha-ng/linuxha/pkg/daemonapi"
-	"github.com/linuxha-ng/linuxha/pkg/storage/volumes"
-
 	"github.com/linuxha-ng/linuxha/pkg/failover"
 	"github.com/linuxha-ng/linuxha/pkg/probe"
 	"github.com/linuxha-ng/linuxha/pkg/state"
+	"github.com/linuxha-ng/linuxha/pkg/storage/volumes"
 	"github.com/linuxha-ng/linuxha/pkg/wire"
 )
 

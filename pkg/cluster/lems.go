@@ -8,10 +8,9 @@ import (
 	"strings"
 	"time"
 
-	api "github.com/linuxha-ng/linuxha/pkg/daemonapi"
-
 	"github.com/linuxha-ng/linuxha/pkg/appnet"
 	"github.com/linuxha-ng/linuxha/pkg/config"
+	api "github.com/linuxha-ng/linuxha/pkg/daemonapi"
 	"github.com/linuxha-ng/linuxha/pkg/state"
 	"github.com/linuxha-ng/linuxha/pkg/wire"
 )

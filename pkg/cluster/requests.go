@@ -254,19 +254,21 @@ func (d *Daemon) reqAppStatus(ctx context.Context, r wire.Request) string {
 		if err != nil {
 			d.Log.Warnf("Volume states of %s: %v", a.Name, err)
 		}
-		st.Volumes = vs
+		for _, v := range vs {
+			st.Volumes = append(st.Volumes, api.Volume(v))
+		}
 	}
+	// One snapshot, so that the reply is of one moment; asking the Lems
+	// happens outside the lock.
 	d.mu.Lock()
-	here := a.Node == d.me.Name
+	snap, peerUp := *a, d.peerState == api.NodeUp
 	d.mu.Unlock()
-	st.Monitor = here && d.lemsRunning(a.Name)
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	st.State, st.Node, st.ValidNodes = a.State, a.Node, a.ValidNodes
-	if a.State == api.AppStarted {
-		st.Since = a.Since
+	st.Monitor = snap.Node == d.me.Name && d.lemsRunning(a.Name)
+	st.State, st.Node, st.ValidNodes = snap.State, snap.Node, snap.ValidNodes
+	if snap.State == api.AppStarted {
+		st.Since = snap.Since
 	}
-	st.Failover = failover.Possible(a.Node, a.ValidNodes, [2]string{d.me.Name, d.peer.Name}, [2]bool{true, d.peerState == api.NodeUp})
+	st.Failover = failover.Possible(snap.Node, snap.ValidNodes, [2]string{d.me.Name, d.peer.Name}, [2]bool{true, peerUp})
 	return st.Encode(o)
 }
 

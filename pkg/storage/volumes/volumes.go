@@ -17,8 +17,6 @@ import (
 	"syscall"
 	"time"
 
-	api "github.com/linuxha-ng/linuxha/pkg/daemonapi"
-
 	"github.com/linuxha-ng/linuxha/pkg/clitool"
 	"github.com/linuxha-ng/linuxha/pkg/config"
 	"github.com/linuxha-ng/linuxha/pkg/layout"
@@ -159,9 +157,20 @@ func SyncNow(l layout.Layout, app string) (bool, error) {
 	return true, nil
 }
 
+// State is one volume as this node sees it (APP_STATUS's lvinfo carries
+// it as daemonapi.Volume, a conversion away).
+type State struct {
+	MountPoint string
+	Valid      string // both, local, remote or none: seen from this node
+	Type       string // drbd or filesync (asynchronous)
+	State      string // Sync, Syncing or Unsync
+	Percent    float64
+	ETA        time.Duration
+}
+
 // States reports each volume of app as this node sees it: from the
 // replication driver while it runs, else from the STALE flags.
-func States(ctx context.Context, l layout.Layout, cfg *config.Cluster, app, me, peer string) ([]api.Volume, error) {
+func States(ctx context.Context, l layout.Layout, cfg *config.Cluster, app, me, peer string) ([]State, error) {
 	fs, err := state.ReadFsmap(l.Fsmap(app))
 	if err != nil {
 		return nil, err
@@ -179,12 +188,12 @@ func States(ctx context.Context, l layout.Layout, cfg *config.Cluster, app, me, 
 		}
 		return "none"
 	}
-	var out []api.Volume
+	var out []State
 	if cfg.DataDetail == "filesync" {
 		st, stErr := filesync.ReadState(l.StatusDir(app))
 		running := SyncerPid(l, app) != 0
 		for _, e := range fs {
-			v := api.Volume{MountPoint: e.MountPoint, Type: "filesync", Valid: flags(e), State: "Unsync"}
+			v := State{MountPoint: e.MountPoint, Type: "filesync", Valid: flags(e), State: "Unsync"}
 			if stErr == nil && running {
 				for _, s := range st.Vols {
 					if s.VG != e.VG || s.LV != e.LV {
@@ -209,7 +218,7 @@ func States(ctx context.Context, l layout.Layout, cfg *config.Cluster, app, me, 
 	}
 	d := &drbd.Driver{ConfDir: l.DrbdConfDir()}
 	for _, vol := range vols {
-		v := api.Volume{MountPoint: vol.FS.MountPoint, Type: "drbd", Valid: flags(vol.FS), State: "Unsync"}
+		v := State{MountPoint: vol.FS.MountPoint, Type: "drbd", Valid: flags(vol.FS), State: "Unsync"}
 		if s, err := d.Status(ctx, vol.Res); err == nil {
 			local, remote := s.Disk == "UpToDate", s.PeerDisk == "UpToDate"
 			switch {
