@@ -31,7 +31,6 @@ import (
 	"github.com/linuxha-ng/linuxha/pkg/layout"
 	"github.com/linuxha-ng/linuxha/pkg/logx"
 	"github.com/linuxha-ng/linuxha/pkg/membership"
-	"github.com/linuxha-ng/linuxha/pkg/probe"
 	"github.com/linuxha-ng/linuxha/pkg/state"
 	"github.com/linuxha-ng/linuxha/pkg/wire"
 )
@@ -43,6 +42,12 @@ type Options struct {
 	Timeout     time.Duration // overrides timings/clusterform; 0 = configured
 	NoLocking   bool
 	NoChecksums bool
+	// Net is the network the daemon uses; nil is the host's.
+	Net Transport
+	// Clock is the time TIME reports and the formation's clock check
+	// compares with; nil is the host's, shifted by FileClockOffset when
+	// the test hook is there.
+	Clock func() time.Time
 }
 
 // Daemon is one node's cluster daemon.
@@ -113,11 +118,18 @@ func New(l layout.Layout, cfg *config.Cluster, log *logx.Logger, opts Options, h
 		return nil, fmt.Errorf("this host (%s) is not a node of cluster %s", host, cfg.Name)
 	}
 	peer, _ := cfg.Peer(host)
-	codec, err := wire.NewCodec(wire.FramingOf(cfg.Framing), cfg.Name, cfg.Key, wire.WithFrom(wire.Svc(me.Name, api.Service)))
+	if opts.Net == nil {
+		opts.Net = hostNet{}
+	}
+	if opts.Clock == nil {
+		opts.Clock = clock(log.Warnf)
+	}
+	codec, err := wire.NewCodec(wire.FramingOf(cfg.Framing), cfg.Name, cfg.Key, wire.WithFrom(wire.Svc(me.Name, api.Service)),
+		wire.WithDialer(opts.Net.Dial))
 	if err != nil {
 		return nil, err
 	}
-	d := &Daemon{L: l, Cfg: cfg, Log: log, Opts: opts, me: me, peer: peer, codec: codec, now: clock(log.Warnf),
+	d := &Daemon{L: l, Cfg: cfg, Log: log, Opts: opts, me: me, peer: peer, codec: codec, now: opts.Clock,
 		rejects: &wire.Throttle{Log: log.Warnf}, hello: make(chan struct{}, 1),
 		state: api.NodeForming, peerState: api.NodeDown, apps: map[string]*App{}, quit: make(chan struct{}), heard: make(chan struct{}, 1), verbose: log.Verbose()}
 	if top, err := state.ReadTopology(l.Topology()); err == nil {
@@ -137,13 +149,13 @@ func (d *Daemon) Run(ctx context.Context, ready func(error)) error {
 		d.Log.Warnf("%s", config.LegacyWarning)
 	}
 	d.helpers(ctx, false)
-	ln, err := net.Listen("tcp", net.JoinHostPort("", strconv.Itoa(d.Cfg.Port)))
+	ln, err := d.Opts.Net.Listen(d.Cfg.Port)
 	if err != nil {
 		err = fmt.Errorf("cannot listen on port %d (is a cluster daemon already running?): %w", d.Cfg.Port, err)
 		ready(err)
 		return err
 	}
-	udp, err := net.ListenPacket("udp", net.JoinHostPort("", strconv.Itoa(d.Cfg.Port)))
+	udp, err := d.Opts.Net.ListenPacket(d.Cfg.Port)
 	if err != nil {
 		ln.Close()
 		ready(err)
@@ -272,7 +284,7 @@ func (d *Daemon) findPeer(ctx context.Context) bool {
 	}
 	for _, ca := range order {
 		ip := ca.Prefix.Addr().String()
-		if probe.Echo(ctx, d.echoType(), ip, time.Second) {
+		if len(d.Opts.Net.Answering(ctx, d.echoType(), []string{ip}, time.Second)) > 0 {
 			d.Log.Infof("Ping of %s OK (network %s)!", ip, ca.Network)
 			answered = append(answered, ca)
 		} else {
@@ -741,7 +753,7 @@ func (d *Daemon) probeHost(ctx context.Context, out chan<- probeResult, timeout 
 		ips[i] = ca.Prefix.Addr().String()
 	}
 	answered := ""
-	if up := probe.Answering(ctx, d.echoType(), ips, timeout); len(up) > 0 {
+	if up := d.Opts.Net.Answering(ctx, d.echoType(), ips, timeout); len(up) > 0 {
 		answered = up[0]
 	}
 	s := <-sil

@@ -13,7 +13,6 @@ import (
 
 	api "github.com/linuxha-ng/linuxha/pkg/daemonapi"
 	"github.com/linuxha-ng/linuxha/pkg/failover"
-	"github.com/linuxha-ng/linuxha/pkg/probe"
 	"github.com/linuxha-ng/linuxha/pkg/state"
 	"github.com/linuxha-ng/linuxha/pkg/storage/volumes"
 	"github.com/linuxha-ng/linuxha/pkg/wire"
@@ -82,7 +81,7 @@ func (d *Daemon) silence(ctx context.Context, timeout time.Duration) failover.Si
 	d.mu.Unlock()
 	// One sweep of echoes answers all three questions.
 	up := map[string]bool{}
-	for _, h := range probe.Answering(ctx, echo, slices.Concat(addrs, checks, d.Cfg.ReachList), timeout) {
+	for _, h := range d.Opts.Net.Answering(ctx, echo, slices.Concat(addrs, checks, d.Cfg.ReachList), timeout) {
 		up[h] = true
 	}
 	count := func(hosts []string) int {

@@ -20,6 +20,7 @@ package wire
 
 import (
 	"bytes"
+	"context"
 	"crypto/cipher"
 	"crypto/hkdf"
 	"crypto/hmac"
@@ -31,6 +32,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"strings"
 	"sync"
 	"time"
@@ -120,8 +122,9 @@ type Codec struct {
 	window    time.Duration
 	now       func() time.Time
 	rand      io.Reader
-	mu        sync.Mutex        // guards seen and lastPrune: every connection checks nonces
-	seen      map[[8]byte]int64 // nonce -> timestamp, for the window
+	dial      func(ctx context.Context, addr string) (net.Conn, error) // nil: TCP
+	mu        sync.Mutex                                               // guards seen and lastPrune: every connection checks nonces
+	seen      map[[8]byte]int64                                        // nonce -> timestamp, for the window
 	lastPrune int64
 }
 
@@ -136,6 +139,12 @@ func WithRand(r io.Reader) Option { return func(c *Codec) { c.rand = r } }
 
 // WithWindow sets the freshness window.
 func WithWindow(d time.Duration) Option { return func(c *Codec) { c.window = d } }
+
+// WithDialer replaces TCP for the connections Call and Dial make: the
+// daemons' in-process tests run them over a mock network.
+func WithDialer(dial func(ctx context.Context, addr string) (net.Conn, error)) Option {
+	return func(c *Codec) { c.dial = dial }
+}
 
 // WithFrom names the sender ("node/service") in every frame sealed.
 func WithFrom(from string) Option { return func(c *Codec) { c.from = from } }

@@ -271,8 +271,16 @@ func Dial(ctx context.Context, codec *Codec, to string, addrs []string, timeout 
 }
 
 func dial(ctx context.Context, codec *Codec, addr string, timeout time.Duration) (*Conn, error) {
-	d := net.Dialer{Timeout: timeout}
-	nc, err := d.DialContext(ctx, "tcp", addr)
+	var nc net.Conn
+	var err error
+	if codec.dial != nil {
+		dctx, cancel := context.WithTimeout(ctx, timeout)
+		nc, err = codec.dial(dctx, addr)
+		cancel()
+	} else {
+		d := net.Dialer{Timeout: timeout}
+		nc, err = d.DialContext(ctx, "tcp", addr)
+	}
 	if err != nil {
 		return nil, err
 	}
