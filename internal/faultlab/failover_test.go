@@ -55,6 +55,11 @@ func TestFencing(t *testing.T) {
 		running, holding := l.where()
 		return len(running) == 1 && running[0] == "serverb" && len(holding) == 1 && holding[0] == "serverb"
 	})
+	// The application answers before clstartapp returns and the daemon
+	// logs the takeover.
+	testbed.Eventually(t, 10*time.Second, "the takeover logged", func() bool {
+		return strings.Contains(logb(), "Application lab taken over by serverb.")
+	})
 	log = logb()
 	fenced, taken := strings.Index(log, "Node servera fenced."), strings.Index(log, "Application lab taken over by serverb.")
 	if fenced < 0 || taken < fenced {

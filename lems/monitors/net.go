@@ -58,8 +58,7 @@ func (m *IPModule) Check(ctx context.Context) (int, string) {
 		if _, err := appnet.LinkWith(a.Prefix.Addr()); err == nil {
 			continue
 		}
-		// nil: the monitor's check sends every repeat itself.
-		card, err := appnet.Add(ctx, top, m.env.Me, a, nil)
+		card, err := appnet.Add(top, m.env.Me, a)
 		if err != nil {
 			m.env.Log.Warnf("Address %s of %s is missing and could not be assigned: %v", a.Prefix.Addr(), m.env.App, err)
 			return 1, a.Prefix.Addr().String()
@@ -152,7 +151,7 @@ func NewIPMove(env *Env, _ []string) (Monitor, error) {
 	return &IPMove{netEnv: netEnv{env}, now: time.Now}, nil
 }
 
-func (m *IPMove) Check(ctx context.Context) (int, string) {
+func (m *IPMove) Check(context.Context) (int, string) {
 	as, _, err := m.addrs()
 	if err != nil {
 		return 1, err.Error()
@@ -204,7 +203,7 @@ func (m *IPMove) Check(ctx context.Context) (int, string) {
 			appnet.Remove(a)
 		}
 		l, _ := netlink.LinkByName(target)
-		if err := appnet.AddOn(ctx, l, a, nil); err != nil {
+		if err := appnet.AddOn(l, a); err != nil {
 			return 1, err.Error()
 		}
 		m.moves = append(m.moves, move{now, from})

@@ -42,7 +42,6 @@ type Options struct {
 // Ctl starts or stops one application on this node.
 type Ctl struct {
 	ctx    context.Context
-	arps   appnet.Announcements // the added addresses' repeated ARPs, waited for at the end of Start
 	l      layout.Layout
 	cfg    *config.Cluster
 	name   string
@@ -260,7 +259,6 @@ func (c *Ctl) scriptLog(kind string) string {
 
 // Start is clstartapp (L2783-2827, §22.7).
 func (c *Ctl) Start() error {
-	defer c.arps.Wait()
 	st, node, ok := c.appStatus()
 	c.daemon = ok
 	switch {
@@ -439,7 +437,7 @@ func (c *Ctl) addAddresses(addrs []appnet.Addr) error {
 	}
 	defer h.Release()
 	for _, a := range addrs {
-		card, err := appnet.Add(c.ctx, c.top, c.me, a, &c.arps)
+		card, err := appnet.Add(c.top, c.me, a)
 		if err != nil {
 			return err
 		}

@@ -122,6 +122,11 @@ func TestFailover(t *testing.T) {
 	if st := appStatus(t, tb, "servera"); !strings.HasPrefix(st, "STARTED,servera") {
 		t.Errorf("APP_STATUS after takeover: %q", st)
 	}
+	// The page answers before clstartapp returns and the daemon logs the
+	// takeover.
+	testbed.Eventually(t, 10*time.Second, "the takeover logged", func() bool {
+		return strings.Contains(tb.Sh(t, "servera", "cat /var/log/cluster/cldaemon-cluster1.log"), "Application apache taken over by servera.")
+	})
 	log = tb.Sh(t, "servera", "cat /var/log/cluster/cldaemon-cluster1.log")
 	for _, want := range []string{"Node serverb judged DEAD", "Application apache taken over by servera."} {
 		if !strings.Contains(log, want) {

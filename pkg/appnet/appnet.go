@@ -5,7 +5,6 @@
 package appnet
 
 import (
-	"context"
 	"fmt"
 	"net"
 	"net/netip"
@@ -85,28 +84,34 @@ func LinkWith(addr netip.Addr) (netlink.Link, error) {
 }
 
 // Add puts an application address on the network's card and
-// announces it with gratuitous ARP (an owns the repeats; see
-// Announcements).
-func Add(ctx context.Context, top state.Topology, me string, a Addr, an *Announcements) (string, error) {
+// announces it with gratuitous ARP.
+func Add(top state.Topology, me string, a Addr) (string, error) {
 	link, err := CardFor(top, me, a.Net)
 	if err != nil {
 		return "", err
 	}
-	return link.Attrs().Name, AddOn(ctx, link, a, an)
+	return link.Attrs().Name, AddOn(link, a)
 }
 
 // AddOn puts an application address on the given card and announces it
 // with gratuitous ARP.
-func AddOn(ctx context.Context, link netlink.Link, a Addr, an *Announcements) error {
+func AddOn(link netlink.Link, a Addr) error {
 	ipn := &net.IPNet{IP: a.Prefix.Addr().AsSlice(), Mask: net.CIDRMask(a.Prefix.Bits(), a.Prefix.Addr().BitLen())}
 	if err := netlink.AddrAdd(link, &netlink.Addr{IPNet: ipn}); err != nil && err != syscall.EEXIST {
 		return fmt.Errorf("add %s to %s: %w", a.Prefix, link.Attrs().Name, err)
 	}
 	card := link.Attrs().Name
-	// The announcements, as clnetd makes them after a move. Neighbours
-	// that miss them learn the address on their next ARP request, so a
-	// failed announcement does not undo the address.
-	an.Go(ctx, card, []netip.Prefix{a.Prefix})
+	// GARPCount announcements back to back, before returning, as
+	// keepalived sends its gratuitous ARPs by default (garp_master_repeat
+	// with no interval): no goroutine outlives the call, and a start does
+	// not wait GARPCount intervals per address. Neighbours that miss them
+	// learn the address on their next ARP request, so a failed
+	// announcement does not undo the address.
+	for i := 0; i < GARPCount; i++ {
+		if SendGARP(card, []netip.Prefix{a.Prefix}) != nil {
+			break
+		}
+	}
 	return nil
 }
 

@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"net"
 	"net/netip"
-	"sync"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -58,48 +57,6 @@ func Announce(ctx context.Context, card string, addrs []netip.Prefix) error {
 		}
 	}
 	return nil
-}
-
-// Announcements owns the gratuitous ARPs still being repeated after an
-// address was added. The first goes out before Add returns; the repeats
-// follow in the background, as Pacemaker's IPaddr2 sends them (arp_bg),
-// so a start does not wait GARPCount intervals per address; Wait waits
-// for them, so a command does not exit half-way through. A nil
-// *Announcements repeats them before returning.
-type Announcements struct {
-	wg sync.WaitGroup
-}
-
-// Go announces addrs on card: the first round now, the rest owned by an.
-func (an *Announcements) Go(ctx context.Context, card string, addrs []netip.Prefix) error {
-	if an == nil {
-		return Announce(ctx, card, addrs)
-	}
-	if err := SendGARP(card, addrs); err != nil {
-		return err
-	}
-	an.wg.Add(1)
-	go func() {
-		defer an.wg.Done()
-		for i := 1; i < GARPCount; i++ {
-			select {
-			case <-ctx.Done():
-				return
-			case <-time.After(GARPInterval):
-			}
-			if SendGARP(card, addrs) != nil {
-				return
-			}
-		}
-	}()
-	return nil
-}
-
-// Wait waits for the repeats under way.
-func (an *Announcements) Wait() {
-	if an != nil {
-		an.wg.Wait()
-	}
 }
 
 // SendGARP sends one gratuitous ARP per address on card.
