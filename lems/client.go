@@ -9,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/linuxha-ng/linuxha/pkg/clitool"
 	"github.com/linuxha-ng/linuxha/pkg/config"
 	"github.com/linuxha-ng/linuxha/pkg/daemonapi"
 	"github.com/linuxha-ng/linuxha/pkg/layout"
@@ -31,11 +30,7 @@ var ErrNotRunning = errors.New("not running")
 // Send delivers msg to app's Lems on node, or where the cluster says the
 // application runs, trying this node and then the other one when no
 // cluster daemon knows (L4318, L4393).
-func Send(ctx context.Context, l layout.Layout, app, node, msg string, timeout time.Duration) (string, error) {
-	cfg, err := clitool.LoadBuiltCluster(l, true)
-	if err != nil {
-		return "", err
-	}
+func Send(ctx context.Context, l layout.Layout, cfg *config.Cluster, app, node, msg string, timeout time.Duration) (string, error) {
 	data, err := os.ReadFile(l.LemsConf(app))
 	if err != nil {
 		return "", fmt.Errorf("application %s has no Lems configuration: %w", app, err)

@@ -34,6 +34,14 @@ func TestCommandsAreLeaves(t *testing.T) {
 		goBin = filepath.Join(runtime.GOROOT(), "bin", "go")
 	}
 	cmds := commandPackages(t)
+	// clitool is what the commands share (their main, exit codes,
+	// running as a daemon, loading the built configuration for a user):
+	// command-side too, so no library reaches it either.
+	var clitool string
+	for c := range cmds {
+		clitool = c[:strings.LastIndex(c, "/")] + "/clitool"
+		break
+	}
 	out, err := exec.Command(goBin, "list", "-f", "{{.ImportPath}} {{.Name}} {{join .Deps \" \"}}", "../../...").Output()
 	if err != nil {
 		t.Fatalf("go list: %v", err)
@@ -48,6 +56,9 @@ func TestCommandsAreLeaves(t *testing.T) {
 		for _, d := range f[2:] {
 			if cmds[d] {
 				t.Errorf("%s depends on the command package %s", f[0], d)
+			}
+			if d == clitool && !cmds[f[0]] {
+				t.Errorf("the library %s depends on %s, which only commands use", f[0], clitool)
 			}
 		}
 	}

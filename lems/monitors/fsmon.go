@@ -7,7 +7,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/linuxha-ng/linuxha/pkg/clitool"
 	"github.com/linuxha-ng/linuxha/pkg/daemonapi"
 	"github.com/linuxha-ng/linuxha/pkg/remote"
 	"github.com/linuxha-ng/linuxha/pkg/state"
@@ -37,7 +36,7 @@ func NewFsmon(env *Env, _ []string) (Monitor, error) {
 	if env.Cluster == nil || env.Peer == "" {
 		return nil, fmt.Errorf("fsmon needs the cluster configuration")
 	}
-	p := clitool.Peer(env.L, env.Cluster, env.Peer, env.Log)
+	p := remote.ToNode(env.L.Topology(), env.Peer, env.Log.Infof)
 	p.OnSelect = nil
 	return &Fsmon{env: env, peer: p}, nil
 }
@@ -86,7 +85,7 @@ func (f *Fsmon) Check(ctx context.Context) (int, string) {
 		return 0, ""
 	}
 	rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	err = clitool.Reach(rctx, f.peer)
+	err = f.peer.Reach(rctx)
 	cancel()
 	if err != nil {
 		return 10, fmt.Sprintf("%s unreachable", e.Peer)

@@ -93,7 +93,7 @@ func New(ctx context.Context, l layout.Layout, cfg *config.Cluster, name string,
 	client.Timeout = 2 * time.Second
 	c := &Ctl{ctx: ctx, l: l, cfg: cfg, name: name, app: app, fs: fs, top: top, log: log, opts: opts,
 		me: client.Me, peer: client.Peer(), client: client}
-	c.p = clitool.Peer(l, cfg, c.peer, log)
+	c.p = remote.ToNode(l.Topology(), c.peer, log.Infof)
 	c.p.ConnectTimeout = 3 * time.Second
 	log.Infof("Checked that node names resolve to IP addresses")
 	return c, nil
@@ -601,7 +601,7 @@ func (c *Ctl) startLems() {
 	if _, err := os.Stat(c.l.LemsConf(c.name)); err != nil {
 		return
 	}
-	bin := clitool.Bin("lems")
+	bin := layout.Bin("lems")
 	if _, err := os.Stat(bin); err != nil {
 		return
 	}
@@ -613,7 +613,7 @@ func (c *Ctl) startLems() {
 // stopLems aborts the application's monitor before the stop (L3097),
 // and waits for it to go so that it cannot restart what is stopping.
 func (c *Ctl) stopLems() {
-	bin := clitool.Bin("lemsctl")
+	bin := layout.Bin("lemsctl")
 	if _, err := os.Stat(bin); err != nil {
 		return
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/linuxha-ng/linuxha/pkg/daemonapi"
 	"github.com/linuxha-ng/linuxha/pkg/layout"
 	"github.com/linuxha-ng/linuxha/pkg/logx"
+	"github.com/linuxha-ng/linuxha/pkg/remote"
 	"github.com/linuxha-ng/linuxha/pkg/state"
 )
 
@@ -223,7 +224,7 @@ func (r *runner) run(app string, visiting, done map[string]bool) error {
 		return fmt.Errorf("Application %s cannot be started: %w", app, err)
 	}
 	r.log.Infof("Application %s will be started on node %s (%s)", app, target, why)
-	argv := []string{clitool.Bin("clstartapp"), "--application", app, "--maxdelay", strconv.Itoa(int(r.o.Timeout.Seconds()))}
+	argv := []string{layout.Bin("clstartapp"), "--application", app, "--maxdelay", strconv.Itoa(int(r.o.Timeout.Seconds()))}
 	if !r.o.NoLogging {
 		argv = append(argv, "--verbose")
 	}
@@ -250,7 +251,7 @@ func (r *runner) run(app string, visiting, done map[string]bool) error {
 	if target == r.c.Me {
 		out, err = exec.CommandContext(r.ctx, argv[0], argv[1:]...).CombinedOutput()
 	} else {
-		p := clitool.Peer(r.l, r.cfg, target, r.log)
+		p := remote.ToNode(r.l.Topology(), target, r.log.Infof)
 		p.OnSelect = nil
 		out, err = p.Output(r.ctx, argv...)
 	}

@@ -9,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/linuxha-ng/linuxha/pkg/clitool"
 	"github.com/linuxha-ng/linuxha/pkg/daemonapi"
 	"github.com/linuxha-ng/linuxha/pkg/layout"
 	"github.com/linuxha-ng/linuxha/pkg/state"
@@ -139,7 +138,7 @@ func (b *builder) takeOut(rb *rebuild) error {
 			return err
 		}
 		b.logReleased(b.me, o, port, minor)
-		out, err := b.p.Output(b.ctx, clitool.Bin("clbuildapp"), "release", "--application", b.name, "--vg", e.VG, "--lv", e.LV)
+		out, err := b.p.Output(b.ctx, layout.Bin("clbuildapp"), "release", "--application", b.name, "--vg", e.VG, "--lv", e.LV)
 		if err != nil {
 			return err
 		}

@@ -70,7 +70,7 @@ func newBuilder(ctx context.Context, l layout.Layout, name string, log *logx.Log
 	client.Timeout = time.Second
 	b := &builder{ctx: ctx, l: l, cfg: cfg, name: name, log: log, force: force, forcesync: forcesync,
 		me: client.Me, peer: client.Peer(), local: storage.Exec{}, client: client}
-	b.p = clitool.Peer(l, cfg, b.peer, log)
+	b.p = remote.ToNode(l.Topology(), b.peer, log.Infof)
 	b.remote = remote.Runner{P: b.p}
 	data, err := os.ReadFile(l.AppConf(name))
 	if err != nil {
@@ -205,7 +205,7 @@ func (b *builder) Check() error {
 		}
 	}
 	b.log.Infof("Checked that node names resolve to IP addresses")
-	if err := clitool.Reach(b.ctx, b.p); err != nil {
+	if err := b.p.Reach(b.ctx); err != nil {
 		return err
 	}
 	b.log.Infof("Successfully ssh'd from %s to %s", b.me, b.peer)
@@ -216,11 +216,11 @@ func (b *builder) Check() error {
 	if name, err := backup.Backup(b.l, time.Now()); err == nil && name != "" {
 		b.log.Infof("Saved cluster configuration in %s on node %s", name, b.me)
 	}
-	if out, err := b.p.Output(b.ctx, clitool.Bin("clbuild"), "backup"); err == nil && strings.TrimSpace(string(out)) != "" {
+	if out, err := b.p.Output(b.ctx, layout.Bin("clbuild"), "backup"); err == nil && strings.TrimSpace(string(out)) != "" {
 		b.log.Infof("Saved cluster configuration in %s on node %s", strings.TrimSpace(string(out)), b.peer)
 	}
 	local := nodefacts.Probe(b.ctx, b.l, nodefacts.ProbeArgs{DataDetail: b.cfg.DataDetail, LoadDRBD: true})
-	out, err := b.p.Output(b.ctx, clitool.Bin("clbuild"), "probe", "--datadetail", b.cfg.DataDetail, "--load-drbd")
+	out, err := b.p.Output(b.ctx, layout.Bin("clbuild"), "probe", "--datadetail", b.cfg.DataDetail, "--load-drbd")
 	if err != nil {
 		return fmt.Errorf("linuxha tools on %s: %w", b.peer, err)
 	}
@@ -709,7 +709,7 @@ func (b *builder) allocateAll(fsmap []state.FsEntry) error {
 	}
 	// B9: enough ports and minors on both nodes, counting reuse.
 	localRes := resourcesOf(b.l, b.name)
-	out, err := b.p.Output(b.ctx, clitool.Bin("clbuildapp"), "resources", "--application", b.name)
+	out, err := b.p.Output(b.ctx, layout.Bin("clbuildapp"), "resources", "--application", b.name)
 	if err != nil {
 		return err
 	}
@@ -746,7 +746,7 @@ func (b *builder) allocateAll(fsmap []state.FsEntry) error {
 		if err != nil {
 			return err
 		}
-		if _, err := b.p.Output(b.ctx, clitool.Bin("clbuildapp"), "claim", "--application", b.name, "--vg", e.VG, "--lv", e.LV,
+		if _, err := b.p.Output(b.ctx, layout.Bin("clbuildapp"), "claim", "--application", b.name, "--vg", e.VG, "--lv", e.LV,
 			"--port", strconv.Itoa(port), "--minor", strconv.Itoa(minor)); err != nil {
 			return err
 		}

@@ -62,7 +62,7 @@ func NewApp(stdout, stderr io.Writer) *cli.App {
 				return fmt.Errorf("this host is not a node of cluster %s", cfg.Name)
 			}
 			f := &former{l: l, cfg: cfg, log: log, c: client, ctx: c.Context,
-				peer:    clitool.Peer(l, cfg, client.Peer(), log),
+				peer:    remote.ToNode(l.Topology(), client.Peer(), log.Infof),
 				force:   c.Bool("force"),
 				timeout: c.Duration("timeout"),
 			}
@@ -118,7 +118,7 @@ func (f *former) daemonArgs(mode string) []string {
 
 // start runs cldaemon on node, here or over ssh.
 func (f *former) start(node string, args []string) error {
-	bin := clitool.Bin("cldaemon")
+	bin := layout.Bin("cldaemon")
 	if node == f.c.Me {
 		out, err := exec.CommandContext(f.ctx, bin, args...).CombinedOutput()
 		if err != nil {
@@ -163,7 +163,7 @@ func (f *former) echo(node string) string {
 func (f *former) form() error {
 	me, peer := f.c.Me, f.c.Peer()
 	peerReachable := true
-	if err := clitool.Reach(f.ctx, f.peer); err != nil {
+	if err := f.peer.Reach(f.ctx); err != nil {
 		if !f.force {
 			return err
 		}
@@ -244,7 +244,7 @@ func (f *former) failed(logFile string, offset int64) error {
 // (L3538-3554, L5949-5961).
 func (f *former) join() error {
 	me, peer := f.c.Me, f.c.Peer()
-	if err := clitool.Reach(f.ctx, f.peer); err != nil {
+	if err := f.peer.Reach(f.ctx); err != nil {
 		return err
 	}
 	f.log.Infof("Checking cluster status...")
@@ -292,7 +292,7 @@ func (f *former) autostart() {
 		if f.force {
 			args = append(args, "--force")
 		}
-		out, err := exec.CommandContext(f.ctx, clitool.Bin("clrunapp"), args...).CombinedOutput()
+		out, err := exec.CommandContext(f.ctx, layout.Bin("clrunapp"), args...).CombinedOutput()
 		if err != nil {
 			f.log.Warnf("Unable to start autostart application %s: %s", app, firstLine(out, err))
 			continue

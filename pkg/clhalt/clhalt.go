@@ -173,7 +173,7 @@ func (h *halter) other(n string) string {
 func (h *halter) startOn(app, node string) error {
 	start := time.Now()
 	h.log.Infof("Application %s starting on node %s...", app, node)
-	out, err := exec.CommandContext(h.ctx, clitool.Bin("clrunapp"), "--application", app, "--node", node, "--nodeps").CombinedOutput()
+	out, err := exec.CommandContext(h.ctx, layout.Bin("clrunapp"), "--application", app, "--node", node, "--nodeps").CombinedOutput()
 	if err != nil {
 		lines := strings.Split(strings.TrimSpace(string(out)), "\n")
 		return fmt.Errorf("Unable to start application %s on %s: %s", app, node, lines[len(lines)-1])
@@ -204,7 +204,7 @@ func (h *halter) haltApp(app, node string) error {
 		}
 		return fmt.Errorf("Application %s did not stop on %s within %v (see its clhalt.%s.log there)", app, node, stopWait, app)
 	}
-	out, err := exec.CommandContext(h.ctx, clitool.Bin("clhaltapp"), args...).CombinedOutput()
+	out, err := exec.CommandContext(h.ctx, layout.Bin("clhaltapp"), args...).CombinedOutput()
 	if err != nil {
 		return fmt.Errorf("Unable to stop application %s: %s", app, strings.TrimSpace(string(out)))
 	}

@@ -23,6 +23,7 @@ import (
 	"github.com/linuxha-ng/linuxha/pkg/daemonapi"
 	"github.com/linuxha-ng/linuxha/pkg/layout"
 	"github.com/linuxha-ng/linuxha/pkg/logx"
+	"github.com/linuxha-ng/linuxha/pkg/remote"
 	"github.com/linuxha-ng/linuxha/pkg/state"
 )
 
@@ -106,8 +107,8 @@ func remove(c *cli.Context, l layout.Layout, app string, log *logx.Logger) error
 		return fmt.Errorf("Daemon responded with status %s to application status request!", st)
 	}
 	log.Infof("Confirmed %s is not currently running.", app)
-	peer := clitool.Peer(l, cfg, client.Peer(), log)
-	if err := clitool.Reach(c.Context, peer); err != nil {
+	peer := remote.ToNode(l.Topology(), client.Peer(), log.Infof)
+	if err := peer.Reach(c.Context); err != nil {
 		return err
 	}
 	// Both nodes define it, and nothing of it is mounted on either.
@@ -136,12 +137,12 @@ func remove(c *cli.Context, l layout.Layout, app string, log *logx.Logger) error
 		}
 	}
 	// The volumes go down on both nodes before their devices are freed.
-	exec.CommandContext(c.Context, clitool.Bin("drbd_tool"), "-A", app, "--action", "down").Run()
-	peer.Run(c.Context, clitool.Bin("drbd_tool"), "-A", app, "--action", "down")
+	exec.CommandContext(c.Context, layout.Bin("drbd_tool"), "-A", app, "--action", "down").Run()
+	peer.Run(c.Context, layout.Bin("drbd_tool"), "-A", app, "--action", "down")
 	if err := removeLocal(l, app, client.Me, c.Bool("nobackup"), c.String("backupdir"), log); err != nil {
 		return err
 	}
-	args := []string{clitool.Bin("clremoveapp"), "local", "--application", app, "--backupdir", c.String("backupdir")}
+	args := []string{layout.Bin("clremoveapp"), "local", "--application", app, "--backupdir", c.String("backupdir")}
 	if c.Bool("nobackup") {
 		args = append(args, "--nobackup")
 	}

@@ -86,7 +86,7 @@ func NewApp(stdout, stderr io.Writer) *cli.App {
 					args = append(args, "--force")
 				}
 			}
-			if out, err := exec.CommandContext(c.Context, clitool.Bin("cldaemon"), args...).CombinedOutput(); err != nil {
+			if out, err := exec.CommandContext(c.Context, layout.Bin("cldaemon"), args...).CombinedOutput(); err != nil {
 				return fmt.Errorf("Unable to start cldaemon: %s", strings.TrimSpace(string(out)))
 			}
 			deadline := time.Now().Add(timeout + 15*time.Second)
@@ -118,7 +118,7 @@ func autostart(c *cli.Context, client *daemonapi.Client, log *logx.Logger) {
 		return
 	}
 	for _, app := range apps {
-		out, err := exec.CommandContext(c.Context, clitool.Bin("clrunapp"), "--application", app).CombinedOutput()
+		out, err := exec.CommandContext(c.Context, layout.Bin("clrunapp"), "--application", app).CombinedOutput()
 		if err != nil {
 			log.Warnf("Unable to start autostart application %s: %s", app, strings.TrimSpace(string(out)))
 			continue

@@ -51,8 +51,8 @@ type GeneralMonitor struct {
 }
 
 // monitors fills the monitor sections from the application's Lems.
-func (st *AppStatus) monitors(ctx context.Context, l layout.Layout, timeout time.Duration) {
-	reply, err := lems.Send(ctx, l, st.App, st.Node, "GET_VSTAT", timeout)
+func (st *AppStatus) monitors(ctx context.Context, l layout.Layout, cfg *config.Cluster, timeout time.Duration) {
+	reply, err := lems.Send(ctx, l, cfg, st.App, st.Node, "GET_VSTAT", timeout)
 	if err != nil {
 		return
 	}
@@ -108,7 +108,7 @@ func QueryApp(ctx context.Context, l layout.Layout, cfg *config.Cluster, app str
 	st.AppState, st.Node, st.Failover, st.FS = as.State, as.Node, as.FailoverWord(), as.Volumes
 	st.Running = as.Running(time.Now())
 	if st.Node != "" {
-		st.monitors(ctx, l, timeout)
+		st.monitors(ctx, l, cfg, timeout)
 	}
 	st.Stale = staleCount(as, localStale(l, app))
 	return st, nil

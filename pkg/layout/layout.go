@@ -92,3 +92,13 @@ func (l Layout) RebuildLock(app string) string { return l.p("run/linuxha", "rebu
 
 // BackupDir is where build tools archive replaced configuration (FAQ 4.4).
 func (l Layout) BackupDir() string { return l.p("clbackup") }
+
+// Bin is the path of a sibling linuxha command: the tools call each
+// other from the directory they were installed in, not through PATH.
+func Bin(name string) string {
+	exe, err := os.Executable()
+	if err != nil {
+		return name
+	}
+	return filepath.Join(filepath.Dir(exe), name)
+}

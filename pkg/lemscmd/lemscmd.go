@@ -22,6 +22,7 @@ import (
 	"github.com/linuxha-ng/linuxha/pkg/daemonapi"
 	"github.com/linuxha-ng/linuxha/pkg/layout"
 	"github.com/linuxha-ng/linuxha/pkg/logx"
+	"github.com/linuxha-ng/linuxha/pkg/remote"
 	"github.com/linuxha-ng/linuxha/pkg/wire"
 )
 
@@ -227,7 +228,7 @@ func checkConfig(ctx context.Context, l layout.Layout, client *daemonapi.Client,
 	}
 	if peer != "" {
 		log.Infof("Check mode - transferring validated config to remote node.")
-		p := clitool.Peer(l, env.Cluster, peer, log)
+		p := remote.ToNode(l.Topology(), peer, log.Infof)
 		p.OnSelect = nil
 		if err := p.WriteFile(ctx, l.LemsConf(app), data, 0o644); err != nil {
 			log.Warnf("Unable to transfer configuration to remote node.")
@@ -263,7 +264,11 @@ func NewCtlApp(stdout, stderr io.Writer) *cli.App {
 		Action: func(c *cli.Context) error {
 			l := layout.FromEnv()
 			app := c.String("application")
-			reply, err := lems.Send(c.Context, l, app, c.String("node"), c.String("msg"), c.Duration("timeout"))
+			cfg, err := clitool.LoadBuiltCluster(l, true)
+			if err != nil {
+				return err
+			}
+			reply, err := lems.Send(c.Context, l, cfg, app, c.String("node"), c.String("msg"), c.Duration("timeout"))
 			if errors.Is(err, lems.ErrNotRunning) {
 				return clitool.NotRunning(err)
 			}

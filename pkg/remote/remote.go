@@ -9,11 +9,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
+	"net/netip"
 	"os/exec"
 	"path"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/linuxha-ng/linuxha/pkg/state"
 )
 
 // ErrUnreachable means no address of the peer accepted an ssh connection;
@@ -267,4 +271,49 @@ func (r Runner) Run(ctx context.Context, stdin []byte, argv ...string) ([]byte, 
 		return res.Stdout, fmt.Errorf("%s on %s: exit status %d: %s", strings.Join(argv, " "), r.P.Node, res.Code, strings.TrimSpace(string(res.Stderr)))
 	}
 	return res.Stdout, nil
+}
+
+// ToNode is the ssh handle on node that tries its addresses recorded in
+// the topology file (clbuild's record of every card, L1780) after its
+// name, and tells logf the address it settles on as L1851-1853 do ("SSH
+// communication to serverb will be:" / "192.168.0.134 ("public"
+// network)"). A missing topology leaves the name alone.
+func ToNode(topologyFile, node string, logf func(format string, args ...any)) *Peer {
+	p := &Peer{Node: node, ConnectTimeout: 2 * time.Second}
+	top, _ := state.ReadTopology(topologyFile)
+	for _, ca := range top.Addrs(node) {
+		p.Addrs = append(p.Addrs, Addr{Host: ca.Prefix.Addr().String(), Network: ca.Network})
+	}
+	p.OnSelect = func(a Addr) {
+		if a.Network == "" {
+			// The name answered: say which address and network that is.
+			for _, ca := range top.Addrs(node) {
+				if addr, err := netip.ParseAddr(resolve(a.Host)); err == nil && ca.Prefix.Addr() == addr {
+					a = Addr{Host: addr.String(), Network: ca.Network}
+				}
+			}
+		}
+		logf("SSH communication to %s will be:", node)
+		logf("%s", a)
+	}
+	return p
+}
+
+// Reach makes sure the peer answers now, so that the address is chosen
+// (and logged) before the work that needs it.
+func (p *Peer) Reach(ctx context.Context) error {
+	_, err := p.Output(ctx, "true")
+	return err
+}
+
+// resolve is host's first IPv4 address, or host itself.
+func resolve(host string) string {
+	if ips, err := net.LookupIP(host); err == nil {
+		for _, ip := range ips {
+			if ip.To4() != nil {
+				return ip.String()
+			}
+		}
+	}
+	return host
 }

@@ -17,7 +17,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/linuxha-ng/linuxha/pkg/clitool"
 	"github.com/linuxha-ng/linuxha/pkg/config"
 	"github.com/linuxha-ng/linuxha/pkg/layout"
 	"github.com/linuxha-ng/linuxha/pkg/remote"
@@ -246,12 +245,12 @@ func States(ctx context.Context, l layout.Layout, cfg *config.Cluster, app, me, 
 func Invoke(ctx context.Context, p *remote.Peer, app string, args ...string) error {
 	argv := append([]string{"--application", app}, args...)
 	if p == nil {
-		out, err := exec.CommandContext(ctx, clitool.Bin("drbd_tool"), argv...).CombinedOutput()
+		out, err := exec.CommandContext(ctx, layout.Bin("drbd_tool"), argv...).CombinedOutput()
 		if err != nil {
 			return fmt.Errorf("drbd_tool %s: %s", strings.Join(args, " "), strings.TrimSpace(string(out)))
 		}
 		return nil
 	}
-	_, err := p.Output(ctx, append([]string{clitool.Bin("drbd_tool")}, argv...)...)
+	_, err := p.Output(ctx, append([]string{layout.Bin("drbd_tool")}, argv...)...)
 	return err
 }
