@@ -380,7 +380,6 @@ func (d *Daemon) form(ctx context.Context) error {
 	d.Log.Infof("Waiting to form cluster with remote node.")
 	deadline := time.Now().Add(d.formTimeout())
 	interval := max(100*time.Millisecond, min(d.Cfg.Keepalive, time.Second))
-	rank := map[string]int{api.NodeForming: 1, api.NodeStarting: 2, api.NodeUp: 3}
 	for {
 		select {
 		case <-ctx.Done():
@@ -399,18 +398,17 @@ func (d *Daemon) form(ctx context.Context) error {
 		}
 		mine := d.getState()
 		reply, err := d.call(ctx, api.Echo, interval)
-		if err == nil && rank[reply] > 0 {
-			d.Log.Infof("Response to ECHO was %s (our state=%s)", reply, mine)
-			if mine == api.NodeUp && reply == api.NodeUp {
+		if err == nil {
+			step := membership.Form(mine, reply)
+			if step.Answered {
+				d.Log.Infof("Response to ECHO was %s (our state=%s)", reply, mine)
+			}
+			if step.Agreed {
 				d.Log.Infof("Both nodes agree UP")
 				break
 			}
-			if rank[reply] >= rank[mine] && mine != api.NodeUp {
-				next := api.NodeStarting
-				if mine == api.NodeStarting {
-					next = api.NodeUp
-				}
-				d.setState(next)
+			if step.Next != mine {
+				d.setState(step.Next)
 				continue
 			}
 		}
@@ -490,9 +488,8 @@ type clockError string
 
 func (e clockError) Error() string { return string(e) }
 
-// timeCheck compares the clocks (L1876-1890, L7577): over a minute warns,
-// over ten minutes refuses unless --force. A peer whose time cannot be
-// read is refused too: the check must not pass for want of an answer.
+// timeCheck reads the other node's TIME (three tries) and carries out
+// membership.Clocks' verdict (L1876-1890, L7577).
 func (d *Daemon) timeCheck(ctx context.Context) error {
 	var t int64
 	var err error
@@ -508,21 +505,16 @@ func (d *Daemon) timeCheck(ctx context.Context) error {
 			err = fmt.Errorf("TIME answered %q", reply)
 		}
 	}
-	if err != nil {
-		if !d.Opts.Force {
-			return clockError(fmt.Sprintf("Unable to read the time of %s (%v) - require --force to start!", d.peer.Name, err))
-		}
-		d.Log.Warnf("Unable to read the time of %s (%v) - continuing (--force).", d.peer.Name, err)
-		return nil
+	var diff time.Duration
+	if err == nil {
+		diff = d.now().Sub(time.Unix(t, 0))
 	}
-	diff := d.now().Sub(time.Unix(t, 0)).Abs()
+	v := membership.Clocks(diff, err, d.peer.Name, d.Opts.Force)
 	switch {
-	case diff > 10*time.Minute && !d.Opts.Force:
-		return clockError("Time difference between nodes is >10 minutes - require --force to start!")
-	case diff > 10*time.Minute:
-		d.Log.Warnf("Time difference between nodes is %v (>10 minutes) - continuing (--force).", diff.Round(time.Second))
-	case diff > time.Minute:
-		d.Log.Warnf("Time difference between nodes is %v (>1 minute).", diff.Round(time.Second))
+	case v.Refuse:
+		return clockError(v.Text)
+	case v.Warn:
+		d.Log.Warnf("%s", v.Text)
 	}
 	return nil
 }
