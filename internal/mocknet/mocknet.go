@@ -280,22 +280,28 @@ func (l *listener) Accept() (net.Conn, error) {
 func (l *listener) Close() error {
 	l.once.Do(func() {
 		close(l.done)
-		n := l.host.net
-		n.mu.Lock()
-		if n.listeners[l.host][l.port] == l {
-			delete(n.listeners[l.host], l.port)
-		}
-		n.mu.Unlock()
+		unbind(l.host.net.listeners, l.host, l.port, l)
 	})
 	return nil
 }
 
-func (l *listener) Addr() net.Addr {
-	var ip net.IP
-	if len(l.host.addrs) > 0 {
-		ip = l.host.addrs[0].AsSlice()
+func (l *listener) Addr() net.Addr { return &net.TCPAddr{IP: l.host.ip(), Port: l.port} }
+
+// ip is the host's first address, which its sockets report as theirs.
+func (h *Host) ip() net.IP {
+	if len(h.addrs) == 0 {
+		return nil
 	}
-	return &net.TCPAddr{IP: ip, Port: l.port}
+	return h.addrs[0].AsSlice()
+}
+
+// unbind frees h's port in table (listeners or packets) if v still holds it.
+func unbind[T comparable](table map[*Host]map[int]T, h *Host, port int, v T) {
+	h.net.mu.Lock()
+	defer h.net.mu.Unlock()
+	if table[h][port] == v {
+		delete(table[h], port)
+	}
 }
 
 type packet struct {
@@ -357,23 +363,12 @@ func (p *packetConn) WriteTo(b []byte, addr net.Addr) (int, error) {
 func (p *packetConn) Close() error {
 	p.once.Do(func() {
 		close(p.done)
-		n := p.host.net
-		n.mu.Lock()
-		if n.packets[p.host][p.port] == p {
-			delete(n.packets[p.host], p.port)
-		}
-		n.mu.Unlock()
+		unbind(p.host.net.packets, p.host, p.port, p)
 	})
 	return nil
 }
 
-func (p *packetConn) LocalAddr() net.Addr {
-	var ip net.IP
-	if len(p.host.addrs) > 0 {
-		ip = p.host.addrs[0].AsSlice()
-	}
-	return &net.UDPAddr{IP: ip, Port: p.port}
-}
+func (p *packetConn) LocalAddr() net.Addr { return &net.UDPAddr{IP: p.host.ip(), Port: p.port} }
 
 func (p *packetConn) SetDeadline(time.Time) error      { return nil }
 func (p *packetConn) SetReadDeadline(time.Time) error  { return nil }
