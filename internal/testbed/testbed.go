@@ -112,6 +112,11 @@ func UpWithDomain(t testing.TB, domain string) *Bed {
 	return b
 }
 
+// Shared is a directory the test and every node see under the same path
+// (the binaries' directory, bind-mounted into the nodes): for sockets
+// the test listens on, such as a NOTIFY_SOCKET.
+func (b *Bed) Shared() string { return b.bin }
+
 // NodeName is node's name in the cluster: servera, or
 // servera.example.com on a testbed with a domain.
 func (b *Bed) NodeName(node string) string {

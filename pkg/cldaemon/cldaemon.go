@@ -3,6 +3,7 @@ package cldaemon
 import (
 	"context"
 	"io"
+	"os"
 
 	"github.com/urfave/cli/v2"
 
@@ -57,10 +58,14 @@ func NewApp(stdout, stderr io.Writer) *cli.App {
 				Title: title, Detach: c.Bool("detach"), LogFile: logFile, Verbose: c.Bool("verbose"), Stdout: stdout,
 				Run: func(ctx context.Context, log *logx.Logger, ready func(error)) error {
 					host := cfg.ThisNode()
-					d, err := cluster.New(l, cfg, log, cluster.Options{
+					o := cluster.Options{
 						Form: c.Bool("form"), Join: c.Bool("join"), Force: c.Bool("force"),
 						Timeout: c.Duration("timeout"), NoLocking: c.Bool("nolocking"), NoChecksums: c.Bool("nochecksums"),
-					}, host)
+					}
+					if n := newSDNotifier(log, os.Getenv("NOTIFY_SOCKET")); n != nil {
+						o.Notify = n
+					}
+					d, err := cluster.New(l, cfg, log, o, host)
 					if err != nil {
 						ready(err)
 						return err

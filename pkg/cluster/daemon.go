@@ -44,6 +44,9 @@ type Options struct {
 	NoChecksums bool
 	// Net is the network the daemon uses; nil is the host's.
 	Net Transport
+	// Notify hears readiness, status and the heartbeat loop's liveness
+	// (systemd's sd_notify); nil tells no one.
+	Notify Notifier
 	// Clock is the time TIME reports and the formation's clock check
 	// compares with; nil is the host's, shifted by FileClockOffset when
 	// the test hook is there.
@@ -123,6 +126,9 @@ func New(l layout.Layout, cfg *config.Cluster, log *logx.Logger, opts Options, h
 	}
 	if opts.Clock == nil {
 		opts.Clock = clock(log.Warnf)
+	}
+	if opts.Notify == nil {
+		opts.Notify = noNotify{}
 	}
 	codec, err := wire.NewCodec(wire.FramingOf(cfg.Framing), cfg.Name, cfg.Key, wire.WithFrom(wire.Svc(me.Name, api.Service)),
 		wire.WithDialer(opts.Net.Dial))
@@ -543,6 +549,9 @@ func (d *Daemon) steady(ctx context.Context, udp net.PacketConn) error {
 	tick := time.NewTicker(max(5*time.Millisecond, min(d.Cfg.Keepalive/4, time.Second)))
 	defer tick.Stop()
 	d.heartbeat(udp)
+	status := d.summary()
+	d.Opts.Notify.Ready(status)
+	defer d.Opts.Notify.Stopping()
 	for {
 		select {
 		case <-ctx.Done():
@@ -551,11 +560,18 @@ func (d *Daemon) steady(ctx context.Context, udp net.PacketConn) error {
 			return nil
 		case <-hb.C:
 			d.heartbeat(udp)
+			if s := d.summary(); s != status {
+				status = s
+				d.Opts.Notify.Status(s)
+			}
 		case now := <-tick.C:
 			d.mu.Lock()
 			evs := d.core.Tick(now)
 			d.mu.Unlock()
 			d.events(ctx, evs)
+			// The loop that judges the peer is alive: a hung daemon
+			// stops saying so and its service manager restarts it.
+			d.Opts.Notify.Watchdog()
 		}
 	}
 }

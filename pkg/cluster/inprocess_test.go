@@ -100,6 +100,24 @@ func newNode(t *testing.T, n *mocknet.Network, name string, conf []byte) *node {
 	return &node{name: name, host: n.AddHost(name, a[0], a[1]), l: l, log: &logBuf{}}
 }
 
+// notes records what a daemon tells its service manager.
+type notes struct {
+	mu  sync.Mutex // guards got
+	got []string   // "READY servera UP, ...", "STATUS ...", "WATCHDOG", "STOPPING"
+}
+
+func (n *notes) add(s string)    { n.mu.Lock(); defer n.mu.Unlock(); n.got = append(n.got, s) }
+func (n *notes) Ready(s string)  { n.add("READY " + s) }
+func (n *notes) Status(s string) { n.add("STATUS " + s) }
+func (n *notes) Watchdog()       { n.add("WATCHDOG") }
+func (n *notes) Stopping()       { n.add("STOPPING") }
+
+func (n *notes) all() []string {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return append([]string(nil), n.got...)
+}
+
 // start runs the node's daemon (form, or join) until stop.
 func (nd *node) start(t *testing.T, join bool) {
 	t.Helper()
@@ -201,10 +219,21 @@ func TestInProcessCluster(t *testing.T) {
 		within(t, time.Second, "servera logging the dead daemon", func() bool {
 			return a.logged("Cluster daemon on serverb has died but the node still responds")
 		})
-		b.start(t, true)
+		// Joining again, it tells its service manager (issue 19): READY
+		// once joined, with the summary, then the heartbeat loop's
+		// watchdog; STOPPING when it leaves.
+		var told notes
+		b.run(t, cluster.Options{Join: true, Notify: &told})
 		within(t, 5*time.Second, "serverb joined", func() bool {
 			return a.ask(t, "GET_NODE_STATE node=serverb") == "UP" && b.logged("Node serverb has now joined the cluster")
 		})
+		within(t, time.Second, "READY and the watchdog", func() bool {
+			got := told.all()
+			return len(got) > 2 && got[len(got)-1] == "WATCHDOG"
+		})
+		if got := told.all(); got[0] != "READY serverb UP, servera UP" || !b.logged("Node serverb has now joined the cluster") {
+			t.Fatalf("serverb told its service manager %q", got)
+		}
 
 		// RECONFIGURE with dead 3 s: the crash is judged by it.
 		if err := os.WriteFile(a.l.Clconf(), clconf(t, "0.1", "0.3", "3"), 0o600); err != nil {
@@ -216,6 +245,9 @@ func TestInProcessCluster(t *testing.T) {
 		b.host.Crash()
 		b.kill()
 		crashed := time.Now()
+		if got := told.all(); got[len(got)-1] != "STOPPING" {
+			t.Errorf("serverb's last word to its service manager: %q", got[len(got)-1])
+		}
 		within(t, 10*time.Second, "serverb DOWN", func() bool { return a.ask(t, "GET_NODE_STATE node=serverb") == "DOWN" })
 		// Dead counts from the last heartbeat heard, up to a keepalive
 		// (0.1 s) before the crash.

@@ -1,0 +1,132 @@
+package cldaemon_test
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/linuxha-ng/linuxha/internal/testbed"
+)
+
+// notifySocket listens where a daemon started with NOTIFY_SOCKET=path
+// reports to systemd, and records what it says and when.
+type notifySocket struct {
+	path string
+	conn *net.UnixConn
+	mu   sync.Mutex // guards msgs
+	msgs []note
+}
+
+type note struct {
+	at  time.Time
+	msg string
+}
+
+func listenNotify(t *testing.T, dir string) *notifySocket {
+	t.Helper()
+	var id [4]byte
+	rand.Read(id[:])
+	s := &notifySocket{path: filepath.Join(dir, "notify-"+hex.EncodeToString(id[:])+".sock")}
+	c, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: s.path, Net: "unixgram"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.conn = c
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		buf := make([]byte, 4096)
+		for {
+			n, err := c.Read(buf)
+			if err != nil {
+				return
+			}
+			s.mu.Lock()
+			s.msgs = append(s.msgs, note{time.Now(), string(buf[:n])})
+			s.mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() { c.Close(); <-done; os.Remove(s.path) })
+	return s
+}
+
+// since lists the messages received after at.
+func (s *notifySocket) since(at time.Time) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []string
+	for _, m := range s.msgs {
+		if m.at.After(at) {
+			out = append(out, m.msg)
+		}
+	}
+	return out
+}
+
+func count(msgs []string, what string) int {
+	n := 0
+	for _, m := range msgs {
+		if m == what {
+			n++
+		}
+	}
+	return n
+}
+
+// Issue 19: cldaemon under a Type=notify unit, against a real
+// NOTIFY_SOCKET (systemd does not run in the testbed): READY=1 only once
+// the join is done, with the summary in STATUS=; WATCHDOG=1 at half of
+// WATCHDOG_USEC from the heartbeat loop; none from a stopped daemon.
+func TestSystemdNotify(t *testing.T) {
+	tb := testbed.Up(t)
+	tb.BuildCluster(t, testbed.Timings{Keepalive: "0.2", Warn: "0.6", Dead: "1", ClusterForm: "10"})
+	if r := tb.Exec(t, "servera", "", "clform"); r.Code != 0 {
+		t.Fatalf("clform: %s", r.Output())
+	}
+	tb.Sh(t, "serverb", "pkill -9 -f '^cldaemon-cluster1$'")
+	testbed.Eventually(t, 10*time.Second, "serverb DIED", func() bool { return tb.NodeState(t, "servera", "serverb") == "DIED" })
+
+	ns := listenNotify(t, tb.Shared())
+	start := time.Now()
+	// The testbed's teardown ends it (and its output's other holders).
+	_, out := tb.Background(t, "serverb", "env", "NOTIFY_SOCKET="+ns.path, "WATCHDOG_USEC=1000000", "cldaemon", "--join", "--verbose")
+	var ready time.Time
+	testbed.Eventually(t, 15*time.Second, "READY=1", func() bool {
+		ns.mu.Lock()
+		defer ns.mu.Unlock()
+		for _, m := range ns.msgs {
+			if strings.HasPrefix(m.msg, "READY=1") {
+				ready = m.at
+				return true
+			}
+		}
+		return false
+	})
+	if got := ns.since(start); got[0] != "READY=1\nSTATUS=serverb UP, servera UP" {
+		t.Fatalf("first notification %q, want READY=1 with the summary (all: %q)\n%s", got[0], got, out)
+	}
+	if l := tb.Sh(t, "serverb", "cat /var/log/cluster/cldaemon-cluster1.log"); !strings.Contains(l, "Node serverb has now joined the cluster") {
+		t.Fatalf("READY=1 before the join:\n%s", l)
+	}
+	// WATCHDOG_USEC 1 s: a WATCHDOG=1 every half second.
+	time.Sleep(3 * time.Second)
+	if n := count(ns.since(ready), "WATCHDOG=1"); n < 4 || n > 8 {
+		t.Errorf("%d WATCHDOG=1 in the 3 s after READY, want about 6", n)
+	}
+	// A stopped daemon says nothing: systemd would kill and restart it.
+	tb.Sh(t, "serverb", "pkill -STOP -f '^cldaemon-cluster1$'")
+	stopped := time.Now()
+	time.Sleep(2 * time.Second)
+	if n := count(ns.since(stopped.Add(100*time.Millisecond)), "WATCHDOG=1"); n != 0 {
+		t.Errorf("%d WATCHDOG=1 from a stopped daemon", n)
+	}
+	tb.Sh(t, "serverb", "pkill -CONT -f '^cldaemon-cluster1$'")
+	cont := time.Now()
+	testbed.Eventually(t, 3*time.Second, "WATCHDOG=1 again", func() bool { return count(ns.since(cont), "WATCHDOG=1") > 0 })
+}
