@@ -74,7 +74,12 @@ func NewApp(stdout, stderr io.Writer) *cli.App {
 			Action: func(c *cli.Context) error {
 				log := logx.New(stdout)
 				log.SetVerbose(true)
-				return removeLocal(layout.FromEnv(), c.String("application"), config.ThisHost(), c.Bool("nobackup"), c.String("backupdir"), log)
+				l := layout.FromEnv()
+				node := config.ThisHost() // the node's name, for its messages
+				if cfg, err := clitool.LoadBuiltCluster(l, true); err == nil {
+					node = cfg.ThisNode()
+				}
+				return removeLocal(l, c.String("application"), node, c.Bool("nobackup"), c.String("backupdir"), log)
 			},
 		}},
 	}

@@ -94,8 +94,7 @@ func cards(n *config.Node) []string {
 }
 
 func (t *truster) run(ctx context.Context) error {
-	host, _ := os.Hostname()
-	host, _, _ = strings.Cut(host, ".")
+	host := t.cfg.ThisNode()
 	me, ok := t.cfg.Node(host)
 	if !ok {
 		return clitool.ConfigError(fmt.Errorf("This host (%s) is not one of the nodes in %s (%s)", host, t.cfg.File, strings.Join(t.cfg.NodeNames(), ", ")))
