@@ -11,6 +11,7 @@ SBINDIR  := $(DESTDIR)$(PREFIX)/sbin
 MANDIR   := $(DESTDIR)$(PREFIX)/share/man
 DOCDIR   := $(DESTDIR)$(PREFIX)/share/doc/linuxha
 UNITDIR  := $(DESTDIR)$(PREFIX)/lib/systemd/system
+ROTATEDIR := $(DESTDIR)/etc/logrotate.d
 FUZZTIME ?= 60s
 TESTFLAGS ?=
 VERSION  ?= $(shell scripts/version)
@@ -118,6 +119,8 @@ install:
 	sed 's|@SBINDIR@|$(PREFIX)/sbin|' examples/systemd/linuxha-clstartup.service > $(UNITDIR)/linuxha-clstartup.service
 	chmod 0644 $(UNITDIR)/linuxha-clstartup.service
 	cp $(UNITDIR)/linuxha-clstartup.service $(DOCDIR)/examples/systemd/linuxha-clstartup.service
+	install -d $(ROTATEDIR)
+	install -m 0644 examples/logrotate/linuxha $(ROTATEDIR)/linuxha
 
 # Removes what install installed (configuration in /etc/cluster and logs
 # stay).
@@ -126,6 +129,7 @@ uninstall:
 	rm -f $(addprefix $(MANDIR)/man8/,$(notdir $(wildcard man/*.8))) $(addprefix $(MANDIR)/man5/,$(notdir $(wildcard man/*.5)))
 	rm -rf $(DOCDIR)
 	rm -f $(UNITDIR)/linuxha-clstartup.service
+	rm -f $(ROTATEDIR)/linuxha
 
 # The Debian package, linuxha_<version>_amd64.deb, from the install tree.
 deb: build

@@ -53,8 +53,8 @@ func files(t *testing.T, dir string) map[string]fs.FileMode {
 
 // What make install puts where (README's Install section), computed from
 // the repository: every command, every man page, README and LICENSE, the
-// examples with their directories and executable bits, and the unit with
-// the install's sbin directory.
+// examples with their directories and executable bits, the unit with
+// the install's sbin directory, and the logrotate configuration.
 func wantTree(t *testing.T, root, prefix string) map[string]fs.FileMode {
 	t.Helper()
 	want := map[string]fs.FileMode{}
@@ -78,6 +78,7 @@ func wantTree(t *testing.T, root, prefix string) map[string]fs.FileMode {
 		want[doc+"examples/"+rel] = m
 	}
 	want[prefix+"/lib/systemd/system/linuxha-clstartup.service"] = 0o644
+	want["etc/logrotate.d/linuxha"] = 0o644 // /etc whatever the prefix, as logrotate reads it
 	return want
 }
 

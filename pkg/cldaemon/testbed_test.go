@@ -130,3 +130,49 @@ func TestSystemdNotify(t *testing.T) {
 	cont := time.Now()
 	testbed.Eventually(t, 3*time.Second, "WATCHDOG=1 again", func() bool { return count(ns.since(cont), "WATCHDOG=1") > 0 })
 }
+
+// Issue 19, logs: logrotate with the installed configuration
+// (examples/logrotate/linuxha, copytruncate) rotates a live daemon's log
+// and the daemon goes on writing to it; a daemon moved aside and sent
+// SIGHUP reopens its log at the old path instead of dying of the signal.
+func TestLogRotation(t *testing.T) {
+	if _, err := os.Stat("/usr/sbin/logrotate"); err != nil {
+		t.Skip("logrotate is not installed (scripts/deps test installs it)")
+	}
+	tb := testbed.Up(t)
+	root, _ := testbed.RepoRoot()
+	conf, err := os.ReadFile(filepath.Join(root, "examples", "logrotate", "linuxha"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tb.BuildCluster(t, testbed.Timings{Keepalive: "0.2", Warn: "0.6", Dead: "1", ClusterForm: "10"})
+	if r := tb.Exec(t, "servera", "", "clform"); r.Code != 0 {
+		t.Fatalf("clform: %s", r.Output())
+	}
+	tb.WriteFile(t, "servera", "/etc/logrotate.d/linuxha", string(conf), 0o644)
+	const log = "/var/log/cluster/cldaemon-cluster1.log"
+	// RECONFIGURE logs a line on demand.
+	reconfigure := func() {
+		if r := tb.Exec(t, "servera", "", "cldaemonctl", "--msg", "RECONFIGURE"); strings.TrimSpace(r.Stdout) != "OK" {
+			t.Fatalf("RECONFIGURE: %s", r.Output())
+		}
+	}
+
+	tb.Sh(t, "servera", "logrotate -f -s /tmp/logrotate.state /etc/logrotate.d/linuxha")
+	reconfigure()
+	if rotated := tb.Sh(t, "servera", "cat "+log+".1"); !strings.Contains(rotated, "Both nodes agree UP") {
+		t.Fatalf("the rotated log lacks the forming:\n%s", rotated)
+	}
+	testbed.Eventually(t, 5*time.Second, "the daemon writing to the truncated log", func() bool {
+		l := tb.Sh(t, "servera", "cat "+log)
+		return strings.Contains(l, "Cluster configuration re-read.") && !strings.Contains(l, "Both nodes agree UP")
+	})
+
+	tb.Sh(t, "servera", "mv "+log+" "+log+".moved && pkill -HUP -f '^cldaemon-cluster1$'")
+	testbed.Eventually(t, 5*time.Second, "the log reopened at its path", func() bool {
+		return strings.Contains(tb.Exec(t, "servera", "", "cat", log).Stdout, "Log file "+log+" reopened (SIGHUP).")
+	})
+	if s := tb.NodeState(t, "servera", "serverb"); s != "UP" {
+		t.Fatalf("after SIGHUP servera's daemon says serverb is %q", s)
+	}
+}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"io"
 	"os"
+	"os/signal"
+	"syscall"
 	"time"
 
 	"github.com/linuxha-ng/linuxha/pkg/daemonize"
@@ -45,5 +47,39 @@ func RunDaemon(ctx context.Context, d Daemon) error {
 		defer log.Close()
 	}
 	log.SetVerbose(d.Verbose)
+	if d.LogFile != "-" {
+		stop := reopenOnHUP(log, d.LogFile)
+		defer stop()
+	}
 	return d.Run(ctx, log, daemonize.Ready)
+}
+
+// reopenOnHUP reopens the log file on each SIGHUP, so that logrotate can
+// move it away (examples/logrotate/linuxha) as it does other daemons'
+// logs; without it SIGHUP would end the daemon. stop ends the watch and
+// waits for it.
+func reopenOnHUP(log *logx.Logger, path string) (stop func()) {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	done, quit := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case <-quit:
+				return
+			case <-hup:
+				if err := log.Reopen(); err != nil {
+					log.Errorf("SIGHUP: %v", err)
+					continue
+				}
+				log.Infof("Log file %s reopened (SIGHUP).", path)
+			}
+		}
+	}()
+	return func() {
+		signal.Stop(hup)
+		close(quit)
+		<-done
+	}
 }

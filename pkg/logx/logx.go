@@ -148,6 +148,24 @@ func (l *Logger) Cycle(keep int) error {
 	return cerr
 }
 
+// Reopen opens the logger's file again by its path, as daemons do on
+// SIGHUP: after logrotate has moved the file away, lines go to a new one
+// at the old path. A logger without a file does nothing.
+func (l *Logger) Reopen() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.file == nil {
+		return nil
+	}
+	f, err := os.OpenFile(l.path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return fmt.Errorf("reopen log: %w", err)
+	}
+	old := l.file
+	l.file, l.out = f, f
+	return old.Close()
+}
+
 // compressed are the suffixes of gzip, bzip2 and compress that an
 // administrator may have added to a cycled log (L4590-4610).
 var compressed = []string{".gz", ".bz2", ".Z"}

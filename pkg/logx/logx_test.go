@@ -104,3 +104,35 @@ func TestCycleLimitsCount(t *testing.T) {
 		t.Fatal("count 100 accepted")
 	}
 }
+
+// Reopen after the file was moved away (logrotate without copytruncate):
+// the next lines go to a new file at the old path, none to the moved one.
+func TestReopen(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "cldaemon-cluster1.log")
+	l, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	l.Warnf("before")
+	if err := os.Rename(path, path+".1"); err != nil {
+		t.Fatal(err)
+	}
+	l.Warnf("moved, not reopened")
+	if err := l.Reopen(); err != nil {
+		t.Fatal(err)
+	}
+	l.Warnf("after")
+	old, _ := os.ReadFile(path + ".1")
+	cur, _ := os.ReadFile(path)
+	if !strings.Contains(string(old), "before") || !strings.Contains(string(old), "moved, not reopened") || strings.Contains(string(old), "after") {
+		t.Errorf("moved file:\n%s", old)
+	}
+	if !strings.HasSuffix(string(cur), " after\n") || strings.Contains(string(cur), "before") {
+		t.Errorf("reopened file:\n%s", cur)
+	}
+	if New(os.Stderr).Reopen() != nil {
+		t.Error("Reopen of a logger without a file failed")
+	}
+}
