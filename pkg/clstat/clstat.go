@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -59,12 +60,25 @@ func NewApp(stdout, stderr io.Writer) *cli.App {
 			&cli.BoolFlag{Name: "json", Usage: "print the status as JSON"},
 			&cli.StringFlag{Name: "application", Aliases: []string{"A"}, Usage: "show one application: its node, state, file systems and monitors"},
 			&cli.DurationFlag{Name: "timeout", Value: 2 * time.Second, Usage: "how long to wait for the cluster daemon"},
+			&cli.BoolFlag{Name: "watch", Aliases: []string{"w"}, Usage: "keep showing the status: redrawn in place on a terminal, appended when it changes otherwise (one JSON object per line with --json)"},
+			&cli.Float64Flag{Name: "interval", Value: 2, Usage: "with --watch, look every `SECONDS`"},
 		},
 		Action: func(c *cli.Context) error {
 			l := layout.FromEnv()
 			cfg, err := clitool.LoadBuiltCluster(l, false)
 			if err != nil {
 				return err
+			}
+			if c.Bool("watch") {
+				iv := time.Duration(c.Float64("interval") * float64(time.Second))
+				if iv < 100*time.Millisecond {
+					return clitool.Usagef("--interval %v: at least 0.1 seconds", c.Float64("interval"))
+				}
+				look := func() view {
+					return lookAt(c.Context, l, cfg, c.String("application"), c.Bool("json"), c.Duration("timeout"))
+				}
+				asJSON := c.Bool("json")
+				return watch(c.Context, stdout, !asJSON && isTerminal(stdout), asJSON, iv, time.Now, look)
 			}
 			if app := c.String("application"); app != "" {
 				st, err := QueryApp(c.Context, l, cfg, app, c.Duration("timeout"))
@@ -94,14 +108,60 @@ func NewApp(stdout, stderr io.Writer) *cli.App {
 			if st.State != "UP" {
 				return clitool.NotRunningf("Cluster %s is not running.", cfg.Name)
 			}
-			fmt.Fprintf(stdout, "Cluster: %s - %s\n\nNode\tStatus\n", st.Cluster, st.State)
-			for _, n := range st.Nodes {
-				fmt.Fprintf(stdout, "%s\t%s\n", n.Node, n.Status)
-			}
-			printApps(stdout, st.Apps)
+			printStatus(stdout, st)
 			return nil
 		},
 	}
+}
+
+// printStatus writes plain clstat's tables (L2979-2991).
+func printStatus(w io.Writer, st Status) {
+	fmt.Fprintf(w, "Cluster: %s - %s\n\nNode\tStatus\n", st.Cluster, st.State)
+	for _, n := range st.Nodes {
+		fmt.Fprintf(w, "%s\t%s\n", n.Node, n.Status)
+	}
+	printApps(w, st.Apps)
+}
+
+// lookAt is one view of the cluster for --watch: plain clstat's, or
+// clstat -A app's, as text or as a JSON line.
+func lookAt(ctx context.Context, l layout.Layout, cfg *config.Cluster, app string, asJSON bool, timeout time.Duration) view {
+	if app != "" {
+		st, err := QueryApp(ctx, l, cfg, app, timeout)
+		return render(func(w io.Writer, times bool) {
+			if err != nil {
+				fmt.Fprintf(w, "%v\n", err)
+				return
+			}
+			s := st
+			if !times {
+				s.Running = 0
+			}
+			if asJSON {
+				json.NewEncoder(w).Encode(s)
+				return
+			}
+			PrintApp(w, s)
+		})
+	}
+	st := Query(ctx, l, cfg, timeout)
+	return render(func(w io.Writer, times bool) {
+		s := st
+		if !times {
+			s.Apps = slices.Clone(st.Apps)
+			for i := range s.Apps {
+				s.Apps[i].Running = 0
+			}
+		}
+		switch {
+		case asJSON:
+			json.NewEncoder(w).Encode(s)
+		case s.State != "UP":
+			fmt.Fprintf(w, "Cluster %s is not running.\n", cfg.Name)
+		default:
+			printStatus(w, s)
+		}
+	})
 }
 
 // Query asks the cluster daemons for the state of the cluster: the local

@@ -190,3 +190,37 @@ func TestStaleCount(t *testing.T) {
 		}
 	}
 }
+
+// --watch off a terminal (issue 19, crm_mon -i): a block headed by the
+// time at first and then only when something other than a running time
+// changed; on a terminal every look redraws in place; JSON lines carry no
+// time line.
+func TestWatch(t *testing.T) {
+	looks := []view{{"a 0:01\n", "a"}, {"a 0:02\n", "a"}, {"b 0:03\n", "b"}, {"b 0:04\n", "b"}}
+	run := func(tty, jsonLines bool) string {
+		var out bytes.Buffer
+		ctx, cancel := context.WithCancel(context.Background())
+		i := 0
+		look := func() view {
+			v := looks[i]
+			if i++; i == len(looks) {
+				cancel()
+			}
+			return v
+		}
+		at := time.Date(2026, 12, 2, 17, 0, 0, 0, time.UTC)
+		if err := watch(ctx, &out, tty, jsonLines, time.Millisecond, func() time.Time { return at }, look); err != nil {
+			t.Fatal(err)
+		}
+		return out.String()
+	}
+	if got, want := run(false, false), "2026-12-02T17:00:00Z\na 0:01\n\n2026-12-02T17:00:00Z\nb 0:03\n"; got != want {
+		t.Errorf("off a terminal:\n%q\nwant\n%q", got, want)
+	}
+	if got, want := run(true, false), "\x1b[H\x1b[2Ja 0:01\n\x1b[H\x1b[2Ja 0:02\n\x1b[H\x1b[2Jb 0:03\n\x1b[H\x1b[2Jb 0:04\n"; got != want {
+		t.Errorf("on a terminal:\n%q\nwant\n%q", got, want)
+	}
+	if got, want := run(false, true), "a 0:01\nb 0:03\n"; got != want {
+		t.Errorf("JSON lines:\n%q\nwant\n%q", got, want)
+	}
+}
