@@ -55,7 +55,7 @@ func NewApp(stdout, stderr io.Writer) *cli.App {
 				logFile = l.Path(cfg.LogDir) + "/" + title + ".log"
 			}
 			return clitool.RunDaemon(c.Context, clitool.Daemon{
-				Title: title, Detach: c.Bool("detach"), LogFile: logFile, Verbose: c.Bool("verbose"), Stdout: stdout,
+				Title: title, Node: cfg.ThisNode(), Detach: c.Bool("detach"), LogFile: logFile, Verbose: c.Bool("verbose"), Stdout: stdout,
 				Run: func(ctx context.Context, log *logx.Logger, ready func(error)) error {
 					host := cfg.ThisNode()
 					o := cluster.Options{

@@ -32,7 +32,14 @@ func listenNotify(t *testing.T, dir string) *notifySocket {
 	t.Helper()
 	var id [4]byte
 	rand.Read(id[:])
-	s := &notifySocket{path: filepath.Join(dir, "notify-"+hex.EncodeToString(id[:])+".sock")}
+	return listenNotifyAt(t, filepath.Join(dir, "notify-"+hex.EncodeToString(id[:])+".sock"))
+}
+
+// listenNotifyAt listens on a datagram socket at path (sd_notify's, or
+// the journal's native protocol: both send one datagram per message).
+func listenNotifyAt(t *testing.T, path string) *notifySocket {
+	t.Helper()
+	s := &notifySocket{path: path}
 	c, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: s.path, Net: "unixgram"})
 	if err != nil {
 		t.Fatal(err)
@@ -174,5 +181,60 @@ func TestLogRotation(t *testing.T) {
 	})
 	if s := tb.NodeState(t, "servera", "serverb"); s != "UP" {
 		t.Fatalf("after SIGHUP servera's daemon says serverb is %q", s)
+	}
+}
+
+// Issue 19, logs: under systemd (INVOCATION_ID set, a journal socket)
+// every line also reaches the journal with PRIORITY, NODE and
+// SYSLOG_IDENTIFIER, and the cluster's events with EVENT. The journal is
+// the test's own socket, bind-mounted on servera's
+// /run/systemd/journal (journald does not run in the testbed).
+func TestJournal(t *testing.T) {
+	tb := testbed.Up(t)
+	tb.BuildCluster(t, testbed.Timings{Keepalive: "0.2", Warn: "0.6", Dead: "1", ClusterForm: "10"})
+	if r := tb.Exec(t, "servera", "", "clform"); r.Code != 0 {
+		t.Fatalf("clform: %s", r.Output())
+	}
+	var id [4]byte
+	rand.Read(id[:])
+	dir := filepath.Join(tb.Shared(), "journal-"+hex.EncodeToString(id[:]))
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	js := listenNotifyAt(t, filepath.Join(dir, "socket"))
+	tb.Sh(t, "servera", "mkdir -p /run/systemd/journal && mount --bind "+dir+" /run/systemd/journal")
+	tb.Sh(t, "servera", "pkill -9 -f '^cldaemon-cluster1$'")
+	testbed.Eventually(t, 10*time.Second, "servera DIED", func() bool { return tb.NodeState(t, "serverb", "servera") == "DIED" })
+	tb.Background(t, "servera", "env", "INVOCATION_ID=linuxha-test", "cldaemon", "--join", "--verbose")
+
+	entry := func(want map[string]string) func() bool {
+		return func() bool {
+			for _, m := range js.since(time.Time{}) {
+				f := map[string]string{}
+				for _, kv := range strings.Split(strings.TrimSuffix(m, "\n"), "\n") {
+					k, v, _ := strings.Cut(kv, "=")
+					f[k] = v
+				}
+				match := true
+				for k, v := range want {
+					if f[k] != v {
+						match = false
+					}
+				}
+				if match {
+					return true
+				}
+			}
+			return false
+		}
+	}
+	testbed.Eventually(t, 15*time.Second, "the UP line in the journal", entry(map[string]string{
+		"MESSAGE": "Cluster cluster1 is UP on servera.", "PRIORITY": "6", "NODE": "servera", "SYSLOG_IDENTIFIER": "cldaemon-cluster1"}))
+	tb.Op(t, "crash", "serverb")
+	testbed.Eventually(t, 10*time.Second, "the death in the journal as an event", entry(map[string]string{
+		"PRIORITY": "3", "NODE": "servera", "EVENT": "node-dead"}))
+	if !strings.Contains(tb.Sh(t, "servera", "cat /var/log/cluster/cldaemon-cluster1.log"), "ERROR ") {
+		t.Error("the log file lost its lines to the journal")
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/coreos/go-systemd/v22/journal"
 	"github.com/linuxha-ng/linuxha/pkg/daemonize"
 	"github.com/linuxha-ng/linuxha/pkg/logx"
 )
@@ -15,6 +16,8 @@ import (
 // Daemon describes how a daemon command runs.
 type Daemon struct {
 	Title   string // "cldaemon-cluster1": what ps -ef shows
+	Node    string // this node's name, the journal's NODE field
+	App     string // the application of a Lems, the journal's APP field
 	Detach  bool
 	LogFile string // "-" = stdout
 	Verbose bool
@@ -47,6 +50,15 @@ func RunDaemon(ctx context.Context, d Daemon) error {
 		defer log.Close()
 	}
 	log.SetVerbose(d.Verbose)
+	// Under systemd (it sets INVOCATION_ID for its services) every line
+	// also goes to the journal, with fields to select by.
+	if os.Getenv("INVOCATION_ID") != "" && journal.Enabled() {
+		fields := map[string]string{"SYSLOG_IDENTIFIER": d.Title, "NODE": d.Node}
+		if d.App != "" {
+			fields["APP"] = d.App
+		}
+		log.SetJournal(toJournal, fields)
+	}
 	if d.LogFile != "-" {
 		stop := reopenOnHUP(log, d.LogFile)
 		defer stop()
@@ -82,4 +94,17 @@ func reopenOnHUP(log *logx.Logger, path string) (stop func()) {
 		close(quit)
 		<-done
 	}
+}
+
+// toJournal sends a line with go-systemd's journal package, at the
+// syslog priority of its level.
+func toJournal(msg string, lv logx.Level, fields map[string]string) error {
+	pri := journal.PriInfo
+	switch lv {
+	case logx.Warn:
+		pri = journal.PriWarning
+	case logx.Error:
+		pri = journal.PriErr
+	}
+	return journal.Send(msg, pri, fields)
 }

@@ -50,7 +50,7 @@ func NewApp(stdout, stderr io.Writer) *cli.App {
 				logFile = l.Path(cfg.LogDir) + "/cllockd.log"
 			}
 			return clitool.RunDaemon(c.Context, clitool.Daemon{
-				Title: "cllockd-" + cfg.Name, Detach: c.Bool("detach"), LogFile: logFile, Verbose: c.Bool("verbose"), Stdout: stdout,
+				Title: "cllockd-" + cfg.Name, Node: cfg.ThisNode(), Detach: c.Bool("detach"), LogFile: logFile, Verbose: c.Bool("verbose"), Stdout: stdout,
 				Run: func(ctx context.Context, log *logx.Logger, ready func(error)) error {
 					return locks.Serve(ctx, cfg, lockCfg, log, ready)
 				},

@@ -61,7 +61,7 @@ func NewApp(stdout, stderr io.Writer) *cli.App {
 			}
 			host := cfg.ThisNode()
 			return clitool.RunDaemon(c.Context, clitool.Daemon{
-				Title: "clnetd-" + cfg.Name, Detach: c.Bool("detach"), LogFile: logFile, Verbose: c.Bool("verbose"), Stdout: stdout,
+				Title: "clnetd-" + cfg.Name, Node: cfg.ThisNode(), Detach: c.Bool("detach"), LogFile: logFile, Verbose: c.Bool("verbose"), Stdout: stdout,
 				Run: func(ctx context.Context, log *logx.Logger, ready func(error)) error {
 					d := &netd.Daemon{Cfg: cfg, Node: host, Log: log, Reload: load}
 					return d.Run(ctx, ready)

@@ -733,7 +733,7 @@ func (d *Daemon) events(ctx context.Context, evs []membership.Event) {
 			if alive {
 				d.Log.Warnf("Cluster daemon on %s has died but the node still responds (%s) - applications are left undisturbed.", d.peer.Name, res.answered)
 			} else {
-				d.Log.Errorf("Node %s is DEAD: no heartbeat on any network for %.2fs and no echo reply.", d.peer.Name, e.Silent.Seconds())
+				d.Log.Eventf(logx.Error, "node-dead", "", "Node %s is DEAD: no heartbeat on any network for %.2fs and no echo reply.", d.peer.Name, e.Silent.Seconds())
 				d.loops.Go(func() { d.peerDead(ctx, res.silence) })
 			}
 		}

@@ -13,6 +13,7 @@ import (
 
 	api "github.com/linuxha-ng/linuxha/pkg/daemonapi"
 	"github.com/linuxha-ng/linuxha/pkg/failover"
+	"github.com/linuxha-ng/linuxha/pkg/logx"
 	"github.com/linuxha-ng/linuxha/pkg/state"
 	"github.com/linuxha-ng/linuxha/pkg/storage/volumes"
 	"github.com/linuxha-ng/linuxha/pkg/wire"
@@ -131,7 +132,7 @@ func (d *Daemon) act(ctx context.Context, acts []failover.Action) {
 			return
 		}
 		if a.Kind != failover.Note {
-			d.Log.Infof("Fail-over action: %s (%s)", a, a.Why)
+			d.Log.Eventf(logx.Info, "failover-action", a.App, "Fail-over action: %s (%s)", a, a.Why)
 		}
 		switch a.Kind {
 		case failover.Note:
@@ -163,7 +164,7 @@ func (d *Daemon) act(ctx context.Context, acts []failover.Action) {
 				d.Log.Errorf("Takeover of %s failed: %v", a.App, err)
 				continue
 			}
-			d.Log.Infof("Application %s taken over by %s.", a.App, d.me.Name)
+			d.Log.Eventf(logx.Info, "takeover", a.App, "Application %s taken over by %s.", a.App, d.me.Name)
 		case failover.Halt:
 			if err := d.runToolWait(ctx, "clhaltapp", "--application", a.App); err != nil {
 				d.Log.Errorf("Halt of %s failed: %v - it is not started elsewhere.", a.App, err)
@@ -202,10 +203,10 @@ func (d *Daemon) fenceUntilDone(ctx context.Context, node string) bool {
 	for {
 		err := runFence(ctx, d.Cfg.Fence, node)
 		if err == nil {
-			d.Log.Infof("Node %s fenced.", node)
+			d.Log.Eventf(logx.Info, "fence-ok", "", "Node %s fenced.", node)
 			return true
 		}
-		d.Log.Errorf("Fencing %s failed: %v - no application will be taken over until it succeeds (next try in %v).", node, err, FenceRetry)
+		d.Log.Eventf(logx.Error, "fence-failed", "", "Fencing %s failed: %v - no application will be taken over until it succeeds (next try in %v).", node, err, FenceRetry)
 		sleep(ctx, FenceRetry)
 		d.mu.Lock()
 		back := d.peerState == api.NodeUp
@@ -253,7 +254,7 @@ const (
 // reset resets this node at once, with no sync: "intentionally abrupt"
 // (L6764).
 func (d *Daemon) reset(why string) {
-	d.Log.Errorf("Resetting %s now: %s", d.me.Name, why)
+	d.Log.Eventf(logx.Error, "toc", "", "Resetting %s now: %s", d.me.Name, why)
 	toc(d.Log.Errorf, tocHook(), sysrqReset)
 }
 
@@ -420,7 +421,7 @@ func (d *Daemon) reconcile(ctx context.Context) {
 	}
 	d.mu.Unlock()
 	if r.Duplicate != nil {
-		d.Log.Errorf("Application %s is running on both %s and %s!", r.Duplicate.App, d.me.Name, d.peer.Name)
+		d.Log.Eventf(logx.Error, "split-brain", r.Duplicate.App, "Application %s is running on both %s and %s!", r.Duplicate.App, d.me.Name, d.peer.Name)
 		d.act(ctx, failover.Decide(d.view(), *r.Duplicate))
 		return
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/linuxha-ng/linuxha/pkg/config"
 	api "github.com/linuxha-ng/linuxha/pkg/daemonapi"
 	"github.com/linuxha-ng/linuxha/pkg/failover"
+	"github.com/linuxha-ng/linuxha/pkg/logx"
 	"github.com/linuxha-ng/linuxha/pkg/state"
 	"github.com/linuxha-ng/linuxha/pkg/storage/volumes"
 	"github.com/linuxha-ng/linuxha/pkg/wire"
@@ -174,7 +175,7 @@ func (d *Daemon) reqEcho(_ context.Context, r wire.Request) string {
 	defer d.mu.Unlock()
 	if v, _ := r.Arg("hello"); yes(v) && d.state == api.NodeUp {
 		if d.peerState != api.NodeUp {
-			d.Log.Infof("Node %s has now joined the cluster", d.peer.Name)
+			d.Log.Eventf(logx.Info, "node-joined", "", "Node %s has now joined the cluster", d.peer.Name)
 			d.back = true
 		}
 		d.peerState = api.NodeUp

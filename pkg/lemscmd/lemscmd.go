@@ -106,7 +106,7 @@ func NewApp(stdout, stderr io.Writer) *cli.App {
 				os.MkdirAll(filepath.Dir(logFile), 0o755)
 			}
 			return clitool.RunDaemon(c.Context, clitool.Daemon{
-				Title: lems.Title(app), Detach: c.Bool("detach"), LogFile: logFile, Verbose: c.Bool("verbose"), Stdout: stdout,
+				Title: lems.Title(app), Node: client.Me, App: app, Detach: c.Bool("detach"), LogFile: logFile, Verbose: c.Bool("verbose"), Stdout: stdout,
 				Run: func(ctx context.Context, log *logx.Logger, ready func(error)) error {
 					env.Log = log
 					return serve(ctx, l, client, app, confPath, conf, env, log, ready)

@@ -6,6 +6,7 @@ package logx
 import (
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -56,6 +57,20 @@ type Logger struct {
 	verbose bool
 	now     func() time.Time
 	tee     io.Writer
+	journal Journal           // also sends every line to the journal (under systemd)
+	fields  map[string]string // the journal fields of every line (NODE, SYSLOG_IDENTIFIER)
+}
+
+// Journal sends one line to the systemd journal with its fields: cldaemon
+// and the other daemons give go-systemd's journal.Send under a unit.
+type Journal func(msg string, lv Level, fields map[string]string) error
+
+// SetJournal also sends every line to j with fields, besides the file,
+// so that journalctl -u shows them and can select by NODE, APP or EVENT.
+func (l *Logger) SetJournal(j Journal, fields map[string]string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.journal, l.fields = j, fields
 }
 
 // New returns a logger writing to w, verbose on.
@@ -90,18 +105,27 @@ func (l *Logger) SetVerbose(v bool) { l.mu.Lock(); l.verbose = v; l.mu.Unlock() 
 func (l *Logger) Verbose() bool { l.mu.Lock(); defer l.mu.Unlock(); return l.verbose }
 
 // Infof logs an INFO line.
-func (l *Logger) Infof(format string, args ...any) { l.log(Info, fmt.Sprintf(format, args...)) }
+func (l *Logger) Infof(format string, args ...any) { l.log(Info, fmt.Sprintf(format, args...), "", "") }
 
 // Warnf logs a WARN line.
-func (l *Logger) Warnf(format string, args ...any) { l.log(Warn, fmt.Sprintf(format, args...)) }
+func (l *Logger) Warnf(format string, args ...any) { l.log(Warn, fmt.Sprintf(format, args...), "", "") }
 
 // Errorf logs an ERROR line.
-func (l *Logger) Errorf(format string, args ...any) { l.log(Error, fmt.Sprintf(format, args...)) }
+func (l *Logger) Errorf(format string, args ...any) {
+	l.log(Error, fmt.Sprintf(format, args...), "", "")
+}
 
 // Log writes msg at level lv.
-func (l *Logger) Log(lv Level, msg string) { l.log(lv, msg) }
+func (l *Logger) Log(lv Level, msg string) { l.log(lv, msg, "", "") }
 
-func (l *Logger) log(lv Level, msg string) {
+// Eventf logs a line that is an event of the cluster (a node judged
+// dead, a fail-over action): in the file like any other, and in the
+// journal with EVENT=event and, when app is not "", APP=app.
+func (l *Logger) Eventf(lv Level, event, app, format string, args ...any) {
+	l.log(lv, fmt.Sprintf(format, args...), event, app)
+}
+
+func (l *Logger) log(lv Level, msg, event, app string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if lv == Info && !l.verbose {
@@ -113,6 +137,24 @@ func (l *Logger) log(lv Level, msg string) {
 		_, _ = io.WriteString(l.out, line)
 		if l.tee != nil {
 			_, _ = io.WriteString(l.tee, line)
+		}
+		if l.journal != nil {
+			f := l.fields
+			if event != "" || app != "" {
+				f = maps.Clone(l.fields)
+				if f == nil {
+					f = map[string]string{}
+				}
+				if event != "" {
+					f["EVENT"] = event
+				}
+				if app != "" {
+					f["APP"] = app
+				}
+			}
+			// The file has the line; a journal that cannot take it
+			// costs nothing more.
+			_ = l.journal(part, lv, f)
 		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"reflect"
 	"sort"
 	"strings"
 	"testing"
@@ -134,5 +135,43 @@ func TestReopen(t *testing.T) {
 	}
 	if New(os.Stderr).Reopen() != nil {
 		t.Error("Reopen of a logger without a file failed")
+	}
+}
+
+// Under systemd every line also goes to the journal with the logger's
+// fields, an event's with EVENT and APP too; the file keeps the
+// Reference's format, and verbose off drops INFO from both.
+func TestJournal(t *testing.T) {
+	var file bytes.Buffer
+	l := New(&file)
+	l.SetClock(func() time.Time { return time.Date(2005, 7, 8, 5, 4, 19, 0, time.UTC) })
+	type entry struct {
+		msg    string
+		lv     Level
+		fields map[string]string
+	}
+	var got []entry
+	fields := map[string]string{"NODE": "servera", "SYSLOG_IDENTIFIER": "cldaemon-cluster1"}
+	l.SetJournal(func(msg string, lv Level, f map[string]string) error {
+		got = append(got, entry{msg, lv, f})
+		return nil
+	}, fields)
+	l.Infof("Cluster cluster1 is UP on servera.")
+	l.Eventf(Warn, "failover-action", "apache", "Fail-over action: halt %s", "apache")
+	l.SetVerbose(false)
+	l.Infof("dropped")
+	base := map[string]string{"NODE": "servera", "SYSLOG_IDENTIFIER": "cldaemon-cluster1"}
+	want := []entry{
+		{"Cluster cluster1 is UP on servera.", Info, base},
+		{"Fail-over action: halt apache", Warn, map[string]string{"NODE": "servera", "SYSLOG_IDENTIFIER": "cldaemon-cluster1", "EVENT": "failover-action", "APP": "apache"}},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("journal got %+v\nwant %+v", got, want)
+	}
+	if file.String() != "INFO 08/07/2005 05:04:19 Cluster cluster1 is UP on servera.\nWARN 08/07/2005 05:04:19 Fail-over action: halt apache\n" {
+		t.Errorf("file:\n%s", file.String())
+	}
+	if len(fields) != 2 {
+		t.Errorf("an event changed the logger's own fields: %v", fields)
 	}
 }
