@@ -15,7 +15,14 @@ import (
 // and a page on the replicated docs volume.
 func buildApache(t *testing.T, tb *testbed.Bed, conf string, appFiles ...[2]string) {
 	t.Helper()
-	tb.BuildCluster(t, testbed.Timings{Keepalive: "0.2", Warn: "0.6", Dead: "1", ClusterForm: "10"})
+	buildApacheWith(t, tb, "", conf, appFiles...)
+}
+
+// buildApacheWith is buildApache with more elements for clconf.xml's
+// <global> (such as <metrics>).
+func buildApacheWith(t *testing.T, tb *testbed.Bed, global, conf string, appFiles ...[2]string) {
+	t.Helper()
+	tb.BuildCluster(t, testbed.Timings{Keepalive: "0.2", Warn: "0.6", Dead: "1", ClusterForm: "10", Global: global})
 	if r := tb.Exec(t, "servera", "", "clform"); r.Code != 0 {
 		t.Fatalf("clform: %s", r.Output())
 	}

@@ -106,6 +106,8 @@ type Daemon struct {
 	// the registries were last compared; stale copies there are
 	// resynchronised at once (failover.Resyncs).
 	back bool
+	// metrics: the Prometheus registry and counters (global/metrics).
+	metrics *metrics
 	// booted: this is the first daemon since this node booted, which a
 	// join tells the other node.
 	booted bool
@@ -142,6 +144,7 @@ func New(l layout.Layout, cfg *config.Cluster, log *logx.Logger, opts Options, h
 		d.peerTop = top.Addrs(peer.Name)
 	}
 	d.reqs = d.requests()
+	d.metrics = newMetrics(d)
 	return d, nil
 }
 
@@ -168,6 +171,13 @@ func (d *Daemon) Run(ctx context.Context, ready func(error)) error {
 		return err
 	}
 	d.Log.Infof("Started local server on port %d", d.Cfg.Port)
+	if d.Cfg.Metrics != "" {
+		if err := d.serveMetrics(ctx); err != nil {
+			// Metrics are for watching: their port being taken is no
+			// reason to keep the node out of the cluster.
+			d.Log.Warnf("Cannot serve metrics on %s: %v", d.Cfg.Metrics, err)
+		}
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	srv := &wire.Server{Codec: d.codec, Handler: d.handle, Self: wire.Svc(d.me.Name, api.Service),

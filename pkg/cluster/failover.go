@@ -117,6 +117,9 @@ func (d *Daemon) peerDead(ctx context.Context, pre *failover.Silence) {
 		s = d.silence(ctx, 500*time.Millisecond)
 	}
 	verdict := failover.Judge(s)
+	if verdict == failover.Partitioned {
+		d.metrics.partitions.Inc()
+	}
 	d.Log.Warnf("Node %s judged %s (applications there: %d, their addresses answer: %v, checklist reachable: %v).",
 		d.peer.Name, verdict, s.PeerApps, s.AppAddrAnswers, s.ChecklistOK)
 	d.act(ctx, failover.Decide(v, failover.PeerDead{Verdict: verdict}))
@@ -164,6 +167,7 @@ func (d *Daemon) act(ctx context.Context, acts []failover.Action) {
 				d.Log.Errorf("Takeover of %s failed: %v", a.App, err)
 				continue
 			}
+			d.metrics.takeovers.Inc()
 			d.Log.Eventf(logx.Info, "takeover", a.App, "Application %s taken over by %s.", a.App, d.me.Name)
 		case failover.Halt:
 			if err := d.runToolWait(ctx, "clhaltapp", "--application", a.App); err != nil {
@@ -176,6 +180,7 @@ func (d *Daemon) act(ctx context.Context, acts []failover.Action) {
 				d.Log.Errorf("%s did not take START_APP for %s: %s %v", a.Node, a.App, reply, err)
 				continue
 			}
+			d.metrics.failovers.Inc()
 			d.Log.Infof("Application %s is starting on %s.", a.App, a.Node)
 		case failover.SetValid:
 			if app, ok := d.app(a.App); ok {
@@ -202,10 +207,12 @@ const FenceRetry = 5 * time.Second
 func (d *Daemon) fenceUntilDone(ctx context.Context, node string) bool {
 	for {
 		err := runFence(ctx, d.Cfg.Fence, node)
+		d.metrics.fenceAttempts.Inc()
 		if err == nil {
 			d.Log.Eventf(logx.Info, "fence-ok", "", "Node %s fenced.", node)
 			return true
 		}
+		d.metrics.fenceFail.Inc()
 		d.Log.Eventf(logx.Error, "fence-failed", "", "Fencing %s failed: %v - no application will be taken over until it succeeds (next try in %v).", node, err, FenceRetry)
 		sleep(ctx, FenceRetry)
 		d.mu.Lock()
@@ -254,6 +261,7 @@ const (
 // reset resets this node at once, with no sync: "intentionally abrupt"
 // (L6764).
 func (d *Daemon) reset(why string) {
+	d.metrics.tocs.Inc()
 	d.Log.Eventf(logx.Error, "toc", "", "Resetting %s now: %s", d.me.Name, why)
 	toc(d.Log.Errorf, tocHook(), sysrqReset)
 }

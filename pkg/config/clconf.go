@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"net"
 	"os"
 	"regexp"
 	"sort"
@@ -39,6 +40,9 @@ type Cluster struct {
 	// silent stands down instead of taking over (seed 004).
 	ReachList []string
 	Framing   string // global/framing: "authenticated" (default) or "legacy" (the Reference's frame, DESIGN §4)
+	// Metrics is global/metrics: the address cldaemon serves Prometheus
+	// metrics on ("" = off); a bare port listens on loopback.
+	Metrics string
 
 	Keepalive   time.Duration // timings/keepalive: default 3 s (L1547)
 	Warn        time.Duration // timings/warn: default 2 x keepalive (L1548)
@@ -311,6 +315,14 @@ func ParseCluster(file string, data []byte) (*Cluster, Problems, error) {
 		}
 	}
 
+	if v, e := child(gl, "metrics"); e != nil && v != "" {
+		if addr, err := metricsAddr(v); err != nil {
+			d.errorf(e, "global/metrics", "%v", err)
+		} else {
+			c.Metrics = addr
+		}
+	}
+
 	parseTimings(d, c)
 	parseNodes(d, c)
 	return c.finish(d)
@@ -541,3 +553,15 @@ func CheckMountPath(p string) error {
 
 // LegacyWarning is what every tool and daemon says under legacy framing.
 const LegacyWarning = "global/framing is legacy: frames are neither authenticated nor bound to their recipient, so a captured frame can be replayed at any time (SECURITY.md)"
+
+// metricsAddr reads global/metrics: "9901" (loopback) or "host:port".
+func metricsAddr(v string) (string, error) {
+	host, port, err := net.SplitHostPort(v)
+	if err != nil {
+		host, port = "127.0.0.1", v
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+		return "", fmt.Errorf("%q must be a port (1-65535) or host:port", v)
+	}
+	return net.JoinHostPort(host, port), nil
+}

@@ -159,3 +159,19 @@ func (c *Core) Reset(now time.Time) {
 
 // Waiting reports whether the core waits for a first heartbeat.
 func (c *Core) Waiting() bool { return !c.heard }
+
+// PathState is one path as the core sees it, for metrics.
+type PathState struct {
+	Name   string
+	Silent bool          // warn passed without a heartbeat
+	Age    time.Duration // since its last heartbeat (or since tracking began)
+}
+
+// Paths reports every path at now, in configuration order.
+func (c *Core) Paths(now time.Time) []PathState {
+	out := make([]PathState, 0, len(c.paths))
+	for _, p := range c.paths {
+		out = append(out, PathState{Name: p.name, Silent: p.silent, Age: now.Sub(p.last)})
+	}
+	return out
+}

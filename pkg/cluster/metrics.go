@@ -1,0 +1,127 @@
+package cluster
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/linuxha-ng/linuxha/pkg/membership"
+	"github.com/linuxha-ng/linuxha/pkg/state"
+)
+
+// metrics is what cldaemon exports to Prometheus (global/metrics): the
+// counters of what it did, and a collector that reads its state at each
+// scrape, as drbd-reactor's exporter does.
+type metrics struct {
+	reg                      *prometheus.Registry
+	failovers, takeovers     prometheus.Counter
+	tocs, partitions         prometheus.Counter
+	fenceAttempts, fenceFail prometheus.Counter
+}
+
+func newMetrics(d *Daemon) *metrics {
+	counter := func(name, help string) prometheus.Counter {
+		return prometheus.NewCounter(prometheus.CounterOpts{Name: "linuxha_" + name, Help: help})
+	}
+	m := &metrics{
+		reg:           prometheus.NewRegistry(),
+		failovers:     counter("failovers_total", "Software fail-overs this daemon carried out (Lems FAILOVER, a failed network)."),
+		takeovers:     counter("takeovers_total", "Applications this node took over from a dead node."),
+		tocs:          counter("tocs_total", "Resets (TOC) this daemon asked for: both nodes ran an application."),
+		partitions:    counter("partitions_judged_total", "Silences of the other node judged to be a partition rather than a death."),
+		fenceAttempts: counter("fence_attempts_total", "Runs of the fencing command."),
+		fenceFail:     counter("fence_failures_total", "Runs of the fencing command that failed."),
+	}
+	m.reg.MustRegister(m.failovers, m.takeovers, m.tocs, m.partitions, m.fenceAttempts, m.fenceFail, collector{d})
+	return m
+}
+
+var (
+	descNode = prometheus.NewDesc("linuxha_node_state", "State of each node as this daemon sees it (1 for the current state).",
+		[]string{"node", "state"}, nil)
+	descPathUp = prometheus.NewDesc("linuxha_heartbeat_path_up", "Whether heartbeats arrive from the other node on the network (0 after warn seconds of silence).",
+		[]string{"network"}, nil)
+	descPathAge = prometheus.NewDesc("linuxha_heartbeat_age_seconds", "Seconds since the last heartbeat from the other node on the network.",
+		[]string{"network"}, nil)
+	descApp = prometheus.NewDesc("linuxha_application_state", "State of each application (1 for the current state) and the node it is on.",
+		[]string{"application", "state", "node"}, nil)
+	descValid = prometheus.NewDesc("linuxha_application_valid_node", "The nodes each application may run on (SETVALIDNODES).",
+		[]string{"application", "node"}, nil)
+	descStale = prometheus.NewDesc("linuxha_application_stale_flags", "STALE flags this node holds for the application (copies out of step).",
+		[]string{"application"}, nil)
+)
+
+// collector reads the daemon's state at each scrape.
+type collector struct{ d *Daemon }
+
+func (collector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{descNode, descPathUp, descPathAge, descApp, descValid, descStale} {
+		ch <- d
+	}
+}
+
+func (c collector) Collect(ch chan<- prometheus.Metric) {
+	d := c.d
+	d.mu.Lock()
+	nodes := [][2]string{{d.me.Name, d.state}, {d.peer.Name, d.peerState}}
+	var paths []membership.PathState
+	alive := false
+	if d.core != nil {
+		paths, alive = d.core.Paths(time.Now()), d.core.Alive()
+	}
+	apps := make([]App, 0, len(d.apps))
+	for _, a := range d.apps {
+		apps = append(apps, *a)
+	}
+	d.mu.Unlock()
+
+	gauge := func(desc *prometheus.Desc, v float64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(desc, prometheus.GaugeValue, v, labels...)
+	}
+	for _, n := range nodes {
+		gauge(descNode, 1, n[0], n[1])
+	}
+	for _, p := range paths {
+		up := 0.0
+		if alive && !p.Silent {
+			up = 1
+		}
+		gauge(descPathUp, up, p.Name)
+		gauge(descPathAge, p.Age.Seconds(), p.Name)
+	}
+	for _, a := range apps {
+		gauge(descApp, 1, a.Name, a.State, a.Node)
+		for _, n := range a.ValidNodes {
+			gauge(descValid, 1, a.Name, n)
+		}
+		flags, _ := state.ListStale(d.L.StatusDir(a.Name))
+		gauge(descStale, float64(len(flags)), a.Name)
+	}
+}
+
+// serveMetrics serves /metrics on global/metrics until ctx ends.
+func (d *Daemon) serveMetrics(ctx context.Context) error {
+	ln, err := net.Listen("tcp", d.Cfg.Metrics)
+	if err != nil {
+		return err
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttp.HandlerFor(d.metrics.reg, promhttp.HandlerOpts{}))
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	d.loops.Go(func() {
+		<-ctx.Done()
+		srv.Close()
+	})
+	d.loops.Go(func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			d.Log.Warnf("Metrics server on %s: %v", d.Cfg.Metrics, err)
+		}
+	})
+	d.Log.Infof("Serving metrics on http://%s/metrics", d.Cfg.Metrics)
+	return nil
+}
