@@ -23,6 +23,16 @@ func (b *Bed) BuildCluster(t testing.TB, tm Timings) {
 	}
 }
 
+// FormCluster builds the cluster as BuildCluster does and forms it with
+// clform on servera, which returns once both nodes are UP.
+func (b *Bed) FormCluster(t testing.TB, tm Timings) {
+	t.Helper()
+	b.BuildCluster(t, tm)
+	if r := b.Exec(t, "servera", "", "clform"); r.Code != 0 {
+		t.Fatalf("clform: %s", r.Output())
+	}
+}
+
 // WriteClconf writes the example clconf.xml on servera with filesync
 // replication and the given timings.
 func (b *Bed) WriteClconf(t testing.TB, tm Timings) {

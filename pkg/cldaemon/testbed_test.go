@@ -92,10 +92,7 @@ func count(msgs []string, what string) int {
 // WATCHDOG_USEC from the heartbeat loop; none from a stopped daemon.
 func TestSystemdNotify(t *testing.T) {
 	tb := testbed.Up(t)
-	tb.BuildCluster(t, testbed.Timings{Keepalive: "0.2", Warn: "0.6", Dead: "1", ClusterForm: "10"})
-	if r := tb.Exec(t, "servera", "", "clform"); r.Code != 0 {
-		t.Fatalf("clform: %s", r.Output())
-	}
+	tb.FormCluster(t, testbed.Timings{Keepalive: "0.2", Warn: "0.6", Dead: "1", ClusterForm: "10"})
 	tb.Sh(t, "serverb", "pkill -9 -f '^cldaemon-cluster1$'")
 	testbed.Eventually(t, 10*time.Second, "serverb DIED", func() bool { return tb.NodeState(t, "servera", "serverb") == "DIED" })
 
@@ -152,10 +149,7 @@ func TestLogRotation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tb.BuildCluster(t, testbed.Timings{Keepalive: "0.2", Warn: "0.6", Dead: "1", ClusterForm: "10"})
-	if r := tb.Exec(t, "servera", "", "clform"); r.Code != 0 {
-		t.Fatalf("clform: %s", r.Output())
-	}
+	tb.FormCluster(t, testbed.Timings{Keepalive: "0.2", Warn: "0.6", Dead: "1", ClusterForm: "10"})
 	tb.WriteFile(t, "servera", "/etc/logrotate.d/linuxha", string(conf), 0o644)
 	const log = "/var/log/cluster/cldaemon-cluster1.log"
 	// RECONFIGURE logs a line on demand.
@@ -191,10 +185,7 @@ func TestLogRotation(t *testing.T) {
 // /run/systemd/journal (journald does not run in the testbed).
 func TestJournal(t *testing.T) {
 	tb := testbed.Up(t)
-	tb.BuildCluster(t, testbed.Timings{Keepalive: "0.2", Warn: "0.6", Dead: "1", ClusterForm: "10"})
-	if r := tb.Exec(t, "servera", "", "clform"); r.Code != 0 {
-		t.Fatalf("clform: %s", r.Output())
-	}
+	tb.FormCluster(t, testbed.Timings{Keepalive: "0.2", Warn: "0.6", Dead: "1", ClusterForm: "10"})
 	var id [4]byte
 	rand.Read(id[:])
 	dir := filepath.Join(tb.Shared(), "journal-"+hex.EncodeToString(id[:]))

@@ -13,10 +13,7 @@ import (
 // cluster changes - serverb's daemon dies - and not while nothing does.
 func TestWatchLiveCluster(t *testing.T) {
 	tb := testbed.Up(t)
-	tb.BuildCluster(t, testbed.Timings{Keepalive: "0.2", Warn: "0.6", Dead: "1", ClusterForm: "10"})
-	if r := tb.Exec(t, "servera", "", "clform"); r.Code != 0 {
-		t.Fatalf("clform: %s", r.Output())
-	}
+	tb.FormCluster(t, testbed.Timings{Keepalive: "0.2", Warn: "0.6", Dead: "1", ClusterForm: "10"})
 	_, out := tb.Background(t, "servera", "clstat", "--watch", "--interval", "0.2")
 	defer tb.Exec(t, "servera", "", "pkill", "-f", "clstat --watch")
 	shown := func(s string) func() bool {
