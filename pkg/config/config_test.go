@@ -439,7 +439,7 @@ func TestNodeNamed(t *testing.T) {
 
 // global/metrics (issue 19): off by default, a bare port on loopback.
 func TestMetricsAddr(t *testing.T) {
-	for in, want := range map[string]string{"9901": "127.0.0.1:9901", "0.0.0.0:9901": "0.0.0.0:9901", "[::1]:9901": "[::1]:9901"} {
+	for in, want := range map[string]string{"9901": "127.0.0.1:9901", ":9901": ":9901", "0.0.0.0:9901": "0.0.0.0:9901", "[::1]:9901": "[::1]:9901"} {
 		if got, err := metricsAddr(in); err != nil || got != want {
 			t.Errorf("metricsAddr(%q) = %q, %v; want %q", in, got, err, want)
 		}
