@@ -11,8 +11,9 @@ import (
 
 // Issue 19: cldaemon's Prometheus metrics (global/metrics, loopback),
 // scraped on serverb before and after a card cut and a crash fail-over:
-// node and path states, the application's state and node, the takeover
-// counter; promtool check metrics passes on what it serves.
+// node and path states, the application's state and node, its volumes
+// from the node running it, the takeover counter; promtool check metrics
+// passes on what it serves.
 func TestMetrics(t *testing.T) {
 	needApache(t)
 	tb := testbed.Up(t)
@@ -20,13 +21,14 @@ func TestMetrics(t *testing.T) {
 	if r := tb.Exec(t, "serverb", "", "clrunapp", "-A", "apache"); r.Code != 0 {
 		t.Fatalf("clrunapp: %s", r.Output())
 	}
-	scrape := func() string {
-		return tb.Exec(t, "serverb", "", "curl", "-s", "--max-time", "3", "http://127.0.0.1:9901/metrics").Stdout
+	scrapeOn := func(node string) string {
+		return tb.Exec(t, node, "", "curl", "-s", "--max-time", "3", "http://127.0.0.1:9901/metrics").Stdout
 	}
-	shows := func(what string, lines ...string) {
+	scrape := func() string { return scrapeOn("serverb") }
+	showsOn := func(node, what string, lines ...string) {
 		t.Helper()
-		testbed.Eventually(t, 20*time.Second, what, func() bool {
-			m := scrape()
+		testbed.Eventually(t, 20*time.Second, what+" on "+node, func() bool {
+			m := scrapeOn(node)
 			for _, l := range lines {
 				if !strings.Contains(m, "\n"+l+"\n") {
 					return false
@@ -35,6 +37,12 @@ func TestMetrics(t *testing.T) {
 			return true
 		})
 	}
+	shows := func(what string, lines ...string) { t.Helper(); showsOn("serverb", what, lines...) }
+	// The node running an application reports its volumes.
+	showsOn("servera", "apache's volumes in step",
+		`linuxha_volume_state{application="apache",mount="/apache/docs",state="Sync",type="filesync"} 1`,
+		`linuxha_volume_valid{application="apache",mount="/apache/docs",valid="both"} 1`,
+		`linuxha_volume_sync_percent{application="apache",mount="/apache/docs"} 100`)
 	shows("the cluster up, apache on servera",
 		`linuxha_node_state{node="servera",state="UP"} 1`,
 		`linuxha_node_state{node="serverb",state="UP"} 1`,
@@ -62,7 +70,8 @@ func TestMetrics(t *testing.T) {
 	shows("apache taken over",
 		`linuxha_node_state{node="servera",state="DOWN"} 1`,
 		`linuxha_application_state{application="apache",node="serverb",state="STARTED"} 1`,
-		`linuxha_takeovers_total 1`)
+		`linuxha_takeovers_total 1`,
+		`linuxha_volume_valid{application="apache",mount="/apache/docs",valid="local"} 1`)
 	if r := tb.Exec(t, "serverb", "", "clhaltapp", "-A", "apache"); r.Code != 0 {
 		t.Fatalf("clhaltapp: %s", r.Output())
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/linuxha-ng/linuxha/pkg/membership"
 	"github.com/linuxha-ng/linuxha/pkg/state"
+	"github.com/linuxha-ng/linuxha/pkg/storage/volumes"
 )
 
 // metrics is what cldaemon exports to Prometheus (global/metrics): the
@@ -54,13 +55,19 @@ var (
 		[]string{"application", "node"}, nil)
 	descStale = prometheus.NewDesc("linuxha_application_stale_flags", "STALE flags this node holds for the application (copies out of step).",
 		[]string{"application"}, nil)
+	descVolState = prometheus.NewDesc("linuxha_volume_state", "Replication state of each volume of the applications running on this node (1 for the current state: Sync, Syncing or Unsync).",
+		[]string{"application", "mount", "type", "state"}, nil)
+	descVolValid = prometheus.NewDesc("linuxha_volume_valid", "Which copies of each volume are current, seen from this node (1 for both, local, remote or none).",
+		[]string{"application", "mount", "valid"}, nil)
+	descVolPercent = prometheus.NewDesc("linuxha_volume_sync_percent", "How far a DRBD resynchronisation of the volume has come (100 when in step).",
+		[]string{"application", "mount"}, nil)
 )
 
 // collector reads the daemon's state at each scrape.
 type collector struct{ d *Daemon }
 
 func (collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descNode, descPathUp, descPathAge, descApp, descValid, descStale} {
+	for _, d := range []*prometheus.Desc{descNode, descPathUp, descPathAge, descApp, descValid, descStale, descVolState, descVolValid, descVolPercent} {
 		ch <- d
 	}
 }
@@ -101,6 +108,21 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 		}
 		flags, _ := state.ListStale(d.L.StatusDir(a.Name))
 		gauge(descStale, float64(len(flags)), a.Name)
+		if a.Node != d.me.Name {
+			continue // the node running it reports its volumes
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		vs, _ := volumes.States(ctx, d.L, d.Cfg, a.Name, d.me.Name, d.peer.Name)
+		cancel()
+		for _, v := range vs {
+			gauge(descVolState, 1, a.Name, v.MountPoint, v.Type, v.State)
+			gauge(descVolValid, 1, a.Name, v.MountPoint, v.Valid)
+			pct := v.Percent
+			if v.State == "Sync" {
+				pct = 100
+			}
+			gauge(descVolPercent, pct, a.Name, v.MountPoint)
+		}
 	}
 }
 
