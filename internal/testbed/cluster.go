@@ -11,6 +11,7 @@ import (
 type Timings struct {
 	Keepalive, Warn, Dead, ClusterForm string
 	Global                             string // more elements for <global>, such as <fence>
+	Sections                           string // more sections of <clconf>, such as <alerts>
 }
 
 // BuildCluster writes the example clconf.xml on servera with filesync
@@ -50,6 +51,7 @@ func (b *Bed) WriteClconf(t testing.TB, tm Timings) {
 		"<dead>12</dead>", "<dead>"+tm.Dead+"</dead>",
 		"<clusterform>300</clusterform>", "<clusterform>"+tm.ClusterForm+"</clusterform>",
 		"</global>", tm.Global+"</global>",
+		"</clconf>", tm.Sections+"</clconf>",
 		"<name>servera</name>", "<name>"+b.NodeName("servera")+"</name>",
 		"<name>serverb</name>", "<name>"+b.NodeName("serverb")+"</name>",
 	).Replace(string(data))

@@ -22,7 +22,13 @@ func buildApache(t *testing.T, tb *testbed.Bed, conf string, appFiles ...[2]stri
 // <global> (such as <metrics>).
 func buildApacheWith(t *testing.T, tb *testbed.Bed, global, conf string, appFiles ...[2]string) {
 	t.Helper()
-	tb.BuildCluster(t, testbed.Timings{Keepalive: "0.2", Warn: "0.6", Dead: "1", ClusterForm: "10", Global: global})
+	buildApacheTimed(t, tb, testbed.Timings{Keepalive: "0.2", Warn: "0.6", Dead: "1", ClusterForm: "10", Global: global}, conf, appFiles...)
+}
+
+// buildApacheTimed is buildApache with the whole of clconf.xml's extras.
+func buildApacheTimed(t *testing.T, tb *testbed.Bed, tm testbed.Timings, conf string, appFiles ...[2]string) {
+	t.Helper()
+	tb.BuildCluster(t, tm)
 	if r := tb.Exec(t, "servera", "", "clform"); r.Code != 0 {
 		t.Fatalf("clform: %s", r.Output())
 	}

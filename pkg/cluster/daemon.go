@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/linuxha-ng/linuxha/pkg/admit"
+	"github.com/linuxha-ng/linuxha/pkg/alerts"
 	"github.com/linuxha-ng/linuxha/pkg/config"
 	api "github.com/linuxha-ng/linuxha/pkg/daemonapi"
 	"github.com/linuxha-ng/linuxha/pkg/failover"
@@ -108,6 +109,8 @@ type Daemon struct {
 	back bool
 	// metrics: the Prometheus registry and counters (global/metrics).
 	metrics *metrics
+	// alerts runs the <alerts> agents on the cluster's events (nil: none).
+	alerts *alerts.Dispatcher
 	// booted: this is the first daemon since this node booted, which a
 	// join tells the other node.
 	booted bool
@@ -145,6 +148,7 @@ func New(l layout.Layout, cfg *config.Cluster, log *logx.Logger, opts Options, h
 	}
 	d.reqs = d.requests()
 	d.metrics = newMetrics(d)
+	d.alerts = alerts.New(cfg.Alerts, log.Warnf)
 	return d, nil
 }
 
@@ -183,6 +187,7 @@ func (d *Daemon) Run(ctx context.Context, ready func(error)) error {
 	srv := &wire.Server{Codec: d.codec, Handler: d.handle, Self: wire.Svc(d.me.Name, api.Service),
 		Admit: (&admit.Policy{Peers: d.peerIPs, Warn: d.Log.Warnf}).Admit, OnReject: d.rejects.Reject}
 	d.loops.Go(func() { srv.Serve(ctx, ln) })
+	d.loops.Go(func() { d.alerts.Run(ctx) })
 	d.loops.Go(func() { d.receive(ctx, udp) })
 	d.loops.Go(func() { d.greet(ctx) })
 	defer func() { cancel(); udp.Close(); d.loops.Wait() }()
@@ -744,6 +749,7 @@ func (d *Daemon) events(ctx context.Context, evs []membership.Event) {
 				d.Log.Warnf("Cluster daemon on %s has died but the node still responds (%s) - applications are left undisturbed.", d.peer.Name, res.answered)
 			} else {
 				d.Log.Eventf(logx.Error, "node-dead", "", "Node %s is DEAD: no heartbeat on any network for %.2fs and no echo reply.", d.peer.Name, e.Silent.Seconds())
+				d.alerts.Send(alerts.Event{Kind: alerts.Node, Node: d.peer.Name, Desc: "lost"})
 				d.loops.Go(func() { d.peerDead(ctx, res.silence) })
 			}
 		}

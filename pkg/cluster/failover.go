@@ -11,6 +11,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/linuxha-ng/linuxha/pkg/alerts"
 	api "github.com/linuxha-ng/linuxha/pkg/daemonapi"
 	"github.com/linuxha-ng/linuxha/pkg/failover"
 	"github.com/linuxha-ng/linuxha/pkg/logx"
@@ -165,10 +166,12 @@ func (d *Daemon) act(ctx context.Context, acts []failover.Action) {
 			}
 			if err := d.runToolWait(ctx, "clstartapp", args...); err != nil {
 				d.Log.Errorf("Takeover of %s failed: %v", a.App, err)
+				d.alerts.Send(alerts.Event{Kind: alerts.Resource, Node: d.me.Name, Rsc: a.App, Task: "start", RC: 1, Desc: "takeover failed"})
 				continue
 			}
 			d.metrics.takeovers.Inc()
 			d.Log.Eventf(logx.Info, "takeover", a.App, "Application %s taken over by %s.", a.App, d.me.Name)
+			d.alerts.Send(alerts.Event{Kind: alerts.Resource, Node: d.me.Name, Rsc: a.App, Task: "start", Desc: "taken over from " + d.peer.Name})
 		case failover.Halt:
 			if err := d.runToolWait(ctx, "clhaltapp", "--application", a.App); err != nil {
 				d.Log.Errorf("Halt of %s failed: %v - it is not started elsewhere.", a.App, err)
@@ -182,6 +185,7 @@ func (d *Daemon) act(ctx context.Context, acts []failover.Action) {
 			}
 			d.metrics.failovers.Inc()
 			d.Log.Infof("Application %s is starting on %s.", a.App, a.Node)
+			d.alerts.Send(alerts.Event{Kind: alerts.Resource, Node: a.Node, Rsc: a.App, Task: "migrate", Desc: "failed over from " + d.me.Name})
 		case failover.SetValid:
 			if app, ok := d.app(a.App); ok {
 				d.mu.Lock()
@@ -210,10 +214,12 @@ func (d *Daemon) fenceUntilDone(ctx context.Context, node string) bool {
 		d.metrics.fenceAttempts.Inc()
 		if err == nil {
 			d.Log.Eventf(logx.Info, "fence-ok", "", "Node %s fenced.", node)
+			d.alerts.Send(alerts.Event{Kind: alerts.Fencing, Node: node, Task: "off", Desc: "Operation off of " + node + " by " + d.me.Name + ": OK"})
 			return true
 		}
 		d.metrics.fenceFail.Inc()
 		d.Log.Eventf(logx.Error, "fence-failed", "", "Fencing %s failed: %v - no application will be taken over until it succeeds (next try in %v).", node, err, FenceRetry)
+		d.alerts.Send(alerts.Event{Kind: alerts.Fencing, Node: node, Task: "off", RC: 1, Desc: "Operation off of " + node + " by " + d.me.Name + ": failed"})
 		sleep(ctx, FenceRetry)
 		d.mu.Lock()
 		back := d.peerState == api.NodeUp
@@ -263,6 +269,7 @@ const (
 func (d *Daemon) reset(why string) {
 	d.metrics.tocs.Inc()
 	d.Log.Eventf(logx.Error, "toc", "", "Resetting %s now: %s", d.me.Name, why)
+	d.alerts.Send(alerts.Event{Kind: alerts.Node, Node: d.me.Name, Desc: "reset: " + why})
 	toc(d.Log.Errorf, tocHook(), sysrqReset)
 }
 
@@ -355,6 +362,7 @@ func (d *Daemon) reqFailover(ctx context.Context, r wire.Request) string {
 	}
 	node := d.nodeArg(r)
 	d.Log.Warnf("Fail-over of application %s requested by Lems on %s.", a.Name, node)
+	d.alerts.Send(alerts.Event{Kind: alerts.Resource, Node: node, Rsc: a.Name, Task: "monitor", RC: 1, Desc: "Lems asks to fail it over"})
 	acts := failover.Decide(d.view(), failover.FailoverRequest{App: a.Name})
 	go d.act(context.WithoutCancel(ctx), acts)
 	return api.OK
@@ -430,6 +438,7 @@ func (d *Daemon) reconcile(ctx context.Context) {
 	d.mu.Unlock()
 	if r.Duplicate != nil {
 		d.Log.Eventf(logx.Error, "split-brain", r.Duplicate.App, "Application %s is running on both %s and %s!", r.Duplicate.App, d.me.Name, d.peer.Name)
+		d.alerts.Send(alerts.Event{Kind: alerts.Resource, Node: d.me.Name, Rsc: r.Duplicate.App, Task: "monitor", RC: 1, Desc: "running on both " + d.me.Name + " and " + d.peer.Name})
 		d.act(ctx, failover.Decide(d.view(), *r.Duplicate))
 		return
 	}

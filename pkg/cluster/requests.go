@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/linuxha-ng/linuxha/pkg/alerts"
 	"github.com/linuxha-ng/linuxha/pkg/config"
 	api "github.com/linuxha-ng/linuxha/pkg/daemonapi"
 	"github.com/linuxha-ng/linuxha/pkg/failover"
@@ -176,6 +177,7 @@ func (d *Daemon) reqEcho(_ context.Context, r wire.Request) string {
 	if v, _ := r.Arg("hello"); yes(v) && d.state == api.NodeUp {
 		if d.peerState != api.NodeUp {
 			d.Log.Eventf(logx.Info, "node-joined", "", "Node %s has now joined the cluster", d.peer.Name)
+			d.alerts.Send(alerts.Event{Kind: alerts.Node, Node: d.peer.Name, Desc: "member"})
 			d.back = true
 		}
 		d.peerState = api.NodeUp
@@ -609,6 +611,7 @@ func (d *Daemon) reqNetFailed(ctx context.Context, r wire.Request) string {
 		return api.MissingArg
 	}
 	d.Log.Errorf("Network %s has failed on %s: no working card left.", net, d.me.Name)
+	d.alerts.Send(alerts.Event{Kind: alerts.Node, Node: d.me.Name, Desc: "network " + net + " failed"})
 	acts := failover.Decide(d.view(), failover.NetFailed{Net: net})
 	go d.act(context.WithoutCancel(ctx), acts)
 	return api.OK

@@ -43,6 +43,8 @@ type Cluster struct {
 	// Metrics is global/metrics: the address cldaemon serves Prometheus
 	// metrics on ("" = off); a bare port listens on loopback.
 	Metrics string
+	// Alerts is the <alerts> section: agents run on the cluster's events.
+	Alerts Alerts
 
 	Keepalive   time.Duration // timings/keepalive: default 3 s (L1547)
 	Warn        time.Duration // timings/warn: default 2 x keepalive (L1548)
@@ -324,6 +326,7 @@ func ParseCluster(file string, data []byte) (*Cluster, Problems, error) {
 	}
 
 	parseTimings(d, c)
+	parseAlerts(d, c)
 	parseNodes(d, c)
 	return c.finish(d)
 }
@@ -564,4 +567,54 @@ func metricsAddr(v string) (string, error) {
 		return "", fmt.Errorf("%q must be a port (1-65535) or host:port", v)
 	}
 	return net.JoinHostPort(host, port), nil
+}
+
+// Alerts is the <alerts> section (not in the Reference): the agents run
+// on each event of the cluster with Pacemaker's alert environment, at
+// most one alert of a kind per Period (DRCM, seed 000: four hours).
+type Alerts struct {
+	Period time.Duration
+	Agents []AlertAgent
+}
+
+// AlertAgent is one <agent path= recipient= timeout=/>.
+type AlertAgent struct {
+	Path      string        // an executable, run with CRM_alert_* set
+	Recipient string        // CRM_alert_recipient: a file, an address, whatever the agent takes
+	Timeout   time.Duration // it is killed after this long
+}
+
+func parseAlerts(d *doc, c *Cluster) {
+	c.Alerts.Period = 4 * time.Hour
+	as := children(d.root, "alerts")
+	if len(as) == 0 {
+		return
+	}
+	a := as[0]
+	if v, ok := attr(a, "period"); ok {
+		p, err := time.ParseDuration(v)
+		if err != nil || p < 0 {
+			d.errorf(a, "alerts/period", "%q must be a duration such as 4h or 30m", v)
+		} else {
+			c.Alerts.Period = p
+		}
+	}
+	for _, e := range children(a, "agent") {
+		ag := AlertAgent{Timeout: 30 * time.Second}
+		ag.Path, _ = attr(e, "path")
+		if !strings.HasPrefix(ag.Path, "/") {
+			d.errorf(e, "alerts/agent/path", "%q must be an absolute path", ag.Path)
+			continue
+		}
+		ag.Recipient, _ = attr(e, "recipient")
+		if v, ok := attr(e, "timeout"); ok {
+			t, err := seconds(v)
+			if err != nil || t <= 0 {
+				d.errorf(e, "alerts/agent/timeout", "%q must be a positive number of seconds", v)
+				continue
+			}
+			ag.Timeout = t
+		}
+		c.Alerts.Agents = append(c.Alerts.Agents, ag)
+	}
 }

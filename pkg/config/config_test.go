@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/netip"
 	"os"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -447,6 +448,38 @@ func TestMetricsAddr(t *testing.T) {
 	for _, bad := range []string{"x", "0", "70000", "host:"} {
 		if _, err := metricsAddr(bad); err == nil {
 			t.Errorf("metricsAddr(%q) took it", bad)
+		}
+	}
+}
+
+// <alerts> (issue 19): agents with their recipient and time limit, DRCM's
+// four-hour period by default; a relative path or a bad time is one line
+// naming the file, line and field.
+func TestAlerts(t *testing.T) {
+	base := string(mustRead(t, "../../examples/clconf.xml"))
+	with := func(alerts string) string { return strings.Replace(base, "</clconf>", alerts+"\n</clconf>", 1) }
+	c, _, err := ParseCluster("clconf.xml", []byte(base))
+	if err != nil || c.Alerts.Period != 4*time.Hour || len(c.Alerts.Agents) != 0 {
+		t.Fatalf("no <alerts>: %+v %v", c.Alerts, err)
+	}
+	c, _, err = ParseCluster("clconf.xml", []byte(with(`<alerts period="30m"><agent path="/usr/share/pacemaker/alerts/alert_file.sh.sample" recipient="/var/log/cluster/alerts.log" timeout="5"/><agent path="/usr/local/bin/page"/></alerts>`)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Alerts{Period: 30 * time.Minute, Agents: []AlertAgent{
+		{Path: "/usr/share/pacemaker/alerts/alert_file.sh.sample", Recipient: "/var/log/cluster/alerts.log", Timeout: 5 * time.Second},
+		{Path: "/usr/local/bin/page", Timeout: 30 * time.Second}}}
+	if !reflect.DeepEqual(c.Alerts, want) {
+		t.Errorf("alerts %+v, want %+v", c.Alerts, want)
+	}
+	for bad, field := range map[string]string{
+		`<alerts><agent path="alert.sh"/></alerts>`:          "alerts/agent/path",
+		`<alerts period="often"><agent path="/a"/></alerts>`: "alerts/period",
+		`<alerts><agent path="/a" timeout="-1"/></alerts>`:   "alerts/agent/timeout",
+	} {
+		_, _, err := ParseCluster("clconf.xml", []byte(with(bad)))
+		if err == nil || !strings.Contains(err.Error(), "clconf.xml:") || !strings.Contains(err.Error(), field) {
+			t.Errorf("%s: %v", bad, err)
 		}
 	}
 }
