@@ -24,13 +24,15 @@ func TestFailover(t *testing.T) {
 	if st := appStatus(t, tb, "serverb"); !strings.HasPrefix(st, "STARTED,servera") {
 		t.Fatalf("APP_STATUS: %q", st)
 	}
+	// The Lems starts after clrunapp returns: wait for it, so that
+	// APP_STATUS (its monitor field) holds still while clsimulate runs.
+	testbed.Eventually(t, 20*time.Second, "Lems on servera", func() bool {
+		return strings.HasPrefix(appStatus(t, tb, "servera"), "STARTED,servera,1")
+	})
 	simulate(t, tb)
 	// §21.5: both cluster daemons and the Lems die; apache keeps
 	// serving. clform --force finds it from its address and restarts
 	// its Lems (L6686-6700).
-	testbed.Eventually(t, 20*time.Second, "Lems on servera", func() bool {
-		return strings.HasPrefix(appStatus(t, tb, "servera"), "STARTED,servera,1")
-	})
 	before := strings.Split(appStatus(t, tb, "servera"), ",")
 	for _, n := range []string{"servera", "serverb"} {
 		tb.Sh(t, n, "pkill -9 -f '^cldaemon-cluster1$'; pkill -9 -f '^lems-apache'; true")
