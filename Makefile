@@ -104,10 +104,12 @@ demo-drbd: build
 	$(DEPS) vm demo
 	scripts/demo --drbd
 
-# Installs what `make build` built: run `make build` as yourself first
-# (root's PATH may have no Go), then `sudo make install`.
+# Installs what `make build` built, building it first when nothing is
+# built and Go is found (root's PATH may have no Go: then run `make build`
+# as yourself first, and `sudo make install` copies it without rebuilding).
 install:
-	@[ -x $(BIN)/cldaemon ] || { echo "make install: nothing built; run 'make build' first (as yourself, with Go on PATH)" >&2; exit 1; }
+	@[ -x $(BIN)/cldaemon ] || [ ! -x "$(GO)" ] || $(MAKE) --no-print-directory build
+	@[ -x $(BIN)/cldaemon ] || { echo "make install: nothing built and no Go to build with; run 'make build' first (as yourself, with Go on PATH)" >&2; exit 1; }
 	install -d $(SBINDIR) $(MANDIR)/man8 $(MANDIR)/man5 $(DOCDIR) $(UNITDIR)
 	install -m 0755 $(addprefix $(BIN)/,$(COMMANDS)) $(SBINDIR)/
 	install -m 0644 man/*.8 $(MANDIR)/man8/
