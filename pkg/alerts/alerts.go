@@ -114,11 +114,12 @@ type Dispatcher struct {
 	Agents []config.AlertAgent
 	Log    func(format string, args ...any) // warnings: an agent failed, events were dropped
 
-	mu      sync.Mutex // guards lim, seq and dropped
-	lim     Limiter
-	seq     int
+	lim   Limiter // Run's alone
+	seq   int     // Run's alone: CRM_alert_node_sequence
+	queue chan Event
+
+	mu      sync.Mutex // guards dropped: Send and Run both touch it
 	dropped int
-	queue   chan Event
 }
 
 // New prepares a dispatcher for the <alerts> section; nil when it has no
@@ -166,14 +167,12 @@ func (d *Dispatcher) Run(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case e := <-d.queue:
-			d.mu.Lock()
 			if d.lim.Admit(e) {
 				out = append(out, e)
 			}
-			d.mu.Unlock()
 		case now := <-tick.C:
-			d.mu.Lock()
 			out = d.lim.Due(now)
+			d.mu.Lock()
 			if d.dropped > 0 {
 				d.Log("%d alerts dropped: the queue was full", d.dropped)
 				d.dropped = 0
@@ -182,10 +181,8 @@ func (d *Dispatcher) Run(ctx context.Context) {
 		}
 		for _, e := range out {
 			for _, a := range d.Agents {
-				d.mu.Lock()
 				d.seq++
 				seq := d.seq
-				d.mu.Unlock()
 				agents.Add(1)
 				go func() {
 					defer agents.Done()
