@@ -11,6 +11,7 @@ SBINDIR  := $(DESTDIR)$(PREFIX)/sbin
 MANDIR   := $(DESTDIR)$(PREFIX)/share/man
 DOCDIR   := $(DESTDIR)$(PREFIX)/share/doc/linuxha
 UNITDIR  := $(DESTDIR)$(PREFIX)/lib/systemd/system
+UNITS    := linuxha-cldaemon.service linuxha-clstartup.service
 ROTATEDIR := $(DESTDIR)/etc/logrotate.d
 FUZZTIME ?= 60s
 TESTFLAGS ?=
@@ -118,9 +119,9 @@ install:
 	cd examples && find . -type d -exec install -d '$(DOCDIR)/examples/{}' ';'
 	cd examples && find . -type f ! -perm -u+x -exec install -m 0644 '{}' '$(DOCDIR)/examples/{}' ';'
 	cd examples && find . -type f -perm -u+x -exec install -m 0755 '{}' '$(DOCDIR)/examples/{}' ';'
-	sed 's|@SBINDIR@|$(PREFIX)/sbin|' examples/systemd/linuxha-clstartup.service > $(UNITDIR)/linuxha-clstartup.service
-	chmod 0644 $(UNITDIR)/linuxha-clstartup.service
-	cp $(UNITDIR)/linuxha-clstartup.service $(DOCDIR)/examples/systemd/linuxha-clstartup.service
+	for u in $(UNITS); do \
+		sed 's|@SBINDIR@|$(PREFIX)/sbin|' examples/systemd/$$u > $(UNITDIR)/$$u && chmod 0644 $(UNITDIR)/$$u && \
+		cp $(UNITDIR)/$$u $(DOCDIR)/examples/systemd/$$u || exit 1; done
 	install -d $(ROTATEDIR)
 	install -m 0644 examples/logrotate/linuxha $(ROTATEDIR)/linuxha
 
@@ -130,7 +131,7 @@ uninstall:
 	rm -f $(addprefix $(SBINDIR)/,$(COMMANDS))
 	rm -f $(addprefix $(MANDIR)/man8/,$(notdir $(wildcard man/*.8))) $(addprefix $(MANDIR)/man5/,$(notdir $(wildcard man/*.5)))
 	rm -rf $(DOCDIR)
-	rm -f $(UNITDIR)/linuxha-clstartup.service
+	rm -f $(addprefix $(UNITDIR)/,$(UNITS))
 	rm -f $(ROTATEDIR)/linuxha
 
 # The Debian package, linuxha_<version>_amd64.deb, from the install tree.
@@ -148,6 +149,7 @@ lint:
 	$(GO) vet ./...
 	@$(GO) run ./scripts/genman && git diff --quiet -- man || { echo "man pages are out of date: run make man"; git --no-pager diff --stat -- man; exit 1; }
 	scripts/manlint man/*.[58]
+	scripts/unitlint $(addprefix examples/systemd/,$(UNITS))
 
 clean:
 	rm -rf bin .testbin linuxha_*.deb

@@ -61,6 +61,7 @@ func TestDebInTestbed(t *testing.T) {
 		if got := run(n, sbin("clform", "--version")...); got != "clform (linuxha) "+version+"\n" {
 			t.Fatalf("%s: installed clform --version: %q", n, got)
 		}
+		run(n, "test", "-f", "/usr/lib/systemd/system/linuxha-cldaemon.service")
 		// Installing started nothing.
 		if ps := run(n, "ps", "-eo", "args"); strings.Contains(ps, "-cluster1") {
 			t.Fatalf("%s: dpkg -i started a daemon:\n%s", n, ps)
@@ -105,7 +106,7 @@ func TestDebInTestbed(t *testing.T) {
 	run("servera", sbin("clhalt")...)
 	for _, n := range []string{"servera", "serverb"} {
 		run(n, "dpkg", "-r", "linuxha")
-		left := tb.Exec(t, n, "", "sh", "-c", "ls /usr/sbin/clbuild /usr/share/man/man8/clbuild.8.gz /usr/lib/systemd/system/linuxha-clstartup.service /usr/share/doc/linuxha 2>/dev/null")
+		left := tb.Exec(t, n, "", "sh", "-c", "ls /usr/sbin/clbuild /usr/share/man/man8/clbuild.8.gz /usr/lib/systemd/system/linuxha-clstartup.service /usr/lib/systemd/system/linuxha-cldaemon.service /usr/share/doc/linuxha 2>/dev/null")
 		if strings.TrimSpace(left.Stdout) != "" {
 			t.Errorf("%s: dpkg -r left:\n%s", n, left.Stdout)
 		}

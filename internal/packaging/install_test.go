@@ -77,7 +77,9 @@ func wantTree(t *testing.T, root, prefix string) map[string]fs.FileMode {
 		}
 		want[doc+"examples/"+rel] = m
 	}
-	want[prefix+"/lib/systemd/system/linuxha-clstartup.service"] = 0o644
+	for _, u := range []string{"linuxha-cldaemon.service", "linuxha-clstartup.service"} {
+		want[prefix+"/lib/systemd/system/"+u] = 0o644
+	}
 	want["etc/logrotate.d/linuxha"] = 0o644 // /etc whatever the prefix, as logrotate reads it
 	return want
 }
@@ -112,9 +114,12 @@ func TestInstallUninstall(t *testing.T) {
 			}
 		}
 		for _, f := range []string{"lib/systemd/system", "share/doc/linuxha/examples/systemd"} {
-			unit, err := os.ReadFile(filepath.Join(dest, prefix, f, "linuxha-clstartup.service"))
-			if err != nil || !strings.Contains(string(unit), "ExecStart="+prefix+"/sbin/clstartup\n") {
-				t.Errorf("%s: unit: %v\n%s", f, err, unit)
+			for u, exec := range map[string]string{"linuxha-clstartup.service": "ExecStart=" + prefix + "/sbin/clstartup\n",
+				"linuxha-cldaemon.service": "ExecStop=" + prefix + "/sbin/clhalt --local --action move\n"} {
+				unit, err := os.ReadFile(filepath.Join(dest, prefix, f, u))
+				if err != nil || !strings.Contains(string(unit), exec) {
+					t.Errorf("%s: %s: %v\n%s", f, u, err, unit)
+				}
 			}
 		}
 		out := mustRun(t, root, filepath.Join(dest, prefix, "sbin/clstat"), "--version")

@@ -238,18 +238,51 @@ func TestRunAppAndAutostart(t *testing.T) {
 	if st := appStatus(t, tb, "serverb"); !strings.HasPrefix(st, "STARTED,serverb") {
 		t.Fatalf("APP_STATUS after clhalt --action failover: %q", st)
 	}
+	// Issue 19: shutdown's clhalt --local --action move (the ExecStop of
+	// linuxha-cldaemon.service) fails apache over while the other node is
+	// in the cluster, and halts it when it is not.
+	if r := tb.Exec(t, "servera", "", "clform", "--join"); r.Code != 0 {
+		t.Fatalf("clform --join: %s", r.Output())
+	}
+	r = tb.Exec(t, "serverb", "", "clhalt", "--local", "--action", "move")
+	for _, want := range []string{"Halting application apache on serverb...", "Application apache starting on node servera...",
+		"Application apache started in", "Cluster Daemon halted on serverb."} {
+		if r.Code != 0 || !strings.Contains(r.Stdout, want) {
+			t.Fatalf("clhalt --local --action move on serverb lacks %q: %d\n%s", want, r.Code, r.Output())
+		}
+	}
+	if st := appStatus(t, tb, "servera"); !strings.HasPrefix(st, "STARTED,servera") {
+		t.Fatalf("APP_STATUS after serverb moved apache off: %q", st)
+	}
+	if got, err := curl(tb); err != nil || got != "hello from linuxha\n" {
+		t.Fatalf("curl after the move: %q %v", got, err)
+	}
+	r = tb.Exec(t, "servera", "", "clhalt", "--local", "--action", "move")
+	if r.Code != 0 || !strings.Contains(r.Stdout, "Halting application apache on servera...") ||
+		strings.Contains(r.Stdout, "starting on node") || !strings.Contains(r.Stdout, "Cluster Daemon halted on servera.") {
+		t.Fatalf("clhalt --local --action move on the last node: %d\n%s", r.Code, r.Output())
+	}
+	if ps := tb.Sh(t, "servera", "ps -eo args"); strings.Contains(ps, "apache2") || strings.Contains(ps, "cldaemon") {
+		t.Fatalf("left running by the last node's move:\n%s", ps)
+	}
+	if r := tb.Exec(t, "servera", "", "clform"); r.Code != 0 || !strings.Contains(r.Output(), "Started autostart application apache.") {
+		t.Fatalf("clform again: %d\n%s", r.Code, r.Output())
+	}
+
 	// §13.2: --force halts the applications, then the cluster.
 	if r := tb.Exec(t, "serverb", "", "clhalt"); r.Code == 0 || !strings.Contains(r.Output(), "Unable to stop cluster - 1 application is still running") {
 		t.Fatalf("clhalt with apache running: %d\n%s", r.Code, r.Output())
 	}
 	r = tb.Exec(t, "serverb", "", "clhalt", "--force")
-	for _, want := range []string{`Attempting to stop application "apache" on serverb...`, `Application "apache" has been halted successfully.`,
+	for _, want := range []string{`Attempting to stop application "apache" on servera...`, `Application "apache" has been halted successfully.`,
 		"Cluster daemons aborted - cluster cluster1 is DOWN."} {
 		if r.Code != 0 || !strings.Contains(r.Stdout, want) {
 			t.Fatalf("clhalt --force lacks %q: %d\n%s", want, r.Code, r.Output())
 		}
 	}
-	if ps := tb.Sh(t, "serverb", "ps -eo args"); strings.Contains(ps, "apache2") || strings.Contains(ps, "cldaemon") {
-		t.Fatalf("left running after clhalt --force:\n%s", ps)
+	for _, n := range []string{"servera", "serverb"} {
+		if ps := tb.Sh(t, n, "ps -eo args"); strings.Contains(ps, "apache2") || strings.Contains(ps, "cldaemon") {
+			t.Fatalf("%s: left running after clhalt --force:\n%s", n, ps)
+		}
 	}
 }

@@ -2,15 +2,22 @@ package cldaemon
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"io"
+	"io/fs"
 	"os"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/linuxha-ng/linuxha/pkg/clitool"
 	"github.com/linuxha-ng/linuxha/pkg/cluster"
+	"github.com/linuxha-ng/linuxha/pkg/config"
+	"github.com/linuxha-ng/linuxha/pkg/daemonapi"
 	"github.com/linuxha-ng/linuxha/pkg/layout"
 	"github.com/linuxha-ng/linuxha/pkg/logx"
+	"github.com/linuxha-ng/linuxha/pkg/membership"
 )
 
 // NewApp builds the cldaemon command.
@@ -18,7 +25,7 @@ func NewApp(stdout, stderr io.Writer) *cli.App {
 	return &cli.App{
 		Name:  "cldaemon",
 		Usage: "the cluster daemon: form or join the cluster and watch the other node",
-		UsageText: "cldaemon --form|--join [--force] [--verbose] [--detach] [--file F|-] [--timeout N]\n" +
+		UsageText: "cldaemon --form|--join|--startup [--force] [--verbose] [--detach] [--file F|-] [--timeout N]\n" +
 			"         [--nolocking] [--nochecksums] [--config F]",
 		Description: "Usually started on both nodes by clform(8). It starts cllockd and clnetd when they\n" +
 			"are not running, listens on Global.port, forms the cluster with the other node (or joins\n" +
@@ -31,6 +38,7 @@ func NewApp(stdout, stderr io.Writer) *cli.App {
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "form", Usage: "form a new cluster with the other node"},
 			&cli.BoolFlag{Name: "join", Usage: "join the cluster the other node runs"},
+			&cli.BoolFlag{Name: "startup", Usage: "join the cluster when the other node runs it, else form it, as /etc/cluster/clstartup.xml says (linuxha-cldaemon.service)"},
 			&cli.BoolFlag{Name: "force", Usage: "form alone when the other node does not answer in time, and despite a clock difference over 10 minutes"},
 			&cli.BoolFlag{Name: "verbose", Usage: "log INFO lines as well as warnings and errors"},
 			&cli.BoolFlag{Name: "detach", Usage: "run as a daemon in the background"},
@@ -41,8 +49,8 @@ func NewApp(stdout, stderr io.Writer) *cli.App {
 			&cli.StringFlag{Name: "config", Usage: "alternative cluster configuration `FILE` (testing)"},
 		},
 		Action: func(c *cli.Context) error {
-			if c.Bool("form") == c.Bool("join") {
-				return clitool.Usagef("exactly one of --form and --join is required")
+			if n := countTrue(c.Bool("form"), c.Bool("join"), c.Bool("startup")); n != 1 {
+				return clitool.Usagef("exactly one of --form, --join and --startup is required")
 			}
 			l := layout.FromEnv()
 			cfg, err := clitool.LoadClusterFile(l, c.String("config"), c.Bool("nochecksums"))
@@ -62,6 +70,12 @@ func NewApp(stdout, stderr io.Writer) *cli.App {
 						Form: c.Bool("form"), Join: c.Bool("join"), Force: c.Bool("force"),
 						Timeout: c.Duration("timeout"), NoLocking: c.Bool("nolocking"), NoChecksums: c.Bool("nochecksums"),
 					}
+					if c.Bool("startup") {
+						if err := decideStartup(ctx, l, cfg, log, &o); err != nil {
+							ready(err)
+							return err
+						}
+					}
 					if n := newSDNotifier(log, os.Getenv("NOTIFY_SOCKET")); n != nil {
 						o.Notify = n
 					}
@@ -75,4 +89,46 @@ func NewApp(stdout, stderr io.Writer) *cli.App {
 			})
 		},
 	}
+}
+
+func countTrue(bs ...bool) int {
+	n := 0
+	for _, b := range bs {
+		if b {
+			n++
+		}
+	}
+	return n
+}
+
+// decideStartup sets --form or --join (and --force, and the time-out)
+// as clstartup would (membership.Boot): systemd starts and restarts the
+// daemon this way, so a daemon restarted after a crash joins the cluster
+// its peer kept running. Without clstartup.xml it joins a running
+// cluster and forms with the other node otherwise, never alone.
+func decideStartup(ctx context.Context, l layout.Layout, cfg *config.Cluster, log *logx.Logger, o *cluster.Options) error {
+	st := &config.Startup{JoinExistingCluster: true}
+	if data, err := os.ReadFile(l.Clstartup()); err == nil {
+		if st, err = config.ParseStartup(l.Clstartup(), data); err != nil {
+			return err
+		}
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("cldaemon --startup: %w", err)
+	}
+	client, err := daemonapi.NewClient(l, cfg)
+	if err != nil {
+		return err
+	}
+	client.Timeout = time.Second
+	r, err := client.Echo(ctx, client.Peer())
+	plan := membership.Boot(err == nil && r == daemonapi.NodeUp, st.JoinExistingCluster, st.AllowSingleNode)
+	log.Infof("Start-up: %s.", plan.Why)
+	if plan.Mode == "" {
+		return fmt.Errorf("Cluster %s is already running on %s - not joining (join_existing_cluster is no).", cfg.Name, client.Peer())
+	}
+	o.Form, o.Join, o.Force = plan.Mode == "form", plan.Mode == "join", o.Force || plan.Force
+	if o.Timeout == 0 {
+		o.Timeout = st.Timeout
+	}
+	return nil
 }

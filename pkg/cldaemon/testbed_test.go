@@ -87,9 +87,12 @@ func count(msgs []string, what string) int {
 }
 
 // Issue 19: cldaemon under a Type=notify unit, against a real
-// NOTIFY_SOCKET (systemd does not run in the testbed): READY=1 only once
-// the join is done, with the summary in STATUS=; WATCHDOG=1 at half of
-// WATCHDOG_USEC from the heartbeat loop; none from a stopped daemon.
+// NOTIFY_SOCKET (systemd does not run in the testbed), started as
+// linuxha-cldaemon.service restarts it after a crash (cldaemon --startup):
+// it decides to join, READY=1 comes only once the join is done, with the
+// summary in STATUS=; WATCHDOG=1 at half of WATCHDOG_USEC from the
+// heartbeat loop; none from a stopped daemon. Then both daemons started
+// so at once form the cluster.
 func TestSystemdNotify(t *testing.T) {
 	tb := testbed.Up(t)
 	tb.FormCluster(t, testbed.Timings{Keepalive: "0.2", Warn: "0.6", Dead: "1", ClusterForm: "10"})
@@ -99,7 +102,7 @@ func TestSystemdNotify(t *testing.T) {
 	ns := listenNotify(t, tb.Shared())
 	start := time.Now()
 	// The testbed's teardown ends it (and its output's other holders).
-	_, out := tb.Background(t, "serverb", "env", "NOTIFY_SOCKET="+ns.path, "WATCHDOG_USEC=1000000", "cldaemon", "--join", "--verbose")
+	_, out := tb.Background(t, "serverb", "env", "NOTIFY_SOCKET="+ns.path, "WATCHDOG_USEC=1000000", "cldaemon", "--startup", "--verbose")
 	var ready time.Time
 	testbed.Eventually(t, 15*time.Second, "READY=1", func() bool {
 		ns.mu.Lock()
@@ -115,7 +118,11 @@ func TestSystemdNotify(t *testing.T) {
 	if got := ns.since(start); got[0] != "READY=1\nSTATUS=serverb UP, servera UP" {
 		t.Fatalf("first notification %q, want READY=1 with the summary (all: %q)\n%s", got[0], got, out)
 	}
-	if l := tb.Sh(t, "serverb", "cat /var/log/cluster/cldaemon-cluster1.log"); !strings.Contains(l, "Node serverb has now joined the cluster") {
+	l := tb.Sh(t, "serverb", "cat /var/log/cluster/cldaemon-cluster1.log")
+	if !strings.Contains(l, "Start-up: the other node runs the cluster: join it (join_existing_cluster yes).") {
+		t.Fatalf("cldaemon --startup did not decide to join:\n%s", l)
+	}
+	if !strings.Contains(l, "Node serverb has now joined the cluster") {
 		t.Fatalf("READY=1 before the join:\n%s", l)
 	}
 	// WATCHDOG_USEC 1 s: a WATCHDOG=1 every half second.
@@ -133,6 +140,24 @@ func TestSystemdNotify(t *testing.T) {
 	tb.Sh(t, "serverb", "pkill -CONT -f '^cldaemon-cluster1$'")
 	cont := time.Now()
 	testbed.Eventually(t, 3*time.Second, "WATCHDOG=1 again", func() bool { return count(ns.since(cont), "WATCHDOG=1") > 0 })
+
+	// Both nodes booting (no clstartup.xml): neither finds the other's
+	// daemon, both decide to form, and they form together.
+	for _, n := range []string{"servera", "serverb"} {
+		tb.Sh(t, n, "pkill -9 -f '^cldaemon-cluster1$'; true")
+	}
+	testbed.Eventually(t, 5*time.Second, "both daemons gone", func() bool {
+		return tb.Exec(t, "servera", "", "pgrep", "-f", "^cldaemon-cluster1$").Code != 0 && tb.Exec(t, "serverb", "", "pgrep", "-f", "^cldaemon-cluster1$").Code != 0
+	})
+	for _, n := range []string{"servera", "serverb"} {
+		tb.Background(t, n, "cldaemon", "--startup", "--verbose", "--file", "/var/log/cluster/startup-form.log")
+	}
+	testbed.Eventually(t, 20*time.Second, "the cluster formed by two cldaemon --startup", func() bool {
+		return tb.NodeState(t, "servera", "serverb") == "UP" && tb.NodeState(t, "serverb", "servera") == "UP"
+	})
+	if l := tb.Sh(t, "servera", "cat /var/log/cluster/startup-form.log"); !strings.Contains(l, "Start-up: the other node does not run the cluster: form with it") {
+		t.Errorf("servera's cldaemon --startup did not decide to form:\n%s", l)
+	}
 }
 
 // Issue 19, logs: logrotate with the installed configuration

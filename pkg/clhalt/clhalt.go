@@ -25,19 +25,23 @@ func NewApp(stdout, stderr io.Writer) *cli.App {
 	return &cli.App{
 		Name:      "clhalt",
 		Usage:     "stop the cluster daemons on both nodes, or on one node",
-		UsageText: "clhalt [--force] [--node N [--action error|halt|failover]]",
+		UsageText: "clhalt [--force] [--node N|--local [--action error|halt|failover|move]]",
 		Description: "Without --node, clhalt refuses while an application runs unless --force, which halts\n" +
 			"the applications first; then it asks both cluster daemons to abort. With --node it\n" +
 			"removes one node from the cluster; --action says what happens to the applications\n" +
 			"running there: error (refuse, the default), halt them, or fail them over to the other\n" +
-			"node. Output always goes to standard output.",
+			"node; move fails them over when the other node is in the cluster and halts them\n" +
+			"when it is not (what shutdown wants: linuxha-cldaemon.service's ExecStop is\n" +
+			"clhalt --local --action move). --local names this node. Output always goes to\n" +
+			"standard output.",
 		Writer:          stdout,
 		ErrWriter:       stderr,
 		HideHelpCommand: true,
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "force", Usage: "halt running applications first"},
 			&cli.StringFlag{Name: "node", Usage: "remove only this node from the cluster"},
-			&cli.StringFlag{Name: "action", Value: "error", Usage: "with --node: error, halt or failover"},
+			&cli.BoolFlag{Name: "local", Usage: "remove this node from the cluster (--node with this node's name)"},
+			&cli.StringFlag{Name: "action", Value: "error", Usage: "with --node or --local: error, halt, failover or move"},
 		},
 		Action: func(c *cli.Context) error {
 			l := layout.FromEnv()
@@ -53,15 +57,24 @@ func NewApp(stdout, stderr io.Writer) *cli.App {
 			}
 			h := &halter{ctx: c.Context, cfg: cfg, log: log, c: client}
 			log.Infof("Attempting to halt cluster %s...", cfg.Name)
-			if n := c.String("node"); n != "" {
+			n := c.String("node")
+			if c.Bool("local") {
+				if n != "" {
+					return clitool.Usagef("--local and --node %s: give one", n)
+				}
+				if n = client.Me; n == "" {
+					return fmt.Errorf("this host is not a node of cluster %s", cfg.Name)
+				}
+			}
+			if n != "" {
 				if _, ok := cfg.Node(n); !ok {
 					return fmt.Errorf("%s is not a node of cluster %s", n, cfg.Name)
 				}
 				switch a := c.String("action"); a {
-				case "error", "halt", "failover":
+				case "error", "halt", "failover", "move":
 					return h.node(n, a)
 				default:
-					return clitool.Usagef("--action %q: use error, halt or failover", a)
+					return clitool.Usagef("--action %q: use error, halt, failover or move", a)
 				}
 			}
 			return h.all(c.Bool("force"))
@@ -125,28 +138,57 @@ func (h *halter) all(force bool) error {
 	return nil
 }
 
+// Removal is what --action asks of each application running on the node
+// leaving: "error" (refuse), "halt", or "failover" (halt, then start on
+// the other node, L3515-3531). "move", this project's addition for
+// shutdown, fails over when the other node is in the cluster and halts
+// when it is not: a node going down must never leave an application
+// running on it, and must not wait for a peer that is not there.
+func Removal(action string, peerUp bool) string {
+	if action == "move" {
+		if peerUp {
+			return "failover"
+		}
+		return "halt"
+	}
+	return action
+}
+
 func (h *halter) node(n, action string) error {
 	if _, err := h.c.Echo(h.ctx, n); err != nil {
 		return fmt.Errorf("No cluster daemon is running on %s.", n)
 	}
-	apps := h.running(n, n)
-	if len(apps) > 0 {
-		switch action {
-		case "error":
+	// The other node may start an application here while this one moves
+	// its own (both nodes shutting down at once): look again until
+	// nothing runs here.
+	for round := 0; ; round++ {
+		apps := h.running(n, n)
+		if len(apps) == 0 {
+			break
+		}
+		r, err := h.c.Echo(h.ctx, h.other(n))
+		what := Removal(action, err == nil && r == daemonapi.NodeUp)
+		if what == "error" {
 			return fmt.Errorf("Unable to remove node %s from cluster - it has\n%s still running.", n, clitool.Plural(len(apps), "application"))
-		default:
-			for _, an := range apps {
-				app, _, _ := strings.Cut(an, "@")
-				start := time.Now()
-				h.log.Infof("Halting application %s on %s...", app, n)
-				if err := h.haltApp(app, n); err != nil {
-					return err
-				}
-				h.log.Infof("Application %s halted in %d seconds.", app, int(time.Since(start).Seconds()))
-				if action == "failover" {
-					if err := h.startOn(app, h.other(n)); err != nil {
+		}
+		if round == 3 {
+			return fmt.Errorf("Unable to remove node %s from cluster - applications keep starting on it: %s", n, strings.Join(apps, ", "))
+		}
+		for _, an := range apps {
+			app, _, _ := strings.Cut(an, "@")
+			start := time.Now()
+			h.log.Infof("Halting application %s on %s...", app, n)
+			if err := h.haltApp(app, n); err != nil {
+				return err
+			}
+			h.log.Infof("Application %s halted in %d seconds.", app, int(time.Since(start).Seconds()))
+			if what == "failover" {
+				if err := h.startOn(app, h.other(n)); err != nil {
+					if action != "move" {
 						return err
 					}
+					// Shutting down: the application stays halted.
+					h.log.Warnf("%v - it stays halted.", err)
 				}
 			}
 		}

@@ -17,6 +17,7 @@ import (
 	"github.com/linuxha-ng/linuxha/pkg/daemonapi"
 	"github.com/linuxha-ng/linuxha/pkg/layout"
 	"github.com/linuxha-ng/linuxha/pkg/logx"
+	"github.com/linuxha-ng/linuxha/pkg/membership"
 )
 
 // NewApp builds the clstartup command.
@@ -30,8 +31,10 @@ func NewApp(stdout, stderr io.Writer) *cli.App {
 			"own cluster daemon to form the cluster with the other node, waiting timeout seconds\n" +
 			"(default timings/clusterform); with allow_single_node yes it forms alone when the other\n" +
 			"node does not come. With autostart_apps yes the autostart applications are started once\n" +
-			"the cluster is formed. background_startup is accepted and ignored. Output is also\n" +
-			"appended to /var/log/cluster/clstartup.log.",
+			"the cluster is formed. background_startup is accepted and ignored. When the daemon runs\n" +
+			"already (linuxha-cldaemon.service started it with the same decision), only the\n" +
+			"autostart applications are started. Output is also appended to\n" +
+			"/var/log/cluster/clstartup.log.",
 		Writer:          stdout,
 		ErrWriter:       stderr,
 		HideHelpCommand: true,
@@ -68,26 +71,31 @@ func NewApp(stdout, stderr io.Writer) *cli.App {
 				timeout = cfg.ClusterForm
 			}
 			if r, err := client.Echo(c.Context, client.Me); err == nil {
+				// linuxha-cldaemon.service started it (cldaemon --startup):
+				// this command's job is then the autostart applications.
 				log.Infof("Cluster daemon already running here (state %s).", r)
-				return nil
-			}
-			args := []string{"--detach", "--verbose", "--timeout", timeout.String()}
-			if r, err := client.Echo(c.Context, client.Peer()); err == nil && r == daemonapi.NodeUp {
-				if !st.JoinExistingCluster {
-					log.Infof("Cluster %s is already running on %s - not joining (join_existing_cluster is no).", cfg.Name, client.Peer())
+				if !st.AutostartApps {
 					return nil
 				}
-				log.Infof("Cluster %s is running on %s - joining it.", cfg.Name, client.Peer())
-				args = append([]string{"--join"}, args...)
 			} else {
-				log.Infof("Forming cluster %s (waiting up to %v for %s).", cfg.Name, timeout, client.Peer())
-				args = append([]string{"--form"}, args...)
-				if st.AllowSingleNode {
+				r, err := client.Echo(c.Context, client.Peer())
+				plan := membership.Boot(err == nil && r == daemonapi.NodeUp, st.JoinExistingCluster, st.AllowSingleNode)
+				switch plan.Mode {
+				case "":
+					log.Infof("Cluster %s is already running on %s - not joining (join_existing_cluster is no).", cfg.Name, client.Peer())
+					return nil
+				case "join":
+					log.Infof("Cluster %s is running on %s - joining it.", cfg.Name, client.Peer())
+				default:
+					log.Infof("Forming cluster %s (waiting up to %v for %s).", cfg.Name, timeout, client.Peer())
+				}
+				args := []string{"--" + plan.Mode, "--detach", "--verbose", "--timeout", timeout.String()}
+				if plan.Force {
 					args = append(args, "--force")
 				}
-			}
-			if out, err := exec.CommandContext(c.Context, layout.Bin("cldaemon"), args...).CombinedOutput(); err != nil {
-				return fmt.Errorf("Unable to start cldaemon: %s", strings.TrimSpace(string(out)))
+				if out, err := exec.CommandContext(c.Context, layout.Bin("cldaemon"), args...).CombinedOutput(); err != nil {
+					return fmt.Errorf("Unable to start cldaemon: %s", strings.TrimSpace(string(out)))
+				}
 			}
 			deadline := time.Now().Add(timeout + 15*time.Second)
 			for time.Now().Before(deadline) {

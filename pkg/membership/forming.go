@@ -73,3 +73,28 @@ func Clocks(diff time.Duration, readErr error, peer string, force bool) ClockVer
 	}
 	return ClockVerdict{}
 }
+
+// BootPlan is how a node's cluster daemon starts when nobody says --form
+// or --join: at boot (clstartup, L2706-2754) and when systemd starts or
+// restarts cldaemon --startup.
+type BootPlan struct {
+	Mode  string // "join", "form", or "" (start nothing)
+	Force bool   // form alone when the other node does not come in time
+	Why   string
+}
+
+// Boot decides it from whether the other node's daemon answers UP and
+// the two clstartup.xml settings that bear on it: join_existing_cluster
+// (join a cluster already formed, or leave it alone) and
+// allow_single_node (after the time-out, form a single-node cluster).
+func Boot(peerUp, joinExisting, allowSingle bool) BootPlan {
+	switch {
+	case peerUp && joinExisting:
+		return BootPlan{Mode: "join", Why: "the other node runs the cluster: join it (join_existing_cluster yes)"}
+	case peerUp:
+		return BootPlan{Why: "the other node runs the cluster: not joining (join_existing_cluster no, L2745)"}
+	case allowSingle:
+		return BootPlan{Mode: "form", Force: true, Why: "the other node does not run the cluster: form, alone after the time-out (allow_single_node yes)"}
+	}
+	return BootPlan{Mode: "form", Why: "the other node does not run the cluster: form with it, failing at the time-out (allow_single_node no)"}
+}

@@ -52,3 +52,21 @@ func TestClocksGolden(t *testing.T) {
 		}
 	}
 }
+
+// Golden cases of the start-up decision (clstartup.xml, L2740-2748).
+func TestBootGolden(t *testing.T) {
+	for _, c := range []struct {
+		peerUp, join, single bool
+		want                 BootPlan
+	}{
+		{true, true, false, BootPlan{Mode: "join", Why: "the other node runs the cluster: join it (join_existing_cluster yes)"}},
+		{true, true, true, BootPlan{Mode: "join", Why: "the other node runs the cluster: join it (join_existing_cluster yes)"}},
+		{true, false, true, BootPlan{Why: "the other node runs the cluster: not joining (join_existing_cluster no, L2745)"}},
+		{false, true, true, BootPlan{Mode: "form", Force: true, Why: "the other node does not run the cluster: form, alone after the time-out (allow_single_node yes)"}},
+		{false, false, false, BootPlan{Mode: "form", Why: "the other node does not run the cluster: form with it, failing at the time-out (allow_single_node no)"}},
+	} {
+		if got := Boot(c.peerUp, c.join, c.single); got != c.want {
+			t.Errorf("Boot(%v, %v, %v) = %+v, want %+v", c.peerUp, c.join, c.single, got, c.want)
+		}
+	}
+}
