@@ -114,10 +114,10 @@ func TestInstallUninstall(t *testing.T) {
 			}
 		}
 		for _, f := range []string{"lib/systemd/system", "share/doc/linuxha/examples/systemd"} {
-			for u, exec := range map[string]string{"linuxha-clstartup.service": "ExecStart=" + prefix + "/sbin/clstartup\n",
+			for u, line := range map[string]string{"linuxha-clstartup.service": "ExecStart=" + prefix + "/sbin/clstartup\n",
 				"linuxha-cldaemon.service": "ExecStop=" + prefix + "/sbin/clhalt --local --action move\n"} {
 				unit, err := os.ReadFile(filepath.Join(dest, prefix, f, u))
-				if err != nil || !strings.Contains(string(unit), exec) {
+				if err != nil || !strings.Contains(string(unit), line) {
 					t.Errorf("%s: %s: %v\n%s", f, u, err, unit)
 				}
 			}

@@ -120,12 +120,11 @@ func decideStartup(ctx context.Context, l layout.Layout, cfg *config.Cluster, lo
 		return err
 	}
 	client.Timeout = time.Second
-	r, err := client.Echo(ctx, client.Peer())
-	plan := membership.Boot(err == nil && r == daemonapi.NodeUp, st.JoinExistingCluster, st.AllowSingleNode)
-	log.Infof("Start-up: %s.", plan.Why)
+	plan := membership.Boot(client.Up(ctx, client.Peer()), st.JoinExistingCluster, st.AllowSingleNode)
 	if plan.Mode == "" {
-		return fmt.Errorf("Cluster %s is already running on %s - not joining (join_existing_cluster is no).", cfg.Name, client.Peer())
+		return fmt.Errorf("Start-up: %s.", plan.Why)
 	}
+	log.Infof("Start-up: %s.", plan.Why)
 	o.Form, o.Join, o.Force = plan.Mode == "form", plan.Mode == "join", o.Force || plan.Force
 	if o.Timeout == 0 {
 		o.Timeout = st.Timeout

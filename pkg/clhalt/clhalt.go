@@ -166,8 +166,7 @@ func (h *halter) node(n, action string) error {
 		if len(apps) == 0 {
 			break
 		}
-		r, err := h.c.Echo(h.ctx, h.other(n))
-		what := Removal(action, err == nil && r == daemonapi.NodeUp)
+		what := Removal(action, h.c.Up(h.ctx, h.other(n)))
 		if what == "error" {
 			return fmt.Errorf("Unable to remove node %s from cluster - it has\n%s still running.", n, clitool.Plural(len(apps), "application"))
 		}

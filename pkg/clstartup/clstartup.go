@@ -77,25 +77,8 @@ func NewApp(stdout, stderr io.Writer) *cli.App {
 				if !st.AutostartApps {
 					return nil
 				}
-			} else {
-				r, err := client.Echo(c.Context, client.Peer())
-				plan := membership.Boot(err == nil && r == daemonapi.NodeUp, st.JoinExistingCluster, st.AllowSingleNode)
-				switch plan.Mode {
-				case "":
-					log.Infof("Cluster %s is already running on %s - not joining (join_existing_cluster is no).", cfg.Name, client.Peer())
-					return nil
-				case "join":
-					log.Infof("Cluster %s is running on %s - joining it.", cfg.Name, client.Peer())
-				default:
-					log.Infof("Forming cluster %s (waiting up to %v for %s).", cfg.Name, timeout, client.Peer())
-				}
-				args := []string{"--" + plan.Mode, "--detach", "--verbose", "--timeout", timeout.String()}
-				if plan.Force {
-					args = append(args, "--force")
-				}
-				if out, err := exec.CommandContext(c.Context, layout.Bin("cldaemon"), args...).CombinedOutput(); err != nil {
-					return fmt.Errorf("Unable to start cldaemon: %s", strings.TrimSpace(string(out)))
-				}
+			} else if started, err := startDaemon(c, client, st, timeout, log); !started {
+				return err
 			}
 			deadline := time.Now().Add(timeout + 15*time.Second)
 			for time.Now().Before(deadline) {
@@ -116,6 +99,30 @@ func NewApp(stdout, stderr io.Writer) *cli.App {
 			return fmt.Errorf("Cluster %s did not form within %v", cfg.Name, timeout)
 		},
 	}
+}
+
+// startDaemon starts this node's cldaemon, detached, to join or form as
+// membership.Boot decides; started is false when there is nothing to
+// wait for (not joining, or an error).
+func startDaemon(c *cli.Context, client *daemonapi.Client, st *config.Startup, timeout time.Duration, log *logx.Logger) (started bool, err error) {
+	plan := membership.Boot(client.Up(c.Context, client.Peer()), st.JoinExistingCluster, st.AllowSingleNode)
+	switch plan.Mode {
+	case "":
+		log.Infof("Cluster %s is already running on %s - not joining (join_existing_cluster is no).", client.Cfg.Name, client.Peer())
+		return false, nil
+	case "join":
+		log.Infof("Cluster %s is running on %s - joining it.", client.Cfg.Name, client.Peer())
+	default:
+		log.Infof("Forming cluster %s (waiting up to %v for %s).", client.Cfg.Name, timeout, client.Peer())
+	}
+	args := []string{"--" + plan.Mode, "--detach", "--verbose", "--timeout", timeout.String()}
+	if plan.Force {
+		args = append(args, "--force")
+	}
+	if out, err := exec.CommandContext(c.Context, layout.Bin("cldaemon"), args...).CombinedOutput(); err != nil {
+		return false, fmt.Errorf("Unable to start cldaemon: %s", strings.TrimSpace(string(out)))
+	}
+	return true, nil
 }
 
 // autostart asks clrunapp to start the autostart applications; it refuses

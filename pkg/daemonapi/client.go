@@ -192,6 +192,13 @@ func (c *Client) Echo(ctx context.Context, node string) (string, error) {
 	return c.Call(ctx, node, Req(Echo, "check", "y"))
 }
 
+// Up reports whether node's daemon answers ECHO with UP: it is in the
+// formed cluster (not forming, not absent).
+func (c *Client) Up(ctx context.Context, node string) bool {
+	r, err := c.Echo(ctx, node)
+	return err == nil && r == NodeUp
+}
+
 // Autostart asks node's daemon for the applications to start with the
 // cluster (AUTOSTARTLIST).
 func (c *Client) Autostart(ctx context.Context, node string) ([]string, error) {

@@ -115,9 +115,11 @@ func (m *Manager) Release(owner context.Context, name string) bool {
 		return false
 	}
 	h := l.holder
+	// Logged before the lock is freed, with mu held, so that the log
+	// says "released" before the next holder's "granted".
+	m.log.Infof("Lock %s released by %s after %.1fs", name, h.who, time.Since(h.since).Seconds())
 	m.releaseLocked(l)
 	m.mu.Unlock()
-	m.log.Infof("Lock %s released by %s after %.1fs", name, h.who, time.Since(h.since).Seconds())
 	return true
 }
 
@@ -150,9 +152,12 @@ func (m *Manager) drop(name string, h *holding, why string) {
 		m.mu.Unlock()
 		return
 	}
+	// As in Release: the log says "taken from" before the waiter it
+	// wakes says "granted" (a test reading the log after the grant saw
+	// it missing).
+	m.log.Warnf("Lock %s taken from %s: %s", name, h.who, why)
 	m.releaseLocked(l)
 	m.mu.Unlock()
-	m.log.Warnf("Lock %s taken from %s: %s", name, h.who, why)
 }
 
 // Status lists every lock as "NAME=free" or "NAME=held:who".
