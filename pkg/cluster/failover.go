@@ -401,6 +401,20 @@ func (d *Daemon) watchPeer(ctx context.Context) {
 func (d *Daemon) reconcile(ctx context.Context) {
 	d.mu.Lock()
 	up := d.peerState == api.NodeUp
+	d.mu.Unlock()
+	if !up {
+		return
+	}
+	// The other daemon's own state first: one that answers UP has had
+	// its HELLO handled here (it goes UP only on our answer), so the
+	// rejoined flag read after this is current for the records asked
+	// after it.
+	peerDaemon, err := d.call(ctx, api.Req(api.Echo, "check", "y"), 2*time.Second)
+	if err != nil {
+		return
+	}
+	d.mu.Lock()
+	up = d.peerState == api.NodeUp
 	rejoined := d.rejoined && up
 	if rejoined {
 		d.rejoined = false
@@ -422,7 +436,7 @@ func (d *Daemon) reconcile(ctx context.Context) {
 			theirs[name] = pr
 		}
 	}
-	r := failover.Reconcile(d.view(), theirs, rejoined)
+	r := failover.Reconcile(d.view(), peerDaemon, theirs, rejoined)
 	d.mu.Lock()
 	for _, ad := range r.Adopt {
 		a, ok := d.apps[ad.App]

@@ -42,10 +42,20 @@ type Reconciliation struct {
 
 // Reconcile compares this node's registry (v.Apps) with the other
 // daemon's records (theirs; an application missing from it went
-// unanswered). rejoined says the other node has just joined after a
-// reboot (ECHO boot=yes). It runs every ReconcileEvery while both are up
-// and at once when the other node comes back (L6762-6764).
-func Reconcile(v View, theirs map[string]Record, rejoined bool) Reconciliation {
+// unanswered). peerDaemon is the other daemon's own state (ECHO), asked
+// before its records; rejoined says the other node has just joined after
+// a reboot (ECHO boot=yes). It runs every ReconcileEvery while both are
+// up and at once when the other node comes back (L6762-6764).
+func Reconcile(v View, peerDaemon string, theirs map[string]Record, rejoined bool) Reconciliation {
+	if peerDaemon != daemonapi.NodeUp {
+		// A daemon that is not UP yet (restarted within dead and still
+		// joining) answers from a registry it has only begun to fill:
+		// its DOWN would be adopted as "no longer runs it", and the
+		// reboot's check that follows its join would then find nothing
+		// lost (L6548) - the application would stay down everywhere.
+		// Its join brings the next comparison.
+		return Reconciliation{AskAgain: rejoined}
+	}
 	apps := append([]App(nil), v.Apps...)
 	sort.Slice(apps, func(i, j int) bool { return apps[i].Name < apps[j].Name })
 	var r Reconciliation

@@ -64,10 +64,29 @@ func TestReconcileGolden(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.cite, func(t *testing.T) {
-			if got := Reconcile(c.v, c.theirs, c.rejoined); !reflect.DeepEqual(got, c.want) {
+			if got := Reconcile(c.v, "UP", c.theirs, c.rejoined); !reflect.DeepEqual(got, c.want) {
 				t.Fatalf("\n got %+v\nwant %+v", got, c.want)
 			}
 		})
+	}
+}
+
+// A daemon that answers but is not in the cluster yet - restarted with its
+// node faster than dead (TestRestartWithinDead) and still joining - is
+// not believed: adopting its empty registry's DOWN as "no longer runs it"
+// left the application down everywhere once the rejoin's check (L6548)
+// ran and found nothing lost (CI, 3 Dec 2026).
+func TestReconcileJoiningPeer(t *testing.T) {
+	v, theirs := view(app("apache", "serverb")), map[string]Record{"apache": rec("DOWN", "")}
+	if got := Reconcile(v, "STARTING", theirs, false); !reflect.DeepEqual(got, Reconciliation{}) {
+		t.Errorf("a joining daemon's records: got %+v, want nothing adopted", got)
+	}
+	if got := Reconcile(v, "STARTING", theirs, true); !reflect.DeepEqual(got, Reconciliation{AskAgain: true}) {
+		t.Errorf("a rejoin seen while its daemon answers STARTING: got %+v, want it asked again", got)
+	}
+	// Once it is UP the same records show the loss.
+	if got := Reconcile(v, "UP", theirs, true); !reflect.DeepEqual(got, Reconciliation{Lost: []string{"apache"}}) {
+		t.Errorf("after the join: got %+v, want apache lost", got)
 	}
 }
 

@@ -3,6 +3,8 @@ package failover
 import (
 	"fmt"
 	"sort"
+
+	"github.com/linuxha-ng/linuxha/pkg/daemonapi"
 )
 
 // What-if events of the simulator (clsimulate): what an administrator
@@ -117,7 +119,7 @@ func Simulate(views map[string]View, ev any) ([]Step, error) {
 				theirs[a.Name] = Record{State: a.State, Node: a.Node, Since: a.Since}
 			}
 			v.PeerUp = true
-			steps = append(steps, Step{Node: me, Event: "the partition heals: registries compared", Actions: reconciled(v, Reconcile(v, theirs, false))})
+			steps = append(steps, Step{Node: me, Event: "the partition heals: registries compared", Actions: reconciled(v, Reconcile(v, daemonapi.NodeUp, theirs, false))})
 		}
 		return steps, nil
 	}
