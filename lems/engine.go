@@ -318,7 +318,7 @@ func (e *Engine) handOver(ctx context.Context, cur string, rc int, verb string) 
 	req := daemonapi.Req(daemonapi.Failover, "app", e.o.App, "node", e.o.Env.Me)
 	what := "fail-over"
 	if verb == "HALTAPP" {
-		req, what = daemonapi.Req(daemonapi.StopApp, "app", e.o.App), "halt"
+		req, what = daemonapi.Req(daemonapi.StopApp, "app", e.o.App, "by", "lems"), "halt"
 	}
 	e.o.Log.Warnf("Monitor %s (RC=%d) requests %s of application %s.", cur, rc, what, e.o.App)
 	if e.o.Cluster == nil {

@@ -281,7 +281,7 @@ func TestHaltApp(t *testing.T) {
 		b := newBed(t, check("swap", 10*time.Millisecond, map[int]string{1: "HALTAPP"}))
 		b.mons["swap"].set(1, "")
 		eventually(t, "halt request", func() bool { return len(b.cluster()) > 0 })
-		if got := b.cluster()[0]; got != "STOP_APP app=apache" {
+		if got := b.cluster()[0]; got != "STOP_APP app=apache by=lems" { // by=lems: the daemon alerts (issue 19)
 			t.Fatalf("request %q", got)
 		}
 	})

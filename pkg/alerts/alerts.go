@@ -1,19 +1,22 @@
-// Package alerts runs alert agents on the cluster's events, with
-// Pacemaker's alert environment (CRM_alert_kind, CRM_alert_node, ...), so
-// that Pacemaker's sample agents (alert_file.sh.sample,
-// alert_smtp.sh.sample) work unchanged, and with DRCM's rate limit: at
-// most one alert of a kind per period, then a summary of what was held
-// back (seed 000). Agents run asynchronously with a time limit: an alert
+// Package alerts tells people about the cluster's events: it runs alert
+// agents with Pacemaker's alert environment (CRM_alert_kind,
+// CRM_alert_node, ...), so that Pacemaker's sample agents
+// (alert_file.sh.sample, alert_smtp.sh.sample) work unchanged, mails an
+// SMTP relay and posts webhooks, with DRCM's rate limit: at most one
+// alert of a kind per period, then a summary of what was held back (seed
+// 000). Every delivery runs asynchronously with a time limit: an alert
 // never delays a fail-over.
 package alerts
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
 	"os/exec"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -108,12 +111,41 @@ func Env(e Event, recipient string, seq int) []string {
 	return env
 }
 
-// Dispatcher takes events from the daemon and runs the agents on them.
-// Send never blocks; Run owns the agents' processes and waits for them.
-type Dispatcher struct {
-	Agents []config.AlertAgent
-	Log    func(format string, args ...any) // warnings: an agent failed, events were dropped
+// Summary is the event in one line, as Pacemaker's alert_smtp.sh.sample
+// words its subject: what a mail's subject and a webhook's text say.
+func Summary(e Event) string {
+	switch e.Kind {
+	case Node:
+		return fmt.Sprintf("Node '%s' is now '%s'", e.Node, e.Desc)
+	case Fencing:
+		return "Fencing " + e.Desc
+	}
+	s := fmt.Sprintf("Resource operation '%s' for '%s' on '%s': %s", e.Task, e.Rsc, e.Node, e.Desc)
+	if e.RC != 0 {
+		s += fmt.Sprintf(" (rc=%d)", e.RC)
+	}
+	return s
+}
 
+// Origin is the cluster and node that send the alerts.
+type Origin struct {
+	Cluster, Node string
+}
+
+// sink is one place alerts go: an agent, a mail relay, a webhook.
+type sink struct {
+	name    string // for the warning when it fails
+	timeout time.Duration
+	deliver func(ctx context.Context, e Event, seq int) error
+}
+
+// Dispatcher takes events from the daemon and delivers them to every
+// agent, mail relay and webhook. Send never blocks; Run owns the
+// deliveries and waits for them.
+type Dispatcher struct {
+	Log func(format string, args ...any) // warnings: a delivery failed, events were dropped
+
+	sinks []sink
 	lim   Limiter // Run's alone
 	seq   int     // Run's alone: CRM_alert_node_sequence
 	queue chan Event
@@ -122,13 +154,26 @@ type Dispatcher struct {
 	dropped int
 }
 
-// New prepares a dispatcher for the <alerts> section; nil when it has no
-// agents.
-func New(a config.Alerts, log func(string, ...any)) *Dispatcher {
-	if len(a.Agents) == 0 {
+// New prepares a dispatcher for the <alerts> section; nil when nothing
+// is to be alerted.
+func New(a config.Alerts, from Origin, log func(string, ...any)) *Dispatcher {
+	if !a.Any() {
 		return nil
 	}
-	return &Dispatcher{Agents: a.Agents, Log: log, lim: Limiter{Period: a.Period}, queue: make(chan Event, 256)}
+	d := &Dispatcher{Log: log, lim: Limiter{Period: a.Period}, queue: make(chan Event, 256)}
+	for _, ag := range a.Agents {
+		d.sinks = append(d.sinks, sink{name: "Alert agent " + ag.Path, timeout: ag.Timeout,
+			deliver: func(ctx context.Context, e Event, seq int) error { return runAgent(ctx, ag, e, seq) }})
+	}
+	for _, m := range a.Mail {
+		d.sinks = append(d.sinks, sink{name: "Alert mail to " + strings.Join(m.To, ",") + " through " + m.Relay, timeout: m.Timeout,
+			deliver: func(ctx context.Context, e Event, seq int) error { return sendMail(ctx, m, from, e, seq) }})
+	}
+	for _, w := range a.Webhooks {
+		d.sinks = append(d.sinks, sink{name: "Alert webhook " + w.URL, timeout: w.Timeout,
+			deliver: func(ctx context.Context, e Event, seq int) error { return post(ctx, w, from, e, seq) }})
+	}
+	return d
 }
 
 // Send hands an event over; a full queue drops it (and says so later)
@@ -149,14 +194,15 @@ func (d *Dispatcher) Send(e Event) {
 	}
 }
 
-// Run delivers events until ctx ends, then waits for the agents still
-// running, which ctx's end kills (as does each one's time limit).
+// Run delivers events until ctx ends, then waits for the deliveries
+// still under way, which ctx's end cuts short (as does each one's time
+// limit).
 func (d *Dispatcher) Run(ctx context.Context) {
 	if d == nil {
 		return
 	}
-	var agents sync.WaitGroup
-	defer agents.Wait()
+	var running sync.WaitGroup
+	defer running.Wait()
 	// Summaries are looked for a few times a period, at least once a
 	// minute.
 	tick := time.NewTicker(max(time.Second, min(d.lim.Period/4, time.Minute)))
@@ -180,28 +226,32 @@ func (d *Dispatcher) Run(ctx context.Context) {
 			d.mu.Unlock()
 		}
 		for _, e := range out {
-			for _, a := range d.Agents {
-				d.seq++
-				seq := d.seq
-				agents.Add(1)
-				go func() {
-					defer agents.Done()
-					d.run(ctx, a, e, seq)
-				}()
+			d.seq++
+			seq := d.seq
+			for _, s := range d.sinks {
+				running.Go(func() { d.deliver(ctx, s, e, seq) })
 			}
 		}
 	}
 }
 
-// run runs one agent on one event within its time limit; a daemon that
-// stops kills the agents still running rather than wait for them.
-func (d *Dispatcher) run(ctx context.Context, a config.AlertAgent, e Event, seq int) {
-	ctx, cancel := context.WithTimeout(ctx, a.Timeout)
+// deliver hands one event to one sink within its time limit; a daemon
+// that stops cuts the deliveries still under way short rather than wait.
+func (d *Dispatcher) deliver(ctx context.Context, s sink, e Event, seq int) {
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
+	if err := s.deliver(ctx, e, seq); err != nil {
+		d.Log("%s (%s %s): %v", s.name, e.Kind, e.Desc, err)
+	}
+}
+
+// runAgent runs an agent program with Pacemaker's environment.
+func runAgent(ctx context.Context, a config.AlertAgent, e Event, seq int) error {
 	cmd := exec.CommandContext(ctx, a.Path)
 	cmd.Env = append(os.Environ(), Env(e, a.Recipient, seq)...)
 	cmd.WaitDelay = time.Second
 	if out, err := cmd.CombinedOutput(); err != nil {
-		d.Log("Alert agent %s (%s %s): %v %s", a.Path, e.Kind, e.Desc, err, out)
+		return fmt.Errorf("%v %s", err, bytes.TrimSpace(out))
 	}
+	return nil
 }

@@ -2,7 +2,10 @@ package alerts
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"reflect"
 	"slices"
@@ -83,7 +86,7 @@ func TestDispatcher(t *testing.T) {
 	d := New(config.Alerts{Period: time.Hour, Agents: []config.AlertAgent{
 		{Path: agent, Recipient: rec, Timeout: 5 * time.Second},
 		{Path: hang, Timeout: 200 * time.Millisecond},
-	}}, func(f string, a ...any) { mu.Lock(); warned = append(warned, fmt.Sprintf(f, a...)); mu.Unlock() })
+	}}, Origin{Cluster: "cluster1", Node: "servera"}, func(f string, a ...any) { mu.Lock(); warned = append(warned, fmt.Sprintf(f, a...)); mu.Unlock() })
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { d.Run(ctx); close(done) }()
@@ -118,5 +121,109 @@ func TestDispatcher(t *testing.T) {
 		if !strings.Contains(w, hang) || !strings.Contains(w, "killed") {
 			t.Errorf("warning %q: want the hanging agent killed", w)
 		}
+	}
+}
+
+// The one-line summary is Pacemaker's alert_smtp.sh.sample subject
+// without its time stamp and cluster name.
+func TestSummary(t *testing.T) {
+	for _, c := range []struct {
+		e    Event
+		want string
+	}{
+		{Event{Kind: Node, Node: "serverb", Desc: "lost"}, "Node 'serverb' is now 'lost'"},
+		{Event{Kind: Fencing, Node: "serverb", Task: "off", Desc: "Operation off of serverb by servera: OK"}, "Fencing Operation off of serverb by servera: OK"},
+		{Event{Kind: Resource, Node: "serverb", Rsc: "apache", Task: "start", Desc: "taken over from servera"},
+			"Resource operation 'start' for 'apache' on 'serverb': taken over from servera"},
+		{Event{Kind: Resource, Node: "servera", Rsc: "apache", Task: "start", RC: 1, Desc: "start failed"},
+			"Resource operation 'start' for 'apache' on 'servera': start failed (rc=1)"},
+	} {
+		if got := Summary(c.e); got != c.want {
+			t.Errorf("%+v:\n got %q\nwant %q", c.e, got, c.want)
+		}
+	}
+}
+
+// The mail: headers a relay accepts, the subject in one line, the
+// envelope's addresses bare, Pacemaker's variables in the body.
+func TestMessage(t *testing.T) {
+	m := config.AlertMail{Relay: "mail:25", To: []string{"Ops <ops@example.com>", "oncall@example.com"}}
+	e := Event{Kind: Node, Node: "serverb", Desc: "lost\r\nBcc: evil@example.com", At: t0}
+	msg := string(Message(m, Origin{Cluster: "cluster1", Node: "servera"}, e, 3))
+	head, body, ok := strings.Cut(msg, "\r\n\r\n")
+	if !ok {
+		t.Fatalf("no header end:\n%s", msg)
+	}
+	for _, want := range []string{"From: linuxha@servera", "To: Ops <ops@example.com>, oncall@example.com",
+		"Subject: [cluster1] Node 'serverb' is now 'lost  Bcc: evil@example.com'", "Date: Wed, 02 Dec 2026 03:00:00 +0000",
+		"Message-ID: <linuxha.", "Auto-Submitted: auto-generated"} {
+		if !strings.Contains(head, want) {
+			t.Errorf("header lacks %q:\n%s", want, head)
+		}
+	}
+	if strings.Contains(head, "\r\nBcc:") {
+		t.Errorf("a header was injected through the description:\n%s", head)
+	}
+	for _, want := range []string{"cluster: cluster1", "sent by: servera", "CRM_alert_kind=node", "CRM_alert_node_sequence=3"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("body lacks %q:\n%s", want, body)
+		}
+	}
+	if got := bare("Ops <ops@example.com>"); got != "ops@example.com" {
+		t.Errorf("envelope address %q", got)
+	}
+}
+
+// Webhooks get the event as JSON (schema, text for chat hooks, null for
+// what a node alert does not have); a failing webhook is a warning.
+func TestWebhook(t *testing.T) {
+	got := make(chan Payload, 4)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var p Payload
+		if r.Method != http.MethodPost || r.Header.Get("Content-Type") != "application/json" || json.NewDecoder(r.Body).Decode(&p) != nil {
+			w.WriteHeader(http.StatusBadRequest)
+			return
+		}
+		got <- p
+	}))
+	defer srv.Close()
+	bad := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusBadGateway) }))
+	defer bad.Close()
+	var mu sync.Mutex
+	var warned []string
+	d := New(config.Alerts{Period: time.Hour, Webhooks: []config.AlertWebhook{{URL: srv.URL, Timeout: 5 * time.Second}, {URL: bad.URL, Timeout: 5 * time.Second}}},
+		Origin{Cluster: "cluster1", Node: "servera"}, func(f string, a ...any) { mu.Lock(); warned = append(warned, fmt.Sprintf(f, a...)); mu.Unlock() })
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { d.Run(ctx); close(done) }()
+	d.Send(Event{Kind: Node, Node: "serverb", Desc: "lost", At: t0})
+	select {
+	case p := <-got:
+		want := Payload{Schema: "linuxha.alert/v1", Text: "[cluster1] Node 'serverb' is now 'lost'", Cluster: "cluster1", From: "servera",
+			Kind: "node", Node: "serverb", Desc: "lost", Timestamp: "2026-12-02T03:00:00Z", Sequence: 1, Version: p.Version}
+		if !reflect.DeepEqual(p, want) || p.Version == "" {
+			t.Errorf("posted\n %+v\nwant %+v", p, want)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("nothing posted")
+	}
+	b, _ := json.Marshal(NewPayload(Event{Kind: Node, Node: "serverb", Desc: "lost", At: t0}, Origin{}, 1))
+	if !strings.Contains(string(b), `"resource":null,"task":null`) {
+		t.Errorf("absent values are not null: %s", b)
+	}
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		mu.Lock()
+		n := len(warned)
+		mu.Unlock()
+		if n > 0 {
+			break
+		}
+	}
+	cancel()
+	<-done
+	mu.Lock()
+	defer mu.Unlock()
+	if len(warned) != 1 || !strings.Contains(warned[0], bad.URL) || !strings.Contains(warned[0], "502") {
+		t.Errorf("warnings %q: want the failing webhook named with its answer", warned)
 	}
 }

@@ -11,8 +11,9 @@ import (
 
 // Issue 19, alerts: Pacemaker's own alert_file.sh.sample, run unchanged
 // with Pacemaker's alert environment, records a crash fail-over on the
-// survivor: servera lost, apache started there. A second agent that
-// hangs (killed at its time limit) does not slow the takeover.
+// survivor: servera lost, apache taken over there (once, not also as a
+// plain start), and later halted. A second agent that hangs (killed at
+// its time limit) does not slow the takeover.
 func TestAlerts(t *testing.T) {
 	needApache(t)
 	const sample = "/usr/share/pacemaker/alerts/alert_file.sh.sample"
@@ -45,6 +46,19 @@ func TestAlerts(t *testing.T) {
 		l := tb.Exec(t, "serverb", "", "cat", "/var/log/cluster/alerts.log").Stdout
 		return strings.Contains(l, "Node 'servera' is now 'lost'") &&
 			strings.Contains(l, "Resource operation 'start' for 'apache' on 'serverb': taken over from servera")
+	})
+	// The takeover is told once, as a takeover: its own start claims
+	// (clstartapp --takeover) send no "started" of their own.
+	if l := tb.Exec(t, "serverb", "", "cat", "/var/log/cluster/alerts.log").Stdout; strings.Contains(l, "on 'serverb': started") {
+		t.Errorf("the takeover was also alerted as a start:\n%s", l)
+	}
+	// An administrator's halt is a stop on the node that ran it.
+	if r := tb.Exec(t, "serverb", "", "clhaltapp", "-A", "apache"); r.Code != 0 {
+		t.Fatalf("clhaltapp: %s", r.Output())
+	}
+	testbed.Eventually(t, 15*time.Second, "the stop alerted", func() bool {
+		return strings.Contains(tb.Exec(t, "serverb", "", "cat", "/var/log/cluster/alerts.log").Stdout,
+			"Resource operation 'stop' for 'apache' on 'serverb': stopped")
 	})
 	if l := tb.Sh(t, "serverb", "cat /var/log/cluster/cldaemon-cluster1.log"); strings.Contains(l, "Alert agent "+sample) {
 		t.Errorf("the sample agent failed:\n%s", l)

@@ -311,7 +311,7 @@ func (c *Ctl) Start() error {
 		}
 	}
 	if c.daemon {
-		reply, err := c.call(daemonapi.Req(daemonapi.StartingApp, "app", c.name, "node", c.me, "forward", "yes"))
+		reply, err := c.call(c.claim(daemonapi.StartingApp))
 		if err != nil {
 			return fmt.Errorf("cluster daemon: %w", err)
 		}
@@ -363,7 +363,7 @@ func (c *Ctl) Start() error {
 		}
 	}
 	if c.daemon {
-		if reply, err := c.call(daemonapi.Req(daemonapi.StartedApp, "app", c.name, "node", c.me, "forward", "yes")); err != nil || reply != daemonapi.OK {
+		if reply, err := c.call(c.claim(daemonapi.StartedApp)); err != nil || reply != daemonapi.OK {
 			c.log.Warnf("Cluster daemon did not accept STARTED_APP: %s %v", reply, err)
 		}
 	} else {
@@ -454,9 +454,20 @@ func (c *Ctl) undo(scriptRan bool) {
 	c.stopped()
 }
 
+// claim is a registry claim about this node (STARTING_APP and the
+// others), forwarded to the other daemon; a takeover says so, for the
+// daemon alerts about it itself.
+func (c *Ctl) claim(req string) string {
+	args := []string{"app", c.name, "node", c.me, "forward", "yes"}
+	if c.opts.Takeover {
+		args = append(args, "takeover", "yes")
+	}
+	return daemonapi.Req(req, args...)
+}
+
 func (c *Ctl) stopped() {
 	if c.daemon {
-		c.call(daemonapi.Req(daemonapi.StoppedApp, "app", c.name, "node", c.me, "forward", "yes"))
+		c.call(c.claim(daemonapi.StoppedApp))
 	}
 }
 
@@ -471,7 +482,7 @@ func (c *Ctl) Stop() error {
 		}
 	}
 	if c.daemon {
-		c.call(daemonapi.Req(daemonapi.StoppingApp, "app", c.name, "node", c.me, "forward", "yes"))
+		c.call(c.claim(daemonapi.StoppingApp))
 	}
 	c.stopLems()
 	if err := c.stopSteps(true); err != nil {

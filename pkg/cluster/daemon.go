@@ -148,7 +148,7 @@ func New(l layout.Layout, cfg *config.Cluster, log *logx.Logger, opts Options, h
 	}
 	d.reqs = d.requests()
 	d.metrics = newMetrics(d)
-	d.alerts = alerts.New(cfg.Alerts, log.Warnf)
+	d.alerts = alerts.New(cfg.Alerts, alerts.Origin{Cluster: cfg.Name, Node: me.Name}, log.Warnf)
 	return d, nil
 }
 
@@ -227,6 +227,7 @@ func (d *Daemon) Run(ctx context.Context, ready func(error)) error {
 	markBooted(d.L.BootMarker())
 	d.loops.Go(func() { d.watchLems(ctx) })
 	d.loops.Go(func() { d.watchPeer(ctx) })
+	d.loops.Go(func() { d.watchStale(ctx) })
 	return d.steady(ctx, udp)
 }
 

@@ -120,6 +120,7 @@ func (d *Daemon) peerDead(ctx context.Context, pre *failover.Silence) {
 	verdict := failover.Judge(s)
 	if verdict == failover.Partitioned {
 		d.metrics.partitions.Inc()
+		d.alerts.Send(alerts.Event{Kind: alerts.Node, Node: d.peer.Name, Desc: "partitioned: silent but not judged dead, nothing moved"})
 	}
 	d.Log.Warnf("Node %s judged %s (applications there: %d, their addresses answer: %v, checklist reachable: %v).",
 		d.peer.Name, verdict, s.PeerApps, s.AppAddrAnswers, s.ChecklistOK)
@@ -460,6 +461,24 @@ func (d *Daemon) reconcile(ctx context.Context) {
 		d.Log.Errorf("Node %s rebooted and joined, and no longer runs %s - taking over.", d.peer.Name, strings.Join(r.Lost, ", "))
 		d.act(ctx, failover.Decide(d.view(), failover.PeerRestarted{Apps: r.Lost}))
 	}
+}
+
+// StaleEvery is how often this node looks for a copy on the other node
+// that has gone STALE, to alert about it.
+const StaleEvery = 5 * time.Second
+
+// watchStale alerts once when an application running here leaves the
+// other node's copy STALE (failover.NewlyStale).
+func (d *Daemon) watchStale(ctx context.Context) {
+	var was map[string]bool
+	d.every(ctx, StaleEvery, nil, func() {
+		var news []string
+		was, news = failover.NewlyStale(d.view(), was)
+		for _, app := range news {
+			d.Log.Warnf("The copy of %s on %s is STALE: it runs only from %s's data until they are in step.", app, d.peer.Name, d.me.Name)
+			d.alerts.Send(alerts.Event{Kind: alerts.Resource, Node: d.me.Name, Rsc: app, Task: "monitor", RC: 1, Desc: "data on " + d.peer.Name + " is STALE"})
+		}
+	})
 }
 
 // resync asks the replication of each application for a pass now. DRBD

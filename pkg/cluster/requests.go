@@ -175,10 +175,16 @@ func (d *Daemon) reqEcho(_ context.Context, r wire.Request) string {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if v, _ := r.Arg("hello"); yes(v) && d.state == api.NodeUp {
+		b, _ := r.Arg("boot")
 		if d.peerState != api.NodeUp {
 			d.Log.Eventf(logx.Info, "node-joined", "", "Node %s has now joined the cluster", d.peer.Name)
-			d.alerts.Send(alerts.Event{Kind: alerts.Node, Node: d.peer.Name, Desc: "member"})
 			d.back = true
+		}
+		switch {
+		case yes(b):
+			d.alerts.Send(alerts.Event{Kind: alerts.Node, Node: d.peer.Name, Desc: "member (rebooted)"})
+		case d.peerState != api.NodeUp:
+			d.alerts.Send(alerts.Event{Kind: alerts.Node, Node: d.peer.Name, Desc: "member"})
 		}
 		d.peerState = api.NodeUp
 		if d.core != nil {
@@ -188,7 +194,7 @@ func (d *Daemon) reqEcho(_ context.Context, r wire.Request) string {
 		// A node that rebooted cannot still run what it ran before; a
 		// daemon that only restarted may (it finds those from their
 		// addresses), so only a reboot is checked for lost applications.
-		if b, _ := r.Arg("boot"); yes(b) {
+		if yes(b) {
 			d.rejoined = true
 		}
 		select {
@@ -532,6 +538,10 @@ func (d *Daemon) reqStopApp(_ context.Context, r wire.Request) string {
 	if !running {
 		return api.NotRunning
 	}
+	if by, _ := r.Arg("by"); by == "lems" {
+		d.Log.Warnf("Halt of application %s requested by Lems.", a.Name)
+		d.alerts.Send(alerts.Event{Kind: alerts.Resource, Node: d.me.Name, Rsc: a.Name, Task: "monitor", RC: 1, Desc: "Lems asks to halt it"})
+	}
 	d.runTool("clhaltapp", a.Name)
 	return api.OK
 }
@@ -576,8 +586,10 @@ func (d *Daemon) reqAppState(s string) func(context.Context, wire.Request) strin
 			return reply
 		}
 		node := d.nodeArg(r)
+		takeover, _ := r.Arg("takeover")
 		d.mu.Lock()
-		res := failover.DecideClaim(d.me.Name, failover.App{Name: a.Name, State: a.State, Node: a.Node, ValidNodes: a.ValidNodes}, failover.Claim{State: s, Node: node})
+		res := failover.DecideClaim(d.me.Name, failover.App{Name: a.Name, State: a.State, Node: a.Node, ValidNodes: a.ValidNodes},
+			failover.Claim{State: s, Node: node, Takeover: yes(takeover)})
 		if res.Record {
 			if res.Started {
 				a.Since = time.Now()
@@ -595,12 +607,27 @@ func (d *Daemon) reqAppState(s string) func(context.Context, wire.Request) strin
 		if !res.Record {
 			return res.Reply
 		}
+		if res.Alert != "" {
+			d.alerts.Send(claimEvent(node, a.Name, res.Alert))
+		}
 		if res.StartLems {
 			go d.ensureLems(context.WithoutCancel(ctx), a.Name, false)
 		}
 		d.forward(ctx, r)
 		return res.Reply
 	}
+}
+
+// claimEvent is the alert for a claim's outcome.
+func claimEvent(node, app, what string) alerts.Event {
+	e := alerts.Event{Kind: alerts.Resource, Node: node, Rsc: app, Task: "start", Desc: what}
+	switch what {
+	case "stopped":
+		e.Task = "stop"
+	case "start failed":
+		e.RC = 1
+	}
+	return e
 }
 
 // reqNetFailed is clnetd reporting a network with no working card left

@@ -3,12 +3,16 @@ package config
 import (
 	"fmt"
 	"net"
+	"net/mail"
+	"net/url"
 	"os"
 	"regexp"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/beevik/etree"
 )
 
 // Cluster is clconf.xml (Reference §7.2.1, L1478-1600).
@@ -569,19 +573,42 @@ func metricsAddr(v string) (string, error) {
 	return net.JoinHostPort(host, port), nil
 }
 
-// Alerts is the <alerts> section (not in the Reference): the agents run
-// on each event of the cluster with Pacemaker's alert environment, at
-// most one alert of a kind per Period (DRCM, seed 000: four hours).
+// Alerts is the <alerts> section (not in the Reference): on each event of
+// the cluster the agents run with Pacemaker's alert environment, mail
+// goes to a relay and webhooks are posted, at most one alert of a kind per
+// Period (DRCM, seed 000: four hours).
 type Alerts struct {
-	Period time.Duration
-	Agents []AlertAgent
+	Period   time.Duration
+	Agents   []AlertAgent
+	Mail     []AlertMail
+	Webhooks []AlertWebhook
 }
+
+// Any reports whether anything is to be alerted.
+func (a Alerts) Any() bool { return len(a.Agents)+len(a.Mail)+len(a.Webhooks) > 0 }
 
 // AlertAgent is one <agent path= recipient= timeout=/>.
 type AlertAgent struct {
 	Path      string        // an executable, run with CRM_alert_* set
 	Recipient string        // CRM_alert_recipient: a file, an address, whatever the agent takes
 	Timeout   time.Duration // it is killed after this long
+}
+
+// AlertMail is one <mail relay= from= to= starttls= timeout=/>: a message
+// handed to an SMTP relay, as keepalived's smtp_server and
+// notification_email do.
+type AlertMail struct {
+	Relay    string   // host:port (port 25 when none is given)
+	From     string   // empty: linuxha@<this node>
+	To       []string // one or more addresses
+	StartTLS bool     // upgrade when the relay offers STARTTLS (default yes; the relay's certificate is checked)
+	Timeout  time.Duration
+}
+
+// AlertWebhook is one <webhook url= timeout=/>: the event POSTed as JSON.
+type AlertWebhook struct {
+	URL     string // http:// or https://
+	Timeout time.Duration
 }
 
 func parseAlerts(d *doc, c *Cluster) {
@@ -600,21 +627,96 @@ func parseAlerts(d *doc, c *Cluster) {
 		}
 	}
 	for _, e := range children(a, "agent") {
-		ag := AlertAgent{Timeout: 30 * time.Second}
+		ag := AlertAgent{}
 		ag.Path, _ = attr(e, "path")
 		if !strings.HasPrefix(ag.Path, "/") {
 			d.errorf(e, "alerts/agent/path", "%q must be an absolute path", ag.Path)
 			continue
 		}
 		ag.Recipient, _ = attr(e, "recipient")
-		if v, ok := attr(e, "timeout"); ok {
-			t, err := seconds(v)
-			if err != nil || t <= 0 {
-				d.errorf(e, "alerts/agent/timeout", "%q must be a positive number of seconds", v)
-				continue
-			}
-			ag.Timeout = t
+		var ok bool
+		if ag.Timeout, ok = alertTimeout(d, e, "agent", 30*time.Second); ok {
+			c.Alerts.Agents = append(c.Alerts.Agents, ag)
 		}
-		c.Alerts.Agents = append(c.Alerts.Agents, ag)
 	}
+	for _, e := range children(a, "mail") {
+		if m, ok := parseMail(d, e); ok {
+			c.Alerts.Mail = append(c.Alerts.Mail, m)
+		}
+	}
+	for _, e := range children(a, "webhook") {
+		w := AlertWebhook{}
+		w.URL, _ = attr(e, "url")
+		if u, err := url.Parse(w.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			d.errorf(e, "alerts/webhook/url", "%q must be an http:// or https:// address", w.URL)
+			continue
+		}
+		var ok bool
+		if w.Timeout, ok = alertTimeout(d, e, "webhook", 10*time.Second); ok {
+			c.Alerts.Webhooks = append(c.Alerts.Webhooks, w)
+		}
+	}
+}
+
+func parseMail(d *doc, e *etree.Element) (AlertMail, bool) {
+	m := AlertMail{StartTLS: true}
+	m.Relay, _ = attr(e, "relay")
+	if m.Relay == "" {
+		d.errorf(e, "alerts/mail/relay", "the SMTP relay (host or host:port) is missing")
+		return m, false
+	}
+	if _, _, err := net.SplitHostPort(m.Relay); err != nil {
+		m.Relay = net.JoinHostPort(m.Relay, "25")
+	}
+	if _, port, _ := net.SplitHostPort(m.Relay); port == "" {
+		d.errorf(e, "alerts/mail/relay", "%q must be a host or host:port", m.Relay)
+		return m, false
+	}
+	if v, ok := attr(e, "from"); ok {
+		if _, err := mail.ParseAddress(v); err != nil {
+			d.errorf(e, "alerts/mail/from", "%q is not a mail address", v)
+			return m, false
+		}
+		m.From = v
+	}
+	to, _ := attr(e, "to")
+	for _, r := range strings.Split(to, ",") {
+		if r = strings.TrimSpace(r); r == "" {
+			continue
+		}
+		if _, err := mail.ParseAddress(r); err != nil {
+			d.errorf(e, "alerts/mail/to", "%q is not a mail address", r)
+			return m, false
+		}
+		m.To = append(m.To, r)
+	}
+	if len(m.To) == 0 {
+		d.errorf(e, "alerts/mail/to", "at least one recipient is needed")
+		return m, false
+	}
+	if v, ok := attr(e, "starttls"); ok {
+		b, err := yesNo(v)
+		if err != nil {
+			d.errorf(e, "alerts/mail/starttls", "%v", err)
+			return m, false
+		}
+		m.StartTLS = b
+	}
+	var ok bool
+	m.Timeout, ok = alertTimeout(d, e, "mail", 30*time.Second)
+	return m, ok
+}
+
+// alertTimeout reads a timeout= in seconds (def when absent).
+func alertTimeout(d *doc, e *etree.Element, kind string, def time.Duration) (time.Duration, bool) {
+	v, ok := attr(e, "timeout")
+	if !ok {
+		return def, true
+	}
+	t, err := seconds(v)
+	if err != nil || t <= 0 {
+		d.errorf(e, "alerts/"+kind+"/timeout", "%q must be a positive number of seconds", v)
+		return 0, false
+	}
+	return t, true
 }

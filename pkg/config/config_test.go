@@ -472,10 +472,31 @@ func TestAlerts(t *testing.T) {
 	if !reflect.DeepEqual(c.Alerts, want) {
 		t.Errorf("alerts %+v, want %+v", c.Alerts, want)
 	}
+	c, _, err = ParseCluster("clconf.xml", []byte(with(`<alerts>
+  <mail relay="mail.example.com" to="Ops &lt;ops@example.com&gt;, oncall@example.com"/>
+  <mail relay="[::1]:2525" from="cluster@example.com" to="root@localhost" starttls="no" timeout="5"/>
+  <webhook url="https://hooks.example.com/linuxha"/>
+</alerts>`)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantMail := []AlertMail{
+		{Relay: "mail.example.com:25", To: []string{"Ops <ops@example.com>", "oncall@example.com"}, StartTLS: true, Timeout: 30 * time.Second},
+		{Relay: "[::1]:2525", From: "cluster@example.com", To: []string{"root@localhost"}, Timeout: 5 * time.Second}}
+	if !reflect.DeepEqual(c.Alerts.Mail, wantMail) || !reflect.DeepEqual(c.Alerts.Webhooks, []AlertWebhook{{URL: "https://hooks.example.com/linuxha", Timeout: 10 * time.Second}}) {
+		t.Errorf("mail %+v webhooks %+v", c.Alerts.Mail, c.Alerts.Webhooks)
+	}
 	for bad, field := range map[string]string{
-		`<alerts><agent path="alert.sh"/></alerts>`:          "alerts/agent/path",
-		`<alerts period="often"><agent path="/a"/></alerts>`: "alerts/period",
-		`<alerts><agent path="/a" timeout="-1"/></alerts>`:   "alerts/agent/timeout",
+		`<alerts><agent path="alert.sh"/></alerts>`:                       "alerts/agent/path",
+		`<alerts period="often"><agent path="/a"/></alerts>`:              "alerts/period",
+		`<alerts><agent path="/a" timeout="-1"/></alerts>`:                "alerts/agent/timeout",
+		`<alerts><mail to="ops@example.com"/></alerts>`:                   "alerts/mail/relay",
+		`<alerts><mail relay="mail" to="ops"/></alerts>`:                  "alerts/mail/to",
+		`<alerts><mail relay="mail"/></alerts>`:                           "alerts/mail/to",
+		`<alerts><mail relay="mail" to="a@b" from="x y"/></alerts>`:       "alerts/mail/from",
+		`<alerts><mail relay="mail" to="a@b" starttls="maybe"/></alerts>`: "alerts/mail/starttls",
+		`<alerts><webhook url="hooks.example.com/x"/></alerts>`:           "alerts/webhook/url",
+		`<alerts><webhook url="https://h/x" timeout="soon"/></alerts>`:    "alerts/webhook/timeout",
 	} {
 		_, _, err := ParseCluster("clconf.xml", []byte(with(bad)))
 		if err == nil || !strings.Contains(err.Error(), "clconf.xml:") || !strings.Contains(err.Error(), field) {

@@ -12,6 +12,9 @@ import (
 type Claim struct {
 	State string // STARTING, STARTED, STOPPING or DOWN
 	Node  string
+	// Takeover: the claim comes from a takeover this daemon runs, which
+	// alerts by itself (it knows whom the application was taken from).
+	Takeover bool
 }
 
 // ClaimResult is the registry's answer to a claim.
@@ -29,6 +32,10 @@ type ClaimResult struct {
 	// Reconcile: the other node claims what runs here, so compare the
 	// registries at once (the duplicate is resolved there).
 	Reconcile bool
+	// Alert is what to tell the administrator (issue 19): "started",
+	// "stopped" or "start failed", only by the daemon of the node where
+	// it happened (the other daemon hears the same claim forwarded).
+	Alert string
 }
 
 // DecideClaim answers claim c about a as this node (me) holds it.
@@ -56,5 +63,22 @@ func DecideClaim(me string, a App, c Claim) ClaimResult {
 		r.Started = true
 		r.StartLems = c.Node == me
 	}
+	r.Alert = claimAlert(me, a, c)
 	return r
+}
+
+// claimAlert is what a recorded claim tells the administrator.
+func claimAlert(me string, a App, c Claim) string {
+	if c.Node != me || c.Takeover {
+		return ""
+	}
+	switch {
+	case c.State == daemonapi.AppStarted && a.State != daemonapi.AppStarted:
+		return "started"
+	case c.State == daemonapi.AppDown && a.State == daemonapi.AppStarting && a.Node == me:
+		return "start failed"
+	case c.State == daemonapi.AppDown && a.Node == me && (a.State == daemonapi.AppStarted || a.State == daemonapi.AppStopping):
+		return "stopped"
+	}
+	return ""
 }

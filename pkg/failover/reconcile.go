@@ -114,3 +114,22 @@ func Resyncs(v View) []Resync {
 	sort.Slice(out, func(i, j int) bool { return out[i].App < out[j].App })
 	return out
 }
+
+// NewlyStale is the data-currency alert (issue 19): the applications
+// running here whose copy on the other node has become STALE since the
+// last look (was), and what to remember for the next one. Only the
+// node running an application tells: it holds the current copy and the
+// flag for the other one (L2996), so one event is sent, not two.
+func NewlyStale(v View, was map[string]bool) (now map[string]bool, news []string) {
+	now = map[string]bool{}
+	for _, a := range v.Apps {
+		if a.Node == v.Me && a.State == daemonapi.AppStarted && a.PeerStale {
+			now[a.Name] = true
+			if !was[a.Name] {
+				news = append(news, a.Name)
+			}
+		}
+	}
+	sort.Strings(news)
+	return now, news
+}

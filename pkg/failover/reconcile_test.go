@@ -90,6 +90,25 @@ func TestReconcileJoiningPeer(t *testing.T) {
 	}
 }
 
+// The STALE alert: once per application running here when the other
+// node's copy goes stale, again only after it was in step.
+func TestNewlyStaleGolden(t *testing.T) {
+	v := view(app("apache", "servera", peerStale), app("samba", "servera"), app("db", "serverb", peerStale),
+		app("web", "servera", state("STARTING"), peerStale), app("nfs", "servera", localStale))
+	now, news := NewlyStale(v, nil)
+	if !reflect.DeepEqual(news, []string{"apache"}) || !reflect.DeepEqual(now, map[string]bool{"apache": true}) {
+		t.Fatalf("first look: news %v now %v; want apache only (db runs on serverb, web is starting, nfs is stale here)", news, now)
+	}
+	if _, news = NewlyStale(v, now); len(news) != 0 {
+		t.Errorf("still stale: told again %v", news)
+	}
+	inStep := view(app("apache", "servera"))
+	now, _ = NewlyStale(inStep, now)
+	if _, news = NewlyStale(v, now); !reflect.DeepEqual(news, []string{"apache"}) {
+		t.Errorf("stale again after being in step: %v", news)
+	}
+}
+
 // Golden cases of the registry's claims (STARTING_APP and friends,
 // L7609-7617), reasons included.
 func TestClaimGolden(t *testing.T) {
@@ -99,28 +118,34 @@ func TestClaimGolden(t *testing.T) {
 		c    Claim
 		want ClaimResult
 	}{
-		{"L7610 a start on a valid node is recorded", app("apache", ""), Claim{"STARTING", "servera"},
+		{"L7610 a start on a valid node is recorded", app("apache", ""), Claim{State: "STARTING", Node: "servera"},
 			ClaimResult{Reply: "OK", Why: "recorded", Record: true, State: "STARTING", Node: "servera"}},
-		{"L7610 one start at a time", app("apache", "serverb", state("STARTING")), Claim{"STARTING", "servera"},
+		{"L7610 one start at a time", app("apache", "serverb", state("STARTING")), Claim{State: "STARTING", Node: "servera"},
 			ClaimResult{Reply: "ALREADY_STARTING", Why: "one start at a time: it is starting on serverb (L7610)"}},
-		{"the starter may repeat its claim", app("apache", "servera", state("STARTING")), Claim{"STARTING", "servera"},
+		{"the starter may repeat its claim", app("apache", "servera", state("STARTING")), Claim{State: "STARTING", Node: "servera"},
 			ClaimResult{Reply: "OK", Why: "recorded", Record: true, State: "STARTING", Node: "servera"}},
-		{"L7610 already running elsewhere", app("apache", "serverb"), Claim{"STARTING", "servera"},
+		{"L7610 already running elsewhere", app("apache", "serverb"), Claim{State: "STARTING", Node: "servera"},
 			ClaimResult{Reply: "ALREADY_STARTED", Why: "it is already running on serverb (L7610)"}},
-		{"L7613 not a valid node", app("apache", "", valid(onlyB)), Claim{"STARTING", "servera"},
+		{"L7613 not a valid node", app("apache", "", valid(onlyB)), Claim{State: "STARTING", Node: "servera"},
 			ClaimResult{Reply: "INVALID_NODE", Why: "servera is not a valid node for it (L7610-7613)"}},
-		{"L6762-6764 the other node claims what runs here", app("apache", "servera"), Claim{"STARTED", "serverb"},
+		{"L6762-6764 the other node claims what runs here", app("apache", "servera"), Claim{State: "STARTED", Node: "serverb"},
 			ClaimResult{Reply: "ALREADY_STARTED", Reconcile: true,
 				Why: "it runs here: a takeover that finished after a partition healed; this node is believed about itself (L6762-6764)"}},
-		{"L7609 started here: start time and Lems", app("apache", "servera", state("STARTING")), Claim{"STARTED", "servera"},
+		{"L7609 started here: start time, Lems and an alert", app("apache", "servera", state("STARTING")), Claim{State: "STARTED", Node: "servera"},
+			ClaimResult{Reply: "OK", Why: "recorded", Record: true, State: "STARTED", Node: "servera", Started: true, StartLems: true, Alert: "started"}},
+		{"a takeover alerts by itself", app("apache", "servera", state("STARTING")), Claim{State: "STARTED", Node: "servera", Takeover: true},
 			ClaimResult{Reply: "OK", Why: "recorded", Record: true, State: "STARTED", Node: "servera", Started: true, StartLems: true}},
-		{"started on the other node: no Lems here", app("apache", "serverb", state("STARTING")), Claim{"STARTED", "serverb"},
+		{"started on the other node: no Lems here", app("apache", "serverb", state("STARTING")), Claim{State: "STARTED", Node: "serverb"},
 			ClaimResult{Reply: "OK", Why: "recorded", Record: true, State: "STARTED", Node: "serverb", Started: true}},
-		{"a repeated STARTED keeps the start time", app("apache", "servera"), Claim{"STARTED", "servera"},
+		{"a repeated STARTED keeps the start time", app("apache", "servera"), Claim{State: "STARTED", Node: "servera"},
 			ClaimResult{Reply: "OK", Why: "recorded", Record: true, State: "STARTED", Node: "servera"}},
-		{"stopping is recorded even on the other node's word", app("apache", "servera"), Claim{"STOPPING", "servera"},
+		{"stopping is recorded even on the other node's word", app("apache", "servera"), Claim{State: "STOPPING", Node: "servera"},
 			ClaimResult{Reply: "OK", Why: "recorded", Record: true, State: "STOPPING", Node: "servera"}},
-		{"stopped leaves no node", app("apache", "servera", state("STOPPING")), Claim{"DOWN", "servera"},
+		{"stopped leaves no node", app("apache", "servera", state("STOPPING")), Claim{State: "DOWN", Node: "servera"},
+			ClaimResult{Reply: "OK", Why: "recorded", Record: true, State: "DOWN", Alert: "stopped"}},
+		{"a start undone is a failed start", app("apache", "servera", state("STARTING")), Claim{State: "DOWN", Node: "servera"},
+			ClaimResult{Reply: "OK", Why: "recorded", Record: true, State: "DOWN", Alert: "start failed"}},
+		{"the other node's stop is its daemon's to tell", app("apache", "serverb", state("STOPPING")), Claim{State: "DOWN", Node: "serverb"},
 			ClaimResult{Reply: "OK", Why: "recorded", Record: true, State: "DOWN"}},
 	}
 	for _, c := range cases {
