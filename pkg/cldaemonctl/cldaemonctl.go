@@ -10,6 +10,7 @@ import (
 
 	"github.com/linuxha-ng/linuxha/pkg/clitool"
 	"github.com/linuxha-ng/linuxha/pkg/daemonapi"
+	"github.com/linuxha-ng/linuxha/pkg/jsonout"
 	"github.com/linuxha-ng/linuxha/pkg/layout"
 )
 
@@ -18,7 +19,7 @@ func NewApp(stdout, stderr io.Writer) *cli.App {
 	return &cli.App{
 		Name:      "cldaemonctl",
 		Usage:     "send a request to a cluster daemon and print its reply",
-		UsageText: `cldaemonctl --msg "REQUEST [key=value ...]" [--node N]`,
+		UsageText: `cldaemonctl --msg "REQUEST [key=value ...]" [--node N] [--json]`,
 		Description: "Without --node the request goes to this node's daemon, or to the other node's when\n" +
 			"this one does not answer. Examples: ECHO; \"VERBOSE on=true forward=yes\";\n" +
 			"\"LOGCYCLE count=3 forward=yes\"; \"SETVALIDNODES app=apache forward=yes\"; HELP.",
@@ -29,6 +30,7 @@ func NewApp(stdout, stderr io.Writer) *cli.App {
 			&cli.StringFlag{Name: "msg", Required: true, Usage: "the request"},
 			&cli.StringFlag{Name: "node", Usage: "send to this node's daemon only"},
 			&cli.DurationFlag{Name: "timeout", Value: 5e9, Usage: "how long to wait for the reply"},
+			&cli.BoolFlag{Name: "json", Usage: "print the request, the reply and, for APP_LIST, APP_STATUS, ECHO, GET_NODE_STATE and LOADAVERAGE, the reply read, as JSON"},
 		},
 		Action: func(c *cli.Context) error {
 			l := layout.FromEnv()
@@ -41,22 +43,29 @@ func NewApp(stdout, stderr io.Writer) *cli.App {
 				return err
 			}
 			client.Timeout = c.Duration("timeout")
-			var reply string
+			var reply, via string
 			if n := c.String("node"); n != "" {
 				if _, ok := cfg.Node(n); !ok {
 					return fmt.Errorf("%s is not a node of cluster %s", n, cfg.Name)
 				}
+				via = n
 				reply, err = client.Call(c.Context, n, c.String("msg"))
 				if err != nil {
 					err = fmt.Errorf("no cluster daemon answered on %s", n)
 				}
 			} else {
-				reply, _, err = client.Any(c.Context, c.String("msg"))
+				reply, via, err = client.Any(c.Context, c.String("msg"))
+			}
+			if err != nil && c.Bool("json") {
+				return clitool.NotRunning(err)
 			}
 			if err != nil {
 				// Scripts test ECHO for "UP" or a reply starting with ERROR (L4804).
 				fmt.Fprintf(stdout, "ERROR %v\n", err)
 				return cli.Exit("", clitool.ExitNotRunning)
+			}
+			if c.Bool("json") {
+				return jsonout.Write(stdout, daemonapi.Doc(c.String("msg"), via, reply))
 			}
 			fmt.Fprintln(stdout, reply)
 			return nil

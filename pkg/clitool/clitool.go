@@ -13,6 +13,7 @@ import (
 	"syscall"
 
 	"github.com/linuxha-ng/linuxha/pkg/config"
+	"github.com/linuxha-ng/linuxha/pkg/jsonout"
 	"github.com/linuxha-ng/linuxha/pkg/logx"
 	"github.com/linuxha-ng/linuxha/pkg/version"
 
@@ -72,14 +73,24 @@ func init() {
 }
 
 // Run runs app and returns the exit code (see ExitCode). Each line of an
-// error is printed as an ERROR line on the app's error writer.
+// error is printed as an ERROR line on the app's error writer, or, when
+// the command line asks for --json, as a jsonout.Error document on its
+// standard output.
 func Run(ctx context.Context, app *cli.App, args []string) int {
 	err := Standard(app).RunContext(ctx, args)
 	if err == nil {
 		return 0
 	}
 	code := ExitCode(err)
-	if msg := strings.TrimRight(err.Error(), "\n"); msg != "" {
+	if msg := strings.TrimRight(err.Error(), "\n"); msg != "" && jsonout.Wanted(args[1:]) {
+		// In JSON mode the failure is a JSON document too, on standard
+		// output where the reader looks for one.
+		w := app.Writer
+		if w == nil {
+			w = os.Stdout
+		}
+		jsonout.WriteError(w, app.Name, err, code)
+	} else if msg != "" {
 		w := app.ErrWriter
 		if w == nil {
 			w = os.Stderr

@@ -6,7 +6,6 @@ package clstat
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"slices"
@@ -19,6 +18,7 @@ import (
 	"github.com/linuxha-ng/linuxha/pkg/clitool"
 	"github.com/linuxha-ng/linuxha/pkg/config"
 	"github.com/linuxha-ng/linuxha/pkg/daemonapi"
+	"github.com/linuxha-ng/linuxha/pkg/jsonout"
 	"github.com/linuxha-ng/linuxha/pkg/layout"
 )
 
@@ -86,18 +86,14 @@ func NewApp(stdout, stderr io.Writer) *cli.App {
 					return err
 				}
 				if c.Bool("json") {
-					enc := json.NewEncoder(stdout)
-					enc.SetIndent("", "  ")
-					return enc.Encode(st)
+					return jsonout.Write(stdout, st.Doc())
 				}
 				PrintApp(stdout, st)
 				return nil
 			}
 			st := Query(c.Context, l, cfg, c.Duration("timeout"))
 			if c.Bool("json") {
-				enc := json.NewEncoder(stdout)
-				enc.SetIndent("", "  ")
-				if err := enc.Encode(st); err != nil {
+				if err := jsonout.Write(stdout, st.Doc()); err != nil {
 					return err
 				}
 				if st.State != "UP" {
@@ -138,7 +134,7 @@ func lookAt(ctx context.Context, l layout.Layout, cfg *config.Cluster, app strin
 				s.Running = 0
 			}
 			if asJSON {
-				json.NewEncoder(w).Encode(s)
+				jsonout.Line(w, s.Doc())
 				return
 			}
 			PrintApp(w, s)
@@ -155,7 +151,7 @@ func lookAt(ctx context.Context, l layout.Layout, cfg *config.Cluster, app strin
 		}
 		switch {
 		case asJSON:
-			json.NewEncoder(w).Encode(s)
+			jsonout.Line(w, s.Doc())
 		case s.State != "UP":
 			fmt.Fprintf(w, "Cluster %s is not running.\n", cfg.Name)
 		default:

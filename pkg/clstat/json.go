@@ -1,0 +1,97 @@
+package clstat
+
+import (
+	"github.com/linuxha-ng/linuxha/pkg/daemonapi"
+	"github.com/linuxha-ng/linuxha/pkg/jsonout"
+)
+
+// The schemas of clstat --json (clstat(8), JSON OUTPUT).
+const (
+	StatusSchema = "linuxha.clstat/v1"
+	AppSchema    = "linuxha.clstat.application/v1"
+)
+
+// StatusDoc is plain clstat as JSON: nodes and applications are null
+// when the cluster is not running.
+type StatusDoc struct {
+	Schema       string       `json:"schema"`
+	Cluster      string       `json:"cluster"`
+	State        string       `json:"state"` // UP or DOWN
+	Nodes        []NodeStatus `json:"nodes"`
+	Applications []AppRowDoc  `json:"applications"`
+}
+
+// AppRowDoc is one row of the application table.
+type AppRowDoc struct {
+	Application    string           `json:"application"`
+	Node           *string          `json:"node"` // null when it runs nowhere
+	State          string           `json:"state"`
+	RunningSeconds *jsonout.Seconds `json:"running_seconds"` // null unless STARTED
+	Monitor        bool             `json:"monitor"`
+	Stale          int              `json:"stale"`
+	Failover       string           `json:"failover"`
+}
+
+// Doc is st as JSON.
+func (st Status) Doc() StatusDoc {
+	d := StatusDoc{Schema: StatusSchema, Cluster: st.Cluster, State: st.State, Nodes: st.Nodes}
+	if st.State == "UP" {
+		d.Applications = []AppRowDoc{}
+		if d.Nodes == nil {
+			d.Nodes = []NodeStatus{}
+		}
+	}
+	for _, a := range st.Apps {
+		d.Applications = append(d.Applications, AppRowDoc{Application: a.App, Node: jsonout.String(a.Node), State: a.State,
+			RunningSeconds: jsonout.Duration(a.Running), Monitor: a.Monitor, Stale: a.Stale, Failover: a.Failover})
+	}
+	return d
+}
+
+// AppDoc is clstat --application as JSON.
+type AppDoc struct {
+	Schema         string                `json:"schema"`
+	Cluster        string                `json:"cluster"`
+	ClusterState   string                `json:"cluster_state"`
+	Application    string                `json:"application"`
+	Node           *string               `json:"node"`
+	State          string                `json:"state"`
+	RunningSeconds *jsonout.Seconds      `json:"running_seconds"`
+	Monitor        string                `json:"monitor"` // Running or Not running
+	Stale          int                   `json:"stale"`
+	Failover       string                `json:"failover"`
+	FileSystems    []daemonapi.VolumeDoc `json:"file_systems"`
+	ProcessMon     []ProcDoc             `json:"process_monitors"`
+	GeneralMon     []GeneralMonitor      `json:"general_monitors"`
+}
+
+// ProcDoc is one process monitor.
+type ProcDoc struct {
+	Name     string  `json:"name"`
+	Status   string  `json:"status"`   // Running or Stopped
+	Restarts int     `json:"restarts"` // allowed before a fail-over
+	Current  int     `json:"current"`
+	ResetAt  *string `json:"reset_at"` // when the count goes back to 0; null when it is 0
+}
+
+// Doc is st as JSON.
+func (st AppStatus) Doc() AppDoc {
+	d := AppDoc{Schema: AppSchema, Cluster: st.Cluster, ClusterState: st.State, Application: st.App, Node: jsonout.String(st.Node),
+		State: st.AppState, Monitor: st.Monitor, Stale: st.Stale, Failover: st.Failover,
+		FileSystems: []daemonapi.VolumeDoc{}, ProcessMon: []ProcDoc{}, GeneralMon: []GeneralMonitor{}}
+	if st.AppState == daemonapi.AppStarted {
+		d.RunningSeconds = jsonout.Duration(st.Running)
+	}
+	for _, v := range st.FS {
+		d.FileSystems = append(d.FileSystems, v.Doc())
+	}
+	for _, p := range st.Procs {
+		pd := ProcDoc{Name: p.Name, Status: p.Status, Restarts: p.Restarts, Current: p.Current}
+		if p.Current > 0 {
+			pd.ResetAt = jsonout.Time(p.ResetAt)
+		}
+		d.ProcessMon = append(d.ProcessMon, pd)
+	}
+	d.GeneralMon = append(d.GeneralMon, st.General...)
+	return d
+}
