@@ -15,6 +15,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/linuxha-ng/linuxha/pkg/clitool"
+	"github.com/linuxha-ng/linuxha/pkg/jsonout"
 	"github.com/linuxha-ng/linuxha/pkg/layout"
 	"github.com/linuxha-ng/linuxha/pkg/logx"
 	"github.com/linuxha-ng/linuxha/pkg/storage"
@@ -28,7 +29,7 @@ func NewApp(stdout, stderr io.Writer) *cli.App {
 		Name:  "drbd_tool",
 		Usage: "start, mount, unmount and stop an application's DRBD volumes by hand",
 		UsageText: "drbd_tool --application A --action start|mount|unmount|down|set_primary|resize|invalidate_remote|create_md|status\n" +
-			"          [--noprimary] [--force] [--vg V --lv L]",
+			"          [--noprimary] [--force] [--vg V --lv L] [--json]",
 		Description: "For changes outside the cluster (Reference §8.6.1): start (activate the logical volumes\n" +
 			"if their volume group is inactive, configure and connect the\n" +
 			"volumes, and make them primary unless --noprimary; --force makes them primary even\n" +
@@ -48,10 +49,14 @@ func NewApp(stdout, stderr io.Writer) *cli.App {
 			&cli.StringFlag{Name: "lv", Usage: "only this logical volume"},
 			&cli.BoolFlag{Name: "verbose", Aliases: []string{"V"}},
 			&cli.BoolFlag{Name: "nochecksums"},
+			&cli.BoolFlag{Name: "json", Usage: "with status: print the volumes' state as JSON"},
 		},
 		Action: func(c *cli.Context) error {
 			if c.String("application") == "" || c.String("action") == "" {
 				return clitool.Usagef("--application and --action are required")
+			}
+			if c.Bool("json") && c.String("action") != "status" {
+				return clitool.Usagef("--json goes with --action status only")
 			}
 			l := layout.FromEnv()
 			cfg, err := clitool.LoadBuiltCluster(l, c.Bool("nochecksums"))
@@ -61,14 +66,14 @@ func NewApp(stdout, stderr io.Writer) *cli.App {
 			log := logx.New(stdout)
 			log.SetVerbose(c.Bool("verbose"))
 			if cfg.DataDetail == "filesync" {
-				t := &fsTool{l: l, cfg: cfg, app: c.String("application"), log: log, out: stdout}
+				t := &fsTool{l: l, cfg: cfg, app: c.String("application"), log: log, out: stdout, json: c.Bool("json")}
 				return t.do(c.Context, c.String("action"), c.Bool("noprimary"))
 			}
 			vols, err := volumes.Of(l, cfg, c.String("application"), c.String("vg"), c.String("lv"))
 			if err != nil {
 				return err
 			}
-			t := &tool{d: &drbd.Driver{ConfDir: l.DrbdConfDir()}, log: log, out: stdout}
+			t := &tool{d: &drbd.Driver{ConfDir: l.DrbdConfDir()}, log: log, out: stdout, app: c.String("application"), json: c.Bool("json")}
 			return t.do(c.Context, c.String("action"), vols, c.Bool("noprimary"), c.Bool("force"))
 		},
 		Commands: []*cli.Command{{
@@ -82,9 +87,11 @@ func NewApp(stdout, stderr io.Writer) *cli.App {
 }
 
 type tool struct {
-	d   *drbd.Driver
-	log *logx.Logger
-	out io.Writer
+	d    *drbd.Driver
+	log  *logx.Logger
+	out  io.Writer
+	app  string
+	json bool // status as JSON
 }
 
 func (t *tool) do(ctx context.Context, action string, vols []volumes.Volume, noprimary, force bool) error {
@@ -160,10 +167,15 @@ func (t *tool) do(ctx context.Context, action string, vols []volumes.Volume, nop
 			}
 		}
 	case "status":
+		doc := StatusDoc{Schema: StatusSchema, Application: t.app, Replication: "drbd", Volumes: []VolStatus{}}
 		for _, v := range vols {
 			st, err := t.d.Status(ctx, v.Res)
 			if err != nil {
 				return err
+			}
+			if t.json {
+				doc.Volumes = append(doc.Volumes, drbdStatus(v.FS.VG, v.FS.LV, v.FS.MountPoint, v.Res.Device(), st))
+				continue
 			}
 			sync := ""
 			if st.Syncing {
@@ -171,6 +183,9 @@ func (t *tool) do(ctx context.Context, action string, vols []volumes.Volume, nop
 			}
 			fmt.Fprintf(t.out, "%s/%s %s cs:%s ro:%s/%s ds:%s/%s%s\n", v.FS.VG, v.FS.LV, v.Res.Device(),
 				st.Connection, st.Role, st.PeerRole, st.Disk, st.PeerDisk, sync)
+		}
+		if t.json {
+			return jsonout.Write(t.out, doc)
 		}
 	default:
 		return fmt.Errorf("unknown action %q", action)

@@ -14,6 +14,7 @@ import (
 	"github.com/linuxha-ng/linuxha/pkg/clitool"
 	"github.com/linuxha-ng/linuxha/pkg/config"
 	"github.com/linuxha-ng/linuxha/pkg/daemonize"
+	"github.com/linuxha-ng/linuxha/pkg/jsonout"
 	"github.com/linuxha-ng/linuxha/pkg/layout"
 	"github.com/linuxha-ng/linuxha/pkg/logx"
 	"github.com/linuxha-ng/linuxha/pkg/storage/filesync"
@@ -24,11 +25,12 @@ import (
 // devices, so start/set_primary run the syncer and down stops it (after
 // its final pass).
 type fsTool struct {
-	l   layout.Layout
-	cfg *config.Cluster
-	app string
-	log *logx.Logger
-	out io.Writer
+	l    layout.Layout
+	cfg  *config.Cluster
+	app  string
+	log  *logx.Logger
+	out  io.Writer
+	json bool // status as JSON
 }
 
 func (t *fsTool) do(ctx context.Context, action string, noprimary bool) error {
@@ -74,6 +76,19 @@ func (t *fsTool) do(ctx context.Context, action string, noprimary bool) error {
 	case "status":
 		st, err := filesync.ReadState(t.l.StatusDir(t.app))
 		running := volumes.SyncerPid(t.l, t.app) != 0
+		if t.json {
+			doc := StatusDoc{Schema: StatusSchema, Application: t.app, Replication: "filesync", Volumes: []VolStatus{}}
+			for _, d := range s.Dirs {
+				var vs *filesync.VolState
+				for i, v := range st.Vols {
+					if err == nil && v.VG == d.VG && v.LV == d.LV {
+						vs = &st.Vols[i]
+					}
+				}
+				doc.Volumes = append(doc.Volumes, filesyncStatus(d, running, vs))
+			}
+			return jsonout.Write(t.out, doc)
+		}
 		for _, d := range s.Dirs {
 			line := fmt.Sprintf("%s/%s %s filesync async", d.VG, d.LV, d.Path)
 			if !running {

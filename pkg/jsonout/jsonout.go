@@ -53,13 +53,16 @@ func String(s string) *string {
 // Write writes v as an indented document and a newline.
 func Write(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
 }
 
 // Line writes v on one line (JSON lines: --watch and progress).
 func Line(w io.Writer, v any) error {
-	return json.NewEncoder(w).Encode(v)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
 }
 
 // ErrorSchema names the Error document.

@@ -20,6 +20,7 @@ import (
 	"github.com/linuxha-ng/linuxha/pkg/clitool"
 	"github.com/linuxha-ng/linuxha/pkg/config"
 	"github.com/linuxha-ng/linuxha/pkg/daemonapi"
+	"github.com/linuxha-ng/linuxha/pkg/jsonout"
 	"github.com/linuxha-ng/linuxha/pkg/layout"
 	"github.com/linuxha-ng/linuxha/pkg/logx"
 	"github.com/linuxha-ng/linuxha/pkg/remote"
@@ -246,7 +247,7 @@ func NewCtlApp(stdout, stderr io.Writer) *cli.App {
 	return &cli.App{
 		Name:      "lemsctl",
 		Usage:     "send a message to an application's Lems",
-		UsageText: "lemsctl --application A --msg \"MESSAGE\" [--node N]",
+		UsageText: "lemsctl --application A --msg \"MESSAGE\" [--node N] [--json]",
 		Description: "Works on either node: it asks the cluster where the application runs and sends the\n" +
 			"message to that node's Lems, encrypted with the cluster key (so only root can use it).\n" +
 			"Messages: GET_STAT [monitor], GET_VSTAT [monitor], CMD monitor command..., PAUSE [monitor],\n" +
@@ -260,6 +261,7 @@ func NewCtlApp(stdout, stderr io.Writer) *cli.App {
 			&cli.StringFlag{Name: "msg", Aliases: []string{"m"}, Required: true, Usage: "the `MESSAGE` to send"},
 			&cli.StringFlag{Name: "node", Usage: "send to this `NODE`'s Lems rather than where the application runs"},
 			&cli.DurationFlag{Name: "timeout", Value: 10 * time.Second, Usage: "wait this long for the reply"},
+			&cli.BoolFlag{Name: "json", Usage: "print the message and its reply (for GET_STAT and GET_VSTAT the monitors read) as JSON"},
 		},
 		Action: func(c *cli.Context) error {
 			l := layout.FromEnv()
@@ -275,12 +277,15 @@ func NewCtlApp(stdout, stderr io.Writer) *cli.App {
 			if err != nil {
 				return err
 			}
-			out := strings.TrimSuffix(strings.ReplaceAll(reply, lems.NR, "\n"), "\n")
-			fmt.Fprintln(stdout, out)
-			if strings.HasPrefix(reply, "FAIL") || reply == "NOT_IMP" {
+			if c.Bool("json") {
+				err = jsonout.Write(stdout, lems.Doc(app, c.String("msg"), reply))
+			} else {
+				fmt.Fprintln(stdout, strings.TrimSuffix(strings.ReplaceAll(reply, lems.NR, "\n"), "\n"))
+			}
+			if err == nil && lems.Failed(reply) {
 				return cli.Exit("", 1)
 			}
-			return nil
+			return err
 		},
 	}
 }

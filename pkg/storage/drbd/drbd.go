@@ -188,6 +188,7 @@ type State struct {
 	Syncing    bool
 	Percent    float64       // sync done, 0-100, while syncing
 	ETA        time.Duration // while syncing
+	OutOfSync  int64         // bytes this node knows differ from the peer (oos, out-of-sync)
 }
 
 // Synced reports whether both copies are current and connected.
@@ -223,6 +224,7 @@ var (
 	re84Line = regexp.MustCompile(`^\s*(\d+): cs:(\S+)(?: ro:(\S+)/(\S+) ds:(\S+)/(\S+))?`)
 	re84Sync = regexp.MustCompile(`sync'ed:\s*([\d.]+)%`)
 	re84ETA  = regexp.MustCompile(`finish: (\d+):(\d+):(\d+)`)
+	re84OOS  = regexp.MustCompile(`\boos:(\d+)`)
 )
 
 // Parse84 reads the state of minor from DRBD 8.4's /proc/drbd.
@@ -249,6 +251,10 @@ func Parse84(text string, minor int) (State, error) {
 		}
 		if m := re84Sync.FindStringSubmatch(line); m != nil {
 			st.Percent, _ = strconv.ParseFloat(m[1], 64)
+		}
+		if m := re84OOS.FindStringSubmatch(line); m != nil {
+			kib, _ := strconv.ParseInt(m[1], 10, 64)
+			st.OutOfSync = kib << 10 // /proc/drbd counts KiB
 		}
 		if m := re84ETA.FindStringSubmatch(line); m != nil {
 			h, _ := strconv.Atoi(m[1])
@@ -301,6 +307,10 @@ func Parse9(text string) (State, error) {
 	}
 	if v, ok := fields["done"]; ok {
 		st.Percent, _ = strconv.ParseFloat(v, 64)
+	}
+	if v, ok := fields["out-of-sync"]; ok {
+		kib, _ := strconv.ParseInt(v, 10, 64)
+		st.OutOfSync = kib << 10 // KiB, as in /proc/drbd
 	}
 	if st.Role == "" {
 		return State{}, fmt.Errorf("drbd: unreadable status: %q", text)

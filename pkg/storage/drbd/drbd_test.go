@@ -106,7 +106,7 @@ func TestParse84(t *testing.T) {
 		minor int
 		want  State
 	}{
-		{0, State{Connection: "SyncSource", Role: "Primary", PeerRole: "Secondary", Disk: "UpToDate", PeerDisk: "Inconsistent", Syncing: true, Percent: 51.2, ETA: 2 * time.Second}},
+		{0, State{Connection: "SyncSource", Role: "Primary", PeerRole: "Secondary", Disk: "UpToDate", PeerDisk: "Inconsistent", Syncing: true, Percent: 51.2, ETA: 2 * time.Second, OutOfSync: 10032 << 10}},
 		{1, State{Connection: "WFConnection", Role: "Secondary", PeerRole: "Unknown", Disk: "UpToDate", PeerDisk: "DUnknown"}},
 		{2, State{Connection: "Unconfigured"}},
 		{7, State{Connection: "Unconfigured"}},
@@ -123,10 +123,10 @@ func TestParse9(t *testing.T) {
 	out := `apache_app01vg_docs role:Primary suspended:no
   volume:0 minor:0 disk:UpToDate quorum:yes
   serverb node-id:1 connection:Connected role:Secondary congested:no
-    volume:0 replication:SyncSource peer-disk:Inconsistent done:45.20 resync-suspended:no
+    volume:0 replication:SyncSource peer-disk:Inconsistent done:45.20 resync-suspended:no out-of-sync:2048
 `
 	got, err := Parse9(out)
-	want := State{Connection: "SyncSource", Role: "Primary", PeerRole: "Secondary", Disk: "UpToDate", PeerDisk: "Inconsistent", Syncing: true, Percent: 45.2}
+	want := State{Connection: "SyncSource", Role: "Primary", PeerRole: "Secondary", Disk: "UpToDate", PeerDisk: "Inconsistent", Syncing: true, Percent: 45.2, OutOfSync: 2 << 20}
 	if err != nil || got != want {
 		t.Fatalf("got %+v %v", got, err)
 	}
