@@ -1,13 +1,32 @@
 package appctl_test
 
 import (
+	"encoding/json"
 	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/linuxha-ng/linuxha/internal/testbed"
+	"github.com/linuxha-ng/linuxha/pkg/appctl"
+	"github.com/linuxha-ng/linuxha/pkg/clstat"
+	"github.com/linuxha-ng/linuxha/pkg/daemonapi"
+	"github.com/linuxha-ng/linuxha/pkg/drbdtool"
+	"github.com/linuxha-ng/linuxha/pkg/jsonout"
 )
+
+// jsonOf reads a command's --json output: one document, of schema, on
+// standard output alone.
+func jsonOf(t *testing.T, r testbed.Result, schema string, v any) {
+	t.Helper()
+	var head struct{ Schema string }
+	if !jsonout.Valid([]byte(r.Stdout)) || json.Unmarshal([]byte(r.Stdout), &head) != nil || head.Schema != schema {
+		t.Fatalf("want one %s document on stdout, got (exit %d):\n%s\nstderr:\n%s", schema, r.Code, r.Stdout, r.Stderr)
+	}
+	if err := json.Unmarshal([]byte(r.Stdout), v); err != nil {
+		t.Fatal(err)
+	}
+}
 
 // lemsConf is examples/apache/lems.local.xml with short intervals, so
 // that the test sees each monitor act within seconds.
@@ -176,9 +195,40 @@ func TestRunAppAndAutostart(t *testing.T) {
 	if st := appStatus(t, tb, "servera"); !strings.HasPrefix(st, "DOWN") {
 		t.Fatalf("--preview started something: %q", st)
 	}
+	var plan appctl.RunDoc
+	jsonOf(t, tb.Exec(t, "serverb", "", "clrunapp", "-A", "apache", "--preview", "--json"), appctl.RunSchema, &plan)
+	if len(plan.Steps) != 1 || plan.Steps[0].Action != "start" || *plan.Steps[0].Node != "servera" || plan.Steps[0].Why != "preferred_node" || plan.Steps[0].Started {
+		t.Fatalf("clrunapp --preview --json: %+v", plan)
+	}
 	r = tb.Exec(t, "serverb", "", "clrunapp", "-A", "apache")
 	if r.Code != 0 || !strings.Contains(r.Stdout, "Application apache started after") {
 		t.Fatalf("clrunapp: %d\n%s", r.Code, r.Output())
+	}
+	// Every report as JSON (issue 19), from the node not running it.
+	var st clstat.StatusDoc
+	jsonOf(t, tb.Exec(t, "serverb", "", "clstat", "--json"), clstat.StatusSchema, &st)
+	if len(st.Applications) != 1 || st.Applications[0].Node == nil || *st.Applications[0].Node != "servera" || st.Applications[0].RunningSeconds == nil {
+		t.Errorf("clstat --json: %+v", st)
+	}
+	var app clstat.AppDoc
+	jsonOf(t, tb.Exec(t, "serverb", "", "clstat", "-A", "apache", "--json"), clstat.AppSchema, &app)
+	if app.State != "STARTED" || len(app.FileSystems) == 0 {
+		t.Errorf("clstat -A apache --json: %+v", app)
+	}
+	var reply daemonapi.ReplyDoc
+	jsonOf(t, tb.Exec(t, "serverb", "", "cldaemonctl", "--msg", "APP_LIST", "--json"), daemonapi.ReplySchema, &reply)
+	if reply.Error != nil || reply.Daemon != "serverb" {
+		t.Errorf("cldaemonctl --json: %+v", reply)
+	}
+	var vols drbdtool.StatusDoc
+	jsonOf(t, tb.Exec(t, "servera", "", "drbd_tool", "-A", "apache", "--action", "status", "--json"), drbdtool.StatusSchema, &vols)
+	if vols.Replication != "filesync" || len(vols.Volumes) == 0 || *vols.Volumes[0].Syncer != "running" {
+		t.Errorf("drbd_tool status --json: %+v", vols)
+	}
+	var failed jsonout.Error
+	jsonOf(t, tb.Exec(t, "serverb", "", "clstat", "-A", "nosuch", "--json"), jsonout.ErrorSchema, &failed)
+	if failed.ExitCode == 0 || failed.Command != "clstat" {
+		t.Errorf("a failure in JSON mode: %+v", failed)
 	}
 	if st := appStatus(t, tb, "serverb"); !strings.HasPrefix(st, "STARTED,servera") {
 		t.Fatalf("APP_STATUS: %q", st)
@@ -188,6 +238,10 @@ func TestRunAppAndAutostart(t *testing.T) {
 	}
 	if r := tb.Exec(t, "servera", "", "clrunapp", "-A", "apache"); r.Code != 0 || !strings.Contains(r.Stdout, "Application apache is already STARTED on node servera.") {
 		t.Fatalf("second clrunapp: %d\n%s", r.Code, r.Output())
+	}
+	jsonOf(t, tb.Exec(t, "servera", "", "clrunapp", "-A", "apache", "--json"), appctl.RunSchema, &plan)
+	if len(plan.Steps) != 1 || plan.Steps[0].Action != "none" || plan.Steps[0].Why != "already STARTED" {
+		t.Fatalf("clrunapp --json of a running application: %+v", plan)
 	}
 	if r := tb.Exec(t, "servera", "", "clhaltapp", "-A", "apache"); r.Code != 0 {
 		t.Fatalf("clhaltapp: %s", r.Output())

@@ -18,6 +18,7 @@ import (
 	"github.com/linuxha-ng/linuxha/pkg/clitool"
 	"github.com/linuxha-ng/linuxha/pkg/config"
 	"github.com/linuxha-ng/linuxha/pkg/daemonapi"
+	"github.com/linuxha-ng/linuxha/pkg/jsonout"
 	"github.com/linuxha-ng/linuxha/pkg/layout"
 	"github.com/linuxha-ng/linuxha/pkg/logx"
 	"github.com/linuxha-ng/linuxha/pkg/remote"
@@ -105,16 +106,46 @@ type runner struct {
 	log    *logx.Logger
 	o      RunOpts
 	counts map[string]int // running applications per node, planned ones included
+	steps  []RunStep      // what was decided, in order (clrunapp --json)
+}
+
+// RunSchema names RunDoc.
+const RunSchema = "linuxha.clrunapp/v1"
+
+// RunDoc is clrunapp --json: each application it looked at, dependencies
+// first, with what it decided and, unless it previews, what happened.
+type RunDoc struct {
+	Schema      string    `json:"schema"`
+	Application string    `json:"application"`
+	Preview     bool      `json:"preview"`
+	Steps       []RunStep `json:"steps"`
+}
+
+// RunStep is one application's part of the run.
+type RunStep struct {
+	Application  string           `json:"application"`
+	State        string           `json:"state"`  // its state when looked at
+	Action       string           `json:"action"` // start, none (already running) or reset_valid_nodes
+	Node         *string          `json:"node"`   // where it runs or would start
+	Why          string           `json:"why"`
+	DependsOn    []string         `json:"depends_on"`
+	Command      []string         `json:"command"` // the clstartapp command line; null unless it starts
+	Started      bool             `json:"started"` // false when previewing
+	StartSeconds *jsonout.Seconds `json:"start_seconds"`
 }
 
 // RunApp starts app and, unless NoDeps, the applications it depends on
 // first, each on the node ChooseNode picks, by running clstartapp there.
-func RunApp(ctx context.Context, l layout.Layout, log *logx.Logger, app string, o RunOpts) error {
+// It returns the steps taken (or, with Preview, that would be).
+func RunApp(ctx context.Context, l layout.Layout, log *logx.Logger, app string, o RunOpts) (RunDoc, error) {
+	doc := RunDoc{Schema: RunSchema, Application: app, Preview: o.Preview, Steps: []RunStep{}}
 	r, err := newRunner(ctx, l, log, o)
 	if err != nil {
-		return err
+		return doc, err
 	}
-	return r.run(app, map[string]bool{}, map[string]bool{})
+	err = r.run(app, map[string]bool{}, map[string]bool{})
+	doc.Steps = append(doc.Steps, r.steps...)
+	return doc, err
 }
 
 func newRunner(ctx context.Context, l layout.Layout, log *logx.Logger, o RunOpts) (*runner, error) {
@@ -197,10 +228,14 @@ func (r *runner) run(app string, visiting, done map[string]bool) error {
 		} else {
 			r.log.Infof("Valid nodes of %s reset to both nodes.", app)
 		}
+		r.steps = append(r.steps, RunStep{Application: app, State: st, Action: "reset_valid_nodes", Why: "--reset: both nodes valid again",
+			DependsOn: append([]string{}, conf.Dependencies...)})
 	}
 	r.log.Infof("Current application state : %s", st)
 	if st != daemonapi.AppDown {
 		r.log.Infof("Application %s is already %s on node %s.", app, st, node)
+		r.steps = append(r.steps, RunStep{Application: app, State: st, Action: "none", Node: jsonout.String(node),
+			Why: "already " + st, DependsOn: append([]string{}, conf.Dependencies...)})
 		return nil
 	}
 	deps := "<NONE>"
@@ -237,6 +272,9 @@ func (r *runner) run(app string, visiting, done map[string]bool) error {
 		}
 	}
 	r.counts[target]++
+	r.steps = append(r.steps, RunStep{Application: app, State: st, Action: "start", Node: &target, Why: why,
+		DependsOn: append([]string{}, conf.Dependencies...), Command: argv})
+	step := &r.steps[len(r.steps)-1]
 	if r.o.Preview {
 		// --preview gives "a summary of what steps would be taken"
 		// (L5887): the same lines, saying that nothing starts.
@@ -261,7 +299,9 @@ func (r *runner) run(app string, visiting, done map[string]bool) error {
 		}
 		return fmt.Errorf("Application %s failed to start on %s: %v", app, target, err)
 	}
-	r.log.Infof("Application %s started after %d seconds.", app, int(time.Since(start).Seconds()))
+	took := time.Since(start)
+	r.log.Infof("Application %s started after %d seconds.", app, int(took.Seconds()))
+	step.Started, step.StartSeconds = true, jsonout.Duration(took.Round(time.Millisecond))
 	return nil
 }
 
@@ -304,7 +344,7 @@ func NewRunApp(stdout, stderr io.Writer) *cli.App {
 		Name:  "clrunapp",
 		Usage: "start an application, and what it depends on, on the right node of the cluster",
 		UsageText: "clrunapp --application A [--node N] [--nodeps] [--nologging] [--localonly] [--preview]\n" +
-			"         [--timeout N] [--reset] [--nolocking] [--nochecksums] [--force]",
+			"         [--timeout N] [--reset] [--nolocking] [--nochecksums] [--force] [--json]",
 		Description: "Needs a running cluster. Starts the applications A depends on first (unless --nodeps),\n" +
 			"then A, each by running clstartapp on the node chosen: --node when that node is up and\n" +
 			"valid for the application; else the only such node; else preferred_node (a node name,\n" +
@@ -326,16 +366,26 @@ func NewRunApp(stdout, stderr io.Writer) *cli.App {
 			&cli.BoolFlag{Name: "nolocking", Usage: "do not use the lock daemon"},
 			&cli.BoolFlag{Name: "nochecksums", Usage: "ignore configuration checksums (emergencies only)"},
 			&cli.BoolFlag{Name: "force", Usage: "pass --force to clstartapp"},
+			&cli.BoolFlag{Name: "json", Usage: "print the steps taken (with --preview, that would be) as JSON; the narration goes to standard error"},
 		},
 		Action: func(c *cli.Context) error {
+			// In JSON mode the narration goes to standard error, and
+			// standard output holds the document alone.
 			log := logx.New(stdout)
+			if c.Bool("json") {
+				log = logx.New(stderr)
+			}
 			log.SetVerbose(true)
-			return RunApp(c.Context, layout.FromEnv(), log, c.String("application"), RunOpts{
+			doc, err := RunApp(c.Context, layout.FromEnv(), log, c.String("application"), RunOpts{
 				Node: c.String("node"), NoDeps: c.Bool("nodeps"), NoLogging: c.Bool("nologging"),
 				Preview: c.Bool("preview"), Timeout: time.Duration(c.Int("timeout")) * time.Second,
 				Reset: c.Bool("reset"), NoLocking: c.Bool("nolocking"), NoChecksums: c.Bool("nochecksums"),
 				Force: c.Bool("force"),
 			})
+			if err != nil || !c.Bool("json") {
+				return err
+			}
+			return jsonout.Write(stdout, doc)
 		},
 	}
 }

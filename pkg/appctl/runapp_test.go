@@ -1,6 +1,11 @@
 package appctl
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/linuxha-ng/linuxha/internal/golden"
+	"github.com/linuxha-ng/linuxha/pkg/jsonout"
+)
 
 func TestChooseNode(t *testing.T) {
 	a := func(up, valid bool, apps int, load float64) NodeView {
@@ -38,4 +43,16 @@ func TestChooseNode(t *testing.T) {
 			t.Errorf("%s: ChooseNode = %q, %v; want %q (error %v)", c.cite, got, err, c.want, c.wantErr)
 		}
 	}
+}
+
+// clrunapp --json's schema (issue 19): a dependency already running, the
+// application started on its preferred node with the command used.
+func TestRunDocGolden(t *testing.T) {
+	node, other := "servera", "serverb"
+	secs := jsonout.Seconds(2.25)
+	golden.JSON(t, "clrunapp.json", RunDoc{Schema: RunSchema, Application: "apache", Steps: []RunStep{
+		{Application: "db", State: "STARTED", Action: "none", Node: &other, Why: "already STARTED", DependsOn: []string{}},
+		{Application: "apache", State: "DOWN", Action: "start", Node: &node, Why: "preferred_node", DependsOn: []string{"db"},
+			Command: []string{"/usr/sbin/clstartapp", "--application", "apache", "--maxdelay", "30", "--verbose"}, Started: true, StartSeconds: &secs},
+	}})
 }

@@ -1,6 +1,8 @@
 package clstat
 
 import (
+	"time"
+
 	"github.com/linuxha-ng/linuxha/pkg/daemonapi"
 	"github.com/linuxha-ng/linuxha/pkg/jsonout"
 )
@@ -43,9 +45,19 @@ func (st Status) Doc() StatusDoc {
 	}
 	for _, a := range st.Apps {
 		d.Applications = append(d.Applications, AppRowDoc{Application: a.App, Node: jsonout.String(a.Node), State: a.State,
-			RunningSeconds: jsonout.Duration(a.Running), Monitor: a.Monitor, Stale: a.Stale, Failover: a.Failover})
+			RunningSeconds: running(a.State, a.Running), Monitor: a.Monitor, Stale: a.Stale, Failover: a.Failover})
 	}
 	return d
+}
+
+// running is how long a STARTED application has run (0 just after its
+// start), null in any other state.
+func running(state string, d time.Duration) *jsonout.Seconds {
+	if state != daemonapi.AppStarted {
+		return nil
+	}
+	s := jsonout.Seconds(d.Seconds())
+	return &s
 }
 
 // AppDoc is clstat --application as JSON.
@@ -79,9 +91,7 @@ func (st AppStatus) Doc() AppDoc {
 	d := AppDoc{Schema: AppSchema, Cluster: st.Cluster, ClusterState: st.State, Application: st.App, Node: jsonout.String(st.Node),
 		State: st.AppState, Monitor: st.Monitor, Stale: st.Stale, Failover: st.Failover,
 		FileSystems: []daemonapi.VolumeDoc{}, ProcessMon: []ProcDoc{}, GeneralMon: []GeneralMonitor{}}
-	if st.AppState == daemonapi.AppStarted {
-		d.RunningSeconds = jsonout.Duration(st.Running)
-	}
+	d.RunningSeconds = running(st.AppState, st.Running)
 	for _, v := range st.FS {
 		d.FileSystems = append(d.FileSystems, v.Doc())
 	}
