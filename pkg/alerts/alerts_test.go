@@ -223,7 +223,16 @@ func TestWebhook(t *testing.T) {
 	<-done
 	mu.Lock()
 	defer mu.Unlock()
-	if len(warned) != 1 || !strings.Contains(warned[0], bad.URL) || !strings.Contains(warned[0], "502") {
+	// The good webhook's delivery may still be reading its answer when
+	// the dispatcher stops (seen under -race): a cut-short delivery is
+	// no failure of the webhook.
+	var failures []string
+	for _, w := range warned {
+		if !strings.Contains(w, "context canceled") {
+			failures = append(failures, w)
+		}
+	}
+	if len(failures) != 1 || !strings.Contains(failures[0], bad.URL) || !strings.Contains(failures[0], "502") {
 		t.Errorf("warnings %q: want the failing webhook named with its answer", warned)
 	}
 }
