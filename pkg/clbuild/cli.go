@@ -13,6 +13,7 @@ import (
 	"github.com/linuxha-ng/linuxha/pkg/backup"
 	"github.com/linuxha-ng/linuxha/pkg/clitool"
 	"github.com/linuxha-ng/linuxha/pkg/config"
+	"github.com/linuxha-ng/linuxha/pkg/jsonout"
 	"github.com/linuxha-ng/linuxha/pkg/layout"
 	"github.com/linuxha-ng/linuxha/pkg/logx"
 	"github.com/linuxha-ng/linuxha/pkg/nodefacts"
@@ -23,7 +24,7 @@ func NewApp(stdout, stderr io.Writer) *cli.App {
 	return &cli.App{
 		Name:      "clbuild",
 		Usage:     "validate the cluster configuration and build the cluster on both nodes",
-		UsageText: "clbuild [-V|--verbose] [-F|--force] [--genkey]",
+		UsageText: "clbuild [-V|--verbose] [-F|--force] [--genkey] [--json]",
 		Description: "Run on the node where /etc/cluster/clconf.xml was written. clbuild checks the\n" +
 			"configuration and both nodes (Reference §7.2.4), and only when every check passes\n" +
 			"copies clconf.xml to the peer, creates log directories and resource flag files on\n" +
@@ -36,6 +37,7 @@ func NewApp(stdout, stderr io.Writer) *cli.App {
 			&cli.BoolFlag{Name: "verbose", Aliases: []string{"V"}, Usage: "print every check as an INFO line"},
 			&cli.BoolFlag{Name: "force", Aliases: []string{"F"}, Usage: "rebuild an already built or running cluster"},
 			&cli.BoolFlag{Name: "genkey", Usage: "write a new random global/key into clconf.xml first (the build then copies it to the peer)"},
+			&cli.BoolFlag{Name: "json", Usage: "print every check and step, and the outcome, as one JSON document"},
 		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {
@@ -43,18 +45,31 @@ func NewApp(stdout, stderr io.Writer) *cli.App {
 			}
 			log := logx.New(stdout)
 			log.SetVerbose(c.Bool("verbose"))
-			exe, err := os.Executable()
-			if err != nil {
-				return err
+			var doc *jsonout.RunLog
+			if c.Bool("json") {
+				// Every check's line goes into the document instead.
+				log = logx.New(io.Discard)
+				doc = &jsonout.RunLog{Schema: jsonout.RunSchema, Command: "clbuild"}
+				doc.Record(log)
 			}
-			b := &Builder{L: layout.FromEnv(), Log: log, Force: c.Bool("force"), Exe: exe}
-			if c.Bool("genkey") {
-				if err := WriteNewKey(b.L.Clconf()); err != nil {
-					return clitool.ConfigError(err)
+			err := func() error {
+				exe, err := os.Executable()
+				if err != nil {
+					return err
 				}
-				log.Infof("Wrote a new random key to %s", b.L.Clconf())
+				b := &Builder{L: layout.FromEnv(), Log: log, Force: c.Bool("force"), Exe: exe}
+				if c.Bool("genkey") {
+					if err := WriteNewKey(b.L.Clconf()); err != nil {
+						return clitool.ConfigError(err)
+					}
+					log.Infof("Wrote a new random key to %s", b.L.Clconf())
+				}
+				return b.Run(c.Context)
+			}()
+			if doc != nil {
+				return doc.Finish(stdout, err, clitool.ExitCode(err))
 			}
-			return b.Run(c.Context)
+			return err
 		},
 		Commands: []*cli.Command{
 			{

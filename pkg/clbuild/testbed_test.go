@@ -1,11 +1,14 @@
 package clbuild_test
 
 import (
+	"encoding/json"
 	"os"
 	"strings"
 	"testing"
 
 	"github.com/linuxha-ng/linuxha/internal/testbed"
+	"github.com/linuxha-ng/linuxha/pkg/clitool"
+	"github.com/linuxha-ng/linuxha/pkg/jsonout"
 )
 
 const snapshot = `for d in /etc/cluster /clbackup; do [ -d $d ] && find $d -exec stat -c '%n %a %u' {} + && find $d -type f -exec md5sum {} +; done | sort; true`
@@ -36,8 +39,17 @@ func errorLines(s string) []string {
 // allocations.
 func TestBuildInTestbed(t *testing.T) {
 	tb := testbed.Up(t)
+	// A configuration error as JSON (issue 19): the problem named with
+	// its file and line, exit 3 (configuration), nothing on stderr.
+	tb.WriteFile(t, "servera", "/etc/cluster/clconf.xml", strings.Replace(sample(t), "<dead>12</dead>", "<dead>soon</dead>", 1), 0o600)
+	r := tb.Exec(t, "servera", "", "clbuild", "--json")
+	var doc jsonout.RunLog
+	if err := json.Unmarshal([]byte(r.Stdout), &doc); err != nil || r.Code != clitool.ExitConfig || doc.OK || doc.Error == nil ||
+		!strings.Contains(*doc.Error, "clconf.xml:") || !strings.Contains(*doc.Error, "dead") || r.Stderr != "" {
+		t.Fatalf("clbuild --json with a bad dead: %d %+v %v\n%s", r.Code, doc, err, r.Output())
+	}
 	tb.WriteFile(t, "servera", "/etc/cluster/clconf.xml", sample(t), 0o600)
-	r := tb.Exec(t, "servera", "", "clbuild", "--verbose")
+	r = tb.Exec(t, "servera", "", "clbuild", "--verbose")
 	if r.Code != 0 {
 		t.Fatalf("clbuild: exit %d\n%s", r.Code, r.Output())
 	}

@@ -4,21 +4,42 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/linuxha-ng/linuxha/pkg/clitool"
+	"github.com/linuxha-ng/linuxha/pkg/jsonout"
 	"github.com/linuxha-ng/linuxha/pkg/layout"
 	"github.com/linuxha-ng/linuxha/pkg/logx"
 	"github.com/linuxha-ng/linuxha/pkg/state"
 )
+
+// runStage runs the stage the command line names.
+func runStage(c *cli.Context, log *logx.Logger) error {
+	b, err := newBuilder(c.Context, layout.FromEnv(), c.String("application"), log, c.Bool("force"), c.Bool("forcesync"))
+	if err != nil {
+		return err
+	}
+	b.fsmapFlag = c.Bool("fsmap")
+	switch {
+	case c.Bool("check"):
+		return b.Check()
+	case c.Bool("vgbuild"):
+		return b.VGBuild()
+	case c.Bool("build"):
+		return b.Build()
+	default:
+		return b.Sync()
+	}
+}
 
 // NewApp builds the clbuildapp command.
 func NewApp(stdout, stderr io.Writer) *cli.App {
 	return &cli.App{
 		Name:      "clbuildapp",
 		Usage:     "take an application's file systems into replicated storage, in four stages",
-		UsageText: "clbuildapp --application A [--verbose] [--file F] --check|--vgbuild|--build|--sync [--force] [--forcesync] [--fsmap]",
+		UsageText: "clbuildapp --application A [--verbose] [--file F] --check|--vgbuild|--build|--sync [--force] [--forcesync] [--fsmap] [--json]",
 		Description: "Run on the node where the application's file systems are mounted, with\n" +
 			"/etc/cluster/A/appconf.xml written. --check validates the configuration and both nodes;\n" +
 			"--vgbuild gives the other node the same logical volumes and both nodes a 128 MB\n" +
@@ -45,6 +66,7 @@ func NewApp(stdout, stderr io.Writer) *cli.App {
 			&cli.BoolFlag{Name: "forcesync", Usage: "with --sync: resynchronise everything"},
 			&cli.BoolFlag{Name: "fsmap", Usage: "with --build --force on an application that is down: rebuild the fsmap from the mounted volumes"},
 			&cli.StringFlag{Name: "file", Usage: "write the output to `F` (- = standard output); --verbose also shows it"},
+			&cli.BoolFlag{Name: "json", Usage: "print every line of the stage, and its outcome, as one JSON document"},
 		},
 		Action: func(c *cli.Context) error {
 			if c.String("application") == "" {
@@ -61,6 +83,28 @@ func NewApp(stdout, stderr io.Writer) *cli.App {
 			}
 			log := logx.New(stdout)
 			log.SetVerbose(c.Bool("verbose"))
+			if c.Bool("json") {
+				// Every line goes into the document (and to --file).
+				log = logx.New(io.Discard)
+				stage := ""
+				for _, s := range []string{"check", "vgbuild", "build", "sync"} {
+					if c.Bool(s) {
+						stage = s
+					}
+				}
+				doc := &jsonout.RunLog{Schema: jsonout.RunSchema, Command: "clbuildapp", Application: jsonout.String(c.String("application")), Stage: &stage}
+				doc.Record(log)
+				if f := c.String("file"); f != "" && f != "-" {
+					fl, err := os.OpenFile(f, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+					if err != nil {
+						return err
+					}
+					defer fl.Close()
+					log.Tee(fl)
+				}
+				err := runStage(c, log)
+				return doc.Finish(stdout, err, clitool.ExitCode(err))
+			}
 			if f := c.String("file"); f != "" && f != "-" {
 				var err error
 				if log, err = logx.Open(f); err != nil {
@@ -73,21 +117,7 @@ func NewApp(stdout, stderr io.Writer) *cli.App {
 			} else if f == "-" {
 				log.SetVerbose(true)
 			}
-			b, err := newBuilder(c.Context, layout.FromEnv(), c.String("application"), log, c.Bool("force"), c.Bool("forcesync"))
-			if err != nil {
-				return err
-			}
-			b.fsmapFlag = c.Bool("fsmap")
-			switch {
-			case c.Bool("check"):
-				return b.Check()
-			case c.Bool("vgbuild"):
-				return b.VGBuild()
-			case c.Bool("build"):
-				return b.Build()
-			default:
-				return b.Sync()
-			}
+			return runStage(c, log)
 		},
 		Commands: []*cli.Command{
 			{

@@ -1,12 +1,14 @@
 package clbuildapp_test
 
 import (
+	"encoding/json"
 	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/linuxha-ng/linuxha/internal/testbed"
+	"github.com/linuxha-ng/linuxha/pkg/jsonout"
 )
 
 // FilesyncApache is examples/apache/appconf.xml with its volume group
@@ -37,7 +39,20 @@ func TestFilesyncBuildAndReplicate(t *testing.T) {
 	if r := run("vgbuild"); r.Code == 0 || !strings.Contains(r.Stderr, "but the --check stage has not yet been rerun. Do that first") {
 		t.Fatalf("vgbuild before check: %d %s", r.Code, r.Output())
 	}
-	for _, s := range []string{"check", "vgbuild", "build"} {
+	// As JSON (issue 19): the refusal with its exit code, then the
+	// check's lines.
+	var doc jsonout.RunLog
+	r := run("vgbuild", "--json")
+	if err := json.Unmarshal([]byte(r.Stdout), &doc); err != nil || r.Code == 0 || doc.Schema != jsonout.RunSchema || doc.OK ||
+		doc.Error == nil || !strings.Contains(*doc.Error, "Do that first") || *doc.Stage != "vgbuild" || r.Stderr != "" {
+		t.Fatalf("vgbuild --json before check: %d %+v %v\n%s", r.Code, doc, err, r.Output())
+	}
+	r = run("check", "--json")
+	doc = jsonout.RunLog{}
+	if err := json.Unmarshal([]byte(r.Stdout), &doc); err != nil || r.Code != 0 || !doc.OK || doc.Errors != 0 || len(doc.Lines) == 0 || *doc.Application != "apache" {
+		t.Fatalf("check --json: %d %+v %v\n%s", r.Code, doc, err, r.Output())
+	}
+	for _, s := range []string{"vgbuild", "build"} {
 		if r := run(s); r.Code != 0 {
 			t.Fatalf("%s: %s", s, r.Output())
 		}
@@ -46,7 +61,7 @@ func TestFilesyncBuildAndReplicate(t *testing.T) {
 	if !strings.Contains(fsmap, "app01vg:docs:/apache/docs:dir:filesync:") {
 		t.Fatalf("fsmap on serverb:\n%s", fsmap)
 	}
-	r := run("sync")
+	r = run("sync")
 	if r.Code != 0 || !strings.Contains(r.Stdout, "Successfully Synchronised data from servera to serverb") {
 		t.Fatalf("sync: %s", r.Output())
 	}

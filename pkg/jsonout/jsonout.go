@@ -14,6 +14,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/linuxha-ng/linuxha/pkg/logx"
 )
 
 // Seconds is a duration written as a number of seconds ("12.5").
@@ -110,3 +112,66 @@ func Valid(b []byte) bool {
 	}
 	return dec.Decode(&v) == io.EOF
 }
+
+// RunSchema names RunLog.
+const RunSchema = "linuxha.run/v1"
+
+// RunLog is a command's run as JSON (clbuild --json, clbuildapp --json):
+// every line it logged and how it ended. OK false comes with Error, the
+// refusal, and the command's non-zero exit code.
+type RunLog struct {
+	Schema      string    `json:"schema"`
+	Command     string    `json:"command"`
+	Application *string   `json:"application"` // clbuildapp's; null for clbuild
+	Stage       *string   `json:"stage"`       // clbuildapp's check, vgbuild, build or sync
+	OK          bool      `json:"ok"`
+	Error       *string   `json:"error"`
+	Warnings    int       `json:"warnings"`
+	Errors      int       `json:"errors"`
+	Lines       []LogLine `json:"lines"`
+}
+
+// LogLine is one line of a RunLog.
+type LogLine struct {
+	Level string `json:"level"` // INFO, WARN or ERROR
+	Time  string `json:"time"`  // RFC 3339
+	Text  string `json:"text"`
+}
+
+// Record collects the lines of log into r.
+func (r *RunLog) Record(log *logx.Logger) {
+	r.Lines = []LogLine{}
+	log.OnLine(func(l logx.Line) {
+		r.Lines = append(r.Lines, LogLine{Level: l.Level.String(), Time: l.Time.Format(time.RFC3339), Text: l.Text})
+		switch l.Level {
+		case logx.Warn:
+			r.Warnings++
+		case logx.Error:
+			r.Errors++
+		}
+	})
+}
+
+// Finish records how the run ended and writes r; a failed run returns
+// an error carrying its exit code and no message (the document says it).
+func (r *RunLog) Finish(w io.Writer, err error, code int) error {
+	r.OK = err == nil
+	if err != nil {
+		r.Error = String(strings.TrimRight(err.Error(), "\n"))
+	}
+	if werr := Write(w, r); werr != nil {
+		return werr
+	}
+	if err != nil {
+		return exitError(code)
+	}
+	return nil
+}
+
+// exitError is a failure already reported: a code and no message.
+type exitError int
+
+func (e exitError) Error() string { return "" }
+
+// ExitCode is the code to exit with.
+func (e exitError) ExitCode() int { return int(e) }

@@ -59,7 +59,19 @@ type Logger struct {
 	tee     io.Writer
 	journal Journal           // also sends every line to the journal (under systemd)
 	fields  map[string]string // the journal fields of every line (NODE, SYSLOG_IDENTIFIER)
+	onLine  func(Line)        // also given every line (a command's --json report)
 }
+
+// Line is one logged line, for OnLine.
+type Line struct {
+	Level Level
+	Time  time.Time
+	Text  string
+}
+
+// OnLine also gives every line that is logged to f, under the logger's
+// lock (f must not log).
+func (l *Logger) OnLine(f func(Line)) { l.mu.Lock(); l.onLine = f; l.mu.Unlock() }
 
 // Journal sends one line to the systemd journal with its fields: cldaemon
 // and the other daemons give go-systemd's journal.Send under a unit.
@@ -135,6 +147,9 @@ func (l *Logger) log(lv Level, msg, event, app string) {
 	for _, part := range strings.Split(msg, "\n") {
 		line := Format(lv, t, part) + "\n"
 		_, _ = io.WriteString(l.out, line)
+		if l.onLine != nil {
+			l.onLine(Line{Level: lv, Time: t, Text: part})
+		}
 		if l.tee != nil {
 			_, _ = io.WriteString(l.tee, line)
 		}
