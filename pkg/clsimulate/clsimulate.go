@@ -20,6 +20,7 @@ import (
 	"github.com/linuxha-ng/linuxha/pkg/clitool"
 	"github.com/linuxha-ng/linuxha/pkg/daemonapi"
 	"github.com/linuxha-ng/linuxha/pkg/failover"
+	"github.com/linuxha-ng/linuxha/pkg/jsonout"
 	"github.com/linuxha-ng/linuxha/pkg/layout"
 )
 
@@ -84,13 +85,12 @@ func NewApp(stdout, stderr io.Writer) *cli.App {
 				return clitool.UsageError(err)
 			}
 			if c.Bool("json") {
-				enc := json.NewEncoder(stdout)
-				enc.SetIndent("", "  ")
-				return enc.Encode(struct {
-					Event string          `json:"event"`
-					Views []string        `json:"views"`
-					Steps []failover.Step `json:"steps"`
-				}{what, names(views), steps})
+				return jsonout.Write(stdout, struct {
+					Schema string          `json:"schema"`
+					Event  string          `json:"event"`
+					Views  []string        `json:"views"`
+					Steps  []failover.Step `json:"steps"`
+				}{"linuxha.clsimulate/v1", what, names(views), steps})
 			}
 			Print(stdout, what, from, views, steps)
 			return nil

@@ -76,13 +76,13 @@ const (
 
 // Action is one step for the daemon to carry out.
 type Action struct {
-	Kind       Kind
-	App        string
-	Node       string
-	Nodes      []string
-	Force      bool
-	ClearStale bool
-	Why        string // the rule, with its Reference line
+	Kind       Kind     `json:"kind"`
+	App        string   `json:"application,omitempty"`
+	Node       string   `json:"node,omitempty"`
+	Nodes      []string `json:"nodes,omitempty"`
+	Force      bool     `json:"force,omitempty"`
+	ClearStale bool     `json:"clear_stale,omitempty"`
+	Why        string   `json:"why"` // the rule, with its Reference line
 }
 
 func (a Action) String() string {
