@@ -62,9 +62,14 @@ func loadBuiltCluster(l layout.Layout, nochecksums bool) (*config.Cluster, error
 }
 
 // warnLegacy says on standard error, from every tool and daemon, what
-// legacy framing gives up.
+// legacy framing gives up; and it applies global/logzone to the
+// process's log lines.
 func warnLegacy(cfg *config.Cluster) {
-	if cfg != nil && cfg.Framing == "legacy" {
+	if cfg == nil {
+		return
+	}
+	logx.SetZoneStamps(cfg.LogZone)
+	if cfg.Framing == "legacy" {
 		logx.New(os.Stderr).Warnf("%s", config.LegacyWarning)
 	}
 }

@@ -44,6 +44,9 @@ type Cluster struct {
 	// silent stands down instead of taking over (seed 004).
 	ReachList []string
 	Framing   string // global/framing: "authenticated" (default) or "legacy" (the Reference's frame, DESIGN §4)
+	// LogZone is global/logzone (not in the Reference): yes puts the
+	// time zone's offset after the time in every log line.
+	LogZone bool
 	// Metrics is global/metrics: the address cldaemon serves Prometheus
 	// metrics on ("" = off); a bare port listens on loopback.
 	Metrics string
@@ -319,6 +322,14 @@ func ParseCluster(file string, data []byte) (*Cluster, Problems, error) {
 		default:
 			d.errorf(e, "global/framing", "%q must be authenticated or legacy", v)
 		}
+	}
+
+	if v, e := child(gl, "logzone"); e != nil && v != "" {
+		b, err := yesNo(v)
+		if err != nil {
+			d.errorf(e, "global/logzone", "%v", err)
+		}
+		c.LogZone = b
 	}
 
 	if v, e := child(gl, "metrics"); e != nil && v != "" {

@@ -452,6 +452,22 @@ func TestMetricsAddr(t *testing.T) {
 	}
 }
 
+// global/logzone (issue 19): off unless asked; yes or no only.
+func TestLogZone(t *testing.T) {
+	base := string(mustRead(t, "../../examples/clconf.xml"))
+	if c, _, err := ParseCluster("clconf.xml", []byte(base)); err != nil || c.LogZone {
+		t.Fatalf("default: %v %v", c.LogZone, err)
+	}
+	on := strings.Replace(base, "</global>", "<logzone>yes</logzone></global>", 1)
+	if c, _, err := ParseCluster("clconf.xml", []byte(on)); err != nil || !c.LogZone {
+		t.Fatalf("yes: %v %v", c.LogZone, err)
+	}
+	bad := strings.Replace(base, "</global>", "<logzone>utc</logzone></global>", 1)
+	if _, _, err := ParseCluster("clconf.xml", []byte(bad)); err == nil || !strings.Contains(err.Error(), "global/logzone") {
+		t.Fatalf("bad: %v", err)
+	}
+}
+
 // <alerts> (issue 19): agents with their recipient and time limit, DRCM's
 // four-hour period by default; a relative path or a bad time is one line
 // naming the file, line and field.

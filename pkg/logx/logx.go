@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -38,11 +39,27 @@ func (l Level) String() string {
 	return "UNKNOWN"
 }
 
-// TimeFormat is the Reference's timestamp layout: 08/07/2005 05:04:19.
-const TimeFormat = "02/01/2006 15:04:05"
+// TimeFormat is the Reference's timestamp layout: 08/07/2005 05:04:19;
+// ZoneTimeFormat adds the zone's offset, 08/07/2005 05:04:19 +0100.
+const (
+	TimeFormat     = "02/01/2006 15:04:05"
+	ZoneTimeFormat = TimeFormat + " -0700"
+)
+
+// zoneStamps is global/logzone: one switch for the whole process, as
+// the standard library's log.SetFlags is, since every logger of a
+// command or daemon writes the same cluster's logs.
+var zoneStamps atomic.Bool
+
+// SetZoneStamps turns the zone in every time stamp on or off (off, the
+// Reference's format, by default).
+func SetZoneStamps(on bool) { zoneStamps.Store(on) }
 
 // Format renders one log line without its newline.
 func Format(l Level, t time.Time, msg string) string {
+	if zoneStamps.Load() {
+		return l.String() + " " + t.Format(ZoneTimeFormat) + " " + msg
+	}
 	return l.String() + " " + t.Format(TimeFormat) + " " + msg
 }
 

@@ -29,6 +29,21 @@ func TestFormatMatchesReference(t *testing.T) {
 	}
 }
 
+// global/logzone (issue 19): the zone's offset after the time, on
+// request only.
+func TestZoneStamps(t *testing.T) {
+	var b bytes.Buffer
+	l := New(&b)
+	l.SetClock(func() time.Time { return time.Date(2005, 7, 8, 5, 4, 19, 0, time.FixedZone("BST", 3600)) })
+	SetZoneStamps(true)
+	l.Infof("with zone")
+	SetZoneStamps(false)
+	l.Infof("without")
+	if want := "INFO 08/07/2005 05:04:19 +0100 with zone\nINFO 08/07/2005 05:04:19 without\n"; b.String() != want {
+		t.Fatalf("got\n%s\nwant\n%s", b.String(), want)
+	}
+}
+
 func TestVerboseOffDropsInfoOnly(t *testing.T) {
 	var b bytes.Buffer
 	l := New(&b)
