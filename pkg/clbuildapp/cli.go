@@ -12,16 +12,19 @@ import (
 	"github.com/linuxha-ng/linuxha/pkg/jsonout"
 	"github.com/linuxha-ng/linuxha/pkg/layout"
 	"github.com/linuxha-ng/linuxha/pkg/logx"
+	"github.com/linuxha-ng/linuxha/pkg/progress"
 	"github.com/linuxha-ng/linuxha/pkg/state"
 )
 
-// runStage runs the stage the command line names.
-func runStage(c *cli.Context, log *logx.Logger) error {
+// runStage runs the stage the command line names; --sync shows its
+// progress on show.
+func runStage(c *cli.Context, log *logx.Logger, show *progress.Printer) error {
 	b, err := newBuilder(c.Context, layout.FromEnv(), c.String("application"), log, c.Bool("force"), c.Bool("forcesync"))
 	if err != nil {
 		return err
 	}
 	b.fsmapFlag = c.Bool("fsmap")
+	b.show = show
 	switch {
 	case c.Bool("check"):
 		return b.Check()
@@ -102,7 +105,7 @@ func NewApp(stdout, stderr io.Writer) *cli.App {
 					defer fl.Close()
 					log.Tee(fl)
 				}
-				err := runStage(c, log)
+				err := runStage(c, log, &progress.Printer{W: stdout, JSON: true, App: c.String("application")})
 				return doc.Finish(stdout, err, clitool.ExitCode(err))
 			}
 			if f := c.String("file"); f != "" && f != "-" {
@@ -117,7 +120,7 @@ func NewApp(stdout, stderr io.Writer) *cli.App {
 			} else if f == "-" {
 				log.SetVerbose(true)
 			}
-			return runStage(c, log)
+			return runStage(c, log, &progress.Printer{W: stdout, TTY: progress.IsTerminal(stdout), App: c.String("application")})
 		},
 		Commands: []*cli.Command{
 			{

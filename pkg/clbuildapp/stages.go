@@ -25,6 +25,7 @@ import (
 	"github.com/linuxha-ng/linuxha/pkg/daemonapi"
 	"github.com/linuxha-ng/linuxha/pkg/layout"
 	"github.com/linuxha-ng/linuxha/pkg/logx"
+	"github.com/linuxha-ng/linuxha/pkg/progress"
 	"github.com/linuxha-ng/linuxha/pkg/nodefacts"
 	"github.com/linuxha-ng/linuxha/pkg/remote"
 	"github.com/linuxha-ng/linuxha/pkg/state"
@@ -51,6 +52,7 @@ type builder struct {
 	remote    storage.Runner
 	client    *daemonapi.Client
 	appSum    string
+	show      *progress.Printer // --sync's progress; nil shows none
 }
 
 func newBuilder(ctx context.Context, l layout.Layout, name string, log *logx.Logger, force, forcesync bool) (*builder, error) {

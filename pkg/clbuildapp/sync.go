@@ -12,9 +12,11 @@ import (
 
 	"github.com/linuxha-ng/linuxha/pkg/layout"
 	"github.com/linuxha-ng/linuxha/pkg/remote"
+	"github.com/linuxha-ng/linuxha/pkg/progress"
 	"github.com/linuxha-ng/linuxha/pkg/state"
 	"github.com/linuxha-ng/linuxha/pkg/storage"
 	"github.com/linuxha-ng/linuxha/pkg/storage/drbd"
+	"github.com/linuxha-ng/linuxha/pkg/storage/filesync"
 	"github.com/linuxha-ng/linuxha/pkg/storage/volumes"
 )
 
@@ -172,23 +174,35 @@ func (b *builder) Sync() error {
 	}
 	d := &drbd.Driver{ConfDir: b.l.DrbdConfDir()}
 	last := time.Time{}
+	var meter progress.Meter
 	for {
 		synced, current := 0, ""
+		var total, remaining int64
 		for _, v := range vols {
 			st, err := d.Status(b.ctx, v.Res)
 			if err != nil {
 				return err
 			}
+			total += v.Res.Size()
 			if st.Synced() {
 				synced++
-			} else if current == "" {
+				continue
+			}
+			remaining += st.OutOfSync
+			if current == "" {
 				current = fmt.Sprintf("Sync status: Currently syncing LV %s, %.1f%% completed", v.Res.Disk(), st.Percent)
 			}
 		}
+		r := meter.Add(progress.Sample{At: time.Now(), Total: total, Remaining: remaining})
+		if synced == len(vols) {
+			r.Percent, r.Remaining = 100, 0
+		}
+		b.showProgress(fmt.Sprintf("%d of %d volumes in step", synced, len(vols)), r)
 		if synced == len(vols) {
 			break
 		}
 		if time.Since(last) >= 10*time.Second {
+			b.endProgress()
 			b.log.Infof("Sync status: Devices sync'ed: %d, Devices unsync'ed: %d", synced, len(vols)-synced)
 			b.log.Infof("%s", current)
 			last = time.Now()
@@ -199,6 +213,7 @@ func (b *builder) Sync() error {
 		case <-time.After(time.Second):
 		}
 	}
+	b.endProgress()
 	b.log.Infof("Sync status: Devices sync'ed: %d, Devices unsync'ed: 0", len(vols))
 	if err := b.drbdTool(b.me, "--action", "down"); err != nil {
 		return err
@@ -222,10 +237,36 @@ func (b *builder) syncDirs() error {
 		return err
 	}
 	s.Logf = func(format string, args ...any) { b.log.Warnf(format, args...) }
+	meters := map[string]*progress.Meter{}
+	s.Progress = func(d filesync.Dir, p filesync.Progress) {
+		m := meters[d.Path]
+		if m == nil {
+			m = &progress.Meter{}
+			meters[d.Path] = m
+		}
+		total := p.Total()
+		b.showProgress(d.Path, m.Add(progress.Sample{At: time.Now(), Total: total, Remaining: total - p.Done, Percent: p.Percent}))
+	}
 	b.log.Infof("Copying %d directories of %s to %s with rsync", len(s.Dirs), b.name, b.peer)
-	if err := s.SyncAll(b.ctx, b.forcesync); err != nil {
+	err = s.SyncAll(b.ctx, b.forcesync)
+	b.endProgress()
+	if err != nil {
 		return err
 	}
 	b.log.Infof("Successfully Synchronised data from %s to %s", b.me, b.peer)
 	return nil
+}
+
+// showProgress shows how a copy goes, when the command line asked for it.
+func (b *builder) showProgress(what string, r progress.Report) {
+	if b.show != nil {
+		b.show.Show(what, r)
+	}
+}
+
+// endProgress ends the progress line before a log line.
+func (b *builder) endProgress() {
+	if b.show != nil {
+		b.show.End()
+	}
 }

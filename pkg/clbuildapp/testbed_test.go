@@ -9,6 +9,7 @@ import (
 
 	"github.com/linuxha-ng/linuxha/internal/testbed"
 	"github.com/linuxha-ng/linuxha/pkg/jsonout"
+	"github.com/linuxha-ng/linuxha/pkg/progress"
 )
 
 // FilesyncApache is examples/apache/appconf.xml with its volume group
@@ -61,9 +62,27 @@ func TestFilesyncBuildAndReplicate(t *testing.T) {
 	if !strings.Contains(fsmap, "app01vg:docs:/apache/docs:dir:filesync:") {
 		t.Fatalf("fsmap on serverb:\n%s", fsmap)
 	}
-	r = run("sync")
-	if r.Code != 0 || !strings.Contains(r.Stdout, "Successfully Synchronised data from servera to serverb") {
-		t.Fatalf("sync: %s", r.Output())
+	// --sync --json: JSON lines, each directory's progress up to 100%,
+	// then the run's document (issue 19).
+	r = run("sync", "--json")
+	lines := strings.Split(strings.TrimSpace(r.Stdout), "\n")
+	doc = jsonout.RunLog{}
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &doc); err != nil || r.Code != 0 || !doc.OK ||
+		!strings.Contains(doc.Lines[len(doc.Lines)-1].Text, "Successfully Synchronised data from servera to serverb") {
+		t.Fatalf("sync --json: %d %v\n%s", r.Code, err, r.Output())
+	}
+	done := map[string]float64{}
+	for _, l := range lines[:len(lines)-1] {
+		var p progress.Line
+		if err := json.Unmarshal([]byte(l), &p); err != nil || p.Schema != progress.Schema || p.Application != "apache" {
+			t.Fatalf("progress line %q: %v", l, err)
+		}
+		done[p.What] = p.Percent
+	}
+	for _, d := range []string{"/apache/admin", "/apache/docs", "/apache/logs"} {
+		if done[d] != 100 {
+			t.Errorf("progress of %s ended at %v%%:\n%s", d, done[d], r.Stdout)
+		}
 	}
 	if got := tb.Sh(t, "serverb", "cd /apache && find . -type f | sort | xargs sha256sum"); got != want {
 		t.Fatalf("serverb differs after sync:\n%s\nwant:\n%s", got, want)

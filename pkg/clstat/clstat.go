@@ -20,6 +20,7 @@ import (
 	"github.com/linuxha-ng/linuxha/pkg/daemonapi"
 	"github.com/linuxha-ng/linuxha/pkg/jsonout"
 	"github.com/linuxha-ng/linuxha/pkg/layout"
+	"github.com/linuxha-ng/linuxha/pkg/progress"
 )
 
 // Status is what clstat prints, also as JSON.
@@ -78,7 +79,7 @@ func NewApp(stdout, stderr io.Writer) *cli.App {
 					return lookAt(c.Context, l, cfg, c.String("application"), c.Bool("json"), c.Duration("timeout"))
 				}
 				asJSON := c.Bool("json")
-				return watch(c.Context, stdout, !asJSON && isTerminal(stdout), asJSON, iv, time.Now, look)
+				return watch(c.Context, stdout, !asJSON && progress.IsTerminal(stdout), asJSON, iv, time.Now, look)
 			}
 			if app := c.String("application"); app != "" {
 				st, err := QueryApp(c.Context, l, cfg, app, c.Duration("timeout"))

@@ -5,10 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 	"time"
-
-	"golang.org/x/sys/unix"
 )
 
 // view is one look at the cluster: the text to show and the same without
@@ -49,16 +46,6 @@ func watch(ctx context.Context, w io.Writer, tty, jsonLines bool, interval time.
 		case <-t.C:
 		}
 	}
-}
-
-// isTerminal reports whether w is a terminal.
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
-	return err == nil
 }
 
 // render writes a view with print, and again with the running times left

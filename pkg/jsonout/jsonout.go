@@ -159,7 +159,9 @@ func (r *RunLog) Finish(w io.Writer, err error, code int) error {
 	if err != nil {
 		r.Error = String(strings.TrimRight(err.Error(), "\n"))
 	}
-	if werr := Write(w, r); werr != nil {
+	// One line: after a --sync's progress lines the output stays JSON
+	// lines.
+	if werr := Line(w, r); werr != nil {
 		return werr
 	}
 	if err != nil {

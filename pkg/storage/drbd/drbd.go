@@ -49,6 +49,17 @@ func (r Resource) Name() string { return r.App + "_" + r.VG + "_" + r.LV }
 // Device is the DRBD block device.
 func (r Resource) Device() string { return fmt.Sprintf("/dev/drbd%d", r.Minor) }
 
+// Size is the device's size in bytes, from sysfs (0 when it cannot be
+// read: the device is not configured).
+func (r Resource) Size() int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/sys/block/drbd%d/size", r.Minor))
+	if err != nil {
+		return 0
+	}
+	sectors, _ := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
+	return sectors * 512
+}
+
 // Disk and MetaDisk are the backing logical volumes.
 func (r Resource) Disk() string     { return "/dev/" + r.VG + "/" + r.LV }
 func (r Resource) MetaDisk() string { return "/dev/" + r.VG + "/" + r.LV + "_meta" }

@@ -6,14 +6,18 @@
 package filesync
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -60,6 +64,9 @@ type Syncer struct {
 	Period    time.Duration
 	Debounce  time.Duration
 	Logf      func(format string, args ...any)
+	// Progress, when set, is told how each copy goes (clbuildapp
+	// --sync): rsync then reports with --info=progress2.
+	Progress func(d Dir, p Progress)
 
 	mu   sync.Mutex // guards vols: the passes and the state writer share them
 	vols []VolState
@@ -113,8 +120,17 @@ func (s *Syncer) rsync(ctx context.Context, d Dir, checksum bool, from, to strin
 	if checksum {
 		args = append(args, "-c")
 	}
-	args = append(args, from, to)
-	out, err := exec.CommandContext(ctx, "rsync", args...).CombinedOutput()
+	var out []byte
+	var err error
+	if s.Progress != nil {
+		// Totals up front (no incremental recursion), so that the
+		// percentage is of the whole directory.
+		args = append(args, "--info=progress2", "--no-inc-recursive", from, to)
+		out, err = s.rsyncWatched(ctx, d, args)
+	} else {
+		args = append(args, from, to)
+		out, err = exec.CommandContext(ctx, "rsync", args...).CombinedOutput()
+	}
 	if err != nil {
 		// rsync exit 24: files vanished while copying; the next pass
 		// picks up what replaced them.
@@ -125,6 +141,72 @@ func (s *Syncer) rsync(ctx context.Context, d Dir, checksum bool, from, to strin
 		return fmt.Errorf("rsync %s to %s: %v: %s", from, to, err, lastLine(out))
 	}
 	return nil
+}
+
+// Progress is one of rsync's progress2 reports: bytes copied so far and
+// the percentage of the whole.
+type Progress struct {
+	Done    int64
+	Percent float64
+}
+
+// Total is the bytes the pass copies in all, as far as rsync can tell.
+func (p Progress) Total() int64 {
+	if p.Percent <= 0 {
+		return 0
+	}
+	return int64(float64(p.Done) * 100 / p.Percent)
+}
+
+// rsyncWatched runs rsync with its progress reports on stdout passed to
+// s.Progress; it returns rsync's standard error (for the error message).
+func (s *Syncer) rsyncWatched(ctx context.Context, d Dir, args []string) ([]byte, error) {
+	cmd := exec.CommandContext(ctx, "rsync", args...)
+	var errb bytes.Buffer
+	cmd.Stderr = &errb
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	sc := bufio.NewScanner(stdout)
+	sc.Split(scanReports)
+	for sc.Scan() {
+		if p, ok := ParseProgress2(sc.Text()); ok {
+			s.Progress(d, p)
+		}
+	}
+	io.Copy(io.Discard, stdout)
+	return errb.Bytes(), cmd.Wait()
+}
+
+// scanReports splits rsync's output at each carriage return or newline:
+// progress2 redraws its line with '\r'.
+func scanReports(data []byte, atEOF bool) (int, []byte, error) {
+	if i := bytes.IndexAny(data, "\r\n"); i >= 0 {
+		return i + 1, data[:i], nil
+	}
+	if atEOF && len(data) > 0 {
+		return len(data), data, nil
+	}
+	return 0, nil, nil
+}
+
+// ParseProgress2 reads one rsync --info=progress2 report:
+// "     32,768  45%    4.10MB/s    0:00:00 (xfr#1, to-chk=0/2)".
+func ParseProgress2(line string) (Progress, bool) {
+	f := strings.Fields(line)
+	if len(f) < 2 || !strings.HasSuffix(f[1], "%") {
+		return Progress{}, false
+	}
+	done, err1 := strconv.ParseInt(strings.ReplaceAll(f[0], ",", ""), 10, 64)
+	pct, err2 := strconv.ParseFloat(strings.TrimSuffix(f[1], "%"), 64)
+	if err1 != nil || err2 != nil {
+		return Progress{}, false
+	}
+	return Progress{Done: done, Percent: pct}, true
 }
 
 func lastLine(b []byte) string {

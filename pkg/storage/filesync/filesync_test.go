@@ -106,3 +106,55 @@ func TestRunSyncsOnChange(t *testing.T) {
 		t.Fatalf("final pass did not copy the last write: %q %v", b, err)
 	}
 }
+
+// rsync's progress2 reports, as clbuildapp --sync shows them (issue 19).
+func TestParseProgress2(t *testing.T) {
+	for line, want := range map[string]Progress{
+		"     32,768  45%    4.10MB/s    0:00:00 (xfr#1, to-chk=0/2)": {Done: 32768, Percent: 45},
+		"  1,234,567,890 100%  110.23MB/s    0:00:10":                 {Done: 1234567890, Percent: 100},
+	} {
+		if got, ok := ParseProgress2(line); !ok || got != want {
+			t.Errorf("%q: %+v %v", line, got, ok)
+		}
+	}
+	for _, line := range []string{"", "sending incremental file list", "sent 1,234 bytes  received 35 bytes"} {
+		if _, ok := ParseProgress2(line); ok {
+			t.Errorf("%q read as progress", line)
+		}
+	}
+	if total := (Progress{Done: 450, Percent: 45}).Total(); total != 1000 {
+		t.Errorf("total %d", total)
+	}
+}
+
+// A pass with Progress set reports, through rsync --info=progress2, up
+// to 100% of the directory's bytes.
+func TestSyncAllReportsProgress(t *testing.T) {
+	if _, err := exec.LookPath("rsync"); err != nil {
+		t.Skip("rsync not installed")
+	}
+	if os.Geteuid() != 0 {
+		t.Skip("needs root (a mount namespace stands in for the peer)")
+	}
+	root := t.TempDir()
+	src, dst, status := filepath.Join(root, "src"), filepath.Join(root, "dst"), filepath.Join(root, "status")
+	for _, d := range []string{src, dst, status} {
+		os.MkdirAll(d, 0o755)
+	}
+	os.WriteFile(filepath.Join(src, "big"), make([]byte, 3<<20), 0o644)
+	ssh := filepath.Join(root, "fakessh")
+	script := "#!/bin/bash\nshift\nexec unshare -m --propagation private sh -c 'mount --bind " + dst + " " + src + " && exec \"$@\"' sh \"$@\"\n"
+	os.WriteFile(ssh, []byte(script), 0o755)
+	var got []Progress
+	s := &Syncer{Dirs: []Dir{{VG: "vg", LV: "lv", Path: src}}, Host: "peer", PeerNode: "nodeb", StatusDir: status, SSH: []string{ssh},
+		Progress: func(d Dir, p Progress) { got = append(got, p) }}
+	if err := s.SyncAll(context.Background(), false); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) == 0 || got[len(got)-1].Percent != 100 || got[len(got)-1].Done < 3<<20 {
+		t.Fatalf("progress %+v", got)
+	}
+	if fi, err := os.Stat(filepath.Join(dst, "big")); err != nil || fi.Size() != 3<<20 {
+		t.Fatalf("copy: %v", err)
+	}
+}
