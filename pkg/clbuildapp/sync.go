@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"github.com/linuxha-ng/linuxha/pkg/layout"
-	"github.com/linuxha-ng/linuxha/pkg/remote"
 	"github.com/linuxha-ng/linuxha/pkg/progress"
+	"github.com/linuxha-ng/linuxha/pkg/remote"
 	"github.com/linuxha-ng/linuxha/pkg/state"
 	"github.com/linuxha-ng/linuxha/pkg/storage"
 	"github.com/linuxha-ng/linuxha/pkg/storage/drbd"
