@@ -54,6 +54,11 @@ type entry struct {
 	mon     monitors.Monitor
 	next    time.Time // zero: stopped
 	running bool
+	// What its checks returned, for GET_RESULTS (metrics): the last
+	// return code and when, and how many checks and non-zero results.
+	lastRC          int
+	lastAt          time.Time
+	checks, nonzero int64
 }
 
 type result struct {
@@ -231,6 +236,11 @@ func (e *Engine) apply(ctx context.Context, r result) {
 		return // removed (or re-installed) while it ran
 	}
 	en.running = false
+	en.lastRC, en.lastAt = r.rc, e.o.Now()
+	en.checks++
+	if r.rc != 0 {
+		en.nonzero++
+	}
 	spec, ok := en.check.Actions[r.rc]
 	if !ok {
 		e.o.Log.Warnf("Monitor %s returned %d, which its action list does not map: nothing done.", r.name, r.rc)
@@ -429,6 +439,19 @@ func (e *Engine) message(ctx context.Context, text string) string {
 			}
 		}
 		return b.String()
+	case "GET_RESULTS":
+		// Not in the Reference: each monitor's last result and counts,
+		// "name,last rc,last check (unix time, 0: none yet),checks,non-zero".
+		var b strings.Builder
+		for _, n := range e.names() {
+			en := e.entries[n]
+			at := int64(0)
+			if !en.lastAt.IsZero() {
+				at = en.lastAt.Unix()
+			}
+			fmt.Fprintf(&b, "%s,%d,%d,%d,%d%s", n, en.lastRC, at, en.checks, en.nonzero, NR)
+		}
+		return b.String()
 	case "CMD":
 		if len(w) < 2 {
 			return "FAIL CMD needs a monitor and a command"
@@ -569,6 +592,34 @@ func (m MonitorStat) Module() string {
 		return ""
 	}
 	return f[0]
+}
+
+// MonitorResult is one monitor in a GET_RESULTS reply.
+type MonitorResult struct {
+	Name            string
+	LastRC          int
+	LastAt          int64 // unix time; 0 before the first check
+	Checks, NonZero int64
+}
+
+// ParseResults reads a GET_RESULTS reply.
+func ParseResults(reply string) []MonitorResult {
+	var out []MonitorResult
+	for _, line := range strings.Split(reply, NR) {
+		f := strings.Split(line, ",")
+		if len(f) != 5 {
+			continue
+		}
+		rc, err1 := strconv.Atoi(f[1])
+		at, err2 := strconv.ParseInt(f[2], 10, 64)
+		checks, err3 := strconv.ParseInt(f[3], 10, 64)
+		nz, err4 := strconv.ParseInt(f[4], 10, 64)
+		if err1 != nil || err2 != nil || err3 != nil || err4 != nil {
+			continue
+		}
+		out = append(out, MonitorResult{Name: f[0], LastRC: rc, LastAt: at, Checks: checks, NonZero: nz})
+	}
+	return out
 }
 
 // ParseStat reads a GET_STAT or GET_VSTAT reply.

@@ -287,6 +287,29 @@ func TestHaltApp(t *testing.T) {
 	})
 }
 
+// GET_RESULTS (not in the Reference; cldaemon's metrics): each monitor's
+// last return code and when, and its counts of checks and non-zero
+// results.
+func TestGetResults(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b := newBed(t, check("httpd", 10*time.Millisecond, map[int]string{0: "NOP", 2: "NOP"}), check("idle", time.Hour, map[int]string{0: "NOP"}))
+		b.mons["httpd"].set(2, "")
+		eventually(t, "three checks of httpd", func() bool { return b.mons["httpd"].count() >= 3 })
+		b.mons["httpd"].set(0, "")
+		eventually(t, "a good result", func() bool {
+			rs := ParseResults(b.msg("GET_RESULTS"))
+			return len(rs) == 2 && rs[0].Name == "httpd" && rs[0].LastRC == 0 && rs[0].Checks > rs[0].NonZero
+		})
+		rs := ParseResults(b.msg("GET_RESULTS"))
+		if h := rs[0]; h.NonZero < 3 || h.LastAt == 0 {
+			t.Errorf("httpd: %+v", h)
+		}
+		if i := rs[1]; i.Name != "idle" || i.Checks > 1 {
+			t.Errorf("idle: %+v", i)
+		}
+	})
+}
+
 func TestPauseResumeKeepsStoppedMonitorsStopped(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		// L4384: "A monitor that was Stopped before the PAUSE stays stopped."

@@ -12,12 +12,12 @@ import (
 // Issue 19: cldaemon's Prometheus metrics (global/metrics, loopback),
 // scraped on serverb before and after a card cut and a crash fail-over:
 // node and path states, the application's state and node, its volumes
-// from the node running it, the takeover counter; promtool check metrics
-// passes on what it serves.
+// from the node running it, its Lems' monitors and procmon's restarts,
+// the takeover counter; promtool check metrics passes on what it serves.
 func TestMetrics(t *testing.T) {
 	needApache(t)
 	tb := testbed.Up(t)
-	buildApacheWith(t, tb, "<metrics>9901</metrics>", apacheConf(t))
+	buildApacheWith(t, tb, "<metrics>9901</metrics>", apacheConf(t), [2]string{"lems.local.xml", lemsConf(t)}, [2]string{"httpd.xml", procmonConf(t)})
 	if r := tb.Exec(t, "serverb", "", "clrunapp", "-A", "apache"); r.Code != 0 {
 		t.Fatalf("clrunapp: %s", r.Output())
 	}
@@ -43,6 +43,22 @@ func TestMetrics(t *testing.T) {
 		`linuxha_volume_state{application="apache",mount="/apache/docs",state="Sync",type="filesync"} 1`,
 		`linuxha_volume_valid{application="apache",mount="/apache/docs",valid="both"} 1`,
 		`linuxha_volume_sync_percent{application="apache",mount="/apache/docs"} 100`)
+	// Its Lems: the monitors, their last results, procmon's restarts
+	// (one after apache2 is killed and restarted).
+	showsOn("servera", "apache's monitors",
+		`linuxha_lems_up{application="apache"} 1`,
+		`linuxha_monitor_up{application="apache",module="procmon",monitor="httpd"} 1`,
+		`linuxha_monitor_last_result{application="apache",monitor="httpd"} 0`,
+		`linuxha_monitor_restart_limit{application="apache",monitor="httpd"} 3`,
+		`linuxha_monitor_restarts{application="apache",monitor="httpd"} 0`)
+	tb.Sh(t, "servera", "pkill -KILL apache2; true")
+	showsOn("servera", "httpd restarted once", `linuxha_monitor_restarts{application="apache",monitor="httpd"} 1`)
+	// procmon restarts within its check and answers 0: a restart is no
+	// failed check.
+	if m := scrapeOn("servera"); !strings.Contains(m, `linuxha_monitor_failed_checks_total{application="apache",monitor="httpd"} 0`) ||
+		!strings.Contains(m, `linuxha_monitor_checks_total{application="apache",monitor="httpd"} `) {
+		t.Errorf("the checks are not counted:\n%s", m)
+	}
 	shows("the cluster up, apache on servera",
 		`linuxha_node_state{node="servera",state="UP"} 1`,
 		`linuxha_node_state{node="serverb",state="UP"} 1`,

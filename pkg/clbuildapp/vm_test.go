@@ -1,6 +1,7 @@
 package clbuildapp_test
 
 import (
+	"encoding/json"
 	"os"
 	"strings"
 	"testing"
@@ -8,6 +9,9 @@ import (
 
 	"github.com/linuxha-ng/linuxha/internal/testbed"
 	"github.com/linuxha-ng/linuxha/internal/vmbed"
+	"github.com/linuxha-ng/linuxha/pkg/drbdtool"
+	"github.com/linuxha-ng/linuxha/pkg/jsonout"
+	"github.com/linuxha-ng/linuxha/pkg/progress"
 )
 
 func errorLine(r testbed.Result) string {
@@ -87,8 +91,18 @@ func TestApacheBuildOnRealDRBD(t *testing.T) {
 	if r := run("build"); r.Code == 0 || !strings.Contains(errorLine(r), "is already built") {
 		t.Fatalf("second build without --force: %s", r.Output())
 	}
-	if r := run("sync"); r.Code != 0 || !strings.Contains(r.Stdout, "Successfully Synchronised data from servera to serverb") {
-		t.Fatalf("sync: %s", r.Output())
+	// --sync --json (issue 19): progress lines from the volumes'
+	// out-of-sync bytes, ending with all three in step, then the run.
+	r = run("sync", "--json")
+	lines := strings.Split(strings.TrimSpace(r.Stdout), "\n")
+	var doc jsonout.RunLog
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &doc); err != nil || r.Code != 0 || !doc.OK ||
+		!strings.Contains(doc.Lines[len(doc.Lines)-1].Text, "Successfully Synchronised data from servera to serverb") || len(lines) < 2 {
+		t.Fatalf("sync --json: %d %v\n%s", r.Code, err, r.Output())
+	}
+	var last progress.Line
+	if err := json.Unmarshal([]byte(lines[len(lines)-2]), &last); err != nil || last.What != "3 of 3 volumes in step" || last.Percent != 100 || last.Remaining != 0 {
+		t.Fatalf("last progress line %q: %v", lines[len(lines)-2], err)
 	}
 	// clstartapp and clhaltapp on real DRBD (L2783-2827, L3075-3139),
 	// without a cluster daemon, so with --force (L6804): servera primary
@@ -102,6 +116,13 @@ func TestApacheBuildOnRealDRBD(t *testing.T) {
 		t.Fatalf("clstartapp: %s", r.Output())
 	}
 	vm.Sh(t, "servera", "grep -q '^/dev/drbd[0-9]* /apache/docs ' /proc/mounts && ip -o addr | grep -q 172.16.177.200 && grep -q 'cs:Connected ro:Primary/Secondary' /proc/drbd")
+	// drbd_tool status --json reads the real /proc/drbd.
+	var st drbdtool.StatusDoc
+	if r := vm.Exec(t, "servera", "", "drbd_tool", "-A", "apache", "--action", "status", "--json"); json.Unmarshal([]byte(r.Stdout), &st) != nil ||
+		len(st.Volumes) != 3 || *st.Volumes[0].Role != "Primary" || *st.Volumes[0].PeerRole != "Secondary" || *st.Volumes[0].OutOfSync != 0 ||
+		!strings.HasPrefix(*st.Volumes[0].Device, "/dev/drbd") {
+		t.Fatalf("drbd_tool status --json: %s", r.Output())
+	}
 	vm.Sh(t, "servera", "echo from-servera > /apache/docs/new.txt && sync")
 	r = vm.Exec(t, "servera", "", "clhaltapp", "-A", "apache", "-V", "--force")
 	if r.Code != 0 || !strings.Contains(r.Stdout, "Application apache shutdown successfully.") {

@@ -5,13 +5,19 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"os"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/linuxha-ng/linuxha/lems"
+	api "github.com/linuxha-ng/linuxha/pkg/daemonapi"
 	"github.com/linuxha-ng/linuxha/pkg/membership"
 	"github.com/linuxha-ng/linuxha/pkg/state"
+	"github.com/linuxha-ng/linuxha/pkg/storage/drbd"
 	"github.com/linuxha-ng/linuxha/pkg/storage/volumes"
 )
 
@@ -61,13 +67,46 @@ var (
 		[]string{"application", "mount", "valid"}, nil)
 	descVolPercent = prometheus.NewDesc("linuxha_volume_sync_percent", "How far a DRBD resynchronisation of the volume has come (100 when in step).",
 		[]string{"application", "mount"}, nil)
+
+	// The Lems of each application running here (GET_VSTAT, GET_RESULTS).
+	descLemsUp = prometheus.NewDesc("linuxha_lems_up", "Whether the application's Lems answers on this node.",
+		[]string{"application"}, nil)
+	descMonUp = prometheus.NewDesc("linuxha_monitor_up", "Whether the monitor is scheduled (0: stopped, paused, or the cluster is acting).",
+		[]string{"application", "monitor", "module"}, nil)
+	descMonRC = prometheus.NewDesc("linuxha_monitor_last_result", "The return code of the monitor's last check (0 is good).",
+		[]string{"application", "monitor"}, nil)
+	descMonAt = prometheus.NewDesc("linuxha_monitor_last_check_timestamp_seconds", "When the monitor last checked (Unix time).",
+		[]string{"application", "monitor"}, nil)
+	descMonChecks = prometheus.NewDesc("linuxha_monitor_checks_total", "Checks the monitor made since its Lems started.",
+		[]string{"application", "monitor"}, nil)
+	descMonFailed = prometheus.NewDesc("linuxha_monitor_failed_checks_total", "Checks of the monitor that returned non-zero since its Lems started.",
+		[]string{"application", "monitor"}, nil)
+	descMonRestarts = prometheus.NewDesc("linuxha_monitor_restarts", "Restarts of the process monitor's processes in its current window (procmon).",
+		[]string{"application", "monitor"}, nil)
+	descMonRestartLimit = prometheus.NewDesc("linuxha_monitor_restart_limit", "Restarts the process monitor allows in its window before it asks for a fail-over.",
+		[]string{"application", "monitor"}, nil)
+
+	// DRBD volumes of the applications running here, with drbd-reactor's
+	// names and labels (its prometheus plugin, enums = true).
+	descDRBDRole = prometheus.NewDesc("drbd_resource_role", "DRBD role of the resource (1 for the current role).",
+		[]string{"name", "drbd_resource_role"}, nil)
+	descDRBDConn = prometheus.NewDesc("drbd_connection_state", "DRBD connection state (1 for the current state).",
+		[]string{"name", "conn_name", "drbd_connection_state"}, nil)
+	descDRBDDisk = prometheus.NewDesc("drbd_device_state", "DRBD device (disk) state (1 for the current state).",
+		[]string{"name", "volume", "minor", "drbd_device_state"}, nil)
+	descDRBDSize = prometheus.NewDesc("drbd_device_size_bytes", "Device size in bytes.",
+		[]string{"name", "volume", "minor"}, nil)
+	descDRBDOOS = prometheus.NewDesc("drbd_peerdevice_outofsync_bytes", "Bytes out of sync with the peer, according to DRBD's bitmap.",
+		[]string{"name", "conn_name", "volume"}, nil)
 )
 
 // collector reads the daemon's state at each scrape.
 type collector struct{ d *Daemon }
 
 func (collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descNode, descPathUp, descPathAge, descApp, descValid, descStale, descVolState, descVolValid, descVolPercent} {
+	for _, d := range []*prometheus.Desc{descNode, descPathUp, descPathAge, descApp, descValid, descStale, descVolState, descVolValid, descVolPercent,
+		descLemsUp, descMonUp, descMonRC, descMonAt, descMonChecks, descMonFailed, descMonRestarts, descMonRestartLimit,
+		descDRBDRole, descDRBDConn, descDRBDDisk, descDRBDSize, descDRBDOOS} {
 		ch <- d
 	}
 }
@@ -122,6 +161,90 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 				pct = 100
 			}
 			gauge(descVolPercent, pct, a.Name, v.MountPoint)
+		}
+		if d.Cfg.DataDetail == "drbd" {
+			c.drbd(ch, a.Name)
+		}
+		if a.State == api.AppStarted {
+			c.lems(ch, a.Name)
+		}
+	}
+}
+
+// lems reads the application's Lems: its monitors, their last results
+// and the process monitors' restart counts.
+func (c collector) lems(ch chan<- prometheus.Metric, app string) {
+	d := c.d
+	ask := func(msg string) (string, error) {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		return lems.Send(ctx, d.L, d.Cfg, app, d.me.Name, msg, 2*time.Second)
+	}
+	gauge := func(desc *prometheus.Desc, v float64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(desc, prometheus.GaugeValue, v, labels...)
+	}
+	vstat, err := ask("GET_VSTAT")
+	if err != nil {
+		if errors.Is(err, lems.ErrNotRunning) || !errors.Is(err, os.ErrNotExist) {
+			gauge(descLemsUp, 0, app)
+		}
+		return // no Lems configured: nothing to say
+	}
+	gauge(descLemsUp, 1, app)
+	for _, m := range lems.ParseStat(vstat) {
+		up := 0.0
+		if m.NextRun != 0 {
+			up = 1
+		}
+		gauge(descMonUp, up, app, m.Name, m.Module())
+		if m.Module() == "procmon" && len(m.Detail) > 0 {
+			if f := strings.Split(m.Detail[0], ","); len(f) == 3 {
+				limit, _ := strconv.Atoi(f[0])
+				cur, _ := strconv.Atoi(f[1])
+				gauge(descMonRestarts, float64(cur), app, m.Name)
+				gauge(descMonRestartLimit, float64(limit), app, m.Name)
+			}
+		}
+	}
+	results, err := ask("GET_RESULTS")
+	if err != nil {
+		return
+	}
+	for _, r := range lems.ParseResults(results) {
+		ch <- prometheus.MustNewConstMetric(descMonChecks, prometheus.CounterValue, float64(r.Checks), app, r.Name)
+		ch <- prometheus.MustNewConstMetric(descMonFailed, prometheus.CounterValue, float64(r.NonZero), app, r.Name)
+		if r.LastAt != 0 {
+			gauge(descMonRC, float64(r.LastRC), app, r.Name)
+			gauge(descMonAt, float64(r.LastAt), app, r.Name)
+		}
+	}
+}
+
+// drbd reads the application's DRBD resources as drbd-reactor names them.
+func (c collector) drbd(ch chan<- prometheus.Metric, app string) {
+	d := c.d
+	vols, err := volumes.Of(d.L, d.Cfg, app, "", "")
+	if err != nil {
+		return
+	}
+	gauge := func(desc *prometheus.Desc, v float64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(desc, prometheus.GaugeValue, v, labels...)
+	}
+	drv := &drbd.Driver{ConfDir: d.L.DrbdConfDir()}
+	for _, v := range vols {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		st, err := drv.Status(ctx, v.Res)
+		cancel()
+		if err != nil || st.Connection == "Unconfigured" {
+			continue
+		}
+		name, minor := v.Res.Name(), strconv.Itoa(v.Res.Minor)
+		gauge(descDRBDRole, 1, name, st.Role)
+		gauge(descDRBDConn, 1, name, d.peer.Name, st.Connection)
+		gauge(descDRBDDisk, 1, name, "0", minor, st.Disk)
+		gauge(descDRBDOOS, float64(st.OutOfSync), name, d.peer.Name, "0")
+		if size := v.Res.Size(); size > 0 {
+			gauge(descDRBDSize, float64(size), name, "0", minor)
 		}
 	}
 }
