@@ -33,10 +33,13 @@ type Options struct {
 	NoChecksums        bool
 	NoLocking          bool
 	MaxDelay           time.Duration // 0: maxstarttime / maxstoptime
-	// Takeover: started by cldaemon for a node it declared dead; the
-	// address check waits less, as the daemon's own echoes of the
-	// addresses have just gone unanswered.
+	// Takeover: started by cldaemon for a node it declared dead or that
+	// rebooted; the address check waits less.
 	Takeover bool
+	// AddrsSilent: the verdict on a dead node found the addresses
+	// silent a moment ago (failover.Action.AddrsSilent): they are not
+	// echoed again, which would only wait out the echo's time limit.
+	AddrsSilent bool
 }
 
 // Ctl starts or stops one application on this node.
@@ -223,6 +226,10 @@ func (c *Ctl) addressInUse(addrs []appnet.Addr) (string, bool) {
 		if l, err := appnet.LinkWith(a.Prefix.Addr()); err == nil {
 			return a.Prefix.Addr().String() + " (on " + l.Attrs().Name + ")", true
 		}
+	}
+	if c.opts.AddrsSilent {
+		c.log.Infof("Application addresses found silent by the cluster daemon's verdict - not echoed again.")
+		return "", false
 	}
 	// All at once: on a LAN an echo answers in well under a millisecond,
 	// and a fail-over waits for the slowest silent address.

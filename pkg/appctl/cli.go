@@ -28,6 +28,9 @@ func flags(start bool) []cli.Flag {
 			// cldaemon's takeover from a dead node: its echoes found the
 			// application's addresses silent a moment ago.
 			&cli.BoolFlag{Name: "takeover", Hidden: true},
+			// The dead node's verdict found the addresses silent (the
+			// partition questions, L6743-6752): no second echo.
+			&cli.BoolFlag{Name: "addrs-silent", Hidden: true},
 			&cli.BoolFlag{Name: "checks", Usage: "maximum checking (accepted; every check already runs)"})
 	}
 	return fs
@@ -59,7 +62,7 @@ func run(c *cli.Context, stdout io.Writer, start bool) error {
 	if c.Bool("verbose") {
 		log.Tee(stdout)
 	}
-	opts := Options{Force: c.Bool("force"), ReallyForce: c.Bool("reallyforce"), Takeover: start && c.Bool("takeover"),
+	opts := Options{Force: c.Bool("force"), ReallyForce: c.Bool("reallyforce"), Takeover: start && c.Bool("takeover"), AddrsSilent: start && c.Bool("addrs-silent"),
 		NoChecksums: c.Bool("nochecksums"), NoLocking: c.Bool("nolocking"), MaxDelay: time.Duration(c.Int("maxdelay")) * time.Second}
 	ctl, err := New(c.Context, l, cfg, name, log, opts)
 	if err == nil {

@@ -202,7 +202,7 @@ func simulate(t *testing.T, tb *testbed.Bed) {
 	r := tb.Exec(t, "serverb", "", "clsimulate", "dies", "servera")
 	for _, want := range []string{"Simulation: node servera dies (views of servera and serverb from the cluster daemons)",
 		"serverb: servera is dead", "1. mark-down apache - it ran on the dead node (L6548)",
-		"2. start apache force - take over the application its node lost (L6538-6540)", "Nothing was changed."} {
+		"2. start apache force addrs-silent - take over the application its node lost (L6538-6540)", "Nothing was changed."} {
 		if r.Code != 0 || !strings.Contains(r.Stdout, want) {
 			t.Fatalf("clsimulate dies servera: want %q in\n%s", want, r.Output())
 		}

@@ -50,7 +50,7 @@ func TestReadViews(t *testing.T) {
 	var out bytes.Buffer
 	Print(&out, "node servera dies", good, views, steps)
 	for _, want := range []string{"Simulation: node servera dies (views of servera from " + good + ")",
-		"serverb: servera is dead", "2. start apache force - take over the application its node lost (L6538-6540)", "Nothing was changed."} {
+		"serverb: servera is dead", "2. start apache force addrs-silent - take over the application its node lost (L6538-6540)", "Nothing was changed."} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("want %q in\n%s", want, out.String())
 		}

@@ -165,6 +165,9 @@ func (d *Daemon) act(ctx context.Context, acts []failover.Action) {
 				d.Log.Warnf("Application %s starts on STALE data (takeover=force): the other copy will be overwritten.", a.App)
 				args = append(args, "--reallyforce")
 			}
+			if a.AddrsSilent {
+				args = append(args, "--addrs-silent")
+			}
 			if err := d.runToolWait(ctx, "clstartapp", args...); err != nil {
 				d.Log.Errorf("Takeover of %s failed: %v", a.App, err)
 				d.alerts.Send(alerts.Event{Kind: alerts.Resource, Node: d.me.Name, Rsc: a.App, Task: "start", RC: 1, Desc: "takeover failed"})

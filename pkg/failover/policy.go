@@ -82,7 +82,11 @@ type Action struct {
 	Nodes      []string `json:"nodes,omitempty"`
 	Force      bool     `json:"force,omitempty"`
 	ClearStale bool     `json:"clear_stale,omitempty"`
-	Why        string   `json:"why"` // the rule, with its Reference line
+	// AddrsSilent: the verdict that let this start go ahead found the
+	// application's addresses silent moments ago (L6743-6752), so the
+	// start need not wait on an echo of them again.
+	AddrsSilent bool   `json:"addresses_silent,omitempty"`
+	Why         string `json:"why"` // the rule, with its Reference line
 }
 
 func (a Action) String() string {
@@ -101,6 +105,9 @@ func (a Action) String() string {
 	}
 	if a.ClearStale {
 		s += " clear-stale"
+	}
+	if a.AddrsSilent {
+		s += " addrs-silent"
 	}
 	return s
 }
@@ -161,7 +168,7 @@ func takeOver(v View, apps []App, force bool) []Action {
 		case a.LocalStale && a.Takeover != "force":
 			out = append(out, Action{Kind: Note, App: a.Name, Why: "the local copy is stale and takeover is normal: not started (L6542)"})
 		default:
-			out = append(out, Action{Kind: Start, App: a.Name, Force: force, ClearStale: a.LocalStale,
+			out = append(out, Action{Kind: Start, App: a.Name, Force: force, ClearStale: a.LocalStale, AddrsSilent: force,
 				Why: "take over the application its node lost (L6538-6540)"})
 		}
 	}

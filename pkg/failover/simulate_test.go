@@ -36,13 +36,13 @@ func TestSimulateGolden(t *testing.T) {
 			map[string]View{"servera": onA}, NodeDies{Node: "servera"},
 			[]string{
 				"serverb: mark-down apache (it ran on the dead node (L6548))",
-				"serverb: start apache force (take over the application its node lost (L6538-6540))",
+				"serverb: start apache force addrs-silent (take over the application its node lost (L6538-6540))",
 			}},
 		{"L6538 serverb dies: servera takes samba over",
 			map[string]View{"servera": onA}, NodeDies{Node: "serverb"},
 			[]string{
 				"servera: mark-down samba (it ran on the dead node (L6548))",
-				"servera: start samba force (take over the application its node lost (L6538-6540))",
+				"servera: start samba force addrs-silent (take over the application its node lost (L6538-6540))",
 			}},
 		{"L7636 Lems on servera asks to move apache", map[string]View{"servera": onA}, LemsFailover{App: "apache"},
 			nil},
