@@ -124,8 +124,27 @@ func (d *Daemon) peerDead(ctx context.Context, pre *failover.Silence) {
 	}
 	d.Log.Warnf("Node %s judged %s (applications there: %d, their addresses answer: %v, checklist reachable: %v).",
 		d.peer.Name, verdict, s.PeerApps, s.AppAddrAnswers, s.ChecklistOK)
-	d.act(ctx, failover.Decide(v, failover.PeerDead{Verdict: verdict}))
+	acts := failover.Decide(v, failover.PeerDead{Verdict: verdict})
+	judged := time.Now()
+	d.act(ctx, acts)
+	if starts := countStarts(acts); starts > 0 {
+		took := time.Since(judged)
+		d.metrics.takeoverTime.Observe(took.Seconds())
+		d.Log.Infof("Takeover from %s took %d ms after the verdict (applications to start: %d).", d.peer.Name, took.Milliseconds(), starts)
+	}
 }
+
+// countStarts is how many applications acts start here.
+func countStarts(acts []failover.Action) int {
+	n := 0
+	for _, a := range acts {
+		if a.Kind == failover.Start {
+			n++
+		}
+	}
+	return n
+}
+
 
 // act carries out the policy's actions in order, one set at a time: a
 // second event waits for the first to finish (L6540: sequentially).

@@ -29,6 +29,7 @@ type metrics struct {
 	failovers, takeovers     prometheus.Counter
 	tocs, partitions         prometheus.Counter
 	fenceAttempts, fenceFail prometheus.Counter
+	takeoverTime             prometheus.Histogram
 }
 
 func newMetrics(d *Daemon) *metrics {
@@ -43,8 +44,11 @@ func newMetrics(d *Daemon) *metrics {
 		partitions:    counter("partitions_judged_total", "Silences of the other node judged to be a partition rather than a death."),
 		fenceAttempts: counter("fence_attempts_total", "Runs of the fencing command."),
 		fenceFail:     counter("fence_failures_total", "Runs of the fencing command that failed."),
+		takeoverTime: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "linuxha_takeover_duration_seconds",
+			Help:    "From the verdict that the other node is dead to its applications started here (fencing included).",
+			Buckets: []float64{.01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60}}),
 	}
-	m.reg.MustRegister(m.failovers, m.takeovers, m.tocs, m.partitions, m.fenceAttempts, m.fenceFail, collector{d})
+	m.reg.MustRegister(m.failovers, m.takeovers, m.tocs, m.partitions, m.fenceAttempts, m.fenceFail, m.takeoverTime, collector{d})
 	return m
 }
 
