@@ -145,7 +145,6 @@ func countStarts(acts []failover.Action) int {
 	return n
 }
 
-
 // act carries out the policy's actions in order, one set at a time: a
 // second event waits for the first to finish (L6540: sequentially).
 func (d *Daemon) act(ctx context.Context, acts []failover.Action) {
