@@ -179,7 +179,10 @@ func (s *Syncer) rsyncWatched(ctx context.Context, d Dir, args []string) ([]byte
 		}
 	}
 	io.Copy(io.Discard, stdout)
-	return errb.Bytes(), cmd.Wait()
+	// Wait first: until it returns, exec's goroutine may still be
+	// copying rsync's standard error into errb.
+	err = cmd.Wait()
+	return errb.Bytes(), err
 }
 
 // scanReports splits rsync's output at each carriage return or newline:
