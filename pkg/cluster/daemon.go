@@ -659,10 +659,14 @@ func (d *Daemon) receive(ctx context.Context, udp net.PacketConn) {
 		if path == "" {
 			continue
 		}
+		now := time.Now()
 		d.mu.Lock()
 		var evs []membership.Event
 		if d.core != nil {
-			evs = d.core.Heard(path, time.Now())
+			if gap, ok := d.core.Since(path, now); ok {
+				d.metrics.hbInterval.WithLabelValues(path).Observe(gap.Seconds())
+			}
+			evs = d.core.Heard(path, now)
 		}
 		d.mu.Unlock()
 		d.events(ctx, evs)

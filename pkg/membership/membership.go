@@ -157,6 +157,22 @@ func (c *Core) Reset(now time.Time) {
 	}
 }
 
+// Since is how long ago the named path last carried a heartbeat, and
+// whether there was one to measure from (a path of an unknown name, or a
+// core still waiting for its first heartbeat, has none): the interval
+// between heartbeats, when asked just before Heard.
+func (c *Core) Since(name string, now time.Time) (time.Duration, bool) {
+	if !c.heard {
+		return 0, false
+	}
+	for _, p := range c.paths {
+		if p.name == name {
+			return now.Sub(p.last), true
+		}
+	}
+	return 0, false
+}
+
 // Waiting reports whether the core waits for a first heartbeat.
 func (c *Core) Waiting() bool { return !c.heard }
 

@@ -137,3 +137,20 @@ func TestSetTimings(t *testing.T) {
 		t.Fatalf("after SetTimings(0.5 s, 1 s), 1.1 s of silence gave %v", evs)
 	}
 }
+
+// Since measures the interval between heartbeats on a path for
+// cldaemon's linuxha_heartbeat_interval_seconds: nothing before the first
+// heartbeat (the wait for it is no interval), then from the last one.
+func TestSince(t *testing.T) {
+	c := New([]string{"public", "drbd"}, 300*time.Millisecond, 500*time.Millisecond, t0)
+	if _, ok := c.Since("public", t0.Add(time.Second)); ok {
+		t.Fatal("an interval before the first heartbeat")
+	}
+	c.Heard("public", t0.Add(time.Second))
+	if got, ok := c.Since("public", t0.Add(1100*time.Millisecond)); !ok || got != 100*time.Millisecond {
+		t.Fatalf("public: %v %v, want 100ms", got, ok)
+	}
+	if _, ok := c.Since("nosuch", t0.Add(time.Second)); ok {
+		t.Fatal("an interval on an unknown path")
+	}
+}
