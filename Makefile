@@ -25,7 +25,7 @@ COMMANDS := $(notdir $(wildcard cmd/*))
 BIN      ?= bin
 DEPS     := scripts/deps
 
-.PHONY: all build test test-vm faultlab faultlab-vm bench-failover unit race fuzz bench demo demo-drbd install uninstall deb man lint clean
+.PHONY: all build test test-vm faultlab faultlab-vm bench-failover bench-soak unit race fuzz bench demo demo-drbd install uninstall deb man lint clean
 
 all: build
 
@@ -71,6 +71,13 @@ RUNS ?= 20
 bench-failover: build
 	$(DEPS) test bench
 	FAILOVER_RUNS=$(RUNS) LINUXHA_TESTBED=ns $(GO) test -count=1 -timeout 60m -run '^$$' -bench '^BenchmarkFailover$$' -benchtime 1x ./internal/faultlab/
+
+# The fast timing profile under load (root): MINUTES minutes with both
+# nodes' cores saturated by stress-ng; counts false deaths (target 0).
+MINUTES ?= 10
+bench-soak: build
+	$(DEPS) test bench
+	SOAK_MINUTES=$(MINUTES) LINUXHA_TESTBED=ns $(GO) test -count=1 -timeout $$(( $(MINUTES) + 20 ))m -run '^$$' -bench '^BenchmarkSoak$$' -benchtime 1x ./internal/faultlab/
 
 # Unit tests only; no root needed.
 unit:
