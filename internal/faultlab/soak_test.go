@@ -3,12 +3,14 @@ package faultlab_test
 import (
 	"fmt"
 	"os/exec"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 
 	"github.com/linuxha-ng/linuxha/internal/testbed"
 )
@@ -76,54 +78,52 @@ func BenchmarkSoak(b *testing.B) {
 	}
 }
 
-var bucketLine = regexp.MustCompile(`^linuxha_heartbeat_interval_seconds_bucket\{network="([^"]+)",le="([^"]+)"\} (\S+)$`)
-
 // intervalTail summarises the heartbeat interval histograms of one
 // daemon's metrics: per network, the count, the bucket that holds the
 // 99th and 99.9th percentile, and the largest bucket reached.
 func intervalTail(metrics string) string {
-	type bucket struct {
-		le    float64
-		count float64
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	fams, err := parser.TextToMetricFamilies(strings.NewReader(metrics))
+	fam := fams["linuxha_heartbeat_interval_seconds"]
+	if err != nil || fam == nil {
+		return fmt.Sprintf("none (metrics not read: %v)", err)
 	}
-	per := map[string][]bucket{}
-	for _, line := range strings.Split(metrics, "\n") {
-		m := bucketLine.FindStringSubmatch(line)
-		if m == nil {
-			continue
-		}
-		le, _ := strconv.ParseFloat(m[2], 64) // +Inf parses as infinity
-		c, _ := strconv.ParseFloat(m[3], 64)
-		per[m[1]] = append(per[m[1]], bucket{le, c})
-	}
-	if len(per) == 0 {
-		return "none (metrics not read)"
-	}
-	var nets []string
-	for n := range per {
-		nets = append(nets, n)
-	}
-	sort.Strings(nets)
 	var out []string
-	for _, n := range nets {
-		bs := per[n]
-		sort.Slice(bs, func(i, j int) bool { return bs[i].le < bs[j].le })
-		total := bs[len(bs)-1].count
+	for _, m := range fam.GetMetric() {
+		h, network := m.GetHistogram(), ""
+		for _, l := range m.GetLabel() {
+			if l.GetName() == "network" {
+				network = l.GetValue()
+			}
+		}
+		total := float64(h.GetSampleCount())
 		at := func(q float64) string {
-			for _, bk := range bs {
-				if bk.count >= q*total {
-					return fmt.Sprintf("<= %gs", bk.le)
+			for _, bk := range h.GetBucket() {
+				if float64(bk.GetCumulativeCount()) >= q*total {
+					return fmt.Sprintf("<= %gs", bk.GetUpperBound())
 				}
 			}
-			return "?"
+			return "> the last bucket"
 		}
-		top := bs[0].le
-		for i := 1; i < len(bs); i++ {
-			if bs[i].count > bs[i-1].count {
-				top = bs[i].le
-			}
-		}
-		out = append(out, fmt.Sprintf("%s n=%.0f p99 %s p99.9 %s max <= %gs", n, total, at(.99), at(.999), top))
+		out = append(out, fmt.Sprintf("%s n=%.0f p99 %s p99.9 %s max %s", network, total, at(.99), at(.999), at(1)))
 	}
+	sort.Strings(out)
 	return strings.Join(out, "; ")
+}
+
+// The soak's summary of a histogram as cldaemon serves it.
+func TestIntervalTail(t *testing.T) {
+	const text = `# HELP linuxha_heartbeat_interval_seconds Time between two heartbeats.
+# TYPE linuxha_heartbeat_interval_seconds histogram
+linuxha_heartbeat_interval_seconds_bucket{network="public",le="0.05"} 990
+linuxha_heartbeat_interval_seconds_bucket{network="public",le="0.075"} 999
+linuxha_heartbeat_interval_seconds_bucket{network="public",le="0.1"} 1000
+linuxha_heartbeat_interval_seconds_bucket{network="public",le="+Inf"} 1000
+linuxha_heartbeat_interval_seconds_sum{network="public"} 50
+linuxha_heartbeat_interval_seconds_count{network="public"} 1000
+`
+	want := "public n=1000 p99 <= 0.05s p99.9 <= 0.075s max <= 0.1s"
+	if got := intervalTail(text); got != want {
+		t.Fatalf("got %q\nwant %q", got, want)
+	}
 }
