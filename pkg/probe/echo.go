@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	probing "github.com/prometheus-community/pro-bing"
@@ -54,8 +55,14 @@ func Answering(ctx context.Context, kind string, addrs []string, timeout time.Du
 	return out
 }
 
-// Ping sends one ICMP echo. pro-bing returns no error when nothing
-// answers, so its statistics decide.
+// Ping sends one ICMP echo and reports whether it was answered within
+// timeout. It returns at the reply or at timeout rather than when
+// pro-bing's Run does: Run waits for its receiver, whose read deadline
+// backs off to about 100 ms, so a silent address cost up to timeout +
+// 100 ms and even an answer arriving after a few milliseconds could wait
+// out a long read — time that a dead-node verdict and a fail-over spend
+// doing nothing. The pinger is stopped on return; its receiver finishes
+// by itself within that back-off and holds nothing of ours.
 func Ping(ctx context.Context, addr string, timeout time.Duration) bool {
 	p, err := probing.NewPinger(addr)
 	if err != nil {
@@ -64,10 +71,29 @@ func Ping(ctx context.Context, addr string, timeout time.Duration) bool {
 	p.SetPrivileged(os.Geteuid() == 0)
 	p.Count = 1
 	p.Timeout = timeout
-	if err := p.RunWithContext(ctx); err != nil {
+	answered := make(chan struct{})
+	var once sync.Once
+	p.OnRecv = func(*probing.Packet) { once.Do(func() { close(answered) }) }
+	ran := make(chan error, 1)
+	go func() { ran <- p.RunWithContext(ctx) }()
+	t := time.NewTimer(timeout)
+	defer t.Stop()
+	defer p.Stop()
+	select {
+	case <-answered:
+		return true
+	case err := <-ran:
+		return err == nil && p.Statistics().PacketsRecv > 0
+	case <-t.C:
+	case <-ctx.Done():
+	}
+	// A reply may have raced the timer.
+	select {
+	case <-answered:
+		return true
+	default:
 		return false
 	}
-	return p.Statistics().PacketsRecv > 0
 }
 
 func udpEcho(ctx context.Context, addr string, timeout time.Duration) bool {
