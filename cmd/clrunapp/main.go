@@ -2,8 +2,8 @@
 package main
 
 import (
-	"github.com/linuxha-ng/linuxha/pkg/appctl"
+	"github.com/linuxha-ng/linuxha/pkg/appcmd"
 	"github.com/linuxha-ng/linuxha/pkg/clitool"
 )
 
-func main() { clitool.Main(appctl.NewRunApp) }
+func main() { clitool.Main(appcmd.NewRunApp) }

@@ -8,7 +8,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/linuxha-ng/linuxha/pkg/appctl"
+	"github.com/linuxha-ng/linuxha/pkg/appcmd"
 	"github.com/linuxha-ng/linuxha/pkg/clbuild"
 	"github.com/linuxha-ng/linuxha/pkg/clbuildapp"
 	"github.com/linuxha-ng/linuxha/pkg/cldaemon"
@@ -40,9 +40,9 @@ var All = []func(stdout, stderr io.Writer) *cli.App{
 	clbuildapp.NewApp,
 	drbdtool.NewApp,
 	clremoveapp.NewApp,
-	appctl.NewStartApp,
-	appctl.NewHaltApp,
-	appctl.NewRunApp,
+	appcmd.NewStartApp,
+	appcmd.NewHaltApp,
+	appcmd.NewRunApp,
 	lemscmd.NewApp,
 	lemscmd.NewCtlApp,
 	cltrust.NewApp,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -14,9 +15,9 @@ import (
 	"time"
 
 	"github.com/linuxha-ng/linuxha/pkg/appnet"
-	"github.com/linuxha-ng/linuxha/pkg/clitool"
 	"github.com/linuxha-ng/linuxha/pkg/config"
 	"github.com/linuxha-ng/linuxha/pkg/daemonapi"
+	"github.com/linuxha-ng/linuxha/pkg/exitcode"
 	"github.com/linuxha-ng/linuxha/pkg/layout"
 	"github.com/linuxha-ng/linuxha/pkg/locks"
 	"github.com/linuxha-ng/linuxha/pkg/logx"
@@ -25,6 +26,7 @@ import (
 	"github.com/linuxha-ng/linuxha/pkg/state"
 	"github.com/linuxha-ng/linuxha/pkg/storage"
 	"github.com/linuxha-ng/linuxha/pkg/storage/volumes"
+	"github.com/linuxha-ng/linuxha/pkg/volctl"
 )
 
 // Options are the command-line switches of §22.1 (L6797-6817).
@@ -40,6 +42,10 @@ type Options struct {
 	// silent a moment ago (failover.Action.AddrsSilent): they are not
 	// echoed again, which would only wait out the echo's time limit.
 	AddrsSilent bool
+	// AddressesUp, when not nil, is called once the application's
+	// addresses are up (with their gratuitous ARP), before the start
+	// script: cldaemon times its takeovers to that moment.
+	AddressesUp func()
 }
 
 // Ctl starts or stops one application on this node.
@@ -58,6 +64,9 @@ type Ctl struct {
 	p      *remote.Peer
 	client *daemonapi.Client
 	daemon bool // the local cldaemon answers
+	// syncer is the start of filesync's syncer, which runs alongside
+	// the rest of the start (startData); nil when none is under way.
+	syncer chan error
 }
 
 // New loads what both directions need and checks the build (the
@@ -66,14 +75,14 @@ func New(ctx context.Context, l layout.Layout, cfg *config.Cluster, name string,
 	log.Infof("Global section configuration validation complete")
 	app, _, err := config.LoadApp(l.AppConf(name))
 	if err != nil {
-		return nil, clitool.ConfigError(err)
+		return nil, exitcode.ConfigError(err)
 	}
 	if !opts.NoChecksums {
 		switch err := state.VerifyChecksum(l.AppChecksum(name), l.AppConf(name)); {
 		case errors.Is(err, state.ErrNotBuilt):
-			return nil, clitool.ConfigError(fmt.Errorf("Application %s has not been built: run clbuildapp --build first", name))
+			return nil, exitcode.ConfigError(fmt.Errorf("Application %s has not been built: run clbuildapp --build first", name))
 		case errors.Is(err, state.ErrChanged):
-			return nil, clitool.ConfigError(errors.New(state.AppChangedMessage("build", "")))
+			return nil, exitcode.ConfigError(errors.New(state.AppChangedMessage("build", "")))
 		case err != nil:
 			return nil, err
 		}
@@ -102,6 +111,41 @@ func New(ctx context.Context, l layout.Layout, cfg *config.Cluster, name string,
 	return c, nil
 }
 
+// Run is clstartapp (start) or clhaltapp: it logs to file (default
+// <logdir>/clstart.A.log or clhalt.A.log), and also to tee when not nil.
+// cldaemon calls it in its own process for a takeover.
+func Run(ctx context.Context, l layout.Layout, cfg *config.Cluster, name, file string, tee io.Writer, opts Options, start bool) error {
+	if file == "" {
+		kind := "clhalt"
+		if start {
+			kind = "clstart"
+		}
+		file = filepath.Join(l.Path(cfg.LogDir), kind+"."+name+".log")
+	}
+	log, err := logx.Open(file)
+	if err != nil {
+		return err
+	}
+	defer log.Close()
+	if tee != nil {
+		log.Tee(tee)
+	}
+	ctl, err := New(ctx, l, cfg, name, log, opts)
+	if err == nil {
+		if start {
+			err = ctl.Start()
+		} else {
+			err = ctl.Stop()
+		}
+	}
+	if err != nil {
+		// The terminal gets the error from the caller; the log keeps it too.
+		log.Tee(nil)
+		log.Errorf("%s", err)
+	}
+	return err
+}
+
 // call sends a request to the local cldaemon.
 func (c *Ctl) call(req string) (string, error) {
 	return c.client.Call(c.ctx, c.me, req)
@@ -121,13 +165,23 @@ func (c *Ctl) appStatus() (st, node string, ok bool) {
 	return s.State, s.Node, true
 }
 
-// drbdTool runs drbd_tool for this application here or on the peer.
-func (c *Ctl) drbdTool(node string, args ...string) error {
-	var p *remote.Peer
-	if node != c.me {
-		p = c.p
+// drbdTool carries out a drbd_tool action on this application's volumes
+// here (in this process) or on the peer (drbd_tool through ssh).
+func (c *Ctl) drbdTool(node, action string, noprimary, force bool) error {
+	var err error
+	if node == c.me {
+		err = volctl.Local(c.ctx, c.l, c.cfg, c.name, action, noprimary, force)
+	} else {
+		args := []string{"--action", action}
+		if noprimary {
+			args = append(args, "--noprimary")
+		}
+		if force {
+			args = append(args, "--force")
+		}
+		err = volumes.Invoke(c.ctx, c.p, c.name, args...)
 	}
-	if err := volumes.Invoke(c.ctx, p, c.name, args...); err != nil {
+	if err != nil {
 		return fmt.Errorf("%s: %w", node, err)
 	}
 	return nil
@@ -270,7 +324,7 @@ func (c *Ctl) Start() error {
 	c.daemon = ok
 	switch {
 	case !ok && !c.opts.Force && !c.opts.ReallyForce:
-		return clitool.NotRunningf("Cluster daemon is not running on %s.\nTo start %s without the cluster use --force (not recommended).", c.me, c.name)
+		return exitcode.NotRunningf("Cluster daemon is not running on %s.\nTo start %s without the cluster use --force (not recommended).", c.me, c.name)
 	case !ok:
 		c.log.Warnf("Cluster daemon not running - starting %s outside the cluster (--force)", c.name)
 	case (st == daemonapi.AppStarted || st == daemonapi.AppStarting) && node == c.me:
@@ -313,8 +367,12 @@ func (c *Ctl) Start() error {
 		c.log.Warnf("Removed local STALE flags for %s", c.name)
 	}
 	if d.MarkRemoteStale {
-		for _, e := range c.fs {
-			state.SetStale(c.l.StatusDir(c.name), state.Stale{VG: e.VG, LV: e.LV, Node: c.peer})
+		flags := make([]state.Stale, len(c.fs))
+		for i, e := range c.fs {
+			flags[i] = state.Stale{VG: e.VG, LV: e.LV, Node: c.peer}
+		}
+		if err := state.SetStales(c.l.StatusDir(c.name), flags...); err != nil {
+			return fmt.Errorf("marking the copies on %s STALE: %w", c.peer, err)
 		}
 	}
 	if c.daemon {
@@ -338,6 +396,9 @@ func (c *Ctl) Start() error {
 		c.undo(false)
 		return err
 	}
+	if c.opts.AddressesUp != nil {
+		c.opts.AddressesUp()
+	}
 	maxd := c.app.MaxStartTime
 	if c.opts.MaxDelay > 0 {
 		maxd = c.opts.MaxDelay
@@ -356,6 +417,10 @@ func (c *Ctl) Start() error {
 		c.log.Warnf("Application start script failed (exit %d) - continuing as --force was given", res.Code)
 	default:
 		c.log.Infof("Application start script completed successfully")
+	}
+	if err := c.waitSyncer(); err != nil {
+		c.undo(true)
+		return err
 	}
 	now := time.Now()
 	if err := state.WriteTime(c.l.TimeFile(c.name), now); err != nil {
@@ -390,7 +455,7 @@ func (c *Ctl) startData(reach Reach, d Decision) error {
 	defer h.Release()
 	withPeer := reach == ReachBoth
 	if withPeer {
-		if err := c.drbdTool(c.peer, "--action", "start", "--noprimary"); err != nil {
+		if err := c.drbdTool(c.peer, "start", true, false); err != nil {
 			c.log.Warnf("Unable to start replication on %s: %v", c.peer, err)
 			withPeer = false
 		} else {
@@ -404,15 +469,22 @@ func (c *Ctl) startData(reach Reach, d Decision) error {
 			return err
 		}
 	}
-	args := []string{"--action", "start"}
-	if !withPeer || c.opts.ReallyForce {
-		args = append(args, "--force")
+	force := !withPeer || c.opts.ReallyForce
+	if c.filesync() {
+		// The syncer copies to the other node in the background and
+		// nothing here waits for it: start it alongside the addresses
+		// and the start script instead of before them (its start costs
+		// a process and a handshake), and wait for it before reporting
+		// the application STARTED (waitSyncer).
+		c.syncer = make(chan error, 1)
+		go func() { c.syncer <- c.drbdTool(c.me, "start", false, force) }()
+	} else {
+		if err := c.drbdTool(c.me, "start", false, force); err != nil {
+			return err
+		}
+		c.log.Infof("Replication started on %s", c.me)
 	}
-	if err := c.drbdTool(c.me, args...); err != nil {
-		return err
-	}
-	c.log.Infof("Replication started on %s", c.me)
-	if err := c.drbdTool(c.me, "--action", "mount"); err != nil {
+	if err := c.drbdTool(c.me, "mount", false, false); err != nil {
 		return err
 	}
 	for _, e := range c.fs {
@@ -453,10 +525,25 @@ func (c *Ctl) addAddresses(addrs []appnet.Addr) error {
 	return nil
 }
 
+// waitSyncer waits for the filesync syncer's start, if one is under way.
+func (c *Ctl) waitSyncer() error {
+	if c.syncer == nil {
+		return nil
+	}
+	err := <-c.syncer
+	c.syncer = nil
+	if err == nil {
+		c.log.Infof("Replication started on %s", c.me)
+	}
+	return err
+}
+
 // undo takes back a failed start: stop script (if the start script ran),
 // file systems, addresses, replication.
 func (c *Ctl) undo(scriptRan bool) {
 	c.log.Warnf("Start of %s failed - undoing what was done", c.name)
+	// A syncer still starting would outlive the stop below.
+	c.waitSyncer()
 	c.stopSteps(scriptRan)
 	c.stopped()
 }
@@ -548,11 +635,11 @@ func (c *Ctl) stopSteps(runStop bool) error {
 		// Replication stays up under mounted file systems.
 		return fmt.Errorf("%s", strings.Join(failed, "\n"))
 	}
-	if err := c.drbdTool(c.me, "--action", "down"); err != nil {
+	if err := c.drbdTool(c.me, "down", false, false); err != nil {
 		return err
 	}
 	c.log.Infof("Replication stopped on %s", c.me)
-	if err := c.drbdTool(c.peer, "--action", "down"); err != nil {
+	if err := c.drbdTool(c.peer, "down", false, false); err != nil {
 		c.log.Warnf("Remote server not responding - can not stop replication on %s", c.peer)
 		if !c.filesync() {
 			// The peer missed this run's last writes.

@@ -8,11 +8,11 @@ import (
 	"time"
 
 	"github.com/linuxha-ng/linuxha/internal/testbed"
-	"github.com/linuxha-ng/linuxha/pkg/appctl"
+	"github.com/linuxha-ng/linuxha/pkg/appcmd"
 	"github.com/linuxha-ng/linuxha/pkg/clstat"
 	"github.com/linuxha-ng/linuxha/pkg/daemonapi"
-	"github.com/linuxha-ng/linuxha/pkg/drbdtool"
 	"github.com/linuxha-ng/linuxha/pkg/jsonout"
+	"github.com/linuxha-ng/linuxha/pkg/volctl"
 )
 
 // jsonOf reads a command's --json output: one document, of schema, on
@@ -195,8 +195,8 @@ func TestRunAppAndAutostart(t *testing.T) {
 	if st := appStatus(t, tb, "servera"); !strings.HasPrefix(st, "DOWN") {
 		t.Fatalf("--preview started something: %q", st)
 	}
-	var plan appctl.RunDoc
-	jsonOf(t, tb.Exec(t, "serverb", "", "clrunapp", "-A", "apache", "--preview", "--json"), appctl.RunSchema, &plan)
+	var plan appcmd.RunDoc
+	jsonOf(t, tb.Exec(t, "serverb", "", "clrunapp", "-A", "apache", "--preview", "--json"), appcmd.RunSchema, &plan)
 	if len(plan.Steps) != 1 || plan.Steps[0].Action != "start" || *plan.Steps[0].Node != "servera" || plan.Steps[0].Why != "preferred_node" || plan.Steps[0].Started {
 		t.Fatalf("clrunapp --preview --json: %+v", plan)
 	}
@@ -220,8 +220,8 @@ func TestRunAppAndAutostart(t *testing.T) {
 	if reply.Error != nil || reply.Daemon != "serverb" {
 		t.Errorf("cldaemonctl --json: %+v", reply)
 	}
-	var vols drbdtool.StatusDoc
-	jsonOf(t, tb.Exec(t, "servera", "", "drbd_tool", "-A", "apache", "--action", "status", "--json"), drbdtool.StatusSchema, &vols)
+	var vols volctl.StatusDoc
+	jsonOf(t, tb.Exec(t, "servera", "", "drbd_tool", "-A", "apache", "--action", "status", "--json"), volctl.StatusSchema, &vols)
 	if vols.Replication != "filesync" || len(vols.Volumes) == 0 || *vols.Volumes[0].Syncer != "running" {
 		t.Errorf("drbd_tool status --json: %+v", vols)
 	}
@@ -239,7 +239,7 @@ func TestRunAppAndAutostart(t *testing.T) {
 	if r := tb.Exec(t, "servera", "", "clrunapp", "-A", "apache"); r.Code != 0 || !strings.Contains(r.Stdout, "Application apache is already STARTED on node servera.") {
 		t.Fatalf("second clrunapp: %d\n%s", r.Code, r.Output())
 	}
-	jsonOf(t, tb.Exec(t, "servera", "", "clrunapp", "-A", "apache", "--json"), appctl.RunSchema, &plan)
+	jsonOf(t, tb.Exec(t, "servera", "", "clrunapp", "-A", "apache", "--json"), appcmd.RunSchema, &plan)
 	if len(plan.Steps) != 1 || plan.Steps[0].Action != "none" || plan.Steps[0].Why != "already STARTED" {
 		t.Fatalf("clrunapp --json of a running application: %+v", plan)
 	}

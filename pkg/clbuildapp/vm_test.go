@@ -9,9 +9,9 @@ import (
 
 	"github.com/linuxha-ng/linuxha/internal/testbed"
 	"github.com/linuxha-ng/linuxha/internal/vmbed"
-	"github.com/linuxha-ng/linuxha/pkg/drbdtool"
 	"github.com/linuxha-ng/linuxha/pkg/jsonout"
 	"github.com/linuxha-ng/linuxha/pkg/progress"
+	"github.com/linuxha-ng/linuxha/pkg/volctl"
 )
 
 func errorLine(r testbed.Result) string {
@@ -117,7 +117,7 @@ func TestApacheBuildOnRealDRBD(t *testing.T) {
 	}
 	vm.Sh(t, "servera", "grep -q '^/dev/drbd[0-9]* /apache/docs ' /proc/mounts && ip -o addr | grep -q 172.16.177.200 && grep -q 'cs:Connected ro:Primary/Secondary' /proc/drbd")
 	// drbd_tool status --json reads the real /proc/drbd.
-	var st drbdtool.StatusDoc
+	var st volctl.StatusDoc
 	if r := vm.Exec(t, "servera", "", "drbd_tool", "-A", "apache", "--action", "status", "--json"); json.Unmarshal([]byte(r.Stdout), &st) != nil ||
 		len(st.Volumes) != 3 || *st.Volumes[0].Role != "Primary" || *st.Volumes[0].PeerRole != "Secondary" || *st.Volumes[0].OutOfSync != 0 ||
 		!strings.HasPrefix(*st.Volumes[0].Device, "/dev/drbd") {

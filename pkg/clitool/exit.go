@@ -8,17 +8,18 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/linuxha-ng/linuxha/pkg/config"
+	"github.com/linuxha-ng/linuxha/pkg/exitcode"
 )
 
 // Exit codes of every linuxha command (each man page's EXIT STATUS).
 // Scripts and monitoring tell "you called it wrong" from "the cluster is
 // not there" from "it tried and failed" without parsing messages.
 const (
-	ExitOK         = 0 // done
-	ExitFailed     = 1 // the operation was tried and failed
-	ExitUsage      = 2 // unknown option, missing or unexpected argument
-	ExitConfig     = 3 // a configuration file is missing, invalid, not root's, or changed since clbuild
-	ExitNotRunning = 4 // the cluster, a daemon or the peer is not running or does not answer
+	ExitOK         = exitcode.OK
+	ExitFailed     = exitcode.Failed
+	ExitUsage      = exitcode.Usage
+	ExitConfig     = exitcode.Config
+	ExitNotRunning = exitcode.NotRunning
 )
 
 // ExitCodes describes each code, in order, for the man pages.
@@ -33,22 +34,8 @@ var ExitCodes = []struct {
 	{ExitNotRunning, "The cluster, a cluster daemon, or the other node is not running or does not answer."},
 }
 
-// codedError gives err an exit code; Run prints err and exits with it.
-type codedError struct {
-	code int
-	err  error
-}
-
-func (e *codedError) Error() string { return e.err.Error() }
-func (e *codedError) Unwrap() error { return e.err }
-func (e *codedError) ExitCode() int { return e.code }
-
-func coded(code int, err error) error {
-	if err == nil {
-		return nil
-	}
-	return &codedError{code, err}
-}
+// coded gives err an exit code; Run prints err and exits with it.
+func coded(code int, err error) error { return exitcode.With(code, err) }
 
 // UsageError marks err as a usage error (exit 2).
 func UsageError(err error) error { return coded(ExitUsage, err) }

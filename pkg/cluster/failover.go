@@ -6,10 +6,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
+
+	"github.com/linuxha-ng/linuxha/pkg/appctl"
 
 	"github.com/linuxha-ng/linuxha/pkg/alerts"
 	api "github.com/linuxha-ng/linuxha/pkg/daemonapi"
@@ -126,11 +130,18 @@ func (d *Daemon) peerDead(ctx context.Context, pre *failover.Silence) {
 		d.peer.Name, verdict, s.PeerApps, s.AppAddrAnswers, s.ChecklistOK)
 	acts := failover.Decide(v, failover.PeerDead{Verdict: verdict})
 	judged := time.Now()
-	d.act(ctx, acts)
+	var addrsMu sync.Mutex
+	var addrs time.Duration // when the last application's addresses came up; guarded by addrsMu
+	d.act(ctx, acts, func() {
+		addrsMu.Lock()
+		addrs = max(addrs, time.Since(judged))
+		addrsMu.Unlock()
+	})
 	if starts := countStarts(acts); starts > 0 {
 		took := time.Since(judged)
 		d.metrics.takeoverTime.Observe(took.Seconds())
-		d.Log.Infof("Takeover from %s took %d ms after the verdict (applications to start: %d).", d.peer.Name, took.Milliseconds(), starts)
+		d.metrics.takeoverAddrs.Observe(addrs.Seconds())
+		d.Log.Infof("Takeover from %s took %d ms after the verdict (addresses up after %d ms; applications to start: %d).", d.peer.Name, took.Milliseconds(), addrs.Milliseconds(), starts)
 	}
 }
 
@@ -146,80 +157,117 @@ func countStarts(acts []failover.Action) int {
 }
 
 // act carries out the policy's actions in order, one set at a time: a
-// second event waits for the first to finish (L6540: sequentially).
-func (d *Daemon) act(ctx context.Context, acts []failover.Action) {
+// second event waits for the first to finish. Starts run wave by wave
+// (failover.Action.Wave): together when independent, after their
+// dependencies otherwise. addrsUp, if not nil, is called as each started
+// application's addresses come up; with a wave of starts it is called
+// from several goroutines.
+func (d *Daemon) act(ctx context.Context, acts []failover.Action, addrsUp func()) {
 	d.actMu.Lock()
 	defer d.actMu.Unlock()
-	for _, a := range acts {
+	for i := 0; i < len(acts); i++ {
 		if ctx.Err() != nil {
 			return
 		}
-		if a.Kind != failover.Note {
-			d.Log.Eventf(logx.Info, "failover-action", a.App, "Fail-over action: %s (%s)", a, a.Why)
+		if acts[i].Kind != failover.Start {
+			if !d.do(ctx, acts[i], addrsUp) {
+				return
+			}
+			continue
 		}
-		switch a.Kind {
-		case failover.Note:
-			if a.App != "" {
-				d.Log.Infof("Application %s: %s", a.App, a.Why)
-			} else {
-				d.Log.Infof("%s", a.Why)
-			}
-		case failover.MarkDown:
-			if app, ok := d.app(a.App); ok {
-				d.mu.Lock()
-				app.State, app.Node = api.AppDown, ""
-				d.mu.Unlock()
-			}
-		case failover.Fence:
-			if !d.fenceUntilDone(ctx, a.Node) {
-				return
-			}
-		case failover.Start:
-			args := []string{"--application", a.App, "--takeover"}
-			if a.Force {
-				args = append(args, "--force")
-			}
-			if a.ClearStale {
-				d.Log.Warnf("Application %s starts on STALE data (takeover=force): the other copy will be overwritten.", a.App)
-				args = append(args, "--reallyforce")
-			}
-			if a.AddrsSilent {
-				args = append(args, "--addrs-silent")
-			}
-			if err := d.runToolWait(ctx, "clstartapp", args...); err != nil {
-				d.Log.Errorf("Takeover of %s failed: %v", a.App, err)
-				d.alerts.Send(alerts.Event{Kind: alerts.Resource, Node: d.me.Name, Rsc: a.App, Task: "start", RC: 1, Desc: "takeover failed"})
-				continue
-			}
-			d.metrics.takeovers.Inc()
-			d.Log.Eventf(logx.Info, "takeover", a.App, "Application %s taken over by %s.", a.App, d.me.Name)
-			d.alerts.Send(alerts.Event{Kind: alerts.Resource, Node: d.me.Name, Rsc: a.App, Task: "start", Desc: "taken over from " + d.peer.Name})
-		case failover.Halt:
-			if err := d.runToolWait(ctx, "clhaltapp", "--application", a.App); err != nil {
-				d.Log.Errorf("Halt of %s failed: %v - it is not started elsewhere.", a.App, err)
-				return
-			}
-		case failover.StartOn:
-			reply, err := d.call(ctx, api.Req(api.StartApp, "app", a.App), 5*time.Second)
-			if err != nil || reply != api.OK {
-				d.Log.Errorf("%s did not take START_APP for %s: %s %v", a.Node, a.App, reply, err)
-				continue
-			}
-			d.metrics.failovers.Inc()
-			d.Log.Infof("Application %s is starting on %s.", a.App, a.Node)
-			d.alerts.Send(alerts.Event{Kind: alerts.Resource, Node: a.Node, Rsc: a.App, Task: "migrate", Desc: "failed over from " + d.me.Name})
-		case failover.SetValid:
-			if app, ok := d.app(a.App); ok {
-				d.mu.Lock()
-				app.ValidNodes = append([]string(nil), a.Nodes...)
-				d.mu.Unlock()
-				d.call(ctx, api.Req(api.SetValidNodes, "app", a.App, "nodes", strings.Join(a.Nodes, ",")), 2*time.Second)
-				d.Log.Infof("Valid nodes of %s: %s (clrunapp --reset restores both).", a.App, strings.Join(a.Nodes, ","))
-			}
-		case failover.Reset:
-			d.reset(a.Why)
+		j := i
+		for j < len(acts) && (acts[j].Kind == failover.Start || acts[j].Kind == failover.Note) {
+			j++
+		}
+		d.startWaves(ctx, acts[i:j], addrsUp)
+		i = j - 1
+	}
+}
+
+// startWaves carries out a run of starts (and the notes among them),
+// each wave's starts at once, wave after wave.
+func (d *Daemon) startWaves(ctx context.Context, acts []failover.Action, addrsUp func()) {
+	last := 0
+	for _, a := range acts {
+		if a.Kind == failover.Start {
+			last = max(last, a.Wave)
+		} else {
+			d.do(ctx, a, addrsUp)
 		}
 	}
+	for w := 0; w <= last && ctx.Err() == nil; w++ {
+		var wg sync.WaitGroup
+		for _, a := range acts {
+			if a.Kind == failover.Start && a.Wave == w {
+				wg.Go(func() { d.do(ctx, a, addrsUp) })
+			}
+		}
+		wg.Wait()
+	}
+}
+
+// do carries out one action; false stops the rest of the set (a fence
+// that never succeeded, a halt that failed).
+func (d *Daemon) do(ctx context.Context, a failover.Action, addrsUp func()) bool {
+	if a.Kind != failover.Note {
+		d.Log.Eventf(logx.Info, "failover-action", a.App, "Fail-over action: %s (%s)", a, a.Why)
+	}
+	switch a.Kind {
+	case failover.Note:
+		if a.App != "" {
+			d.Log.Infof("Application %s: %s", a.App, a.Why)
+		} else {
+			d.Log.Infof("%s", a.Why)
+		}
+	case failover.MarkDown:
+		if app, ok := d.app(a.App); ok {
+			d.mu.Lock()
+			app.State, app.Node = api.AppDown, ""
+			d.mu.Unlock()
+		}
+	case failover.Fence:
+		if !d.fenceUntilDone(ctx, a.Node) {
+			return false
+		}
+	case failover.Start:
+		opts := appctl.Options{Takeover: true, Force: a.Force, ReallyForce: a.ClearStale, AddrsSilent: a.AddrsSilent, AddressesUp: addrsUp}
+		if a.ClearStale {
+			d.Log.Warnf("Application %s starts on STALE data (takeover=force): the other copy will be overwritten.", a.App)
+		}
+		if err := d.takeover(ctx, a.App, opts); err != nil {
+			d.Log.Errorf("Takeover of %s failed: %v", a.App, err)
+			d.alerts.Send(alerts.Event{Kind: alerts.Resource, Node: d.me.Name, Rsc: a.App, Task: "start", RC: 1, Desc: "takeover failed"})
+			return true
+		}
+		d.metrics.takeovers.Inc()
+		d.Log.Eventf(logx.Info, "takeover", a.App, "Application %s taken over by %s.", a.App, d.me.Name)
+		d.alerts.Send(alerts.Event{Kind: alerts.Resource, Node: d.me.Name, Rsc: a.App, Task: "start", Desc: "taken over from " + d.peer.Name})
+	case failover.Halt:
+		if err := d.runToolWait(ctx, "clhaltapp", "--application", a.App); err != nil {
+			d.Log.Errorf("Halt of %s failed: %v - it is not started elsewhere.", a.App, err)
+			return false
+		}
+	case failover.StartOn:
+		reply, err := d.call(ctx, api.Req(api.StartApp, "app", a.App), 5*time.Second)
+		if err != nil || reply != api.OK {
+			d.Log.Errorf("%s did not take START_APP for %s: %s %v", a.Node, a.App, reply, err)
+			return true
+		}
+		d.metrics.failovers.Inc()
+		d.Log.Infof("Application %s is starting on %s.", a.App, a.Node)
+		d.alerts.Send(alerts.Event{Kind: alerts.Resource, Node: a.Node, Rsc: a.App, Task: "migrate", Desc: "failed over from " + d.me.Name})
+	case failover.SetValid:
+		if app, ok := d.app(a.App); ok {
+			d.mu.Lock()
+			app.ValidNodes = append([]string(nil), a.Nodes...)
+			d.mu.Unlock()
+			d.call(ctx, api.Req(api.SetValidNodes, "app", a.App, "nodes", strings.Join(a.Nodes, ",")), 2*time.Second)
+			d.Log.Infof("Valid nodes of %s: %s (clrunapp --reset restores both).", a.App, strings.Join(a.Nodes, ","))
+		}
+	case failover.Reset:
+		d.reset(a.Why)
+	}
+	return true
 }
 
 // FenceRetry is how long a failed fence waits before it is tried again.
@@ -365,6 +413,25 @@ func sysrqReset() {
 	os.WriteFile("/proc/sysrq-trigger", []byte("b"), 0o200)
 }
 
+// takeover starts app here as clstartapp --takeover would, in this
+// process: a fail-over's critical path does not wait for a program to
+// start and read its configuration (about 20 ms). The start logs to
+// clstart.<app>.log as clstartapp does. It uses the configuration this
+// daemon runs with (clbuild's checksum was verified when it was read);
+// the application's own checksum is verified as clstartapp does. A panic
+// in the start is this start's failure, not the daemon's end.
+func (d *Daemon) takeover(ctx context.Context, app string, opts appctl.Options) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("start of %s panicked: %v\n%s", app, r, debug.Stack())
+		}
+	}()
+	d.mu.Lock()
+	cfg := *d.Cfg // RECONFIGURE replaces fields under d.mu
+	d.mu.Unlock()
+	return appctl.Run(ctx, d.L, &cfg, app, "", nil, opts, true)
+}
+
 // runToolWait runs clstartapp or clhaltapp and waits for it.
 func (d *Daemon) runToolWait(ctx context.Context, tool string, args ...string) error {
 	out, err := exec.CommandContext(ctx, filepath.Join(d.binDir(), tool), args...).CombinedOutput()
@@ -386,7 +453,7 @@ func (d *Daemon) reqFailover(ctx context.Context, r wire.Request) string {
 	d.Log.Warnf("Fail-over of application %s requested by Lems on %s.", a.Name, node)
 	d.alerts.Send(alerts.Event{Kind: alerts.Resource, Node: node, Rsc: a.Name, Task: "monitor", RC: 1, Desc: "Lems asks to fail it over"})
 	acts := failover.Decide(d.view(), failover.FailoverRequest{App: a.Name})
-	go d.act(context.WithoutCancel(ctx), acts)
+	go d.act(context.WithoutCancel(ctx), acts, nil)
 	return api.OK
 }
 
@@ -475,12 +542,12 @@ func (d *Daemon) reconcile(ctx context.Context) {
 	if r.Duplicate != nil {
 		d.Log.Eventf(logx.Error, "split-brain", r.Duplicate.App, "Application %s is running on both %s and %s!", r.Duplicate.App, d.me.Name, d.peer.Name)
 		d.alerts.Send(alerts.Event{Kind: alerts.Resource, Node: d.me.Name, Rsc: r.Duplicate.App, Task: "monitor", RC: 1, Desc: "running on both " + d.me.Name + " and " + d.peer.Name})
-		d.act(ctx, failover.Decide(d.view(), *r.Duplicate))
+		d.act(ctx, failover.Decide(d.view(), *r.Duplicate), nil)
 		return
 	}
 	if len(r.Lost) > 0 {
 		d.Log.Errorf("Node %s rebooted and joined, and no longer runs %s - taking over.", d.peer.Name, strings.Join(r.Lost, ", "))
-		d.act(ctx, failover.Decide(d.view(), failover.PeerRestarted{Apps: r.Lost}))
+		d.act(ctx, failover.Decide(d.view(), failover.PeerRestarted{Apps: r.Lost}), nil)
 	}
 }
 

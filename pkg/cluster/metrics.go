@@ -30,6 +30,7 @@ type metrics struct {
 	tocs, partitions         prometheus.Counter
 	fenceAttempts, fenceFail prometheus.Counter
 	takeoverTime             prometheus.Histogram
+	takeoverAddrs            prometheus.Histogram
 	// The time between two heartbeats on a network: its tail against
 	// warn and dead is the margin of the timing profile (jitter under
 	// load, bench-soak).
@@ -51,11 +52,14 @@ func newMetrics(d *Daemon) *metrics {
 		takeoverTime: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "linuxha_takeover_duration_seconds",
 			Help:    "From the verdict that the other node is dead to its applications started here (fencing included).",
 			Buckets: []float64{.01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60}}),
+		takeoverAddrs: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "linuxha_takeover_addresses_seconds",
+			Help:    "From the verdict that the other node is dead to the addresses of its applications up here, before their start scripts.",
+			Buckets: []float64{.005, .01, .02, .03, .05, .1, .25, .5, 1, 2.5, 5, 10, 30}}),
 		hbInterval: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "linuxha_heartbeat_interval_seconds",
 			Help:    "Time between two heartbeats received from the other node on the network.",
 			Buckets: []float64{.005, .01, .025, .05, .075, .1, .15, .2, .3, .5, 1, 2, 3, 5, 7, 10, 15, 30}}, []string{"network"}),
 	}
-	m.reg.MustRegister(m.failovers, m.takeovers, m.tocs, m.partitions, m.fenceAttempts, m.fenceFail, m.takeoverTime, m.hbInterval, collector{d})
+	m.reg.MustRegister(m.failovers, m.takeovers, m.tocs, m.partitions, m.fenceAttempts, m.fenceFail, m.takeoverTime, m.takeoverAddrs, m.hbInterval, collector{d})
 	return m
 }
 

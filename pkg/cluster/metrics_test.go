@@ -17,7 +17,7 @@ func TestMetricsExamples(t *testing.T) {
 	m := newMetrics(&Daemon{})
 	ch := make(chan *prometheus.Desc, 64)
 	collector{}.Describe(ch)
-	for _, c := range []prometheus.Collector{m.failovers, m.takeovers, m.tocs, m.partitions, m.fenceAttempts, m.fenceFail, m.takeoverTime, m.hbInterval} {
+	for _, c := range []prometheus.Collector{m.failovers, m.takeovers, m.tocs, m.partitions, m.fenceAttempts, m.fenceFail, m.takeoverTime, m.takeoverAddrs, m.hbInterval} {
 		c.Describe(ch)
 	}
 	close(ch)

@@ -640,7 +640,7 @@ func (d *Daemon) reqNetFailed(ctx context.Context, r wire.Request) string {
 	d.Log.Errorf("Network %s has failed on %s: no working card left.", net, d.me.Name)
 	d.alerts.Send(alerts.Event{Kind: alerts.Node, Node: d.me.Name, Desc: "network " + net + " failed"})
 	acts := failover.Decide(d.view(), failover.NetFailed{Net: net})
-	go d.act(context.WithoutCancel(ctx), acts)
+	go d.act(context.WithoutCancel(ctx), acts, nil)
 	return api.OK
 }
 

@@ -66,6 +66,13 @@ func Detach(title string, args []string, wait time.Duration) (pid int, err error
 	if err != nil {
 		return 0, err
 	}
+	return DetachExe(exe, title, args, wait)
+}
+
+// DetachExe is Detach for another linuxha program, exe: the daemon that
+// starts an application in its own process (cldaemon's takeover) starts
+// drbd_tool's filesync syncer this way.
+func DetachExe(exe, title string, args []string, wait time.Duration) (pid int, err error) {
 	r, w, err := os.Pipe()
 	if err != nil {
 		return 0, err

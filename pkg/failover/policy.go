@@ -3,7 +3,7 @@
 // and what just happened: no I/O, no clock, so that the whole policy can
 // be read in one place and pinned by golden cases, the way Pacemaker's
 // scheduler is. The daemon gathers a View, asks Decide, and carries out
-// the Actions in order, one at a time.
+// the Actions in order, one at a time (a wave of starts at once).
 package failover
 
 import (
@@ -85,8 +85,15 @@ type Action struct {
 	// AddrsSilent: the verdict that let this start go ahead found the
 	// application's addresses silent moments ago (L6743-6752), so the
 	// start need not wait on an echo of them again.
-	AddrsSilent bool   `json:"addresses_silent,omitempty"`
-	Why         string `json:"why"` // the rule, with its Reference line
+	AddrsSilent bool `json:"addresses_silent,omitempty"`
+	// Wave orders the starts of one decision: the starts of a wave run
+	// at the same time, after every start of the waves before it. An
+	// application's wave is one more than the latest of the applications
+	// it depends on that start with it, so dependencies still come first
+	// (L5795) while independent applications no longer wait for each
+	// other (the Reference starts them one by one, L6538-6540).
+	Wave int    `json:"wave,omitempty"`
+	Why  string `json:"why"` // the rule, with its Reference line
 }
 
 func (a Action) String() string {
@@ -108,6 +115,9 @@ func (a Action) String() string {
 	}
 	if a.AddrsSilent {
 		s += " addrs-silent"
+	}
+	if a.Wave > 0 {
+		s += fmt.Sprintf(" wave %d", a.Wave)
 	}
 	return s
 }
@@ -159,8 +169,10 @@ func peerDead(v View, verdict Verdict) []Action {
 
 // takeOver starts here, dependencies first, each of apps that may run
 // here on current data (L6538-6546); force when the other node is dead.
+// Independent applications share a wave (Action.Wave).
 func takeOver(v View, apps []App, force bool) []Action {
 	var out []Action
+	wave := map[string]int{} // of each application started here
 	for _, a := range order(apps) {
 		switch {
 		case !slices.Contains(a.ValidNodes, v.Me):
@@ -168,7 +180,14 @@ func takeOver(v View, apps []App, force bool) []Action {
 		case a.LocalStale && a.Takeover != "force":
 			out = append(out, Action{Kind: Note, App: a.Name, Why: "the local copy is stale and takeover is normal: not started (L6542)"})
 		default:
-			out = append(out, Action{Kind: Start, App: a.Name, Force: force, ClearStale: a.LocalStale, AddrsSilent: force,
+			w := 0
+			for _, d := range a.Deps {
+				if dw, ok := wave[d]; ok {
+					w = max(w, dw+1)
+				}
+			}
+			wave[a.Name] = w
+			out = append(out, Action{Kind: Start, App: a.Name, Force: force, ClearStale: a.LocalStale, AddrsSilent: force, Wave: w,
 				Why: "take over the application its node lost (L6538-6540)"})
 		}
 	}

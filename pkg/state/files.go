@@ -114,8 +114,27 @@ func ReadTime(path string) (t time.Time, ok bool, err error) {
 type Stale struct{ VG, LV, Node string }
 
 // SetStale creates the flag file in an application's status directory.
-func SetStale(dir string, s Stale) error {
-	return atomicfile.WriteFile(filepath.Join(dir, s.VG+"."+s.LV+"."+s.Node+".STALE"), nil, 0o644)
+func SetStale(dir string, s Stale) error { return SetStales(dir, s) }
+
+// SetStales creates several flags with one directory sync. A flag is an
+// empty file whose existence is its whole content, so creating it is
+// already atomic: what must be durable is the directory entry, and one
+// fsync of the directory covers them all — a takeover that marks three
+// volumes of the dead node STALE pays one disk flush, not six.
+func SetStales(dir string, flags ...Stale) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("STALE flags in %s: %w", dir, err)
+	}
+	for _, s := range flags {
+		f, err := os.OpenFile(filepath.Join(dir, s.VG+"."+s.LV+"."+s.Node+".STALE"), os.O_CREATE|os.O_WRONLY, 0o644)
+		if err != nil {
+			return fmt.Errorf("STALE flag: %w", err)
+		}
+		if err := f.Close(); err != nil {
+			return fmt.Errorf("STALE flag: %w", err)
+		}
+	}
+	return atomicfile.SyncDir(dir)
 }
 
 // ClearStale removes the flag, if present.

@@ -1,4 +1,4 @@
-package drbdtool
+package volctl
 
 import (
 	"github.com/linuxha-ng/linuxha/pkg/jsonout"

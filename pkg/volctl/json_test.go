@@ -1,4 +1,4 @@
-package drbdtool
+package volctl
 
 import (
 	"testing"

@@ -1,15 +1,14 @@
-package appctl
+package appcmd
 
 import (
 	"io"
-	"path/filepath"
 	"time"
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/linuxha-ng/linuxha/pkg/appctl"
 	"github.com/linuxha-ng/linuxha/pkg/clitool"
 	"github.com/linuxha-ng/linuxha/pkg/layout"
-	"github.com/linuxha-ng/linuxha/pkg/logx"
 )
 
 func flags(start bool) []cli.Flag {
@@ -46,38 +45,13 @@ func run(c *cli.Context, stdout io.Writer, start bool) error {
 	if err != nil {
 		return err
 	}
-	file := c.String("file")
-	if file == "" {
-		kind := "clhalt"
-		if start {
-			kind = "clstart"
-		}
-		file = filepath.Join(l.Path(cfg.LogDir), kind+"."+name+".log")
-	}
-	log, err := logx.Open(file)
-	if err != nil {
-		return err
-	}
-	defer log.Close()
-	if c.Bool("verbose") {
-		log.Tee(stdout)
-	}
-	opts := Options{Force: c.Bool("force"), ReallyForce: c.Bool("reallyforce"), Takeover: start && c.Bool("takeover"), AddrsSilent: start && c.Bool("addrs-silent"),
+	opts := appctl.Options{Force: c.Bool("force"), ReallyForce: c.Bool("reallyforce"), Takeover: start && c.Bool("takeover"), AddrsSilent: start && c.Bool("addrs-silent"),
 		NoChecksums: c.Bool("nochecksums"), NoLocking: c.Bool("nolocking"), MaxDelay: time.Duration(c.Int("maxdelay")) * time.Second}
-	ctl, err := New(c.Context, l, cfg, name, log, opts)
-	if err == nil {
-		if start {
-			err = ctl.Start()
-		} else {
-			err = ctl.Stop()
-		}
+	var tee io.Writer
+	if c.Bool("verbose") {
+		tee = stdout
 	}
-	if err != nil {
-		// The terminal gets the error from the caller; the log keeps it too.
-		log.Tee(nil)
-		log.Errorf("%s", err)
-	}
-	return err
+	return appctl.Run(c.Context, l, cfg, name, c.String("file"), tee, opts, start)
 }
 
 // NewStartApp builds clstartapp.
