@@ -25,7 +25,7 @@ COMMANDS := $(notdir $(wildcard cmd/*))
 BIN      ?= bin
 DEPS     := scripts/deps
 
-.PHONY: all build test test-vm faultlab faultlab-vm bench-failover bench-soak unit race fuzz bench demo demo-drbd install uninstall deb man lint clean
+.PHONY: all build test test-vm faultlab faultlab-vm bench-failover bench-growth bench-footprint bench-soak unit race fuzz bench demo demo-drbd install uninstall deb man lint clean
 
 all: build
 
@@ -71,6 +71,18 @@ RUNS ?= 20
 bench-failover: build
 	$(DEPS) test bench
 	FAILOVER_RUNS=$(RUNS) LINUXHA_TESTBED=ns $(GO) test -count=1 -timeout 60m -run '^$$' -bench '^BenchmarkFailover$$' -benchtime 1x ./internal/faultlab/
+
+# Takeover of 1, 10 and 30 applications after a node crash (root):
+# GROWTH_RUNS crashes each, on the namespace testbed.
+GROWTH_RUNS ?= 5
+bench-growth: build
+	$(DEPS) test
+	GROWTH_RUNS=$(GROWTH_RUNS) LINUXHA_TESTBED=ns $(GO) test -count=1 -timeout 60m -run '^$$' -bench '^BenchmarkGrowth$$' -benchtime 1x ./internal/faultlab/
+
+# An idle cluster's daemons: memory, CPU and clstat's answer (root).
+bench-footprint: build
+	$(DEPS) test
+	LINUXHA_TESTBED=ns $(GO) test -count=1 -timeout 30m -run '^$$' -bench '^BenchmarkFootprint$$' -benchtime 1x ./internal/faultlab/
 
 # The fast timing profile under load (root): MINUTES minutes with both
 # nodes' cores saturated by stress-ng; counts false deaths (target 0).

@@ -1,0 +1,94 @@
+package faultlab_test
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/linuxha-ng/linuxha/internal/testbed"
+)
+
+// footprint is one process's resident memory and CPU share over a window.
+type footprint struct {
+	name  string
+	rssKB int
+	cpu   float64 // percent of one core
+}
+
+// footprints reads, on node, the RSS and the CPU time over window of the
+// daemons of one node (cldaemon, clnetd, cllockd, Lems): /proc/PID/status
+// and /proc/PID/stat read twice (utime + stime in clock ticks of 1/100 s).
+func footprints(b *testing.B, tb *testbed.Bed, node string, window time.Duration) []footprint {
+	// The daemons name themselves (comm) cldaemon-CLUSTER, clnetd-...,
+	// cllockd-... and lems-APP.
+	const script = `for d in /proc/[0-9]*; do
+  n=$(cat $d/comm 2>/dev/null) || continue
+  case "$n" in cldaemon-*|clnetd-*|cllockd-*|lems-*) ;; *) continue;; esac
+  r=$(awk '/^VmRSS/{print $2}' $d/status)
+  t=$(awk '{print $14+$15}' $d/stat)
+  echo "${d#/proc/} $n $r $t"
+done`
+	first := tb.Sh(b, node, script)
+	time.Sleep(window)
+	second := tb.Sh(b, node, script)
+	ticks := map[string]int{}
+	for _, l := range strings.Split(strings.TrimSpace(first), "\n") {
+		f := strings.Fields(l)
+		if len(f) == 4 {
+			ticks[f[0]], _ = strconv.Atoi(f[3])
+		}
+	}
+	var out []footprint
+	for _, l := range strings.Split(strings.TrimSpace(second), "\n") {
+		f := strings.Fields(l)
+		t0, ok := ticks[f[0]]
+		if len(f) != 4 || !ok {
+			continue
+		}
+		rss, _ := strconv.Atoi(f[2])
+		t1, _ := strconv.Atoi(f[3])
+		out = append(out, footprint{name: f[1], rssKB: rss, cpu: float64(t1-t0) / 100 / window.Seconds() * 100})
+	}
+	return out
+}
+
+// BenchmarkFootprint (make bench-footprint) measures an idle cluster
+// running one application: each daemon's and Lems' resident memory and
+// CPU share over FOOTPRINT_SECONDS (60) at the Reference's timings and at
+// the fast profile, and how long clstat takes to answer (20 calls).
+// Targets (issue 20): 15 MiB and 0.2 % of a core per idle daemon, 15 MiB
+// per Lems, clstat within 50 ms.
+func BenchmarkFootprint(b *testing.B) {
+	window := time.Duration(envInt("FOOTPRINT_SECONDS", 60)) * time.Second
+	for _, pr := range benchProfiles(0) {
+		tb := testbed.Up(b)
+		tb.BuildCluster(b, pr.tm)
+		if r := tb.Exec(b, "servera", "", "clform"); r.Code != 0 {
+			b.Fatalf("clform: %s", r.Output())
+		}
+		tb.WriteFile(b, "servera", "/etc/cluster/bench/appconf.xml", benchConf, 0o644)
+		tb.Sh(b, "servera", "mkdir -p /bench/one /bench/two /bench/three")
+		buildAndRun(b, tb, "bench")
+		time.Sleep(5 * time.Second) // Lems started, first monitor rounds done
+		var clstat dist
+		for range 20 {
+			t0 := time.Now()
+			if r := tb.Exec(b, "servera", "", "clstat"); r.Code != 0 {
+				b.Fatalf("clstat: %s", r.Output())
+			}
+			clstat = append(clstat, time.Since(t0))
+		}
+		fps := footprints(b, tb, "servera", window)
+		fmt.Printf("\nIdle footprint, %s profile (keepalive %s), node running the application, over %v (%s):\n",
+			pr.name, pr.tm.Keepalive, window, time.Now().Format("02/01/2006"))
+		for _, f := range fps {
+			fmt.Printf("  %-10s RSS %6.1f MiB  CPU %5.2f %% of a core\n", f.name, float64(f.rssKB)/1024, f.cpu)
+		}
+		fmt.Printf("  clstat (a process started in the node, both daemons asked): %s\n", clstat)
+		if len(fps) < 4 {
+			b.Errorf("found %d daemons on servera, want cldaemon, clnetd, cllockd and lems", len(fps))
+		}
+	}
+}
