@@ -46,7 +46,18 @@ type Options struct {
 	// addresses are up (with their gratuitous ARP), before the start
 	// script: cldaemon times its takeovers to that moment.
 	AddressesUp func()
+	// SyncerAfter, when not nil, holds back filesync's syncer (a process
+	// start of CPU) until it is closed or SyncerAfterMax passes:
+	// cldaemon closes it once every application of a takeover wave has
+	// its addresses up, so that their syncers do not slow the others'
+	// addresses.
+	SyncerAfter <-chan struct{}
 }
+
+// SyncerAfterMax bounds the wait for Options.SyncerAfter: an application
+// of the wave that is slow to get its addresses up must not hold back the
+// others' replication for long.
+const SyncerAfterMax = 2 * time.Second
 
 // Ctl starts or stops one application on this node.
 type Ctl struct {
@@ -64,9 +75,11 @@ type Ctl struct {
 	p      *remote.Peer
 	client *daemonapi.Client
 	daemon bool // the local cldaemon answers
-	// syncer is the start of filesync's syncer, which runs alongside
-	// the rest of the start (startData); nil when none is under way.
-	syncer chan error
+	// syncForce is set by startData when filesync's syncer is still to
+	// start (with --force or not); syncer is its start under way
+	// alongside the start script (nil when none is).
+	syncForce *bool
+	syncer    chan error
 }
 
 // New loads what both directions need and checks the build (the
@@ -399,6 +412,7 @@ func (c *Ctl) Start() error {
 	if c.opts.AddressesUp != nil {
 		c.opts.AddressesUp()
 	}
+	c.startSyncer()
 	maxd := c.app.MaxStartTime
 	if c.opts.MaxDelay > 0 {
 		maxd = c.opts.MaxDelay
@@ -472,12 +486,11 @@ func (c *Ctl) startData(reach Reach, d Decision) error {
 	force := !withPeer || c.opts.ReallyForce
 	if c.filesync() {
 		// The syncer copies to the other node in the background and
-		// nothing here waits for it: start it alongside the addresses
-		// and the start script instead of before them (its start costs
-		// a process and a handshake), and wait for it before reporting
-		// the application STARTED (waitSyncer).
-		c.syncer = make(chan error, 1)
-		go func() { c.syncer <- c.drbdTool(c.me, "start", false, force) }()
+		// nothing here waits for it: it starts once the addresses are
+		// up, alongside the start script (startSyncer), because its start
+		// costs a process and a handshake - CPU that a takeover of many
+		// applications at once would otherwise take from their addresses.
+		c.syncForce = &force
 	} else {
 		if err := c.drbdTool(c.me, "start", false, force); err != nil {
 			return err
@@ -523,6 +536,29 @@ func (c *Ctl) addAddresses(addrs []appnet.Addr) error {
 		c.log.Infof("IP address %s assigned to %s", a.Prefix, card)
 	}
 	return nil
+}
+
+// startSyncer starts filesync's syncer in the background, if startData
+// left it to start.
+func (c *Ctl) startSyncer() {
+	if c.syncForce == nil {
+		return
+	}
+	force := *c.syncForce
+	c.syncForce = nil
+	c.syncer = make(chan error, 1)
+	go func() {
+		if c.opts.SyncerAfter != nil {
+			t := time.NewTimer(SyncerAfterMax)
+			select {
+			case <-c.opts.SyncerAfter:
+			case <-t.C:
+			case <-c.ctx.Done():
+			}
+			t.Stop()
+		}
+		c.syncer <- c.drbdTool(c.me, "start", false, force)
+	}()
 }
 
 // waitSyncer waits for the filesync syncer's start, if one is under way.

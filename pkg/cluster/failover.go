@@ -170,7 +170,7 @@ func (d *Daemon) act(ctx context.Context, acts []failover.Action, addrsUp func()
 			return
 		}
 		if acts[i].Kind != failover.Start {
-			if !d.do(ctx, acts[i], addrsUp) {
+			if !d.do(ctx, acts[i], startHooks{addrsUp: addrsUp}) {
 				return
 			}
 			continue
@@ -186,29 +186,56 @@ func (d *Daemon) act(ctx context.Context, acts []failover.Action, addrsUp func()
 
 // startWaves carries out a run of starts (and the notes among them),
 // each wave's starts at once, wave after wave.
+// Within a wave, filesync syncers wait until every start of the wave has
+// its addresses up (appctl.Options.SyncerAfter): starting them is a
+// process each, CPU the other starts' addresses would wait for.
 func (d *Daemon) startWaves(ctx context.Context, acts []failover.Action, addrsUp func()) {
 	last := 0
 	for _, a := range acts {
 		if a.Kind == failover.Start {
 			last = max(last, a.Wave)
 		} else {
-			d.do(ctx, a, addrsUp)
+			d.do(ctx, a, startHooks{addrsUp: addrsUp})
 		}
 	}
 	for w := 0; w <= last && ctx.Err() == nil; w++ {
-		var wg sync.WaitGroup
+		var wg, up sync.WaitGroup
+		gate := make(chan struct{})
 		for _, a := range acts {
-			if a.Kind == failover.Start && a.Wave == w {
-				wg.Go(func() { d.do(ctx, a, addrsUp) })
+			if a.Kind != failover.Start || a.Wave != w {
+				continue
 			}
+			up.Add(1)
+			once := sync.OnceFunc(up.Done) // addresses up, or the start over
+			h := startHooks{gate: gate, addrsUp: func() {
+				if addrsUp != nil {
+					addrsUp()
+				}
+				once()
+			}}
+			wg.Go(func() {
+				defer once()
+				d.do(ctx, a, h)
+			})
 		}
+		wg.Go(func() {
+			up.Wait()
+			close(gate)
+		})
 		wg.Wait()
 	}
 }
 
+// startHooks are what a takeover's start tells its wave: addrsUp is
+// called when its addresses are up; its syncer waits for gate.
+type startHooks struct {
+	addrsUp func()
+	gate    <-chan struct{}
+}
+
 // do carries out one action; false stops the rest of the set (a fence
 // that never succeeded, a halt that failed).
-func (d *Daemon) do(ctx context.Context, a failover.Action, addrsUp func()) bool {
+func (d *Daemon) do(ctx context.Context, a failover.Action, h startHooks) bool {
 	if a.Kind != failover.Note {
 		d.Log.Eventf(logx.Info, "failover-action", a.App, "Fail-over action: %s (%s)", a, a.Why)
 	}
@@ -230,7 +257,7 @@ func (d *Daemon) do(ctx context.Context, a failover.Action, addrsUp func()) bool
 			return false
 		}
 	case failover.Start:
-		opts := appctl.Options{Takeover: true, Force: a.Force, ReallyForce: a.ClearStale, AddrsSilent: a.AddrsSilent, AddressesUp: addrsUp}
+		opts := appctl.Options{Takeover: true, Force: a.Force, ReallyForce: a.ClearStale, AddrsSilent: a.AddrsSilent, AddressesUp: h.addrsUp, SyncerAfter: h.gate}
 		if a.ClearStale {
 			d.Log.Warnf("Application %s starts on STALE data (takeover=force): the other copy will be overwritten.", a.App)
 		}
