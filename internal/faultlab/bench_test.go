@@ -272,14 +272,7 @@ func BenchmarkFailover(b *testing.B) {
 // router, the takeover times cldaemon logged and, with cards, the
 // address moves after a card loss on the new active node.
 func linuxhaCrashes(b *testing.B, pr profile, cards bool) (ours, overhead, addrs, nic dist) {
-	tb := testbed.Up(b)
-	tb.BuildCluster(b, pr.tm)
-	if r := tb.Exec(b, "servera", "", "clform"); r.Code != 0 {
-		b.Fatalf("clform: %s", r.Output())
-	}
-	tb.WriteFile(b, "servera", "/etc/cluster/bench/appconf.xml", benchConf, 0o644)
-	tb.Sh(b, "servera", "mkdir -p /bench/one /bench/two /bench/three")
-	buildAndRun(b, tb, "bench")
+	tb := benchCluster(b, pr.tm, "")
 
 	p := startPinger(b, tb, appIP)
 	defer p.stop()
@@ -338,6 +331,29 @@ func linuxhaCrashes(b *testing.B, pr profile, cards bool) (ours, overhead, addrs
 		b.Fatalf("clhalt --force: %s", r.Output())
 	}
 	return ours, overhead, addrs, nic
+}
+
+// formCluster builds and forms a cluster at tm on a testbed of its own.
+func formCluster(b *testing.B, tm testbed.Timings) *testbed.Bed {
+	tb := testbed.Up(b)
+	tb.BuildCluster(b, tm)
+	if r := tb.Exec(b, "servera", "", "clform"); r.Code != 0 {
+		b.Fatalf("clform: %s", r.Output())
+	}
+	return tb
+}
+
+// benchCluster is formCluster running the benchmark's application on
+// servera, with lems as its Lems configuration unless "".
+func benchCluster(b *testing.B, tm testbed.Timings, lems string) *testbed.Bed {
+	tb := formCluster(b, tm)
+	tb.WriteFile(b, "servera", "/etc/cluster/bench/appconf.xml", benchConf, 0o644)
+	if lems != "" {
+		tb.WriteFile(b, "servera", "/etc/cluster/bench/lems.local.xml", lems, 0o644)
+	}
+	tb.Sh(b, "servera", "mkdir -p /bench/one /bench/two /bench/three")
+	buildAndRun(b, tb, "bench")
+	return tb
 }
 
 // keepalivedCrashes runs keepalived on both nodes of tb at advert_int

@@ -53,11 +53,7 @@ func BenchmarkGrowth(b *testing.B) {
 // growthCrashes builds n applications on a testbed of its own, runs them
 // on servera and crashes the node running them runs times.
 func growthCrashes(b *testing.B, n, runs int) (addrs, starts dist) {
-	tb := testbed.Up(b)
-	tb.BuildCluster(b, benchProfiles(0)[0].tm)
-	if r := tb.Exec(b, "servera", "", "clform"); r.Code != 0 {
-		b.Fatalf("clform: %s", r.Output())
-	}
+	tb := formCluster(b, benchProfiles(0)[0].tm)
 	var ips []string
 	for i := range n {
 		name, ip, conf := growthApp(i)

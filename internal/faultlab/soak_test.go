@@ -11,8 +11,6 @@ import (
 
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
-
-	"github.com/linuxha-ng/linuxha/internal/testbed"
 )
 
 // BenchmarkSoak (make bench-soak) runs the fast profile for SOAK_MINUTES
@@ -29,14 +27,7 @@ func BenchmarkSoak(b *testing.B) {
 	pr := benchProfiles(1)[0]
 	tm := pr.tm
 	tm.Global = "<metrics>9100</metrics>"
-	tb := testbed.Up(b)
-	tb.BuildCluster(b, tm)
-	if r := tb.Exec(b, "servera", "", "clform"); r.Code != 0 {
-		b.Fatalf("clform: %s", r.Output())
-	}
-	tb.WriteFile(b, "servera", "/etc/cluster/bench/appconf.xml", benchConf, 0o644)
-	tb.Sh(b, "servera", "mkdir -p /bench/one /bench/two /bench/three")
-	buildAndRun(b, tb, "bench")
+	tb := benchCluster(b, tm, "")
 	first := holder(b, tb, appIP)
 	b.ResetTimer()
 
