@@ -75,11 +75,11 @@ type Ctl struct {
 	p      *remote.Peer
 	client *daemonapi.Client
 	daemon bool // the local cldaemon answers
-	// syncForce is set by startData when filesync's syncer is still to
-	// start (with --force or not); syncer is its start under way
-	// alongside the start script (nil when none is).
-	syncForce *bool
-	syncer    chan error
+	// syncPending: startData left filesync's syncer to start (with
+	// --force when syncForce); syncer is its start under way alongside
+	// the start script (nil when none is).
+	syncPending, syncForce bool
+	syncer                 chan error
 }
 
 // New loads what both directions need and checks the build (the
@@ -490,7 +490,7 @@ func (c *Ctl) startData(reach Reach, d Decision) error {
 		// up, alongside the start script (startSyncer), because its start
 		// costs a process and a handshake - CPU that a takeover of many
 		// applications at once would otherwise take from their addresses.
-		c.syncForce = &force
+		c.syncPending, c.syncForce = true, force
 	} else {
 		if err := c.drbdTool(c.me, "start", false, force); err != nil {
 			return err
@@ -541,11 +541,11 @@ func (c *Ctl) addAddresses(addrs []appnet.Addr) error {
 // startSyncer starts filesync's syncer in the background, if startData
 // left it to start.
 func (c *Ctl) startSyncer() {
-	if c.syncForce == nil {
+	if !c.syncPending {
 		return
 	}
-	force := *c.syncForce
-	c.syncForce = nil
+	c.syncPending = false
+	force := c.syncForce
 	c.syncer = make(chan error, 1)
 	go func() {
 		if c.opts.SyncerAfter != nil {

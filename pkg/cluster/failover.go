@@ -13,9 +13,8 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/linuxha-ng/linuxha/pkg/appctl"
-
 	"github.com/linuxha-ng/linuxha/pkg/alerts"
+	"github.com/linuxha-ng/linuxha/pkg/appctl"
 	api "github.com/linuxha-ng/linuxha/pkg/daemonapi"
 	"github.com/linuxha-ng/linuxha/pkg/failover"
 	"github.com/linuxha-ng/linuxha/pkg/logx"
@@ -170,7 +169,7 @@ func (d *Daemon) act(ctx context.Context, acts []failover.Action, addrsUp func()
 			return
 		}
 		if acts[i].Kind != failover.Start {
-			if !d.do(ctx, acts[i], startHooks{addrsUp: addrsUp}) {
+			if !d.do(ctx, acts[i], startHooks{}) {
 				return
 			}
 			continue
@@ -195,7 +194,7 @@ func (d *Daemon) startWaves(ctx context.Context, acts []failover.Action, addrsUp
 		if a.Kind == failover.Start {
 			last = max(last, a.Wave)
 		} else {
-			d.do(ctx, a, startHooks{addrsUp: addrsUp})
+			d.do(ctx, a, startHooks{})
 		}
 	}
 	for w := 0; w <= last && ctx.Err() == nil; w++ {
