@@ -21,6 +21,10 @@ var benchConf = appXML("bench", "",
 	"    <name>benchvg</name>\n    <type>directories</type>\n    <lv name=\"one\" mount=\"/bench/one\"/>\n    <lv name=\"two\" mount=\"/bench/two\"/>\n    <lv name=\"three\" mount=\"/bench/three\"/>\n",
 	"/bin/true", "/bin/true", "")
 
+// vip is the address keepalived and Pacemaker move: one address, where
+// linuxha's rows move the application's (appIP).
+const vip = "172.16.177.201"
+
 // keepalived's VRRP instance on the same cards: advert_int 0.1 or 1
 // (VRRPv3; version 2 rounds 0.1 up to 1 s), moving one address.
 const keepalivedConf = `global_defs {
@@ -35,7 +39,7 @@ vrrp_instance VI_1 {
   priority %d
   advert_int %s
   virtual_ipaddress {
-    172.16.177.201/24 dev eth0
+    %s/24 dev eth0
   }
 }
 `
@@ -131,7 +135,7 @@ func (p *pinger) drain() time.Time {
 	}
 }
 
-func holder(b *testing.B, tb *testbed.Bed, ip string) string {
+func holder(b testing.TB, tb bed, ip string) string {
 	for _, n := range nodes {
 		if tb.Alive(n) && strings.Contains(tb.Exec(b, n, "", "ip", "-o", "addr", "show").Stdout, " "+ip+"/") {
 			return n
@@ -243,6 +247,11 @@ func BenchmarkFailover(b *testing.B) {
 	for _, adv := range adverts {
 		theirs[adv] = keepalivedCrashes(b, tb, adv, runs)
 	}
+	var pcmk dist
+	pcmkMissing := havePacemaker()
+	if pcmkMissing == "" {
+		pcmk = pcmkCrashes(b, tb, envInt("FAILOVER_PCMK_RUNS", runs))
+	}
 	b.StopTimer()
 
 	fast, k01 := ours[0].crash.median(), theirs["0.1"].median()
@@ -256,8 +265,19 @@ func BenchmarkFailover(b *testing.B) {
 	for _, adv := range adverts {
 		fmt.Printf("  %-50s crash -> answering: %s\n", "keepalived VRRPv3 advert_int "+adv+", one address", theirs[adv])
 	}
+	if pcmkMissing != "" {
+		fmt.Printf("  %-50s not run: %s\n", "Pacemaker + Corosync", pcmkMissing)
+	} else {
+		fmt.Printf("  %-50s crash -> answering: %s\n", "Pacemaker + Corosync, 3 Filesystem + IPaddr2", pcmk)
+		fmt.Printf("  %-50s %s\n", "", pcmkSettings())
+	}
 	fmt.Printf("  median ratio linuxha fast / keepalived 0.1: %.2f (target <= 1.00); difference %+.0f ms\n",
 		float64(fast)/float64(k01), float64(fast-k01)/1e6)
+	if pcmkMissing == "" {
+		fmt.Printf("  median ratio linuxha fast / Pacemaker: %.2f; Pacemaker / keepalived 0.1: %.2f\n",
+			float64(fast)/float64(pcmk.median()), float64(pcmk.median())/float64(k01))
+		b.ReportMetric(pcmk.median().Seconds(), "s-pacemaker-median")
+	}
 	fmt.Printf("  takeover overhead median (fast), verdict -> addresses up: %.0f ms (target <= 30 ms); -> started: %.0f ms\n",
 		float64(ours[0].addrs.median())/1e6, float64(ours[0].overhead.median())/1e6)
 	fmt.Printf("Address move after a card is lost (clnetd): %s (target median <= 5 ms)\n", nic)
@@ -365,7 +385,7 @@ func keepalivedCrashes(b *testing.B, tb *testbed.Bed, adv string, runs int) dist
 	}
 	kout := map[string]*bytes.Buffer{}
 	startK := func(n string, prio int) {
-		tb.WriteFile(b, n, "/etc/keepalived/bench.conf", fmt.Sprintf(keepalivedConf, n, prio, adv), 0o644)
+		tb.WriteFile(b, n, "/etc/keepalived/bench.conf", fmt.Sprintf(keepalivedConf, n, prio, adv, vip), 0o644)
 		_, kout[n] = tb.Background(b, n, "keepalived", "-n", "-l", "-D", "-f", "/etc/keepalived/bench.conf",
 			"-p", "/run/keepalived.pid", "-r", "/run/vrrp.pid")
 	}
@@ -373,17 +393,17 @@ func keepalivedCrashes(b *testing.B, tb *testbed.Bed, adv string, runs int) dist
 	for _, n := range nodes {
 		startK(n, prios[n])
 	}
-	p := startPinger(b, tb, "172.16.177.201")
+	p := startPinger(b, tb, vip)
 	defer p.stop()
 	var theirs dist
 	for i := 0; i < runs; i++ {
 		var active string
 		testbed.Eventually(b, 10*time.Second, "a keepalived master", func() bool {
-			active = holder(b, tb, "172.16.177.201")
+			active = holder(b, tb, vip)
 			return active != ""
 		})
 		time.Sleep(500 * time.Millisecond)
-		active = holder(b, tb, "172.16.177.201")
+		active = holder(b, tb, vip)
 		t0 := time.Now()
 		tb.Op(b, "crash", active)
 		d, ok := p.outage(t0, 20*time.Second)
