@@ -427,16 +427,10 @@ func keepalivedCrashes(b *testing.B, tb *testbed.Bed, adv string, runs int) dist
 	defer p.stop()
 	var theirs dist
 	for i := 0; i < runs; i++ {
-		var active string
 		testbed.Eventually(b, 10*time.Second, "a keepalived master", func() bool {
-			active = holder(b, tb, vip)
-			return active != ""
+			return holder(b, tb, vip) != ""
 		})
-		time.Sleep(500 * time.Millisecond)
-		active = holder(b, tb, vip)
-		t0 := time.Now()
-		tb.Op(b, "crash", active)
-		d, ok := p.outage(t0, 20*time.Second)
+		active, d, ok := crashHolder(b, tb, p, vip, 20*time.Second)
 		if !ok {
 			var st strings.Builder
 			for _, n := range nodes {
@@ -454,6 +448,18 @@ func keepalivedCrashes(b *testing.B, tb *testbed.Bed, adv string, runs int) dist
 		time.Sleep(time.Second + 4*time.Duration(mustSeconds(adv)*float64(time.Second)))
 	}
 	return theirs
+}
+
+// crashHolder crashes, after a settling moment, the node holding ip and
+// returns it with the outage seen from the router (false: no answer
+// within limit).
+func crashHolder(b *testing.B, tb *testbed.Bed, p *pinger, ip string, limit time.Duration) (string, time.Duration, bool) {
+	time.Sleep(500 * time.Millisecond)
+	active := holder(b, tb, ip)
+	t0 := time.Now()
+	tb.Op(b, "crash", active)
+	d, ok := p.outage(t0, limit)
+	return active, d, ok
 }
 
 func mustSeconds(s string) float64 {

@@ -181,15 +181,10 @@ func pcmkCrashes(b *testing.B, tb *testbed.Bed, runs int) dist {
 	}
 	var theirs dist
 	for i := 0; i < runs; i++ {
-		var active string
 		testbed.Eventually(b, 90*time.Second, "Pacemaker running the group with both nodes online", func() bool {
 			return pcmkReady(b, tb, "servera") || pcmkReady(b, tb, "serverb")
 		})
-		time.Sleep(500 * time.Millisecond)
-		active = holder(b, tb, vip)
-		t0 := time.Now()
-		tb.Op(b, "crash", active)
-		d, ok := p.outage(t0, 30*time.Second)
+		active, d, ok := crashHolder(b, tb, p, vip, 30*time.Second)
 		if !ok {
 			b.Fatalf("Pacemaker run %d: no answer within 30s of crashing %s\n%s", i, active, state())
 		}
