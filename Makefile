@@ -25,7 +25,7 @@ COMMANDS := $(notdir $(wildcard cmd/*))
 BIN      ?= bin
 DEPS     := scripts/deps
 
-.PHONY: all build test test-vm faultlab faultlab-vm bench-failover bench-growth bench-footprint bench-soak unit race fuzz bench demo demo-drbd install uninstall deb man lint clean
+.PHONY: all build test test-vm faultlab faultlab-vm bench-failover bench-growth bench-growth-vm bench-footprint bench-soak unit race fuzz bench demo demo-drbd install uninstall deb man lint clean
 
 all: build
 
@@ -71,6 +71,14 @@ RUNS ?= 20
 bench-failover: build
 	$(DEPS) test bench
 	FAILOVER_RUNS=$(RUNS) LINUXHA_TESTBED=ns $(GO) test -count=1 -timeout 60m -run '^$$' -bench '^BenchmarkFailover$$' -benchtime 1x ./internal/faultlab/
+
+# Takeover of an application with 1, 3, 10 and 30 file systems on real
+# DRBD in the VM testbed (root, qemu): GROWTH_VM_RUNS crashes each; only the
+# ratios are figures (software emulation).
+GROWTH_VM_RUNS ?= 3
+bench-growth-vm: build
+	$(DEPS) vm
+	GROWTH_VM_RUNS=$(GROWTH_VM_RUNS) LINUXHA_TESTBED=vm $(GO) test -count=1 -timeout 120m -run '^$$' -bench '^BenchmarkGrowthVM$$' -benchtime 1x ./internal/faultlab/
 
 # Takeover of 1, 10 and 30 applications after a node crash (root):
 # GROWTH_RUNS crashes each, on the namespace testbed.
