@@ -48,6 +48,13 @@ done`, g.n, name))
 		conf := strings.Replace(appXML(name, "", "    <name>"+name+"vg</name>\n    <type>filesystems</type>\n", "/bin/true", "/bin/true",
 			"    <maxstarttime>600</maxstarttime>\n"), appIP, ip, 1)
 		vm.WriteFile(b, "servera", "/etc/cluster/"+name+"/appconf.xml", conf, 0o644)
+		// Lems with fsmon: a rejoined node's copies are resynchronised by
+		// it, and the next crash waits for them.
+		vm.WriteFile(b, "servera", "/etc/cluster/"+name+"/lems.local.xml", fmt.Sprintf(`<?xml version="1.0"?>
+<lems_config>
+  <globals logs="/var/log/cluster/lems" port="%d"/>
+%s</lems_config>
+`, 8810+i, fsmonCheck(name)), 0o644)
 		buildAndRun(b, vm, name)
 		if r := vm.Exec(b, "servera", "", "clhaltapp", "-A", name); r.Code != 0 {
 			b.Fatalf("clhaltapp -A %s: %s", name, r.Output())

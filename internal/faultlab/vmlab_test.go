@@ -28,6 +28,26 @@ done
 var vmAppConf = appXML("lab", "", "    <name>labvg</name>\n    <type>filesystems</type>\n",
 	"/etc/cluster/lab/start", "/etc/cluster/lab/stop", "    <maxstoptime>10</maxstoptime>\n    <maxstarttime>20</maxstarttime>\n")
 
+// fsmonCheck is a Lems check running fsmon on app's volumes every 5 s:
+// it is fsmon that resynchronises a rejoined node's copies, in the right
+// direction (§21.3).
+func fsmonCheck(app string) string {
+	return `  <check>
+    <name>fsmon</name>
+    <type>internal</type>
+    <module>fsmon ` + app + `</module>
+    <interval>5</interval>
+    <action_list>
+      <action rc="0" action="NOP"/>
+      <action rc="1" action="PAUSE 10"/>
+      <action rc="10" action="PAUSE 10"/>
+      <action rc="2" action="NOP"/>
+      <action rc="3" action="NOP"/>
+    </action_list>
+  </check>
+`
+}
+
 // TestFaultLabVM is the fault lab on real DRBD and LVM in the VM testbed
 // (make faultlab-vm): node crash and rejoin, daemon kills, card cuts,
 // partitions and application kills, with the ns lab's audits, plus: after
@@ -56,20 +76,7 @@ func TestFaultLabVM(t *testing.T) {
 	}
 	vm.Sh(t, "servera", "lvcreate -q -L 16M -n data labvg && mkfs.ext4 -q /dev/labvg/data && mount /dev/labvg/data /lab/data")
 	lemsConf := strings.Replace(strings.Replace(lems, "<interval>1</interval>", "<interval>2</interval>", 1),
-		"</lems_config>", `  <check>
-    <name>fsmon</name>
-    <type>internal</type>
-    <module>fsmon lab</module>
-    <interval>5</interval>
-    <action_list>
-      <action rc="0" action="NOP"/>
-      <action rc="1" action="PAUSE 10"/>
-      <action rc="10" action="PAUSE 10"/>
-      <action rc="2" action="NOP"/>
-      <action rc="3" action="NOP"/>
-    </action_list>
-  </check>
-</lems_config>`, 1)
+		"</lems_config>", fsmonCheck("lab")+"</lems_config>", 1)
 	pm := strings.ReplaceAll(procmon, "/lab/admin/", "/etc/cluster/lab/")
 	for p, c := range map[string]string{"appconf.xml": vmAppConf, "lems.local.xml": lemsConf, "writer.xml": pm} {
 		vm.WriteFile(t, "servera", "/etc/cluster/lab/"+p, c, 0o644)
