@@ -328,13 +328,6 @@ func linuxhaCrashes(b *testing.B, pr profile, cards bool) (ours, overhead, addrs
 
 	p := startPinger(b, tb, appIP)
 	defer p.stop()
-	rejoin := func(n string) {
-		tb.Op(b, "start", n)
-		if r := tb.Exec(b, n, "", "clform", "--join"); r.Code != 0 {
-			b.Fatalf("clform --join: %s\n%s", r.Output(), logs(b, tb))
-		}
-		tb.Exec(b, n, "", "cldaemonctl", "--msg", "SETVALIDNODES app=bench forward=yes")
-	}
 	limit := 20 * time.Second
 	for i := 0; i < pr.runs; i++ {
 		active := holder(b, tb, appIP)
@@ -358,7 +351,7 @@ func linuxhaCrashes(b *testing.B, pr profile, cards bool) (ours, overhead, addrs
 			}
 			return ok
 		})
-		rejoin(active)
+		rejoin(b, tb, active, func() string { return logs(b, tb) }, "bench")
 		if !cards {
 			continue
 		}
@@ -381,6 +374,18 @@ func linuxhaCrashes(b *testing.B, pr profile, cards bool) (ours, overhead, addrs
 		b.Fatalf("clhalt --force: %s", r.Output())
 	}
 	return ours, overhead, addrs, nic
+}
+
+// rejoin boots crashed node n again, joins it to the cluster and makes
+// both nodes valid again for apps; why adds to a failure's message.
+func rejoin(b testing.TB, e bed, n string, why func() string, apps ...string) {
+	e.Op(b, "start", n)
+	if r := e.Exec(b, n, "", "clform", "--join"); r.Code != 0 {
+		b.Fatalf("clform --join on %s: %s\n%s", n, r.Output(), why())
+	}
+	for _, app := range apps {
+		e.Exec(b, n, "", "cldaemonctl", "--msg", "SETVALIDNODES app="+app+" forward=yes")
+	}
 }
 
 // formCluster builds and forms a cluster at tm on a testbed of its own.
@@ -504,5 +509,27 @@ func TestNewTakeover(t *testing.T) {
 	}
 	if _, _, ok := newTakeover(lines, 2); ok {
 		t.Errorf("no new line, but newTakeover found one")
+	}
+}
+
+// TestDrbdInStep reads /proc/drbd as DRBD 8.4 writes it: a device
+// resyncing or waiting for its peer is not in step; no device at all is.
+func TestDrbdInStep(t *testing.T) {
+	const head = "version: 8.4.11 (api:1/proto:86-101)\n"
+	inStep := head + " 0: cs:Connected ro:Primary/Secondary ds:UpToDate/UpToDate C r-----\n" +
+		" 1: cs:Connected ro:Primary/Secondary ds:UpToDate/UpToDate C r-----\n"
+	for _, c := range []struct {
+		proc string
+		want bool
+	}{
+		{inStep, true},
+		{"", true},
+		{head + " 0: cs:WFConnection ro:Primary/Unknown ds:UpToDate/DUnknown C r-----\n", false},
+		{inStep + " 2: cs:SyncSource ro:Primary/Secondary ds:UpToDate/Inconsistent C r-----\n", false},
+		{head + " 0: cs:Connected ro:Secondary/Primary ds:Outdated/UpToDate C r-----\n", false},
+	} {
+		if got := drbdInStep(c.proc); got != c.want {
+			t.Errorf("drbdInStep(%q) = %v, want %v", c.proc, got, c.want)
+		}
 	}
 }

@@ -54,9 +54,10 @@ func BenchmarkGrowth(b *testing.B) {
 // on servera and crashes the node running them runs times.
 func growthCrashes(b *testing.B, n, runs int) (addrs, starts dist) {
 	tb := formCluster(b, benchProfiles(0)[0].tm)
-	var ips []string
+	var ips, names []string
 	for i := range n {
 		name, ip, conf := growthApp(i)
+		names = append(names, name)
 		tb.WriteFile(b, "servera", "/etc/cluster/"+name+"/appconf.xml", conf, 0o644)
 		tb.Sh(b, "servera", "mkdir -p /growth/"+name)
 		buildAndRun(b, tb, name)
@@ -84,14 +85,7 @@ func growthCrashes(b *testing.B, n, runs int) (addrs, starts dist) {
 				b.Fatalf("%d apps, run %d: %s held by %q, not %s\n%s", n, i, ip, h, survivor, logs(b, tb))
 			}
 		}
-		tb.Op(b, "start", active)
-		if r := tb.Exec(b, active, "", "clform", "--join"); r.Code != 0 {
-			b.Fatalf("clform --join: %s\n%s", r.Output(), logs(b, tb))
-		}
-		for i := range n {
-			name, _, _ := growthApp(i)
-			tb.Exec(b, active, "", "cldaemonctl", "--msg", "SETVALIDNODES app="+name+" forward=yes")
-		}
+		rejoin(b, tb, active, func() string { return logs(b, tb) }, names...)
 	}
 	if r := tb.Exec(b, holder(b, tb, last), "", "clhalt", "--force"); r.Code != 0 {
 		b.Fatalf("clhalt --force: %s", r.Output())

@@ -85,12 +85,9 @@ done`, g.n, name))
 // (each time after the other node is back and every DRBD device is in
 // step again) and halts it.
 func growthVMCrashes(b *testing.B, vm *vmbed.Bed, app, ip string, runs int) (addrs, starts dist) {
-	up := func(n string) string {
-		return strings.TrimSpace(vm.Exec(b, n, "", "cldaemonctl", "--node", n, "--timeout", "5s", "--msg", "GET_NODE_STATE node="+n).Stdout)
-	}
 	var running string
 	for _, n := range nodes {
-		if up(n) == "UP" {
+		if nodeState(b, vm, n, "5s") == "UP" {
 			running = n
 		}
 	}
@@ -99,8 +96,7 @@ func growthVMCrashes(b *testing.B, vm *vmbed.Bed, app, ip string, runs int) (add
 	}
 	inStep := func() bool {
 		for _, n := range nodes {
-			out := vm.Sh(b, n, "cat /proc/drbd")
-			if strings.Count(out, " cs:") != strings.Count(out, "cs:Connected ro:") || strings.Count(out, " cs:") != strings.Count(out, "ds:UpToDate/UpToDate") {
+			if !drbdInStep(vm.Sh(b, n, "cat /proc/drbd")) {
 				return false
 			}
 		}
@@ -123,11 +119,7 @@ func growthVMCrashes(b *testing.B, vm *vmbed.Bed, app, ip string, runs int) (add
 			}
 			return ok
 		})
-		vm.Op(b, "start", active)
-		if r := vm.Exec(b, active, "", "clform", "--join"); r.Code != 0 {
-			b.Fatalf("clform --join: %s", r.Output())
-		}
-		vm.Exec(b, active, "", "cldaemonctl", "--msg", "SETVALIDNODES app="+app+" forward=yes")
+		rejoin(b, vm, active, func() string { return "" }, app)
 	}
 	testbed.Eventually(b, 15*time.Minute, app+"'s volumes in step on both nodes", inStep)
 	if r := vm.Exec(b, holder(b, vm, ip), "", "clhaltapp", "-A", app); r.Code != 0 {

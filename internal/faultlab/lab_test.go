@@ -145,14 +145,19 @@ func newLab(t *testing.T, tb bed, seed uint64) *lab {
 func (l *lab) inSync(n string) bool {
 	deadline := time.Now().Add(2 * l.settle)
 	for time.Now().Before(deadline) {
-		out := l.sh(n, "cat /proc/drbd 2>/dev/null")
-		if !strings.Contains(out, " cs:") || strings.Count(out, " cs:") == strings.Count(out, "cs:Connected ro:") &&
-			strings.Count(out, " cs:") == strings.Count(out, "ds:UpToDate/UpToDate") {
+		if drbdInStep(l.sh(n, "cat /proc/drbd 2>/dev/null")) {
 			return true
 		}
 		time.Sleep(time.Second)
 	}
 	return false
+}
+
+// drbdInStep reads /proc/drbd: every device connected with both disks
+// UpToDate (true with no device at all).
+func drbdInStep(procDrbd string) bool {
+	devs := strings.Count(procDrbd, " cs:")
+	return devs == strings.Count(procDrbd, "cs:Connected ro:") && devs == strings.Count(procDrbd, "ds:UpToDate/UpToDate")
 }
 
 // checkAcks, on a node back from a crash taken in sync, checks that the
@@ -328,8 +333,12 @@ func (l *lab) audit(grace time.Duration) {
 }
 
 // nodeState is node's daemon's own state ("" when it does not answer).
-func (l *lab) nodeState(n string) string {
-	r := l.tb.Exec(l.t, n, "", "cldaemonctl", "--node", n, "--timeout", "2s", "--msg", "GET_NODE_STATE node="+n)
+func (l *lab) nodeState(n string) string { return nodeState(l.t, l.tb, n, "2s") }
+
+// nodeState asks node n's daemon for its own state, waiting at most
+// timeout ("" when it does not answer).
+func nodeState(t testing.TB, e bed, n, timeout string) string {
+	r := e.Exec(t, n, "", "cldaemonctl", "--node", n, "--timeout", timeout, "--msg", "GET_NODE_STATE node="+n)
 	if r.Code != 0 {
 		return ""
 	}
