@@ -427,6 +427,23 @@ func envInt(name string, def int) int {
 	return def
 }
 
+// envInts reads a comma-separated list of numbers from name, or def.
+func envInts(tb testing.TB, name string, def []int) []int {
+	v := os.Getenv(name)
+	if v == "" {
+		return def
+	}
+	var out []int
+	for _, f := range strings.Split(v, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 1 {
+			tb.Fatalf("%s=%q: %q is not a positive number", name, v, f)
+		}
+		out = append(out, n)
+	}
+	return out
+}
+
 func TestFaultLab(t *testing.T) {
 	steps, seed := labRun(t, "FAULTLAB_STEPS", "make faultlab")
 	t.Logf("fault lab: seed %d, %d steps", seed, steps)

@@ -2,10 +2,15 @@ package admit
 
 import (
 	"errors"
+	"fmt"
 	"net"
 	"net/netip"
 	"os"
+	"os/exec"
+	"syscall"
 	"testing"
+
+	"github.com/vishvananda/netlink"
 )
 
 // pair returns both ends of a loopback TCP connection.
@@ -82,6 +87,80 @@ func TestSockDiagFindsOnlyLocal(t *testing.T) {
 	if _, local, err := sockDiagOwner(far, s.LocalAddr()); err != nil || local {
 		t.Fatalf("an address of no local socket: local %v err %v", local, err)
 	}
+}
+
+// The uid comes from the client's own socket: a connection opened by
+// nobody is nobody's, not the listener's root (a wrong offset into
+// inet_diag_msg, or the server's end, would read root's 0).
+func TestSockDiagOwnerOfOtherUser(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to connect as another user")
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	port := ln.Addr().(*net.TCPAddr).Port
+	cmd := exec.Command("bash", "-c", fmt.Sprintf("exec 3<>/dev/tcp/127.0.0.1/%d; read -t 10 <&3", port))
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Wait()
+	s, err := ln.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close() // ends the client's read
+	uid, local, err := sockDiagOwner(s.RemoteAddr(), s.LocalAddr())
+	if err != nil || !local || uid != 65534 {
+		t.Fatalf("client end opened by uid 65534: uid %d local %v err %v", uid, local, err)
+	}
+	if err := (&Policy{}).Admit(s); !errors.Is(err, ErrUser) {
+		t.Fatalf("nobody's connection: %v, want ErrUser", err)
+	}
+}
+
+// BenchmarkSockDiagOwner compares the exact lookup with netlink.SocketGet
+// (a filtered dump of every TCP socket of the host) while 500 other
+// local connections are open, as during a takeover of many applications.
+func BenchmarkSockDiagOwner(b *testing.B) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close()
+		}
+	}()
+	var c net.Conn
+	for range 500 {
+		if c, err = net.Dial("tcp", ln.Addr().String()); err != nil {
+			b.Fatal(err)
+		}
+		defer c.Close()
+	}
+	b.Run("exact", func(b *testing.B) {
+		for b.Loop() {
+			if _, ok, err := sockDiagOwner(c.LocalAddr(), c.RemoteAddr()); !ok || err != nil {
+				b.Fatal(ok, err)
+			}
+		}
+	})
+	b.Run("netlink.SocketGet", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := netlink.SocketGet(c.LocalAddr(), c.RemoteAddr()); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }
 
 // A kernel that cannot look sockets up (no inet_diag) still admits
