@@ -65,19 +65,16 @@ func CardFor(top state.Topology, me, network string) (netlink.Link, error) {
 
 // LinkWith returns the link holding addr.
 func LinkWith(addr netip.Addr) (netlink.Link, error) {
-	links, err := netlink.LinkList()
+	// One dump of every address with its link's index, rather than a
+	// dump of the links and one of each link's addresses: a takeover of
+	// many applications asks this for each of their addresses.
+	as, err := netlink.AddrList(nil, netlink.FAMILY_ALL)
 	if err != nil {
 		return nil, err
 	}
-	for _, l := range links {
-		as, err := netlink.AddrList(l, netlink.FAMILY_ALL)
-		if err != nil {
-			continue
-		}
-		for _, a := range as {
-			if ip, ok := netip.AddrFromSlice(a.IP); ok && ip.Unmap() == addr {
-				return l, nil
-			}
+	for _, a := range as {
+		if ip, ok := netip.AddrFromSlice(a.IP); ok && ip.Unmap() == addr {
+			return netlink.LinkByIndex(a.LinkIndex)
 		}
 	}
 	return nil, fmt.Errorf("no card holds %s", addr)
@@ -100,18 +97,13 @@ func AddOn(link netlink.Link, a Addr) error {
 	if err := netlink.AddrAdd(link, &netlink.Addr{IPNet: ipn}); err != nil && err != syscall.EEXIST {
 		return fmt.Errorf("add %s to %s: %w", a.Prefix, link.Attrs().Name, err)
 	}
-	card := link.Attrs().Name
 	// GARPCount announcements back to back, before returning, as
 	// keepalived sends its gratuitous ARPs by default (garp_master_repeat
 	// with no interval): no goroutine outlives the call, and a start does
 	// not wait GARPCount intervals per address. Neighbours that miss them
 	// learn the address on their next ARP request, so a failed
 	// announcement does not undo the address.
-	for i := 0; i < GARPCount; i++ {
-		if SendGARP(card, []netip.Prefix{a.Prefix}) != nil {
-			break
-		}
-	}
+	sendGARPs(link.Attrs().Index, link.Attrs().HardwareAddr, []netip.Prefix{a.Prefix}, GARPCount)
 	return nil
 }
 

@@ -65,16 +65,24 @@ func SendGARP(card string, addrs []netip.Prefix) error {
 	if err != nil {
 		return err
 	}
+	return sendGARPs(ifc.Index, ifc.HardwareAddr, addrs, 1)
+}
+
+// sendGARPs sends count gratuitous ARPs per address, back to back, from
+// the card with index and mac, through one packet socket.
+func sendGARPs(index int, mac net.HardwareAddr, addrs []netip.Prefix, count int) error {
 	fd, err := unix.Socket(unix.AF_PACKET, unix.SOCK_RAW, int(htons(unix.ETH_P_ARP)))
 	if err != nil {
 		return err
 	}
 	defer unix.Close(fd)
-	sa := &unix.SockaddrLinklayer{Ifindex: ifc.Index, Halen: 6, Protocol: htons(unix.ETH_P_ARP)}
+	sa := &unix.SockaddrLinklayer{Ifindex: index, Halen: 6, Protocol: htons(unix.ETH_P_ARP)}
 	copy(sa.Addr[:], []byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff})
-	for _, p := range addrs {
-		if err := unix.Sendto(fd, BuildGARP(p.Addr(), ifc.HardwareAddr), 0, sa); err != nil {
-			return err
+	for range count {
+		for _, p := range addrs {
+			if err := unix.Sendto(fd, BuildGARP(p.Addr(), mac), 0, sa); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
