@@ -52,6 +52,14 @@ type Options struct {
 	// its addresses up, so that their syncers do not slow the others'
 	// addresses.
 	SyncerAfter <-chan struct{}
+	// Daemon, when not nil, answers this node's cluster daemon's
+	// requests in-process (daemonapi.Client.Local): cldaemon's own
+	// takeovers ask it their questions and make their claims without a
+	// connection each.
+	Daemon func(ctx context.Context, req string) string
+	// Locks, when not nil, is where NET and NBD_CLIENT are taken:
+	// cldaemon shares one among the starts of a takeover wave.
+	Locks *locks.Shared
 }
 
 // SyncerAfterMax bounds the wait for Options.SyncerAfter: an application
@@ -116,6 +124,7 @@ func New(ctx context.Context, l layout.Layout, cfg *config.Cluster, name string,
 		return nil, fmt.Errorf("this host is not a node of cluster %s", cfg.Name)
 	}
 	client.Timeout = 2 * time.Second
+	client.Local = opts.Daemon
 	c := &Ctl{ctx: ctx, l: l, cfg: cfg, name: name, app: app, fs: fs, top: top, log: log, opts: opts,
 		me: client.Me, peer: client.Peer(), client: client}
 	c.p = remote.ToNode(l.Topology(), c.peer, log.Infof)
@@ -315,16 +324,26 @@ func (c *Ctl) addressInUse(addrs []appnet.Addr) (string, bool) {
 	return found, found != ""
 }
 
-func (c *Ctl) lock(name string) (*locks.Held, error) {
-	lc, err := locks.NewClient(c.cfg, c.opts.NoLocking || !c.daemon, c.name)
-	if err != nil {
-		return nil, err
+// lock takes the named lock from the node's lock daemon (or from
+// Options.Locks); release gives it back.
+func (c *Ctl) lock(name string) (release func() error, err error) {
+	const wait = 60 * time.Second
+	if c.opts.Locks != nil && !c.opts.NoLocking && c.daemon {
+		release, err = c.opts.Locks.Acquire(c.ctx, name, wait)
+	} else {
+		var lc *locks.Client
+		if lc, err = locks.NewClient(c.cfg, c.opts.NoLocking || !c.daemon, c.name); err != nil {
+			return nil, err
+		}
+		var h *locks.Held
+		if h, err = lc.Acquire(c.ctx, name, wait); err == nil {
+			release = h.Release
+		}
 	}
-	h, err := lc.Acquire(c.ctx, name, 60*time.Second)
 	if err != nil {
 		return nil, fmt.Errorf("unable to get the %s lock: %w", name, err)
 	}
-	return h, nil
+	return release, nil
 }
 
 func (c *Ctl) scriptLog(kind string) string {
@@ -462,11 +481,11 @@ func (c *Ctl) Start() error {
 // startData starts replication (the peer secondary first, then this node
 // primary) and mounts the file systems.
 func (c *Ctl) startData(reach Reach, d Decision) error {
-	h, err := c.lock("NBD_CLIENT")
+	release, err := c.lock("NBD_CLIENT")
 	if err != nil {
 		return err
 	}
-	defer h.Release()
+	defer release()
 	withPeer := reach == ReachBoth
 	if withPeer {
 		if err := c.drbdTool(c.peer, "start", true, false); err != nil {
@@ -523,11 +542,11 @@ func (c *Ctl) pullFromPeer() error {
 }
 
 func (c *Ctl) addAddresses(addrs []appnet.Addr) error {
-	h, err := c.lock("NET")
+	release, err := c.lock("NET")
 	if err != nil {
 		return err
 	}
-	defer h.Release()
+	defer release()
 	for _, a := range addrs {
 		card, err := appnet.Add(c.top, c.me, a)
 		if err != nil {
@@ -653,7 +672,7 @@ func (c *Ctl) stopSteps(runStop bool) error {
 	// The addresses go even without the NET lock (it only keeps clnetd
 	// from moving them meanwhile): a halted application that kept its
 	// address would keep the other node from starting it.
-	h, err := c.lock("NET")
+	release, err := c.lock("NET")
 	if err != nil {
 		c.log.Warnf("Removing the addresses of %s without the NET lock: %v", c.name, err)
 	}
@@ -664,8 +683,8 @@ func (c *Ctl) stopSteps(runStop bool) error {
 			c.log.Infof("IP address %s removed after 1 attempts.", a.Prefix.Addr())
 		}
 	}
-	if h != nil {
-		h.Release()
+	if release != nil {
+		release()
 	}
 	if len(failed) > 0 {
 		// Replication stays up under mounted file systems.

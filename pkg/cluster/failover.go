@@ -17,6 +17,7 @@ import (
 	"github.com/linuxha-ng/linuxha/pkg/appctl"
 	api "github.com/linuxha-ng/linuxha/pkg/daemonapi"
 	"github.com/linuxha-ng/linuxha/pkg/failover"
+	"github.com/linuxha-ng/linuxha/pkg/locks"
 	"github.com/linuxha-ng/linuxha/pkg/logx"
 	"github.com/linuxha-ng/linuxha/pkg/state"
 	"github.com/linuxha-ng/linuxha/pkg/storage/volumes"
@@ -197,16 +198,27 @@ func (d *Daemon) startWaves(ctx context.Context, acts []failover.Action, addrsUp
 			d.do(ctx, a, startHooks{})
 		}
 	}
+	d.mu.Lock()
+	cfg := d.Cfg // RECONFIGURE replaces it under d.mu
+	d.mu.Unlock()
+	lc, err := locks.NewClient(cfg, false, "cldaemon")
+	if err != nil {
+		d.Log.Warnf("Takeover without shared locks: %v", err)
+	}
 	for w := 0; w <= last && ctx.Err() == nil; w++ {
 		var wg, up sync.WaitGroup
 		gate := make(chan struct{})
+		var shared *locks.Shared
+		if lc != nil {
+			shared = &locks.Shared{Client: lc}
+		}
 		for _, a := range acts {
 			if a.Kind != failover.Start || a.Wave != w {
 				continue
 			}
 			up.Add(1)
 			once := sync.OnceFunc(up.Done) // addresses up, or the start over
-			h := startHooks{gate: gate, addrsUp: func() {
+			h := startHooks{gate: gate, locks: shared, addrsUp: func() {
 				if addrsUp != nil {
 					addrsUp()
 				}
@@ -230,6 +242,7 @@ func (d *Daemon) startWaves(ctx context.Context, acts []failover.Action, addrsUp
 type startHooks struct {
 	addrsUp func()
 	gate    <-chan struct{}
+	locks   *locks.Shared // the wave's NET and NBD_CLIENT
 }
 
 // do carries out one action; false stops the rest of the set (a fence
@@ -256,7 +269,8 @@ func (d *Daemon) do(ctx context.Context, a failover.Action, h startHooks) bool {
 			return false
 		}
 	case failover.Start:
-		opts := appctl.Options{Takeover: true, Force: a.Force, ReallyForce: a.ClearStale, AddrsSilent: a.AddrsSilent, AddressesUp: h.addrsUp, SyncerAfter: h.gate}
+		opts := appctl.Options{Takeover: true, Force: a.Force, ReallyForce: a.ClearStale, AddrsSilent: a.AddrsSilent, AddressesUp: h.addrsUp, SyncerAfter: h.gate,
+			Daemon: d.handleLocal, Locks: h.locks}
 		if a.ClearStale {
 			d.Log.Warnf("Application %s starts on STALE data (takeover=force): the other copy will be overwritten.", a.App)
 		}
@@ -456,6 +470,12 @@ func (d *Daemon) takeover(ctx context.Context, app string, opts appctl.Options) 
 	cfg := *d.Cfg // RECONFIGURE replaces fields under d.mu
 	d.mu.Unlock()
 	return appctl.Run(ctx, d.L, &cfg, app, "", nil, opts, true)
+}
+
+// handleLocal answers a request of this daemon's own takeovers
+// (appctl.Options.Daemon) as if it had come over the wire.
+func (d *Daemon) handleLocal(ctx context.Context, req string) string {
+	return d.handle(ctx, req, nil)
 }
 
 // runToolWait runs clstartapp or clhaltapp and waits for it.

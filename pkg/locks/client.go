@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/linuxha-ng/linuxha/pkg/config"
@@ -78,4 +79,81 @@ func (h *Held) Release() error {
 		return fmt.Errorf("unlock %s: %s", h.name, reply)
 	}
 	return nil
+}
+
+// Shared lets the goroutines of one process share the lock daemon's
+// locks: the first Acquire of a name takes the lock from the daemon, the
+// others queue for it in the process, and the daemon's lock is given back
+// when the last holder releases it with no one waiting. Between
+// processes the daemon's lock means what it always did; within the
+// process the queue serialises the holders. cldaemon shares one among the
+// starts of a takeover wave: thirty applications coming up at once would
+// otherwise each take NET and NBD_CLIENT from the daemon in turn, a
+// connection, a handshake and two round trips apiece, one after another.
+type Shared struct {
+	Client *Client
+
+	mu    sync.Mutex // guards names
+	names map[string]*sharedLock
+}
+
+// sharedLock is one name's in-process queue.
+type sharedLock struct {
+	turn  chan struct{} // holds a token while a goroutine has the lock
+	users int           // the holder and the waiters; guarded by Shared.mu
+	held  *Held         // the daemon's lock; touched only by the holder
+}
+
+// Acquire waits up to wait for the named lock; release gives it back.
+func (s *Shared) Acquire(ctx context.Context, name string, wait time.Duration) (release func() error, err error) {
+	s.mu.Lock()
+	if s.names == nil {
+		s.names = map[string]*sharedLock{}
+	}
+	l := s.names[name]
+	if l == nil {
+		l = &sharedLock{turn: make(chan struct{}, 1)}
+		s.names[name] = l
+	}
+	l.users++
+	s.mu.Unlock()
+	leave := func() (last bool) {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		l.users--
+		if l.users == 0 {
+			delete(s.names, name)
+			return true
+		}
+		return false
+	}
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case l.turn <- struct{}{}:
+	case <-t.C:
+		leave()
+		return nil, fmt.Errorf("Unable to obtain lock %s: timed out after %v in this process", name, wait)
+	case <-ctx.Done():
+		leave()
+		return nil, ctx.Err()
+	}
+	if l.held == nil {
+		h, err := s.Client.Acquire(ctx, name, wait)
+		if err != nil {
+			leave()
+			<-l.turn
+			return nil, err
+		}
+		l.held = h
+	}
+	return sync.OnceValue(func() error {
+		var err error
+		if leave() {
+			err = l.held.Release()
+			l.held = nil
+		}
+		<-l.turn
+		return err
+	}), nil
 }

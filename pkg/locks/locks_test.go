@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -212,5 +213,77 @@ func TestOtherUserCannotHoldSlots(t *testing.T) {
 	// than that failed on a loaded machine (1.15 s in a make test).
 	if !strings.Contains(logb.String(), "non-root user") {
 		t.Errorf("the other user's connections were not refused:\n%s", logb.String())
+	}
+}
+
+// Twenty goroutines sharing NET hold it one at a time, the daemon grants
+// it once for all of them, another process waits until the last one has
+// released it, and the next holder takes it from the daemon again.
+func TestShared(t *testing.T) {
+	cfg, logb := startDaemon(t)
+	ctx := context.Background()
+	s := &Shared{Client: client(t, cfg, "cldaemon")}
+	first, err := s.Acquire(ctx, "NET", time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var (
+		wg        sync.WaitGroup
+		mu        sync.Mutex // guards in, most
+		in, most  int
+		failures  atomic.Int32
+		otherDone = make(chan error, 1)
+	)
+	for range 20 {
+		wg.Go(func() {
+			release, err := s.Acquire(ctx, "NET", 5*time.Second)
+			if err != nil {
+				failures.Add(1)
+				return
+			}
+			mu.Lock()
+			in++
+			most = max(most, in)
+			mu.Unlock()
+			time.Sleep(time.Millisecond)
+			mu.Lock()
+			in--
+			mu.Unlock()
+			release()
+		})
+	}
+	go func() {
+		h, err := client(t, cfg, "clnetd").Acquire(ctx, "NET", 5*time.Second)
+		if err == nil {
+			h.Release()
+		}
+		otherDone <- err
+	}()
+	time.Sleep(100 * time.Millisecond)
+	select {
+	case err := <-otherDone:
+		t.Fatalf("another process got NET while the shared holders had it: %v", err)
+	default:
+	}
+	if err := first(); err != nil {
+		t.Fatal(err)
+	}
+	wg.Wait()
+	if err := <-otherDone; err != nil {
+		t.Fatalf("the other process after the shared holders: %v", err)
+	}
+	if most != 1 || failures.Load() != 0 {
+		t.Fatalf("%d shared holders at once (want 1), %d failed", most, failures.Load())
+	}
+	if n := strings.Count(logb.String(), "Lock NET granted to cldaemon"); n != 1 {
+		t.Fatalf("the daemon granted NET to the shared holders %d times, want 1:\n%s", n, logb.String())
+	}
+	release, err := s.Acquire(ctx, "NET", time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	release()
+	if n := strings.Count(logb.String(), "Lock NET granted to cldaemon"); n != 2 {
+		t.Fatalf("after the last release NET should come from the daemon again: %d grants\n%s", n, logb.String())
 	}
 }
