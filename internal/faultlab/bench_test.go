@@ -155,6 +155,37 @@ func garpOutage(lines, ip string) (time.Duration, bool) {
 	return 0, false
 }
 
+// allAnnounced reads tcpdump -tt lines: from the last echo reply of
+// ips[0] before the first gratuitous ARP for any of ips, to the first
+// gratuitous ARP for the last of ips to be announced (crash -> every
+// address up, as the router sees it); ok only when all were announced.
+func allAnnounced(lines string, ips []string) (time.Duration, bool) {
+	var last, end float64
+	first := map[string]float64{}
+	for _, l := range strings.Split(lines, "\n") {
+		f := strings.Fields(l)
+		if len(f) < 2 {
+			continue
+		}
+		ts, err := strconv.ParseFloat(f[0], 64)
+		if err != nil {
+			continue
+		}
+		if len(first) == 0 && strings.Contains(l, "IP "+ips[0]+" > ") && strings.Contains(l, "echo reply") {
+			last = ts
+		}
+		for _, ip := range ips {
+			if _, seen := first[ip]; !seen && last != 0 && strings.Contains(l, "ARP, Request who-has "+ip+" tell "+ip+",") {
+				first[ip], end = ts, max(end, ts)
+			}
+		}
+	}
+	if len(first) < len(ips) {
+		return 0, false
+	}
+	return time.Duration((end - last) * 1e9), true
+}
+
 // drain empties the queue and returns the last reply's time.
 func (p *pinger) drain() time.Time {
 	var last time.Time
@@ -494,6 +525,29 @@ func TestGarpOutage(t *testing.T) {
 	}
 	if _, ok := garpOutage(strings.Split(capture, "1796371131.074424")[0], "172.16.177.200"); ok {
 		t.Errorf("no reply after the ARP, but garpOutage says answering")
+	}
+}
+
+// The crash is the last reply of the first address; the end is the last
+// address's first announcement; an address never announced is no figure.
+func TestAllAnnounced(t *testing.T) {
+	capture := `1796371131.031759 eth0  In  IP 172.16.177.10 > 172.16.177.254: ICMP echo reply, id 14539, seq 1817, length 64
+1796371131.032759 eth0  In  IP 172.16.177.10 > 172.16.177.254: ICMP echo reply, id 14539, seq 1818, length 64
+1796371131.033001 eth0  Out ARP, Request who-has 172.16.177.10 tell 172.16.177.254, length 28
+1796371131.240000 eth0  B   ARP, Request who-has 172.16.177.11 tell 172.16.177.11, length 28
+1796371131.241000 eth0  B   ARP, Request who-has 172.16.177.10 tell 172.16.177.10, length 28
+1796371131.241100 eth0  B   ARP, Request who-has 172.16.177.10 tell 172.16.177.10, length 28
+1796371131.242000 eth0  In  IP 172.16.177.10 > 172.16.177.254: ICMP echo reply, id 14539, seq 2019, length 64
+1796371131.250000 eth0  B   ARP, Request who-has 172.16.177.1 tell 172.16.177.1, length 28
+1796371131.252759 eth0  B   ARP, Request who-has 172.16.177.12 tell 172.16.177.12, length 28
+`
+	ips := []string{"172.16.177.10", "172.16.177.11", "172.16.177.12"}
+	d, ok := allAnnounced(capture, ips)
+	if !ok || d.Round(time.Microsecond) != 220*time.Millisecond {
+		t.Errorf("allAnnounced = %v, %v; want 220ms, true", d, ok)
+	}
+	if _, ok := allAnnounced(capture, append(ips, "172.16.177.13")); ok {
+		t.Errorf("172.16.177.13 was never announced, but allAnnounced says all were")
 	}
 }
 
