@@ -81,11 +81,13 @@ bench-growth-vm: build
 	GROWTH_VM_RUNS=$(GROWTH_VM_RUNS) LINUXHA_TESTBED=vm $(GO) test -count=1 -timeout 120m -run '^$$' -bench '^BenchmarkGrowthVM$$' -benchtime 1x ./internal/faultlab/
 
 # Takeover of 1, 10 and 30 applications after a node crash (root):
-# GROWTH_RUNS crashes each, on the namespace testbed.
+# GROWTH_RUNS crashes each, on the namespace testbed; GROWTH_APPS picks
+# the sizes (the first is the ratios' base).
 GROWTH_RUNS ?= 5
+GROWTH_APPS ?= 1,10,30
 bench-growth: build
 	$(DEPS) test
-	GROWTH_RUNS=$(GROWTH_RUNS) LINUXHA_TESTBED=ns $(GO) test -count=1 -timeout 60m -run '^$$' -bench '^BenchmarkGrowth$$' -benchtime 1x ./internal/faultlab/
+	GROWTH_RUNS=$(GROWTH_RUNS) GROWTH_APPS=$(GROWTH_APPS) LINUXHA_TESTBED=ns $(GO) test -count=1 -timeout 60m -run '^$$' -bench '^BenchmarkGrowth$$' -benchtime 1x ./internal/faultlab/
 
 # An idle cluster's daemons: memory, CPU and clstat's answer (root).
 bench-footprint: build
