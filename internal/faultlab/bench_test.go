@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"iter"
 	"os/exec"
 	"sort"
 	"strconv"
@@ -132,15 +133,7 @@ func cardOutage(b *testing.B, tb *testbed.Bed, node, card, ip string) (time.Dura
 // answered after it.
 func garpOutage(lines, ip string) (time.Duration, bool) {
 	var last, garp float64
-	for _, l := range strings.Split(lines, "\n") {
-		f := strings.Fields(l)
-		if len(f) < 2 {
-			continue
-		}
-		ts, err := strconv.ParseFloat(f[0], 64)
-		if err != nil {
-			continue
-		}
+	for ts, l := range stamped(lines) {
 		switch {
 		case strings.Contains(l, "ARP, Request who-has "+ip+" tell "+ip) && garp == 0 && last != 0:
 			garp = ts
@@ -155,6 +148,21 @@ func garpOutage(lines, ip string) (time.Duration, bool) {
 	return 0, false
 }
 
+// stamped yields tcpdump -tt lines with their time stamps.
+func stamped(lines string) iter.Seq2[float64, string] {
+	return func(yield func(float64, string) bool) {
+		for _, l := range strings.Split(lines, "\n") {
+			f := strings.Fields(l)
+			if len(f) < 2 {
+				continue
+			}
+			if ts, err := strconv.ParseFloat(f[0], 64); err == nil && !yield(ts, l) {
+				return
+			}
+		}
+	}
+}
+
 // allAnnounced reads tcpdump -tt lines: from the last echo reply of
 // ips[0] before the first gratuitous ARP for any of ips, to the first
 // gratuitous ARP for the last of ips to be announced (crash -> every
@@ -162,15 +170,7 @@ func garpOutage(lines, ip string) (time.Duration, bool) {
 func allAnnounced(lines string, ips []string) (time.Duration, bool) {
 	var last, end float64
 	first := map[string]float64{}
-	for _, l := range strings.Split(lines, "\n") {
-		f := strings.Fields(l)
-		if len(f) < 2 {
-			continue
-		}
-		ts, err := strconv.ParseFloat(f[0], 64)
-		if err != nil {
-			continue
-		}
+	for ts, l := range stamped(lines) {
 		if len(first) == 0 && strings.Contains(l, "IP "+ips[0]+" > ") && strings.Contains(l, "echo reply") {
 			last = ts
 		}

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // Bed is one running testbed.
@@ -237,6 +238,24 @@ func (b *Bed) WriteFile(t testing.TB, node, path, content string, mode os.FileMo
 // command, not started, so that a capture can run alongside the test.
 func (b *Bed) Router(argv ...string) *exec.Cmd {
 	return b.cmd("", append([]string{"router"}, argv...)...)
+}
+
+// Capture starts tcpdump on the router's public side for count frames
+// matching filter (or 10 s), and gives it time to open its socket; wait
+// returns what it printed.
+func (b *Bed) Capture(t testing.TB, count int, filter string) (wait func() string) {
+	t.Helper()
+	c := b.Router("timeout", "10", "tcpdump", "-n", "-l", "-i", "eth0", "-c", fmt.Sprint(count), filter)
+	var out bytes.Buffer
+	c.Stdout = &out
+	if err := c.Start(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(500 * time.Millisecond)
+	return func() string {
+		c.Wait()
+		return out.String()
+	}
 }
 
 // Background starts argv on node and returns the running command; its

@@ -1,7 +1,6 @@
 package appctl_test
 
 import (
-	"bytes"
 	"os"
 	"os/exec"
 	"strings"
@@ -80,20 +79,13 @@ func TestStartHaltApache(t *testing.T) {
 
 	// The address is announced with appnet.GARPCount gratuitous ARPs,
 	// seen on the router's side of the bridge.
-	capture := tb.Router("timeout", "10", "tcpdump", "-n", "-l", "-i", "eth0", "-c", "3", "arp and arp[6:2] = 1 and arp[14:4] = arp[24:4] and arp[24:4] = 0xac10b1c8")
-	var arp bytes.Buffer
-	capture.Stdout = &arp
-	if err := capture.Start(); err != nil {
-		t.Fatal(err)
-	}
-	time.Sleep(500 * time.Millisecond) // let tcpdump open its socket
+	capture := tb.Capture(t, 3, "arp and arp[6:2] = 1 and arp[14:4] = arp[24:4] and arp[24:4] = 0xac10b1c8")
 	r := tb.Exec(t, "servera", "", "clstartapp", "-A", "apache", "-V")
 	if r.Code != 0 || !strings.Contains(r.Stdout, "Application apache started successfully on servera.") {
 		t.Fatalf("clstartapp: %d\n%s", r.Code, r.Output())
 	}
-	capture.Wait()
-	if n := strings.Count(arp.String(), "who-has 172.16.177.200 tell 172.16.177.200"); n != 3 {
-		t.Errorf("%d gratuitous ARPs for 172.16.177.200 captured, want 3:\n%s", n, arp.String())
+	if arp := capture(); strings.Count(arp, "who-has 172.16.177.200 tell 172.16.177.200") != 3 {
+		t.Errorf("not 3 gratuitous ARPs for 172.16.177.200 captured:\n%s", arp)
 	}
 	if got, err := curl(tb); err != nil || got != "hello from linuxha\n" {
 		t.Fatalf("curl from the router: %q %v", got, err)

@@ -1,7 +1,6 @@
 package netd_test
 
 import (
-	"bytes"
 	"fmt"
 	"sort"
 	"strings"
@@ -29,13 +28,7 @@ func formed(t testing.TB) *testbed.Bed {
 func TestMoveOnCarrierLoss(t *testing.T) {
 	tb := formed(t)
 	tb.Sh(t, "servera", "ip addr add 172.16.177.200/24 dev eth0 label eth0:1")
-	capture := tb.Router("timeout", "10", "tcpdump", "-n", "-l", "-i", "eth0", "-c", "2", "arp and src host 0.0.0.0 or arp[6:2] = 1 and arp[14:4] = arp[24:4]")
-	var arp bytes.Buffer
-	capture.Stdout = &arp
-	if err := capture.Start(); err != nil {
-		t.Fatal(err)
-	}
-	time.Sleep(500 * time.Millisecond) // let tcpdump open its socket
+	capture := tb.Capture(t, 2, "arp and src host 0.0.0.0 or arp[6:2] = 1 and arp[14:4] = arp[24:4]")
 	tb.Op(t, "cut", "servera", "eth0")
 	testbed.Eventually(t, 3*time.Second, "addresses on eth1", func() bool {
 		out := tb.Sh(t, "servera", "ip -4 -o addr show dev eth1")
@@ -44,10 +37,10 @@ func TestMoveOnCarrierLoss(t *testing.T) {
 	if out := tb.Sh(t, "servera", "ip -4 -o addr show dev eth0"); out != "" {
 		t.Fatalf("addresses left on the failed card: %s", out)
 	}
-	capture.Wait()
+	arp := capture()
 	for _, ip := range []string{"172.16.177.1", "172.16.177.200"} {
-		if !strings.Contains(arp.String(), "who-has "+ip+" tell "+ip) {
-			t.Errorf("no gratuitous ARP for %s captured:\n%s", ip, arp.String())
+		if !strings.Contains(arp, "who-has "+ip+" tell "+ip) {
+			t.Errorf("no gratuitous ARP for %s captured:\n%s", ip, arp)
 		}
 	}
 	// The node is still reachable on its address, through the standby card.
