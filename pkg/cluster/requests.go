@@ -190,6 +190,7 @@ func (d *Daemon) reqEcho(_ context.Context, r wire.Request) string {
 		if d.core != nil {
 			d.core.Reset(time.Now())
 			d.core.Heard(d.pathNames()[0], time.Now())
+			d.coreChanged()
 		}
 		// A node that rebooted cannot still run what it ran before; a
 		// daemon that only restarted may (it finds those from their
@@ -219,6 +220,7 @@ func (d *Daemon) reqChangeState(_ context.Context, r wire.Request) string {
 		d.Log.Infof("Node %s has left the cluster.", d.peer.Name)
 		if d.core != nil {
 			d.core.Reset(time.Now())
+			d.coreChanged()
 		}
 	}
 	return api.OK
@@ -515,6 +517,7 @@ func (d *Daemon) reqReconfigure(context.Context, wire.Request) string {
 	d.Cfg.Warn, d.Cfg.Dead, d.Cfg.ClusterForm = cfg.Warn, cfg.Dead, cfg.ClusterForm
 	if d.core != nil {
 		d.core.SetTimings(cfg.Warn, cfg.Dead) // the core decides by them, not by Cfg
+		d.coreChanged()
 	}
 	if top, err := state.ReadTopology(d.L.Topology()); err == nil {
 		d.peerTop = top.Addrs(d.peer.Name)

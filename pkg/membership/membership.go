@@ -109,6 +109,30 @@ func (c *Core) Heard(name string, now time.Time) []Event {
 	return evs
 }
 
+// Next is the earliest time at which Tick can report something if no
+// heartbeat comes first: a speaking path's warn, or every path's dead. ok
+// is false when nothing is pending (the peer is declared silent, and only
+// a heartbeat can change that). A daemon that ticks at Next instead of on
+// a fixed period judges at the exact deadline and sleeps in between.
+func (c *Core) Next() (at time.Time, ok bool) {
+	if c.peerSilent || len(c.paths) == 0 {
+		return time.Time{}, false
+	}
+	var newest time.Time
+	for _, p := range c.paths {
+		if p.last.After(newest) {
+			newest = p.last
+		}
+		if w := p.last.Add(c.warn); !p.silent && (!ok || w.Before(at)) {
+			at, ok = w, true
+		}
+	}
+	if d := newest.Add(c.dead); !ok || d.Before(at) {
+		at = d
+	}
+	return at, true
+}
+
 // Tick reports paths that fell silent and, once, a peer silent on all.
 func (c *Core) Tick(now time.Time) []Event {
 	var evs []Event

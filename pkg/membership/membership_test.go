@@ -2,6 +2,8 @@ package membership
 
 import (
 	"fmt"
+	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -152,5 +154,72 @@ func TestSince(t *testing.T) {
 	}
 	if _, ok := c.Since("nosuch", t0.Add(time.Second)); ok {
 		t.Fatal("an interval on an unknown path")
+	}
+}
+
+// Ticking only at Next gives the same events at the same instants as
+// ticking every millisecond: Next never sleeps past a deadline.
+func TestNextMatchesFineTicks(t *testing.T) {
+	for seed := range 200 {
+		rng := rand.New(rand.NewPCG(uint64(seed), 0))
+		warn := time.Duration(50+rng.IntN(300)) * time.Millisecond
+		dead := warn + time.Duration(rng.IntN(500))*time.Millisecond
+		// heartbeats on two paths, with gaps that sometimes pass warn
+		// or dead
+		var heard []struct {
+			at   time.Duration
+			path string
+		}
+		for _, p := range []string{"public", "drbd"} {
+			at := time.Duration(0)
+			for at < 5*time.Second {
+				at += time.Duration(1+rng.IntN(int(dead.Milliseconds())*3/2)) * time.Millisecond
+				heard = append(heard, struct {
+					at   time.Duration
+					path string
+				}{at, p})
+			}
+		}
+		slices.SortStableFunc(heard, func(a, b struct {
+			at   time.Duration
+			path string
+		}) int {
+			return int(a.at - b.at)
+		})
+		sim := func(fine bool) []string {
+			c := New([]string{"public", "drbd"}, warn, dead, t0)
+			var out []string
+			note := func(now time.Time, evs []Event) {
+				for _, e := range evs {
+					out = append(out, fmt.Sprintf("%v %v", now.Sub(t0), e))
+				}
+			}
+			cur := t0 // the fine ticker's next instant
+			tickUntil := func(until time.Time) {
+				if fine {
+					for ; !cur.After(until); cur = cur.Add(time.Millisecond) {
+						note(cur, c.Tick(cur))
+					}
+					return
+				}
+				for {
+					at, ok := c.Next()
+					if !ok || at.After(until) {
+						return
+					}
+					note(at, c.Tick(at))
+				}
+			}
+			for _, h := range heard {
+				now := t0.Add(h.at)
+				tickUntil(now.Add(-time.Nanosecond))
+				note(now, c.Heard(h.path, now))
+			}
+			return out
+		}
+		if fine, next := sim(true), sim(false); !slices.Equal(fine, next) {
+			t.Fatalf("seed %d (warn %v, dead %v): ticking at Next gave\n%s\nticking every ms gave\n%s",
+				seed, warn, dead, strings.Join(next, "\n"), strings.Join(fine, "\n"))
+		}
 	}
 }
