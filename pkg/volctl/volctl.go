@@ -11,7 +11,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/linuxha-ng/linuxha/pkg/config"
@@ -73,7 +75,10 @@ type tool struct {
 func (t *tool) do(ctx context.Context, action string, vols []volumes.Volume, noprimary, force bool) error {
 	switch action {
 	case "start":
-		for _, v := range vols {
+		// Each volume is its own DRBD resource with its own
+		// configuration file: they start side by side.
+		return each(len(vols), func(i int) error {
+			v := vols[i]
 			if err := activate(ctx, v); err != nil {
 				return err
 			}
@@ -95,7 +100,8 @@ func (t *tool) do(ctx context.Context, action string, vols []volumes.Volume, nop
 					return err
 				}
 			}
-		}
+			return nil
+		})
 	case "create_md":
 		for _, v := range vols {
 			if err := t.d.Prepare(v.Res); err != nil {
@@ -112,11 +118,22 @@ func (t *tool) do(ctx context.Context, action string, vols []volumes.Volume, nop
 			}
 		}
 	case "mount":
-		for _, v := range vols {
-			if err := mount(ctx, v); err != nil {
+		mps := make([]string, len(vols))
+		for i, v := range vols {
+			mps[i] = v.FS.MountPoint
+		}
+		for _, wave := range mountWaves(mps) {
+			err := each(len(wave), func(k int) error {
+				v := vols[wave[k]]
+				if err := mount(ctx, v); err != nil {
+					return err
+				}
+				t.log.Infof("Mounted %s on %s", v.Res.Device(), v.FS.MountPoint)
+				return nil
+			})
+			if err != nil {
 				return err
 			}
-			t.log.Infof("Mounted %s on %s", v.Res.Device(), v.FS.MountPoint)
 		}
 	case "unmount":
 		for i := len(vols) - 1; i >= 0; i-- {
@@ -167,6 +184,72 @@ func (t *tool) do(ctx context.Context, action string, vols []volumes.Volume, nop
 		return fmt.Errorf("unknown action %q", action)
 	}
 	return nil
+}
+
+// Parallel bounds how many volumes start or mount at once: each is a few
+// processes (drbdadm, fsck, mount) that mostly wait for the kernel and
+// the disk, and thirty at once would only queue for the CPU.
+const Parallel = 8
+
+// each runs f(0..n-1), at most Parallel at a time, waits for all of them
+// and returns the error of the lowest index that failed.
+func each(n int, f func(i int) error) error {
+	errs := make([]error, n)
+	sem := make(chan struct{}, Parallel)
+	var wg sync.WaitGroup
+	for i := range n {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			errs[i] = f(i)
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// mountWaves orders mount points for mounting: one that lies under
+// another mounts in a later wave than it, and the mount points of a wave
+// are independent of each other (they mount together). The indexes are
+// those of mps, in order within each wave.
+func mountWaves(mps []string) [][]int {
+	under := func(child, parent string) bool {
+		c, p := filepath.Clean(child), filepath.Clean(parent)
+		return c != p && (p == "/" || strings.HasPrefix(c, p+"/"))
+	}
+	level := make([]int, len(mps))
+	for i := range mps {
+		level[i] = -1
+	}
+	// "under" is strict, so the recursion climbs towards "/" and ends.
+	var levelOf func(i int) int
+	levelOf = func(i int) int {
+		if level[i] >= 0 {
+			return level[i]
+		}
+		l := 0
+		for j := range mps {
+			if under(mps[i], mps[j]) {
+				l = max(l, levelOf(j)+1)
+			}
+		}
+		level[i] = l
+		return l
+	}
+	var waves [][]int
+	for i := range mps {
+		l := levelOf(i)
+		for len(waves) <= l {
+			waves = append(waves, nil)
+		}
+		waves[l] = append(waves[l], i)
+	}
+	return waves
 }
 
 // waitConnected waits until the resource is connected to its peer or its

@@ -9,6 +9,7 @@ package drbd
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -149,7 +150,13 @@ func (d *Driver) Prepare(r Resource) error {
 	if err := r.Validate(); err != nil {
 		return err
 	}
-	return atomicfile.WriteFile(d.conf(r), []byte(r.Config()), 0o600)
+	// Every start prepares every volume: one already written as it
+	// should be is not written (and synced) again.
+	conf := []byte(r.Config())
+	if old, err := os.ReadFile(d.conf(r)); err == nil && bytes.Equal(old, conf) {
+		return nil
+	}
+	return atomicfile.WriteFile(d.conf(r), conf, 0o600)
 }
 
 // CreateMD writes fresh DRBD meta-data on the meta volume.

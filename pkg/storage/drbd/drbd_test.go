@@ -148,3 +148,29 @@ func TestSharedSecret(t *testing.T) {
 		t.Fatal("a secret with a quote was accepted")
 	}
 }
+
+// Prepare leaves a configuration file that is already right alone (no
+// new inode, no sync) and rewrites one that is not.
+func TestPrepareOnlyWhenChanged(t *testing.T) {
+	dir := t.TempDir()
+	d := &Driver{ConfDir: dir}
+	r := res()
+	if err := d.Prepare(r); err != nil {
+		t.Fatal(err)
+	}
+	c := filepath.Join(dir, "apache_app01vg_docs.res")
+	before, _ := os.Stat(c)
+	if err := d.Prepare(r); err != nil {
+		t.Fatal(err)
+	}
+	if after, _ := os.Stat(c); !os.SameFile(before, after) {
+		t.Error("an unchanged configuration was written again")
+	}
+	os.WriteFile(c, []byte("stale"), 0o600)
+	if err := d.Prepare(r); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := os.ReadFile(c); string(got) != r.Config() {
+		t.Errorf("a stale configuration was not rewritten: %q", got)
+	}
+}
