@@ -96,7 +96,10 @@ func BenchmarkFootprint(b *testing.B) {
 	window := time.Duration(envInt("FOOTPRINT_SECONDS", 60)) * time.Second
 	for _, pr := range benchProfiles(0) {
 		tb := benchCluster(b, pr.tm, benchLems)
-		time.Sleep(5 * time.Second) // Lems started, first monitor rounds done
+		// Lems started, its first monitor rounds and the application's
+		// start-up work over (measured: both daemons were still busy
+		// with it for 20 to 30 s after the cluster formed).
+		time.Sleep(30 * time.Second)
 		// Entering the node's namespaces costs time of its own: true,
 		// run the same way, is the baseline.
 		var clstat, baseline dist
