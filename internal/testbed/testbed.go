@@ -64,17 +64,23 @@ func RepoRoot() (string, error) {
 func binaries(root string) (string, error) {
 	buildOnce.Do(func() {
 		binDir = filepath.Join(root, ".testbin", fmt.Sprintf("%d", os.Getpid()))
-		// As make build and the package build them (static, no cgo):
-		// the daemons the tests and benchmarks measure are the ones
-		// shipped.
-		cmd := exec.Command("go", "build", "-trimpath", "-tags", "urfave_cli_no_docs", "-o", binDir+"/", "./cmd/...")
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-		cmd.Dir = root
+		// make build's own way (static, no cgo, its tags): the daemons
+		// the tests and benchmarks measure are the ones shipped.
+		cmd := MakeBuild(root, binDir)
 		if out, err := cmd.CombinedOutput(); err != nil {
 			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
 		}
 	})
 	return binDir, buildErr
+}
+
+// MakeBuild is the command that builds every command into dir as `make
+// build` does, so that both testbeds run the binaries make install ships
+// and one place says how they are built.
+func MakeBuild(root, dir string) *exec.Cmd {
+	cmd := exec.Command("make", "-s", "build", "BIN="+dir)
+	cmd.Dir = root
+	return cmd
 }
 
 // Up starts a testbed that is torn down when the test ends, pass or fail.

@@ -57,10 +57,7 @@ func Up(t testing.TB) *Bed {
 	}
 	once.Do(func() {
 		binDir = filepath.Join(root, ".testbin", fmt.Sprintf("vm-%d", os.Getpid()))
-		c := exec.Command("go", "build", "-o", binDir+"/", "./cmd/...")
-		c.Dir = root
-		c.Env = append(os.Environ(), "CGO_ENABLED=0")
-		if out, err := c.CombinedOutput(); err != nil {
+		if out, err := testbed.MakeBuild(root, binDir).CombinedOutput(); err != nil {
 			errB = fmt.Errorf("go build: %v\n%s", err, out)
 		}
 	})
