@@ -127,6 +127,50 @@ type Driver struct {
 	Runner  storage.Runner
 	ConfDir string
 	Proc    string // "/proc/drbd" unless a test says otherwise
+	// Setup84 is DRBD 8.4's own drbdsetup ("/usr/lib/drbd/drbdsetup-84"
+	// unless a test says otherwise): with the 8.4 module loaded, role
+	// changes go to it directly.
+	Setup84 string
+}
+
+// setup84 is DRBD 8.4's drbdsetup when the 8.4 module is loaded and
+// drbd-utils has it, else "".
+func (d *Driver) setup84() string {
+	proc, setup := d.Proc, d.Setup84
+	if proc == "" {
+		proc = "/proc/drbd"
+	}
+	if setup == "" {
+		setup = "/usr/lib/drbd/drbdsetup-84"
+	}
+	b, err := os.ReadFile(proc)
+	if err != nil || !strings.HasPrefix(string(b), "version: 8.") {
+		return ""
+	}
+	if _, err := os.Stat(setup); err != nil {
+		return ""
+	}
+	return setup
+}
+
+// role makes this node primary or secondary. drbdadm would parse the
+// resource's file and run one drbdsetup command for it (drbdadm -d shows
+// "drbdsetup-84 primary MINOR --force"); on the 8.4 module that command
+// is run directly: one process per volume of a takeover instead of
+// drbd-utils' dispatching drbdadm, then drbdadm-84, then drbdsetup-84.
+func (d *Driver) role(ctx context.Context, r Resource, role string, force bool) error {
+	if setup := d.setup84(); setup != "" {
+		argv := []string{setup, role, strconv.Itoa(r.Minor)}
+		if force {
+			argv = append(argv, "--force")
+		}
+		_, err := d.run(ctx, argv...)
+		return err
+	}
+	if force {
+		return d.adm(ctx, r, role, "--force")
+	}
+	return d.adm(ctx, r, role)
 }
 
 func (d *Driver) run(ctx context.Context, argv ...string) ([]byte, error) {
@@ -176,14 +220,13 @@ func (d *Driver) Up(ctx context.Context, r Resource) (bool, error) {
 // Primary makes this node primary; force overrides a peer with data that
 // is not known to be older (after the peer died, or for the first sync).
 func (d *Driver) Primary(ctx context.Context, r Resource, force bool) error {
-	if force {
-		return d.adm(ctx, r, "primary", "--force")
-	}
-	return d.adm(ctx, r, "primary")
+	return d.role(ctx, r, "primary", force)
 }
 
 // Secondary demotes this node.
-func (d *Driver) Secondary(ctx context.Context, r Resource) error { return d.adm(ctx, r, "secondary") }
+func (d *Driver) Secondary(ctx context.Context, r Resource) error {
+	return d.role(ctx, r, "secondary", false)
+}
 
 // Down disconnects and detaches the resource.
 func (d *Driver) Down(ctx context.Context, r Resource) error { return d.adm(ctx, r, "down") }

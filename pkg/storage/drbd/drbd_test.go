@@ -56,7 +56,9 @@ func TestCommandsTranscript(t *testing.T) {
 	proc := filepath.Join(dir, "drbd")
 	os.WriteFile(proc, []byte("version: 8.4.11 (api:1/proto:86-101)\n"), 0o644)
 	rec := &recorder{}
-	d := &Driver{Runner: rec, ConfDir: dir, Proc: proc}
+	// drbd-utils without DRBD 8.4's own drbdsetup: everything through
+	// drbdadm.
+	d := &Driver{Runner: rec, ConfDir: dir, Proc: proc, Setup84: filepath.Join(dir, "no-drbdsetup-84")}
 	r := res()
 	ctx := context.Background()
 	if err := d.Prepare(r); err != nil {
@@ -82,6 +84,26 @@ func TestCommandsTranscript(t *testing.T) {
 	if strings.Join(rec.lines, "\n") != strings.Join(want, "\n") {
 		t.Fatalf("got\n%s", strings.Join(rec.lines, "\n"))
 	}
+	// With it, role changes go to it directly, as drbdadm would send them
+	// (drbdadm -d: "drbdsetup-84 primary 0 --force").
+	setup := filepath.Join(dir, "drbdsetup-84")
+	os.WriteFile(setup, nil, 0o755)
+	d.Setup84 = setup
+	rec.lines = nil
+	d.Primary(ctx, r, true)
+	d.Primary(ctx, r, false)
+	d.Secondary(ctx, r)
+	if got, want := strings.Join(rec.lines, "\n"), setup+" primary 0 --force\n"+setup+" primary 0\n"+setup+" secondary 0"; got != want {
+		t.Fatalf("with drbdsetup-84: got\n%s\nwant\n%s", got, want)
+	}
+	// A DRBD 9 module is drbdadm's to drive.
+	os.WriteFile(proc, []byte("version: 9.2.4 (api:2/proto:86-122)\n"), 0o644)
+	rec.lines = nil
+	d.Primary(ctx, r, true)
+	if got := strings.Join(rec.lines, "\n"); got != "drbdadm -c "+c+" primary --force apache_app01vg_docs" {
+		t.Fatalf("DRBD 9: %s", got)
+	}
+	os.WriteFile(proc, []byte("version: 8.4.11 (api:1/proto:86-101)\n"), 0o644)
 	// Up on a configured minor does nothing.
 	os.WriteFile(proc, []byte("version: 8.4.11 (api:1/proto:86-101)\n 0: cs:Connected ro:Secondary/Secondary ds:UpToDate/UpToDate C r-----\n"), 0o644)
 	rec.lines = nil
