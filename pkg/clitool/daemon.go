@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 	"time"
 
@@ -38,6 +39,7 @@ func RunDaemon(ctx context.Context, d Daemon) error {
 		return daemonize.Exec(d.Title, os.Args[1:])
 	}
 	daemonize.SetName(d.Title)
+	setGC()
 	var log *logx.Logger
 	if d.LogFile == "-" {
 		log = logx.New(d.Stdout)
@@ -107,4 +109,20 @@ func toJournal(msg string, lv logx.Level, fields map[string]string) error {
 		pri = journal.PriErr
 	}
 	return journal.Send(msg, pri, fields)
+}
+
+// daemonGCPercent is the garbage collector's target for the daemons: an
+// idle daemon's live heap is small (cldaemon's about 0.4 MiB at the fast
+// profile) and Go's default of 100 lets any heap grow to 4 MiB before
+// collecting; 25 lets it grow to 1 MiB. Measured with make
+// bench-footprint: cldaemon's own memory went from 7.3 to 4.4 MiB with no
+// CPU change visible (it allocates about 0.3 MB/s at the fast profile:
+// one collection every few seconds).
+const daemonGCPercent = 25
+
+// setGC applies daemonGCPercent unless GOGC says otherwise.
+func setGC() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(daemonGCPercent)
+	}
 }
