@@ -125,7 +125,8 @@ type lab struct {
 	// without the application to take it over, so that the heal finds
 	// it running on both nodes.
 	hold   time.Duration
-	replay string // the make command that replays a run
+	dead   time.Duration // the cluster's dead time (a freeze lasts 2-5 times it)
+	replay string        // the make command that replays a run
 	// acks: the writer logs each record it has synced to the replicated
 	// volume (DRBD protocol C: both nodes' disks) to this node-local file;
 	// after a crash every acknowledged record must be on the new primary.
@@ -450,8 +451,10 @@ func TestFaultLab(t *testing.T) {
 	tb := testbed.Up(t)
 	l := newLab(t, tb, seed)
 	l.writer, l.settle, l.hold, l.replay = "/lab/admin/labwriter", 8*time.Second, 2*time.Second, "make faultlab"
+	l.dead = 500 * time.Millisecond // labTimings
 	labCluster(t, tb, labTimings)
-	l.run(steps, []string{"crash", "kill cldaemon", "kill clnetd", "kill cllockd", "kill lems", "cut", "partition", "kill app"})
+	l.run(steps, []string{"crash", "kill cldaemon", "kill clnetd", "kill cllockd", "kill lems", "cut", "partition", "kill app",
+		"pause cldaemon", "pause daemons", "freeze", "one-way"})
 	l.finish(steps)
 }
 
@@ -477,8 +480,19 @@ func labCluster(t *testing.T, tb *testbed.Bed, tm testbed.Timings) {
 }
 
 // run takes steps random faults of the given kinds, auditing after each.
+// FAULTLAB_KINDS (comma-separated) keeps only some of them.
 func (l *lab) run(steps int, kinds []string) {
 	t, tb := l.t, l.tb
+	if v := os.Getenv("FAULTLAB_KINDS"); v != "" {
+		var only []string
+		for _, k := range strings.Split(v, ",") {
+			if k = strings.TrimSpace(k); !slices.Contains(kinds, k) {
+				t.Fatalf("FAULTLAB_KINDS=%q: %q is not one of this lab's kinds %q", v, k, kinds)
+			}
+			only = append(only, k)
+		}
+		kinds = only
+	}
 	for l.step = 1; l.step <= steps; l.step++ {
 		// A node down for a step comes back first, so that most steps
 		// find a whole cluster.
@@ -546,6 +560,38 @@ func (l *lab) run(steps int, kinds []string) {
 			// A takeover may finish after the heal; the duplicate it makes
 			// is found at once, or at the latest on the next comparison,
 			// 10 s later (L6764).
+			time.Sleep(3 * time.Second)
+			grace = max(25*time.Second, l.settle)
+		case "pause cldaemon", "pause daemons":
+			// SIGSTOP for longer than dead, then SIGCONT: the other
+			// node hears nothing, but the host answers its echo, so
+			// only the daemon died (L6686-6700) and nothing moves; the
+			// daemon, once resumed, must not act on its own stall.
+			pid := l.writerPID(n)
+			pattern := map[string]string{"pause cldaemon": "^cldaemon-", "pause daemons": "^(cldaemon-|clnetd|cllockd|lems-)"}[kind]
+			l.sh(n, "kill -STOP $("+procs(pattern)+") 2>/dev/null; true")
+			time.Sleep(l.hold)
+			l.sh(n, "kill -CONT $("+procs(pattern)+") 2>/dev/null; true")
+			time.Sleep(l.settle / 5)
+			if got := l.writerPID(n); pid != "" && got != pid {
+				l.fail("%s on %s moved the application: writer pid %q, was %q (L6686-6700)", kind, n, got, pid)
+			}
+			grace = max(25*time.Second, l.settle)
+		case "freeze":
+			// The whole node stops for 2 to 5 times dead and resumes
+			// believing it still runs what it ran: the other node has
+			// taken over, and the duplicate ends as after a partition.
+			tb.Op(t, "freeze", n)
+			time.Sleep(l.dead * time.Duration(2+l.rng.IntN(4)))
+			tb.Op(t, "thaw", n)
+			time.Sleep(3 * time.Second)
+			grace = max(25*time.Second, l.settle)
+		case "one-way":
+			// Frames from n to the other node dropped, the other way
+			// delivered, for as long as a partition.
+			tb.Op(t, "oneway", n, l.other(n))
+			time.Sleep(l.hold)
+			tb.Op(t, "heal")
 			time.Sleep(3 * time.Second)
 			grace = max(25*time.Second, l.settle)
 		case "kill app":
