@@ -49,8 +49,9 @@ func fsmonCheck(app string) string {
 }
 
 // TestFaultLabVM is the fault lab on real DRBD and LVM in the VM testbed
-// (make faultlab-vm): node crash and rejoin, daemon kills, card cuts,
-// partitions and application kills, with the ns lab's audits, plus: after
+// (make faultlab-vm): node crash and rejoin, daemon kills and pauses, card
+// cuts, partitions (both ways and one way), whole-machine freezes (QEMU
+// stop/cont) and application kills, with the ns lab's audits, plus: after
 // a crash taken with both disks UpToDate, the new primary has every record
 // the crashed node acknowledged (protocol C); after every rejoin, clstat
 // shows the copies back in step, including after a partition's split brain
@@ -62,6 +63,7 @@ func TestFaultLabVM(t *testing.T) {
 	l := newLab(t, vm, seed)
 	l.writer, l.settle, l.replay, l.acks = "/etc/cluster/lab/labwriter", 60*time.Second, "make faultlab-vm", "/var/log/cluster/lab.acks"
 	l.hold = 25 * time.Second // dead is 3 s; a takeover under emulation takes seconds more
+	l.dead = 3 * time.Second
 
 	vm.BuildCluster(t, strings.NewReplacer("<keepalive>3</keepalive>", "<keepalive>0.5</keepalive>",
 		"<warn>7</warn>", "<warn>1.5</warn>", "<dead>12</dead>", "<dead>3</dead>"))
@@ -82,6 +84,7 @@ func TestFaultLabVM(t *testing.T) {
 		vm.WriteFile(t, "servera", "/etc/cluster/lab/"+p, c, 0o644)
 	}
 	buildAndRun(t, vm, "lab")
-	l.run(steps, []string{"crash", "kill cldaemon", "kill clnetd", "kill cllockd", "kill lems", "cut", "partition", "kill app"})
+	l.run(steps, []string{"crash", "kill cldaemon", "kill clnetd", "kill cllockd", "kill lems", "cut", "partition", "kill app",
+		"pause cldaemon", "pause daemons", "freeze", "one-way"})
 	l.finish(steps)
 }
