@@ -568,6 +568,8 @@ func (l *lab) run(steps int, kinds []string) {
 			// only the daemon died (L6686-6700) and nothing moves; the
 			// daemon, once resumed, must not act on its own stall.
 			pid := l.writerPID(n)
+			const log = "/var/log/cluster/cldaemon-cluster1.log"
+			lines := strings.TrimSpace(l.sh(n, "wc -l < "+log))
 			pattern := map[string]string{"pause cldaemon": "^cldaemon-", "pause daemons": "^(cldaemon-|clnetd|cllockd|lems-)"}[kind]
 			l.sh(n, "kill -STOP $("+procs(pattern)+") 2>/dev/null; true")
 			time.Sleep(l.hold)
@@ -575,6 +577,11 @@ func (l *lab) run(steps int, kinds []string) {
 			time.Sleep(l.settle / 5)
 			if got := l.writerPID(n); pid != "" && got != pid {
 				l.fail("%s on %s moved the application: writer pid %q, was %q (L6686-6700)", kind, n, got, pid)
+			}
+			// The resumed daemon's silence was its own: it must not have
+			// judged the other node on it.
+			if since := l.sh(n, "tail -n +$(("+lines+"+1)) "+log); strings.Contains(since, "has died but the node still responds") || strings.Contains(since, "is DEAD") {
+				l.fail("%s on %s: the resumed daemon judged %s on its own stall:\n%s", kind, n, l.other(n), since)
 			}
 			grace = max(25*time.Second, l.settle)
 		case "freeze":

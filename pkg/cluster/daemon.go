@@ -570,6 +570,14 @@ func (d *Daemon) steady(ctx context.Context, udp net.PacketConn) error {
 	// second of an idle daemon, and up to 12.5 ms late.
 	judge := time.NewTimer(0)
 	defer judge.Stop()
+	// planned is when the loop means to judge next: waking much later
+	// than that, the daemon was itself stopped (membership.Stalled).
+	planned := time.Now()
+	arm := func() {
+		wait := d.untilJudged()
+		planned = time.Now().Add(wait)
+		judge.Reset(wait)
+	}
 	d.heartbeat(udp)
 	status := d.summary()
 	d.Opts.Notify.Ready(status)
@@ -588,15 +596,15 @@ func (d *Daemon) steady(ctx context.Context, udp net.PacketConn) error {
 			}
 		case now := <-judge.C:
 			d.mu.Lock()
-			evs := d.core.Tick(now)
+			evs := append(d.core.Stalled(planned, now), d.core.Tick(now)...)
 			d.mu.Unlock()
 			d.events(ctx, evs)
-			judge.Reset(d.untilJudged())
+			arm()
 			// The loop that judges the peer is alive: a hung daemon
 			// stops saying so and its service manager restarts it.
 			d.Opts.Notify.Watchdog()
 		case <-d.rearm:
-			judge.Reset(d.untilJudged())
+			arm()
 		}
 	}
 }
@@ -747,6 +755,8 @@ func (d *Daemon) events(ctx context.Context, evs []membership.Event) {
 				d.loops.Go(func() { d.probeHost(ctx, p, timeout) })
 			}
 			d.mu.Unlock()
+		case membership.Stalled:
+			d.Log.Warnf("This daemon did not run for %.2fs (stopped, paused or starved): the silence of %s is measured again from now", e.Silent.Seconds(), d.peer.Name)
 		case membership.PathRestored:
 			d.Log.Infof("Heartbeat from %s on network %s restored", d.peer.Name, e.Path)
 		case membership.PeerHeard:
