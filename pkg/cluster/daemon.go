@@ -152,6 +152,13 @@ func New(l layout.Layout, cfg *config.Cluster, log *logx.Logger, opts Options, h
 	d.reqs = d.requests()
 	d.metrics = newMetrics(d)
 	d.alerts = alerts.New(cfg.Alerts, alerts.Origin{Cluster: cfg.Name, Node: me.Name}, log.Warnf)
+	// A full log file system loses lines: once the log has room again it
+	// counts them, and the alert recipients hear it (Send only queues,
+	// as OnLost's lock asks).
+	log.OnLost(func(x logx.Lost) {
+		d.alerts.Send(alerts.Event{Kind: alerts.Node, Node: me.Name, Desc: fmt.Sprintf("log full: %d lines not written from %s to %s (%v)",
+			x.Lines, x.From.Format(logx.TimeFormat), x.To.Format(logx.TimeFormat), x.Err)})
+	})
 	return d, nil
 }
 
