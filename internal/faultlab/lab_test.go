@@ -448,13 +448,13 @@ func envInts(tb testing.TB, name string, def []int) []int {
 func TestFaultLab(t *testing.T) {
 	steps, seed := labRun(t, "FAULTLAB_STEPS", "make faultlab")
 	t.Logf("fault lab: seed %d, %d steps", seed, steps)
-	tb := testbed.Up(t)
+	tb := testbed.UpWithSmallFS(t, "8M") // for "full disk"
 	l := newLab(t, tb, seed)
 	l.writer, l.settle, l.hold, l.replay = "/lab/admin/labwriter", 8*time.Second, 2*time.Second, "make faultlab"
 	l.dead = 500 * time.Millisecond // labTimings
 	labCluster(t, tb, labTimings)
 	l.run(steps, []string{"crash", "kill cldaemon", "kill clnetd", "kill cllockd", "kill lems", "cut", "partition", "kill app",
-		"pause cldaemon", "pause daemons", "freeze", "one-way"})
+		"pause cldaemon", "pause daemons", "freeze", "one-way", "full disk"})
 	l.finish(steps)
 }
 
@@ -601,6 +601,35 @@ func (l *lab) run(steps int, kinds []string) {
 			tb.Op(t, "heal")
 			time.Sleep(3 * time.Second)
 			grace = max(25*time.Second, l.settle)
+		case "full disk":
+			// /etc/cluster and /var/log/cluster full (TB_SMALLFS) for as
+			// long as a partition, with a card cut meanwhile so that the
+			// daemons have something to log and record: they keep
+			// running, and no configuration or state file is torn.
+			pids := l.sh(n, "("+procs("^(cldaemon-|clnetd|cllockd)")+") | sort")
+			lostNotes := func() int {
+				return strings.Count(l.sh(n, "cat /var/log/cluster/*.log 2>/dev/null"), "log lines could not be written")
+			}
+			notes := lostNotes()
+			l.sh(n, "for d in /etc/cluster /var/log/cluster; do cat /dev/zero > $d/.labfill 2>/dev/null; done; true")
+			tb.Op(t, "cut", n, "eth0")
+			time.Sleep(l.hold)
+			tb.Op(t, "restore", n, "eth0")
+			l.sh(n, "rm -f /etc/cluster/.labfill /var/log/cluster/.labfill")
+			time.Sleep(l.settle / 5)
+			if got := l.sh(n, "("+procs("^(cldaemon-|clnetd|cllockd)")+") | sort"); got != pids {
+				l.fail("a daemon of %s died while its disks were full: pids %q, were %q", n, got, pids)
+			}
+			if bad := l.sh(n, `python3 -c '
+import glob, sys, xml.dom.minidom
+for f in glob.glob("/etc/cluster/**/*.xml", recursive=True):
+    try: xml.dom.minidom.parse(f)
+    except Exception as e: print(f, e)'`); bad != "" {
+				l.fail("torn configuration on %s after its disk was full:\n%s", n, bad)
+			}
+			if lostNotes() > notes {
+				l.stats["full disk: lost log lines counted once there was room"]++
+			}
 		case "kill app":
 			l.sh(n, "kill -9 $("+procs(bracket(l.writer))+") 2>/dev/null; true")
 			time.Sleep(l.settle / 5)
