@@ -448,7 +448,7 @@ func envInts(tb testing.TB, name string, def []int) []int {
 func TestFaultLab(t *testing.T) {
 	steps, seed := labRun(t, "FAULTLAB_STEPS", "make faultlab")
 	t.Logf("fault lab: seed %d, %d steps", seed, steps)
-	tb := testbed.UpWithSmallFS(t, "8M") // for "full disk"
+	tb := testbed.UpWithSmallFS(t, "16M") // for "full disk"; room for a long run's logs
 	l := newLab(t, tb, seed)
 	l.writer, l.settle, l.hold, l.replay = "/lab/admin/labwriter", 8*time.Second, 2*time.Second, "make faultlab"
 	l.dead = 500 * time.Millisecond // labTimings
