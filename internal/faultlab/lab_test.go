@@ -133,7 +133,10 @@ type lab struct {
 	acks     string
 	ackCheck map[string]bool // the node crashed in sync: its acks must hold
 	tocd     map[string]bool // the node reset itself after a heal (split brain on DRBD)
-	solved   map[string]int  // DRBD's split-brain recoveries in each node's kernel log so far
+	// bank is the VM lab's SQLite database on the replicated volume, and
+	// bankAcks each node's own log of the transfers it committed.
+	bank, bankAcks string
+	solved         map[string]int // DRBD's split-brain recoveries in each node's kernel log so far
 }
 
 func newLab(t *testing.T, tb bed, seed uint64) *lab {
@@ -184,6 +187,56 @@ func (l *lab) checkAcks(n string) {
 		l.fail("record %d was acknowledged on %s before it crashed, but %s has only %d records", a, n, running[0], h)
 	}
 	l.stats["crashes with acknowledged records checked"]++
+}
+
+// checkBank checks the database where the application runs: SQLite's
+// own integrity check passes and the ten accounts still hold 10000
+// between them, whatever moved.
+func (l *lab) checkBank() {
+	if l.bank == "" {
+		return
+	}
+	running, _ := l.where()
+	if len(running) != 1 || l.sh(running[0], "[ -f "+l.bank+" ] && echo yes") == "" {
+		return
+	}
+	r := l.tb.Exec(l.t, running[0], "", "sqlite3", "-bail", "-cmd", ".timeout 5000", l.bank, "PRAGMA integrity_check; SELECT SUM(balance) FROM accounts;")
+	if got := strings.TrimSpace(r.Stdout); r.Code != 0 || got != "ok\n10000" {
+		l.fail("database on %s: integrity check and total balance %q, want ok and 10000: %s", running[0], got, r.Stderr)
+	}
+	l.stats["database checks"]++
+}
+
+// checkBankAcks, when node n is back from a crash or a reset, looks up
+// every transfer n acknowledged since the last look in the database where
+// the application now runs. After a crash taken in sync none may be
+// missing (protocol C); after a reset (a freeze or a partition that ended
+// in a TOC) the transfers n committed alone on its own copy are lost by
+// the Reference's design, and are counted.
+func (l *lab) checkBankAcks(n string, inSync bool) {
+	if l.bank == "" {
+		return
+	}
+	running, _ := l.where()
+	if len(running) != 1 || running[0] == n {
+		return
+	}
+	acks := l.sh(n, "cat "+l.bankAcks+" 2>/dev/null")
+	if strings.TrimSpace(acks) == "" {
+		return
+	}
+	r := l.tb.Exec(l.t, running[0], acks, "sqlite3", "-bail", "-cmd", ".timeout 5000", "-cmd", "CREATE TEMP TABLE a(tx TEXT);",
+		"-cmd", ".import /dev/stdin a", l.bank, "SELECT COUNT(*), (SELECT COUNT(*) FROM a) FROM a WHERE tx NOT IN (SELECT tx FROM transfers);")
+	var lost, all int
+	if _, err := fmt.Sscanf(strings.TrimSpace(r.Stdout), "%d|%d", &lost, &all); err != nil || r.Code != 0 {
+		l.fail("counting %s's acknowledged transfers on %s: %s", n, running[0], r.Output())
+	}
+	if lost > 0 && inSync {
+		l.fail("%s acknowledged %d transfers that %s's database does not have (of %d), though it crashed with both disks in step", n, lost, running[0], all)
+	}
+	l.stats["acknowledged transfers checked"] += all
+	l.stats["acknowledged transfers lost in a TOC window"] += lost
+	l.sh(n, ": > "+l.bankAcks)
 }
 
 // checkResync, on the replicated-storage lab, follows the rejoined node's
@@ -509,7 +562,9 @@ func (l *lab) run(steps int, kinds []string) {
 			tb.Op(t, "start", down)
 			l.alive[down] = true
 			l.solved[down] = 0 // a new kernel log
+			inSync := l.ackCheck[down]
 			l.checkAcks(down)
+			l.checkBankAcks(down, inSync)
 			l.join(down)
 			l.audit(3 * time.Second)
 			l.ensure()
@@ -636,6 +691,7 @@ for f in glob.glob("/etc/cluster/**/*.xml", recursive=True):
 		}
 		l.audit(grace)
 		l.ensure()
+		l.checkBank()
 	}
 }
 
