@@ -62,4 +62,7 @@ func (n *sdNotifier) Watchdog() {
 	}
 }
 
+// WatchdogEvery is half of WatchdogSec: WATCHDOG=1 goes out at that rate.
+func (n *sdNotifier) WatchdogEvery() time.Duration { return n.interval / 2 }
+
 func (n *sdNotifier) Stopping() { n.send(daemon.SdNotifyStopping) }

@@ -617,16 +617,21 @@ func (d *Daemon) steady(ctx context.Context, udp net.PacketConn) error {
 }
 
 // untilJudged is how long the judging loop may sleep: until the core's
-// next deadline, and at most a second, so that it still tells the
-// service manager's watchdog it is alive while nothing is pending.
+// next deadline, and at most a second or half the watchdog's period, so
+// that it still tells the service manager's watchdog it is alive at the
+// rate asked for while nothing is pending.
 func (d *Daemon) untilJudged() time.Duration {
+	most := time.Second
+	if every := d.Opts.Notify.WatchdogEvery(); every > 0 {
+		most = min(most, every/2)
+	}
 	d.mu.Lock()
 	at, ok := d.core.Next()
 	d.mu.Unlock()
 	if !ok {
-		return time.Second
+		return most
 	}
-	return min(time.Second, max(time.Millisecond, time.Until(at)))
+	return min(most, max(time.Millisecond, time.Until(at)))
 }
 
 // coreChanged wakes the judging loop after the core was changed other

@@ -110,7 +110,9 @@ func (n *notes) add(s string)    { n.mu.Lock(); defer n.mu.Unlock(); n.got = app
 func (n *notes) Ready(s string)  { n.add("READY " + s) }
 func (n *notes) Status(s string) { n.add("STATUS " + s) }
 func (n *notes) Watchdog()       { n.add("WATCHDOG") }
-func (n *notes) Stopping()       { n.add("STOPPING") }
+
+func (n *notes) WatchdogEvery() time.Duration { return 0 }
+func (n *notes) Stopping()                    { n.add("STOPPING") }
 
 func (n *notes) all() []string {
 	n.mu.Lock()

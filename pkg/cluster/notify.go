@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 )
 
 // Notifier hears how the daemon is doing, for a service manager: cldaemon
@@ -17,6 +18,10 @@ type Notifier interface {
 	// Watchdog: the heartbeat loop is alive (WATCHDOG=1; the notifier
 	// keeps to the rate the service manager asked for).
 	Watchdog()
+	// WatchdogEvery is how often Watchdog must at least be called (0:
+	// no watchdog): the loop that judges the other node sleeps until its
+	// next deadline, but never longer than half of this.
+	WatchdogEvery() time.Duration
 	// Stopping: the daemon is leaving the cluster (STOPPING=1).
 	Stopping()
 }
@@ -24,10 +29,11 @@ type Notifier interface {
 // noNotify is the Notifier outside a service manager.
 type noNotify struct{}
 
-func (noNotify) Ready(string)  {}
-func (noNotify) Status(string) {}
-func (noNotify) Watchdog()     {}
-func (noNotify) Stopping()     {}
+func (noNotify) Ready(string)                 {}
+func (noNotify) Status(string)                {}
+func (noNotify) Watchdog()                    {}
+func (noNotify) WatchdogEvery() time.Duration { return 0 }
+func (noNotify) Stopping()                    {}
 
 // summary is the one-line state a service manager shows:
 // "servera UP, serverb UP; apache STARTED on servera, samba DOWN".
