@@ -685,6 +685,36 @@ for f in glob.glob("/etc/cluster/**/*.xml", recursive=True):
 			if lostNotes() > notes {
 				l.stats["full disk: lost log lines counted once there was room"]++
 			}
+		case "disk errors":
+			// The backing logical volume under DRBD starts failing
+			// (device-mapper's error target in place of its table).
+			// on-io-error detach drops it: this node goes on diskless on
+			// the other node's disk and nothing moves. The disk then
+			// comes back, is attached again and resynchronises. (The
+			// Reference leaves a disk's failure to local RAID, L1045.)
+			pid := l.writerPID(n)
+			table := strings.TrimSpace(l.sh(n, "dmsetup table labvg-data"))
+			f := strings.Fields(table)
+			if len(f) < 3 {
+				l.fail("dmsetup table labvg-data on %s: %q", n, table)
+			}
+			l.sh(n, "dmsetup suspend labvg-data && dmsetup load labvg-data --table '0 "+f[1]+" error' && dmsetup resume labvg-data")
+			deadline := time.Now().Add(l.settle / 2)
+			for !strings.Contains(l.sh(n, "cat /proc/drbd"), "ds:Diskless/") {
+				if time.Now().After(deadline) {
+					l.fail("DRBD on %s did not detach its failing disk:\n%s", n, l.sh(n, "cat /proc/drbd; dmesg | tail -20"))
+				}
+				time.Sleep(time.Second)
+			}
+			l.stats["disk errors: detached, went on diskless"]++
+			if got := l.writerPID(n); pid != "" && got != pid {
+				l.fail("a failing disk on %s moved the application: writer pid %q, was %q (on-io-error detach)", n, got, pid)
+			}
+			l.sh(n, "dmsetup suspend labvg-data && dmsetup load labvg-data --table '"+table+"' && dmsetup resume labvg-data && "+
+				"drbdadm -c /etc/cluster/.resources/drbdconf/lab_labvg_data.res attach lab_labvg_data")
+			if !l.inSync(n) {
+				l.fail("%s's disk, attached again, did not come back in step:\n%s", n, l.sh(n, "cat /proc/drbd"))
+			}
 		case "kill app":
 			l.sh(n, "kill -9 $("+procs(bracket(l.writer))+") 2>/dev/null; true")
 			time.Sleep(l.settle / 5)

@@ -110,6 +110,6 @@ func TestFaultLabVM(t *testing.T) {
 	}
 	buildAndRun(t, vm, "lab")
 	l.run(steps, []string{"crash", "kill cldaemon", "kill clnetd", "kill cllockd", "kill lems", "cut", "partition", "kill app",
-		"pause cldaemon", "pause daemons", "freeze", "one-way"})
+		"pause cldaemon", "pause daemons", "freeze", "one-way", "disk errors"})
 	l.finish(steps)
 }
