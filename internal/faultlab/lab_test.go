@@ -124,9 +124,12 @@ type lab struct {
 	// hold is how long a partition lasts: long enough for the node
 	// without the application to take it over, so that the heal finds
 	// it running on both nodes.
-	hold   time.Duration
-	dead   time.Duration // the cluster's dead time (a freeze lasts 2-5 times it)
-	replay string        // the make command that replays a run
+	hold time.Duration
+	dead time.Duration // the cluster's dead time (a freeze lasts 2-5 times it)
+	// lossDelay is the delay in ms a lossy link adds besides its losses
+	// (the VMs' netem; the namespaces' nftables can only drop).
+	lossDelay string
+	replay    string // the make command that replays a run
 	// acks: the writer logs each record it has synced to the replicated
 	// volume (DRBD protocol C: both nodes' disks) to this node-local file;
 	// after a crash every acknowledged record must be on the new primary.
@@ -507,7 +510,7 @@ func TestFaultLab(t *testing.T) {
 	l.dead = 500 * time.Millisecond // labTimings
 	labCluster(t, tb, labTimings)
 	l.run(steps, []string{"crash", "kill cldaemon", "kill clnetd", "kill cllockd", "kill lems", "cut", "partition", "kill app",
-		"pause cldaemon", "pause daemons", "freeze", "one-way", "full disk"})
+		"pause cldaemon", "pause daemons", "freeze", "one-way", "full disk", "lossy"})
 	l.finish(steps)
 }
 
@@ -684,6 +687,31 @@ for f in glob.glob("/etc/cluster/**/*.xml", recursive=True):
 			}
 			if lostNotes() > notes {
 				l.stats["full disk: lost log lines counted once there was room"]++
+			}
+		case "lossy":
+			// 20 % of the node's frames lost each way (and, in the VMs,
+			// 50 ms of delay) for as long as a partition: a bad link is
+			// no death, and nothing moves.
+			pid := l.writerPID(n)
+			const log = "/var/log/cluster/cldaemon-cluster1.log"
+			lines := map[string]string{}
+			for _, m := range nodes {
+				lines[m] = strings.TrimSpace(l.sh(m, "wc -l < "+log))
+			}
+			args := []string{"lossy", n, "20"}
+			if l.lossDelay != "" {
+				args = append(args, l.lossDelay)
+			}
+			tb.Op(t, args...)
+			time.Sleep(l.hold)
+			tb.Op(t, "lossy", n, "0")
+			if got := l.writerPID(n); pid != "" && got != pid {
+				l.fail("a lossy link on %s moved the application: writer pid %q, was %q", n, got, pid)
+			}
+			for _, m := range nodes {
+				if since := l.sh(m, "tail -n +$(("+lines[m]+"+1)) "+log); strings.Contains(since, "is DEAD") || strings.Contains(since, "has died") {
+					l.fail("a lossy link on %s was taken for a death on %s:\n%s", n, m, since)
+				}
 			}
 		case "disk errors":
 			// The backing logical volume under DRBD starts failing

@@ -87,7 +87,7 @@ func TestFaultLabVM(t *testing.T) {
 	l.writer, l.settle, l.replay, l.acks = "/etc/cluster/lab/labwriter", 60*time.Second, "make faultlab-vm", "/var/log/cluster/lab.acks"
 	l.bank, l.bankAcks = "/lab/data/bank.db", "/var/log/cluster/bank.acks"
 	l.hold = 25 * time.Second // dead is 3 s; a takeover under emulation takes seconds more
-	l.dead = 3 * time.Second
+	l.dead, l.lossDelay = 3*time.Second, "50"
 
 	vm.BuildCluster(t, strings.NewReplacer("<keepalive>3</keepalive>", "<keepalive>0.5</keepalive>",
 		"<warn>7</warn>", "<warn>1.5</warn>", "<dead>12</dead>", "<dead>3</dead>"))
@@ -110,6 +110,6 @@ func TestFaultLabVM(t *testing.T) {
 	}
 	buildAndRun(t, vm, "lab")
 	l.run(steps, []string{"crash", "kill cldaemon", "kill clnetd", "kill cllockd", "kill lems", "cut", "partition", "kill app",
-		"pause cldaemon", "pause daemons", "freeze", "one-way", "disk errors"})
+		"pause cldaemon", "pause daemons", "freeze", "one-way", "disk errors", "lossy"})
 	l.finish(steps)
 }
