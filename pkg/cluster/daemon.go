@@ -801,6 +801,16 @@ func (d *Daemon) events(ctx context.Context, evs []membership.Event) {
 			}
 			alive := res.answered != ""
 			d.mu.Lock()
+			if d.core.Alive() {
+				// Heard again while the echo was out (the receive loop
+				// already set the peer UP): the silence is over, and a
+				// verdict now would leave this daemon believing a node
+				// dead that its core hears (found by the fault lab's
+				// freeze).
+				d.mu.Unlock()
+				d.Log.Warnf("%s was heard again while its silence was being judged - no verdict", d.peer.Name)
+				continue
+			}
 			d.probe = nil
 			if alive {
 				d.peerState = api.NodeDied
