@@ -801,6 +801,9 @@ func (d *Daemon) events(ctx context.Context, evs []membership.Event) {
 			}
 			alive := res.answered != ""
 			d.mu.Lock()
+			if d.probe == p {
+				d.probe = nil // answered; the next silence asks again
+			}
 			if d.core.Alive() {
 				// Heard again while the echo was out (the receive loop
 				// already set the peer UP): the silence is over, and a
@@ -811,7 +814,6 @@ func (d *Daemon) events(ctx context.Context, evs []membership.Event) {
 				d.Log.Warnf("%s was heard again while its silence was being judged - no verdict", d.peer.Name)
 				continue
 			}
-			d.probe = nil
 			if alive {
 				d.peerState = api.NodeDied
 			} else {
