@@ -124,15 +124,22 @@ type lab struct {
 	// hold is how long a partition lasts: long enough for the node
 	// without the application to take it over, so that the heal finds
 	// it running on both nodes.
-	hold   time.Duration
-	replay string // the make command that replays a run
+	hold time.Duration
+	dead time.Duration // the cluster's dead time (a freeze lasts 2-5 times it)
+	// lossDelay is the delay in ms a lossy link adds besides its losses
+	// (the VMs' netem; the namespaces' nftables can only drop).
+	lossDelay string
+	replay    string // the make command that replays a run
 	// acks: the writer logs each record it has synced to the replicated
 	// volume (DRBD protocol C: both nodes' disks) to this node-local file;
 	// after a crash every acknowledged record must be on the new primary.
 	acks     string
 	ackCheck map[string]bool // the node crashed in sync: its acks must hold
 	tocd     map[string]bool // the node reset itself after a heal (split brain on DRBD)
-	solved   map[string]int  // DRBD's split-brain recoveries in each node's kernel log so far
+	// bank is the VM lab's SQLite database on the replicated volume, and
+	// bankAcks each node's own log of the transfers it committed.
+	bank, bankAcks string
+	solved         map[string]int // DRBD's split-brain recoveries in each node's kernel log so far
 }
 
 func newLab(t *testing.T, tb bed, seed uint64) *lab {
@@ -183,6 +190,56 @@ func (l *lab) checkAcks(n string) {
 		l.fail("record %d was acknowledged on %s before it crashed, but %s has only %d records", a, n, running[0], h)
 	}
 	l.stats["crashes with acknowledged records checked"]++
+}
+
+// checkBank checks the database where the application runs: SQLite's
+// own integrity check passes and the ten accounts still hold 10000
+// between them, whatever moved.
+func (l *lab) checkBank() {
+	if l.bank == "" {
+		return
+	}
+	running, _ := l.where()
+	if len(running) != 1 || l.sh(running[0], "[ -f "+l.bank+" ] && echo yes") == "" {
+		return
+	}
+	r := l.tb.Exec(l.t, running[0], "", "sqlite3", "-bail", "-cmd", ".timeout 5000", l.bank, "PRAGMA integrity_check; SELECT SUM(balance) FROM accounts;")
+	if got := strings.TrimSpace(r.Stdout); r.Code != 0 || got != "ok\n10000" {
+		l.fail("database on %s: integrity check and total balance %q, want ok and 10000: %s", running[0], got, r.Stderr)
+	}
+	l.stats["database checks"]++
+}
+
+// checkBankAcks, when node n is back from a crash or a reset, looks up
+// every transfer n acknowledged since the last look in the database where
+// the application now runs. After a crash taken in sync none may be
+// missing (protocol C); after a reset (a freeze or a partition that ended
+// in a TOC) the transfers n committed alone on its own copy are lost by
+// the Reference's design, and are counted.
+func (l *lab) checkBankAcks(n string, inSync bool) {
+	if l.bank == "" {
+		return
+	}
+	running, _ := l.where()
+	if len(running) != 1 || running[0] == n {
+		return
+	}
+	acks := l.sh(n, "cat "+l.bankAcks+" 2>/dev/null")
+	if strings.TrimSpace(acks) == "" {
+		return
+	}
+	r := l.tb.Exec(l.t, running[0], acks, "sqlite3", "-bail", "-cmd", ".timeout 5000", "-cmd", "CREATE TEMP TABLE a(tx TEXT);",
+		"-cmd", ".import /dev/stdin a", l.bank, "SELECT COUNT(*), (SELECT COUNT(*) FROM a) FROM a WHERE tx NOT IN (SELECT tx FROM transfers);")
+	var lost, all int
+	if _, err := fmt.Sscanf(strings.TrimSpace(r.Stdout), "%d|%d", &lost, &all); err != nil || r.Code != 0 {
+		l.fail("counting %s's acknowledged transfers on %s: %s", n, running[0], r.Output())
+	}
+	if lost > 0 && inSync {
+		l.fail("%s acknowledged %d transfers that %s's database does not have (of %d), though it crashed with both disks in step", n, lost, running[0], all)
+	}
+	l.stats["acknowledged transfers checked"] += all
+	l.stats["acknowledged transfers lost in a TOC window"] += lost
+	l.sh(n, ": > "+l.bankAcks)
 }
 
 // checkResync, on the replicated-storage lab, follows the rejoined node's
@@ -447,11 +504,13 @@ func envInts(tb testing.TB, name string, def []int) []int {
 func TestFaultLab(t *testing.T) {
 	steps, seed := labRun(t, "FAULTLAB_STEPS", "make faultlab")
 	t.Logf("fault lab: seed %d, %d steps", seed, steps)
-	tb := testbed.Up(t)
+	tb := testbed.UpWithSmallFS(t, "16M") // for "full disk"; room for a long run's logs
 	l := newLab(t, tb, seed)
 	l.writer, l.settle, l.hold, l.replay = "/lab/admin/labwriter", 8*time.Second, 2*time.Second, "make faultlab"
+	l.dead = 500 * time.Millisecond // labTimings
 	labCluster(t, tb, labTimings)
-	l.run(steps, []string{"crash", "kill cldaemon", "kill clnetd", "kill cllockd", "kill lems", "cut", "partition", "kill app"})
+	l.run(steps, []string{"crash", "kill cldaemon", "kill clnetd", "kill cllockd", "kill lems", "cut", "partition", "kill app",
+		"pause cldaemon", "pause daemons", "freeze", "one-way", "full disk", "lossy"})
 	l.finish(steps)
 }
 
@@ -477,8 +536,19 @@ func labCluster(t *testing.T, tb *testbed.Bed, tm testbed.Timings) {
 }
 
 // run takes steps random faults of the given kinds, auditing after each.
+// FAULTLAB_KINDS (comma-separated) keeps only some of them.
 func (l *lab) run(steps int, kinds []string) {
 	t, tb := l.t, l.tb
+	if v := os.Getenv("FAULTLAB_KINDS"); v != "" {
+		var only []string
+		for _, k := range strings.Split(v, ",") {
+			if k = strings.TrimSpace(k); !slices.Contains(kinds, k) {
+				t.Fatalf("FAULTLAB_KINDS=%q: %q is not one of this lab's kinds %q", v, k, kinds)
+			}
+			only = append(only, k)
+		}
+		kinds = only
+	}
 	for l.step = 1; l.step <= steps; l.step++ {
 		// A node down for a step comes back first, so that most steps
 		// find a whole cluster.
@@ -495,7 +565,9 @@ func (l *lab) run(steps int, kinds []string) {
 			tb.Op(t, "start", down)
 			l.alive[down] = true
 			l.solved[down] = 0 // a new kernel log
+			inSync := l.ackCheck[down]
 			l.checkAcks(down)
+			l.checkBankAcks(down, inSync)
 			l.join(down)
 			l.audit(3 * time.Second)
 			l.ensure()
@@ -548,12 +620,136 @@ func (l *lab) run(steps int, kinds []string) {
 			// 10 s later (L6764).
 			time.Sleep(3 * time.Second)
 			grace = max(25*time.Second, l.settle)
+		case "pause cldaemon", "pause daemons":
+			// SIGSTOP for longer than dead, then SIGCONT: the other
+			// node hears nothing, but the host answers its echo, so
+			// only the daemon died (L6686-6700) and nothing moves; the
+			// daemon, once resumed, must not act on its own stall.
+			pid := l.writerPID(n)
+			const log = "/var/log/cluster/cldaemon-cluster1.log"
+			lines := strings.TrimSpace(l.sh(n, "wc -l < "+log))
+			pattern := map[string]string{"pause cldaemon": "^cldaemon-", "pause daemons": "^(cldaemon-|clnetd|cllockd|lems-)"}[kind]
+			l.sh(n, "kill -STOP $("+procs(pattern)+") 2>/dev/null; true")
+			time.Sleep(l.hold)
+			l.sh(n, "kill -CONT $("+procs(pattern)+") 2>/dev/null; true")
+			time.Sleep(l.settle / 5)
+			if got := l.writerPID(n); pid != "" && got != pid {
+				l.fail("%s on %s moved the application: writer pid %q, was %q (L6686-6700)", kind, n, got, pid)
+			}
+			// The resumed daemon's silence was its own: it must not have
+			// judged the other node on it.
+			if since := l.sh(n, "tail -n +$(("+lines+"+1)) "+log); strings.Contains(since, "has died but the node still responds") || strings.Contains(since, "is DEAD") {
+				l.fail("%s on %s: the resumed daemon judged %s on its own stall:\n%s", kind, n, l.other(n), since)
+			}
+			grace = max(25*time.Second, l.settle)
+		case "freeze":
+			// The whole node stops for 2 to 5 times dead and resumes
+			// believing it still runs what it ran: the other node has
+			// taken over, and the duplicate ends as after a partition.
+			tb.Op(t, "freeze", n)
+			time.Sleep(l.dead * time.Duration(2+l.rng.IntN(4)))
+			tb.Op(t, "thaw", n)
+			time.Sleep(3 * time.Second)
+			grace = max(25*time.Second, l.settle)
+		case "one-way":
+			// Frames from n to the other node dropped, the other way
+			// delivered, for as long as a partition.
+			tb.Op(t, "oneway", n, l.other(n))
+			time.Sleep(l.hold)
+			tb.Op(t, "heal")
+			time.Sleep(3 * time.Second)
+			grace = max(25*time.Second, l.settle)
+		case "full disk":
+			// /etc/cluster and /var/log/cluster full (TB_SMALLFS) for as
+			// long as a partition, with a card cut meanwhile so that the
+			// daemons have something to log and record: they keep
+			// running, and no configuration or state file is torn.
+			pids := l.sh(n, "("+procs("^(cldaemon-|clnetd|cllockd)")+") | sort")
+			lostNotes := func() int {
+				return strings.Count(l.sh(n, "cat /var/log/cluster/*.log 2>/dev/null"), "log lines could not be written")
+			}
+			notes := lostNotes()
+			l.sh(n, "for d in /etc/cluster /var/log/cluster; do cat /dev/zero > $d/.labfill 2>/dev/null; done; true")
+			tb.Op(t, "cut", n, "eth0")
+			time.Sleep(l.hold)
+			tb.Op(t, "restore", n, "eth0")
+			l.sh(n, "rm -f /etc/cluster/.labfill /var/log/cluster/.labfill")
+			time.Sleep(l.settle / 5)
+			if got := l.sh(n, "("+procs("^(cldaemon-|clnetd|cllockd)")+") | sort"); got != pids {
+				l.fail("a daemon of %s died while its disks were full: pids %q, were %q", n, got, pids)
+			}
+			if bad := l.sh(n, `python3 -c '
+import glob, sys, xml.dom.minidom
+for f in glob.glob("/etc/cluster/**/*.xml", recursive=True):
+    try: xml.dom.minidom.parse(f)
+    except Exception as e: print(f, e)'`); bad != "" {
+				l.fail("torn configuration on %s after its disk was full:\n%s", n, bad)
+			}
+			if lostNotes() > notes {
+				l.stats["full disk: lost log lines counted once there was room"]++
+			}
+		case "lossy":
+			// 20 % of the node's frames lost each way (and, in the VMs,
+			// 50 ms of delay) for as long as a partition: a bad link is
+			// no death, and nothing moves.
+			pid := l.writerPID(n)
+			const log = "/var/log/cluster/cldaemon-cluster1.log"
+			lines := map[string]string{}
+			for _, m := range nodes {
+				lines[m] = strings.TrimSpace(l.sh(m, "wc -l < "+log))
+			}
+			args := []string{"lossy", n, "20"}
+			if l.lossDelay != "" {
+				args = append(args, l.lossDelay)
+			}
+			tb.Op(t, args...)
+			time.Sleep(l.hold)
+			tb.Op(t, "lossy", n, "0")
+			if got := l.writerPID(n); pid != "" && got != pid {
+				l.fail("a lossy link on %s moved the application: writer pid %q, was %q", n, got, pid)
+			}
+			for _, m := range nodes {
+				if since := l.sh(m, "tail -n +$(("+lines[m]+"+1)) "+log); strings.Contains(since, "is DEAD") || strings.Contains(since, "has died") {
+					l.fail("a lossy link on %s was taken for a death on %s:\n%s", n, m, since)
+				}
+			}
+		case "disk errors":
+			// The backing logical volume under DRBD starts failing
+			// (device-mapper's error target in place of its table).
+			// on-io-error detach drops it: this node goes on diskless on
+			// the other node's disk and nothing moves. The disk then
+			// comes back, is attached again and resynchronises. (The
+			// Reference leaves a disk's failure to local RAID, L1045.)
+			pid := l.writerPID(n)
+			table := strings.TrimSpace(l.sh(n, "dmsetup table labvg-data"))
+			f := strings.Fields(table)
+			if len(f) < 3 {
+				l.fail("dmsetup table labvg-data on %s: %q", n, table)
+			}
+			l.sh(n, "dmsetup suspend labvg-data && dmsetup load labvg-data --table '0 "+f[1]+" error' && dmsetup resume labvg-data")
+			deadline := time.Now().Add(l.settle / 2)
+			for !strings.Contains(l.sh(n, "cat /proc/drbd"), "ds:Diskless/") {
+				if time.Now().After(deadline) {
+					l.fail("DRBD on %s did not detach its failing disk:\n%s", n, l.sh(n, "cat /proc/drbd; dmesg | tail -20"))
+				}
+				time.Sleep(time.Second)
+			}
+			l.stats["disk errors: detached, went on diskless"]++
+			if got := l.writerPID(n); pid != "" && got != pid {
+				l.fail("a failing disk on %s moved the application: writer pid %q, was %q (on-io-error detach)", n, got, pid)
+			}
+			l.sh(n, "dmsetup suspend labvg-data && dmsetup load labvg-data --table '"+table+"' && dmsetup resume labvg-data && "+
+				"drbdadm -c /etc/cluster/.resources/drbdconf/lab_labvg_data.res attach lab_labvg_data")
+			if !l.inSync(n) {
+				l.fail("%s's disk, attached again, did not come back in step:\n%s", n, l.sh(n, "cat /proc/drbd"))
+			}
 		case "kill app":
 			l.sh(n, "kill -9 $("+procs(bracket(l.writer))+") 2>/dev/null; true")
 			time.Sleep(l.settle / 5)
 		}
 		l.audit(grace)
 		l.ensure()
+		l.checkBank()
 	}
 }
 

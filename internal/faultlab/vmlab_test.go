@@ -22,7 +22,30 @@ while :; do
 	sleep 0.5
 done
 `
-	vmStart = "#!/bin/sh\nsetsid /etc/cluster/lab/labwriter </dev/null >/dev/null 2>&1 &\nexit 0\n"
+	// vmBank is the lab's database (issue 21): SQLite on the replicated
+	// volume, ten accounts of 1000, and transfers between them, one
+	// transaction per sqlite3 run with synchronous=FULL (under protocol
+	// C, committed means on both disks); each committed transfer is
+	// acknowledged by its unique id in a log on the node's own disk.
+	vmBank = `#!/bin/sh
+db=/lab/data/bank.db
+sqlite3 -bail -cmd ".timeout 5000" $db "CREATE TABLE IF NOT EXISTS accounts(id INTEGER PRIMARY KEY, balance INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS transfers(tx TEXT PRIMARY KEY, src INTEGER, dst INTEGER, amount INTEGER);
+WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM s WHERE i<10) INSERT OR IGNORE INTO accounts SELECT i, 1000 FROM s;" || exit 1
+run=$(hostname).$(date +%s).$$
+n=0
+while :; do
+	n=$((n+1))
+	set -- $(awk -v s=$((n * 7919 + $$)) 'BEGIN{srand(s); print int(rand()*10)+1, int(rand()*10)+1, int(rand()*100)+1}')
+	if sqlite3 -bail -cmd ".timeout 5000" $db "PRAGMA synchronous=FULL; BEGIN IMMEDIATE;
+UPDATE accounts SET balance=balance-$3 WHERE id=$1; UPDATE accounts SET balance=balance+$3 WHERE id=$2;
+INSERT INTO transfers VALUES('$run.$n',$1,$2,$3); COMMIT;" >/dev/null 2>&1; then
+		echo "$run.$n" >> /var/log/cluster/bank.acks
+	fi
+	sleep 0.3
+done
+`
+	vmStart = "#!/bin/sh\nsetsid /etc/cluster/lab/labwriter </dev/null >/dev/null 2>&1 &\nsetsid /etc/cluster/lab/bank </dev/null >/dev/null 2>&1 &\nexit 0\n"
 )
 
 var vmAppConf = appXML("lab", "", "    <name>labvg</name>\n    <type>filesystems</type>\n",
@@ -49,8 +72,9 @@ func fsmonCheck(app string) string {
 }
 
 // TestFaultLabVM is the fault lab on real DRBD and LVM in the VM testbed
-// (make faultlab-vm): node crash and rejoin, daemon kills, card cuts,
-// partitions and application kills, with the ns lab's audits, plus: after
+// (make faultlab-vm): node crash and rejoin, daemon kills and pauses, card
+// cuts, partitions (both ways and one way), whole-machine freezes (QEMU
+// stop/cont) and application kills, with the ns lab's audits, plus: after
 // a crash taken with both disks UpToDate, the new primary has every record
 // the crashed node acknowledged (protocol C); after every rejoin, clstat
 // shows the copies back in step, including after a partition's split brain
@@ -61,7 +85,9 @@ func TestFaultLabVM(t *testing.T) {
 	vm := vmbed.Up(t)
 	l := newLab(t, vm, seed)
 	l.writer, l.settle, l.replay, l.acks = "/etc/cluster/lab/labwriter", 60*time.Second, "make faultlab-vm", "/var/log/cluster/lab.acks"
+	l.bank, l.bankAcks = "/lab/data/bank.db", "/var/log/cluster/bank.acks"
 	l.hold = 25 * time.Second // dead is 3 s; a takeover under emulation takes seconds more
+	l.dead, l.lossDelay = 3*time.Second, "50"
 
 	vm.BuildCluster(t, strings.NewReplacer("<keepalive>3</keepalive>", "<keepalive>0.5</keepalive>",
 		"<warn>7</warn>", "<warn>1.5</warn>", "<dead>12</dead>", "<dead>3</dead>"))
@@ -70,7 +96,8 @@ func TestFaultLabVM(t *testing.T) {
 	}
 	for _, n := range nodes {
 		vm.Sh(t, n, "pvcreate -q /dev/vda && vgcreate -q labvg /dev/vda && mkdir -p /lab/data")
-		for p, c := range map[string]string{"labwriter": vmWriter, "start": vmStart, "stop": "#!/bin/sh\nkill $(" + procs(bracket(l.writer)) + ") 2>/dev/null\nexit 0\n"} {
+		stop := "#!/bin/sh\nkill $(" + procs(bracket(l.writer)) + ") $(" + procs(bracket("/etc/cluster/lab/bank")) + ") 2>/dev/null\nexit 0\n"
+		for p, c := range map[string]string{"labwriter": vmWriter, "bank": vmBank, "start": vmStart, "stop": stop} {
 			vm.WriteFile(t, n, "/etc/cluster/lab/"+p, c, 0o755)
 		}
 	}
@@ -82,6 +109,7 @@ func TestFaultLabVM(t *testing.T) {
 		vm.WriteFile(t, "servera", "/etc/cluster/lab/"+p, c, 0o644)
 	}
 	buildAndRun(t, vm, "lab")
-	l.run(steps, []string{"crash", "kill cldaemon", "kill clnetd", "kill cllockd", "kill lems", "cut", "partition", "kill app"})
+	l.run(steps, []string{"crash", "kill cldaemon", "kill clnetd", "kill cllockd", "kill lems", "cut", "partition", "kill app",
+		"pause cldaemon", "pause daemons", "freeze", "one-way", "disk errors", "lossy"})
 	l.finish(steps)
 }

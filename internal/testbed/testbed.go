@@ -123,6 +123,15 @@ func UpWithDomain(t testing.TB, domain string) *Bed {
 	return b
 }
 
+// UpWithSmallFS starts a testbed whose nodes keep /etc/cluster and
+// /var/log/cluster on small file systems of their own (size, as
+// truncate(1) takes it: "8M"), kept across crashes, for tests that fill
+// them up.
+func UpWithSmallFS(t testing.TB, size string) *Bed {
+	t.Helper()
+	return up(t, "TB_SMALLFS="+size)
+}
+
 // Shared is a directory the test and every node see under the same path
 // (the binaries' directory, bind-mounted into the nodes): for sockets
 // the test listens on, such as a NOTIFY_SOCKET.

@@ -152,6 +152,13 @@ func New(l layout.Layout, cfg *config.Cluster, log *logx.Logger, opts Options, h
 	d.reqs = d.requests()
 	d.metrics = newMetrics(d)
 	d.alerts = alerts.New(cfg.Alerts, alerts.Origin{Cluster: cfg.Name, Node: me.Name}, log.Warnf)
+	// A full log file system loses lines: once the log has room again it
+	// counts them, and the alert recipients hear it (Send only queues,
+	// as OnLost's lock asks).
+	log.OnLost(func(x logx.Lost) {
+		d.alerts.Send(alerts.Event{Kind: alerts.Node, Node: me.Name, Desc: fmt.Sprintf("log full: %d lines not written from %s to %s (%v)",
+			x.Lines, x.From.Format(logx.TimeFormat), x.To.Format(logx.TimeFormat), x.Err)})
+	})
 	return d, nil
 }
 
@@ -570,6 +577,14 @@ func (d *Daemon) steady(ctx context.Context, udp net.PacketConn) error {
 	// second of an idle daemon, and up to 12.5 ms late.
 	judge := time.NewTimer(0)
 	defer judge.Stop()
+	// planned is when the loop means to judge next: waking much later
+	// than that, the daemon was itself stopped (membership.Stalled).
+	planned := time.Now()
+	arm := func() {
+		wait := d.untilJudged()
+		planned = time.Now().Add(wait)
+		judge.Reset(wait)
+	}
 	d.heartbeat(udp)
 	status := d.summary()
 	d.Opts.Notify.Ready(status)
@@ -588,15 +603,15 @@ func (d *Daemon) steady(ctx context.Context, udp net.PacketConn) error {
 			}
 		case now := <-judge.C:
 			d.mu.Lock()
-			evs := d.core.Tick(now)
+			evs := append(d.core.Stalled(planned, now), d.core.Tick(now)...)
 			d.mu.Unlock()
 			d.events(ctx, evs)
-			judge.Reset(d.untilJudged())
+			arm()
 			// The loop that judges the peer is alive: a hung daemon
 			// stops saying so and its service manager restarts it.
 			d.Opts.Notify.Watchdog()
 		case <-d.rearm:
-			judge.Reset(d.untilJudged())
+			arm()
 		}
 	}
 }
@@ -752,6 +767,8 @@ func (d *Daemon) events(ctx context.Context, evs []membership.Event) {
 				d.loops.Go(func() { d.probeHost(ctx, p, timeout) })
 			}
 			d.mu.Unlock()
+		case membership.Stalled:
+			d.Log.Warnf("This daemon did not run for %.2fs (stopped, paused or starved): the silence of %s is measured again from now", e.Silent.Seconds(), d.peer.Name)
 		case membership.PathRestored:
 			d.Log.Infof("Heartbeat from %s on network %s restored", d.peer.Name, e.Path)
 		case membership.PeerHeard:
@@ -784,7 +801,19 @@ func (d *Daemon) events(ctx context.Context, evs []membership.Event) {
 			}
 			alive := res.answered != ""
 			d.mu.Lock()
-			d.probe = nil
+			if d.probe == p {
+				d.probe = nil // answered; the next silence asks again
+			}
+			if d.core.Alive() {
+				// Heard again while the echo was out (the receive loop
+				// already set the peer UP): the silence is over, and a
+				// verdict now would leave this daemon believing a node
+				// dead that its core hears (found by the fault lab's
+				// freeze).
+				d.mu.Unlock()
+				d.Log.Warnf("%s was heard again while its silence was being judged - no verdict", d.peer.Name)
+				continue
+			}
 			if alive {
 				d.peerState = api.NodeDied
 			} else {

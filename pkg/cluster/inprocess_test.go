@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -126,8 +127,8 @@ func (nd *node) start(t *testing.T, join bool) {
 	nd.run(t, cluster.Options{Form: !join, Join: join})
 }
 
-// run runs the node's daemon with o (on the node's host, without lock
-// or network daemons) until stop; nd.done has what Run returned.
+// run runs the node's daemon with o (on the node's host unless o.Net
+// says otherwise, without lock or network daemons) until stop; nd.done has what Run returned.
 func (nd *node) run(t *testing.T, o cluster.Options) {
 	t.Helper()
 	cfg, _, err := config.LoadCluster(nd.l.Clconf())
@@ -136,7 +137,10 @@ func (nd *node) run(t *testing.T, o cluster.Options) {
 	}
 	cfg.ClPort, cfg.ClnetdPort = 0, 0 // no lock or network daemon to start
 	log := logx.New(nd.log)
-	o.NoLocking, o.NoChecksums, o.Net = true, true, nd.host
+	o.NoLocking, o.NoChecksums = true, true
+	if o.Net == nil {
+		o.Net = nd.host
+	}
 	d, err := cluster.New(nd.l, cfg, log, o, nd.name)
 	if err != nil {
 		t.Fatal(err)
@@ -296,6 +300,66 @@ func TestInProcessClocks(t *testing.T) {
 		within(t, 10*time.Second, "formed 3 minutes apart", func() bool { return a.ask(t, "GET_NODE_STATE node=serverb") == "UP" })
 		if !regexp.MustCompile(`Time difference between nodes is (2m59s|3m0s|3m1s) \(>1 minute\)\.`).MatchString(a.log.String()) {
 			t.Errorf("servera's log 3 minutes apart:\n%s", a.log)
+		}
+		a.kill()
+		b.kill()
+	})
+}
+
+// gatedEcho is a node's network whose echoes, once armed, hang until
+// released and then report that nothing answered, as an echo sent while
+// the other node was frozen does.
+type gatedEcho struct {
+	*mocknet.Host
+	armed   *atomic.Bool
+	release chan struct{}
+}
+
+func (g gatedEcho) Answering(ctx context.Context, kind string, addrs []string, timeout time.Duration) []string {
+	if !g.armed.Load() {
+		return g.Host.Answering(ctx, kind, addrs, timeout)
+	}
+	select {
+	case <-g.release:
+	case <-ctx.Done():
+	}
+	return nil
+}
+
+// TestHeardWhileJudged: the other node falls silent past dead and is
+// heard again while the echo that decides DIED or DOWN is still out (a
+// frozen node resuming: issue 21's freeze, seed 7, step 10). The silence
+// is over, so no verdict: the node stays UP and nothing is taken over.
+// The daemon used to declare it DEAD when the echo came back empty and
+// stay so while it heard the node.
+func TestHeardWhileJudged(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		n := mocknet.New()
+		conf := clconf(t, "0.1", "0.3", "0.5")
+		a, b := newNode(t, n, "servera", conf), newNode(t, n, "serverb", conf)
+		echo := gatedEcho{Host: a.host, armed: new(atomic.Bool), release: make(chan struct{})}
+		a.run(t, cluster.Options{Form: true, Net: echo})
+		b.start(t, false)
+		within(t, 10*time.Second, "both UP", func() bool {
+			return a.ask(t, "GET_NODE_STATE node=serverb") == "UP" && b.ask(t, "GET_NODE_STATE node=servera") == "UP"
+		})
+		echo.armed.Store(true)
+		n.Cut("172.16.177.1", "172.16.177.2")
+		n.Cut("192.100.100.1", "192.100.100.2")
+		time.Sleep(time.Second) // past dead: the verdict waits for the echo
+		n.Restore("172.16.177.1", "172.16.177.2")
+		n.Restore("192.100.100.1", "192.100.100.2")
+		within(t, 2*time.Second, "servera hearing serverb again", func() bool {
+			return a.logged("Heartbeats from serverb received") || a.logged("Heartbeat from serverb on network")
+		})
+		time.Sleep(200 * time.Millisecond)
+		close(echo.release)
+		time.Sleep(time.Second)
+		if s := a.ask(t, "GET_NODE_STATE node=serverb"); s != "UP" || a.logged("Node serverb is DEAD") {
+			t.Fatalf("serverb heard again while its silence was judged: %q\n%s", s, a.log)
+		}
+		if !a.logged("serverb was heard again while its silence was being judged - no verdict") {
+			t.Errorf("servera did not say why it gave no verdict:\n%s", a.log)
 		}
 		a.kill()
 		b.kill()

@@ -77,7 +77,26 @@ type Logger struct {
 	journal Journal           // also sends every line to the journal (under systemd)
 	fields  map[string]string // the journal fields of every line (NODE, SYSLOG_IDENTIFIER)
 	onLine  func(Line)        // also given every line (a command's --json report)
+	// A log that cannot be written (its file system full) loses lines
+	// and says so, once it can write again, before the next line.
+	lost     int       // lines not written since lostFrom
+	lostFrom time.Time // the first line lost
+	lostErr  error     // why
+	torn     bool      // a failed write left part of a line behind
+	onLost   func(Lost)
 }
+
+// Lost tells, once a log can be written again, how many lines it could
+// not write, over which time, and why.
+type Lost struct {
+	Lines    int
+	From, To time.Time
+	Err      error
+}
+
+// OnLost gives f each Lost report, under the logger's lock (f must not
+// log): cldaemon raises an alert with it.
+func (l *Logger) OnLost(f func(Lost)) { l.mu.Lock(); l.onLost = f; l.mu.Unlock() }
 
 // Line is one logged line, for OnLine.
 type Line struct {
@@ -163,7 +182,7 @@ func (l *Logger) log(lv Level, msg, event, app string) {
 	t := l.now()
 	for _, part := range strings.Split(msg, "\n") {
 		line := Format(lv, t, part) + "\n"
-		_, _ = io.WriteString(l.out, line)
+		l.write(t, line)
 		if l.onLine != nil {
 			l.onLine(Line{Level: lv, Time: t, Text: part})
 		}
@@ -188,6 +207,43 @@ func (l *Logger) log(lv Level, msg, event, app string) {
 			// costs nothing more.
 			_ = l.journal(part, lv, f)
 		}
+	}
+}
+
+// write writes one line, counting it lost when it cannot be written;
+// the first line written after lost ones is preceded by a warning that
+// counts them (and by a newline when a write was cut short). l.mu is
+// held.
+func (l *Logger) write(t time.Time, line string) {
+	if l.lost > 0 {
+		note := Format(Warn, t, fmt.Sprintf("%d log lines could not be written from %s to %s: %v",
+			l.lost, l.lostFrom.Format(TimeFormat), t.Format(TimeFormat), l.lostErr)) + "\n"
+		if l.torn {
+			note = "\n" + note
+		}
+		if n, err := io.WriteString(l.out, note); err != nil {
+			l.failed(t, n, err)
+			return
+		}
+		lost := Lost{Lines: l.lost, From: l.lostFrom, To: t, Err: l.lostErr}
+		l.lost, l.torn = 0, false
+		if l.onLost != nil {
+			l.onLost(lost)
+		}
+	}
+	if n, err := io.WriteString(l.out, line); err != nil {
+		l.failed(t, n, err)
+	}
+}
+
+// failed counts a line that a write of n bytes could not finish.
+func (l *Logger) failed(t time.Time, n int, err error) {
+	if l.lost == 0 {
+		l.lostFrom, l.lostErr = t, err
+	}
+	l.lost++
+	if n > 0 {
+		l.torn = true
 	}
 }
 

@@ -2,11 +2,13 @@ package logx
 
 import (
 	"bytes"
+	"errors"
 	"os"
 	"path/filepath"
 	"reflect"
 	"sort"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -188,5 +190,57 @@ func TestJournal(t *testing.T) {
 	}
 	if len(fields) != 2 {
 		t.Errorf("an event changed the logger's own fields: %v", fields)
+	}
+}
+
+// fullDisk takes room bytes, then writes what fits and fails with
+// ENOSPC, as a write to a full file system does.
+type fullDisk struct {
+	room int
+	buf  strings.Builder
+}
+
+func (f *fullDisk) Write(p []byte) (int, error) {
+	if len(p) <= f.room {
+		f.room -= len(p)
+		f.buf.Write(p)
+		return len(p), nil
+	}
+	n := f.room
+	f.buf.Write(p[:n])
+	f.room = 0
+	return n, syscall.ENOSPC
+}
+
+// A full log file system loses lines; once there is room again the log
+// says how many, from when to when and why, after ending the line the
+// disk cut short, and OnLost hears it once.
+func TestLostLines(t *testing.T) {
+	disk := &fullDisk{room: 60}
+	l := New(disk)
+	l.SetVerbose(true)
+	clock := time.Date(2026, 12, 4, 15, 0, 0, 0, time.UTC)
+	l.SetClock(func() time.Time { return clock })
+	var reports []Lost
+	l.OnLost(func(x Lost) { reports = append(reports, x) })
+	l.Infof("first")  // 31 bytes: fits
+	l.Infof("second") // cut short at 60
+	clock = clock.Add(time.Minute)
+	l.Infof("third")
+	disk.room = 1 << 20
+	clock = clock.Add(time.Minute)
+	l.Infof("fourth")
+	l.Infof("fifth")
+	want := "INFO 04/12/2026 15:00:00 first\n" +
+		"INFO 04/12/2026 15:00:00 seco\n" +
+		"WARN 04/12/2026 15:02:00 2 log lines could not be written from 04/12/2026 15:00:00 to 04/12/2026 15:02:00: no space left on device\n" +
+		"INFO 04/12/2026 15:02:00 fourth\n" +
+		"INFO 04/12/2026 15:02:00 fifth\n"
+	if got := disk.buf.String(); got != want {
+		t.Errorf("log:\n%s\nwant:\n%s", got, want)
+	}
+	if len(reports) != 1 || reports[0].Lines != 2 || !errors.Is(reports[0].Err, syscall.ENOSPC) ||
+		!reports[0].From.Equal(clock.Add(-2*time.Minute)) || !reports[0].To.Equal(clock) {
+		t.Errorf("OnLost reports %+v, want one of 2 lines over 2 minutes", reports)
 	}
 }

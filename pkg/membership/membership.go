@@ -23,6 +23,7 @@ const (
 	PeerSilent                   // every path silent for dead: the peer may be dead
 	PeerHeard                    // first heartbeat, or the first after PeerSilent
 	AllSilent                    // every path silent for warn: time to ask whether the host answers (L6682)
+	Stalled                      // this daemon itself did not run for longer than warn: silences restart
 )
 
 func (k Kind) String() string {
@@ -37,6 +38,8 @@ func (k Kind) String() string {
 		return "PeerHeard"
 	case AllSilent:
 		return "AllSilent"
+	case Stalled:
+		return "Stalled"
 	}
 	return "Unknown"
 }
@@ -107,6 +110,25 @@ func (c *Core) Heard(name string, now time.Time) []Event {
 	}
 	c.heard = true
 	return evs
+}
+
+// Stalled is asked by a judging loop that meant to run at planned and
+// runs at now. Late by more than warn, the daemon itself was stopped
+// (SIGSTOP, a paused or frozen machine, swapping): the silence it would
+// measure is its own, and the heartbeats that came meanwhile still wait
+// in its socket. Every path's silence then starts again at now, so the
+// peer is judged only after it has had warn and dead to be heard, and a
+// Stalled event says for how long this daemon was away (Corosync does
+// the same: "process pause detected"). Otherwise nothing happens.
+func (c *Core) Stalled(planned, now time.Time) []Event {
+	late := now.Sub(planned)
+	if late <= c.warn || c.peerSilent {
+		return nil
+	}
+	for _, p := range c.paths {
+		p.last = now
+	}
+	return []Event{{Kind: Stalled, Silent: late}}
 }
 
 // Next is the earliest time at which Tick can report something if no

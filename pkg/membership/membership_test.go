@@ -223,3 +223,38 @@ func TestNextMatchesFineTicks(t *testing.T) {
 		}
 	}
 }
+
+// A judging loop that wakes long after it planned was itself stopped: the
+// silence it would measure is its own, so it is not judged; a loop that
+// is only a little late judges as usual.
+func TestStalled(t *testing.T) {
+	at := func(ms int) time.Time { return t0.Add(time.Duration(ms) * time.Millisecond) }
+	c := New([]string{"public", "drbd"}, 300*time.Millisecond, 500*time.Millisecond, t0)
+	c.Heard("public", at(0))
+	c.Heard("drbd", at(0))
+	// Planned for 300 (warn), woken at 350: late by less than warn.
+	if evs := c.Stalled(at(300), at(350)); evs != nil {
+		t.Fatalf("50 ms late: %v", evs)
+	}
+	if evs := run(c, "+350 tick"); evs != "+350 PathSilent public\n+350 PathSilent drbd\n+350 AllSilent" {
+		t.Fatalf("after a short delay: %q", evs)
+	}
+	c.Heard("public", at(400))
+	c.Heard("drbd", at(400))
+	// Planned for 700, stopped, woken at 2700: no death, silences restart.
+	evs := c.Stalled(at(700), at(2700))
+	if len(evs) != 1 || evs[0].Kind != Stalled || evs[0].Silent != 2*time.Second {
+		t.Fatalf("2 s late: %v, want one Stalled after 2s", evs)
+	}
+	if got := run(c, "+2700 tick\n+2999 tick"); got != "" {
+		t.Fatalf("judged the peer on this daemon's own stall: %q", got)
+	}
+	// The peer had a full window and said nothing: judged as ever.
+	if got := run(c, "+3000 tick\n+3200 tick"); got != "+3000 PathSilent public\n+3000 PathSilent drbd\n+3000 AllSilent\n+3200 PeerSilent" {
+		t.Fatalf("after the window: %q", got)
+	}
+	// Once the peer is declared silent there is nothing left to restart.
+	if evs := c.Stalled(at(3200), at(9000)); evs != nil {
+		t.Fatalf("stall after the verdict: %v", evs)
+	}
+}

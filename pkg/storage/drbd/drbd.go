@@ -100,7 +100,7 @@ func (r Resource) Config() string {
 	}
 	rate = min(rate, MaxRateKB)
 	var b strings.Builder
-	fmt.Fprintf(&b, "# Written by linuxha for %s (%s/%s); rewritten on every start.\n", r.App, r.VG, r.LV)
+	fmt.Fprintf(&b, "# Written by linuxha for %s (%s/%s); kept in step on every start.\n", r.App, r.VG, r.LV)
 	fmt.Fprintf(&b, "resource %s {\n", r.Name())
 	fmt.Fprintf(&b, "  protocol %s;\n", r.Protocol)
 	fmt.Fprintf(&b, "  device %s minor %d;\n", r.Device(), r.Minor)
@@ -108,7 +108,12 @@ func (r Resource) Config() string {
 	fmt.Fprintf(&b, "  meta-disk %s;\n", r.MetaDisk())
 	// c-plan-ahead 0: a fixed rate, as syncrate means (L1964), instead of
 	// DRBD 8.4's dynamic controller that only starts from resync-rate.
-	fmt.Fprintf(&b, "  disk { resync-rate %dK; c-plan-ahead 0; }\n", rate)
+	// on-io-error detach (LINBIT's recommendation, said here rather than
+	// left to the module's default): a backing disk that fails is dropped
+	// and the primary goes on diskless, reading and writing the peer's
+	// disk, so the application keeps running; fsmon and clstat show the
+	// copy as not valid here.
+	fmt.Fprintf(&b, "  disk { resync-rate %dK; c-plan-ahead 0; on-io-error detach; }\n", rate)
 	auth := ""
 	if r.Secret != "" {
 		auth = fmt.Sprintf(" cram-hmac-alg sha256; shared-secret \"%s\";", r.Secret)

@@ -16,13 +16,13 @@ func res() Resource {
 }
 
 func TestConfigGolden(t *testing.T) {
-	want := `# Written by linuxha for apache (app01vg/docs); rewritten on every start.
+	want := `# Written by linuxha for apache (app01vg/docs); kept in step on every start.
 resource apache_app01vg_docs {
   protocol C;
   device /dev/drbd0 minor 0;
   disk /dev/app01vg/docs;
   meta-disk /dev/app01vg/docs_meta;
-  disk { resync-rate 2000K; c-plan-ahead 0; }
+  disk { resync-rate 2000K; c-plan-ahead 0; on-io-error detach; }
   net { after-sb-0pri discard-zero-changes; after-sb-1pri discard-secondary; after-sb-2pri disconnect; }
   on servera { address 192.100.100.1:9901; }
   on serverb { address 192.100.100.2:9901; }

@@ -334,6 +334,9 @@ func monitor(sock, cmd string) int {
 // hub, like an Ethernet hub; each listen address is one network. While
 // the file flag exists nothing is relayed: the nodes are partitioned but
 // every card keeps its carrier, as when a switch between them fails.
+// While FLAG.oneway holds "FROM TO" (node numbers), frames from node FROM
+// to node TO are dropped and the other way relayed: a port is node N's
+// once it has sent a frame from one of N's cards (52:54:00:00:0N:..).
 func hub(args []string) {
 	if len(args) < 2 {
 		fmt.Fprintln(os.Stderr, "usage: helper hub FLAG ADDR...")
@@ -341,10 +344,16 @@ func hub(args []string) {
 	}
 	flag, addrs := args[0], args[1:]
 	var cut atomic.Bool
+	var oneway atomic.Uint32 // FROM<<8 | TO, 0 when off
 	go func() {
 		for {
 			_, err := os.Stat(flag)
 			cut.Store(err == nil)
+			var from, to uint32
+			if b, err := os.ReadFile(flag + ".oneway"); err == nil {
+				fmt.Sscan(string(b), &from, &to)
+			}
+			oneway.Store(from<<8 | to)
 			time.Sleep(20 * time.Millisecond)
 		}
 	}()
@@ -358,15 +367,15 @@ func hub(args []string) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			var mu sync.Mutex
-			ports := map[net.Conn]bool{}
+			var mu sync.Mutex              // guards ports
+			ports := map[net.Conn]uint32{} // the port's node, 0 until known
 			for {
 				c, err := ln.Accept()
 				if err != nil {
 					return
 				}
 				mu.Lock()
-				ports[c] = true
+				ports[c] = 0
 				mu.Unlock()
 				go func() {
 					defer func() { mu.Lock(); delete(ports, c); mu.Unlock(); c.Close() }()
@@ -388,12 +397,17 @@ func hub(args []string) {
 						if cut.Load() {
 							continue
 						}
+						ow := oneway.Load()
 						mu.Lock()
-						for p := range ports {
-							if p != c {
-								p.SetWriteDeadline(time.Now().Add(time.Second))
-								p.Write(frame)
+						if node := frameNode(frame[4:]); node != 0 {
+							ports[c] = node
+						}
+						for p, node := range ports {
+							if p == c || ow != 0 && ports[c] == ow>>8 && node == ow&0xff {
+								continue
 							}
+							p.SetWriteDeadline(time.Now().Add(time.Second))
+							p.Write(frame)
 						}
 						mu.Unlock()
 					}
@@ -402,4 +416,13 @@ func hub(args []string) {
 		}()
 	}
 	wg.Wait()
+}
+
+// frameNode is the node number of an Ethernet frame's source card
+// (vmbed gives node N's cards 52:54:00:00:0N:0C), or 0.
+func frameNode(eth []byte) uint32 {
+	if len(eth) < 12 || eth[6] != 0x52 || eth[7] != 0x54 || eth[8] != 0 || eth[9] != 0 {
+		return 0
+	}
+	return uint32(eth[10])
 }
