@@ -228,8 +228,9 @@ func (l *lab) checkBankAcks(n string, inSync bool) {
 	if strings.TrimSpace(acks) == "" {
 		return
 	}
-	r := l.tb.Exec(l.t, running[0], acks, "sqlite3", "-bail", "-cmd", ".timeout 5000", "-cmd", "CREATE TEMP TABLE a(tx TEXT);",
-		"-cmd", ".import /dev/stdin a", l.bank, "SELECT COUNT(*), (SELECT COUNT(*) FROM a) FROM a WHERE tx NOT IN (SELECT tx FROM transfers);")
+	// The VMs' initramfs has no /dev/stdin: the list goes to a file.
+	r := l.tb.Exec(l.t, running[0], acks, "sh", "-c", `cat > /tmp/bank.check && sqlite3 -bail -cmd ".timeout 5000" -cmd "CREATE TEMP TABLE a(tx TEXT);" -cmd ".import /tmp/bank.check a" `+l.bank+
+		` "SELECT COUNT(*), (SELECT COUNT(*) FROM a) FROM a WHERE tx NOT IN (SELECT tx FROM transfers);"`)
 	var lost, all int
 	if _, err := fmt.Sscanf(strings.TrimSpace(r.Stdout), "%d|%d", &lost, &all); err != nil || r.Code != 0 {
 		l.fail("counting %s's acknowledged transfers on %s: %s", n, running[0], r.Output())
