@@ -601,7 +601,13 @@ func (d *Daemon) steady(ctx context.Context, udp net.PacketConn) error {
 				status = s
 				d.Opts.Notify.Status(s)
 			}
-		case now := <-judge.C:
+		case <-judge.C:
+			// The clock now, not the time received: since Go 1.23 a
+			// timer's channel delivers when the timer was due, so a
+			// daemon stopped past it would see itself on time and judge
+			// the other node on its own stall (found by the fault lab's
+			// pause of every daemon, seed 514655273, step 168).
+			now := time.Now()
 			d.mu.Lock()
 			evs := append(d.core.Stalled(planned, now), d.core.Tick(now)...)
 			d.mu.Unlock()

@@ -316,3 +316,28 @@ func TestClockDifference(t *testing.T) {
 		t.Errorf("serverb refused for another reason:\n%s", l)
 	}
 }
+
+// TestPausedDaemonSeesItsStall: serverb's cldaemon stopped (SIGSTOP) for
+// four times dead, then continued. servera finds only the daemon died
+// (its host answers, L6686-6700); serverb, once resumed, must know that
+// the silence was its own (membership.Stalled) and judge nothing on it.
+// The judging loop used to take the time its timer delivered, which Go
+// sets to when the timer was due: it never saw itself late.
+func TestPausedDaemonSeesItsStall(t *testing.T) {
+	tb := testbed.Up(t)
+	tb.BuildCluster(t, fast)
+	if r := tb.Exec(t, "servera", "", "clform"); r.Code != 0 {
+		t.Fatalf("clform: %s", r.Output())
+	}
+	const log = "/var/log/cluster/cldaemon-cluster1.log"
+	tb.Sh(t, "serverb", "pkill -STOP -f '^cldaemon-cluster1$'")
+	time.Sleep(4 * 500 * time.Millisecond)
+	tb.Sh(t, "serverb", "pkill -CONT -f '^cldaemon-cluster1$'")
+	testbed.Eventually(t, 3*time.Second, "serverb saying it did not run", func() bool {
+		return tb.Exec(t, "serverb", "", "grep", "-q", "This daemon did not run for", log).Code == 0
+	})
+	time.Sleep(time.Second)
+	if r := tb.Exec(t, "serverb", "", "grep", "-E", "has died but the node still responds|is DEAD", log); r.Code == 0 {
+		t.Fatalf("serverb judged servera on its own stall:\n%s", r.Stdout)
+	}
+}
