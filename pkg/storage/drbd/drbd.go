@@ -141,10 +141,7 @@ type Driver struct {
 // setup84 is DRBD 8.4's drbdsetup when the 8.4 module is loaded and
 // drbd-utils has it, else "".
 func (d *Driver) setup84() string {
-	proc, setup := d.Proc, d.Setup84
-	if proc == "" {
-		proc = "/proc/drbd"
-	}
+	proc, setup := d.procPath(), d.Setup84
 	if setup == "" {
 		setup = "/usr/lib/drbd/drbdsetup-84"
 	}
@@ -176,6 +173,14 @@ func (d *Driver) role(ctx context.Context, r Resource, role string, force bool) 
 		return d.adm(ctx, r, role, "--force")
 	}
 	return d.adm(ctx, r, role)
+}
+
+// procPath is the module's status file: d.Proc, or /proc/drbd.
+func (d *Driver) procPath() string {
+	if d.Proc != "" {
+		return d.Proc
+	}
+	return "/proc/drbd"
 }
 
 func (d *Driver) run(ctx context.Context, argv ...string) ([]byte, error) {
@@ -268,11 +273,7 @@ var ErrUnconfigured = errors.New("drbd: resource not configured")
 // Status reads the resource's state: /proc/drbd for the 8.4 module,
 // "drbdsetup status" for DRBD 9.
 func (d *Driver) Status(ctx context.Context, r Resource) (State, error) {
-	proc := d.Proc
-	if proc == "" {
-		proc = "/proc/drbd"
-	}
-	b, err := os.ReadFile(proc)
+	b, err := os.ReadFile(d.procPath())
 	if err != nil {
 		return State{}, fmt.Errorf("drbd module not loaded: %w", err)
 	}
