@@ -29,6 +29,10 @@ type App struct {
 	MaxStartTime time.Duration // application/maxstarttime: default 30 s (L6820-6822)
 	MaxStopTime  time.Duration // application/maxstoptime: default 30 s
 
+	// Resources are the <resources> members in start order (crontabs,
+	// services, user applications, client mounts, OCF agents).
+	Resources []Resource
+
 	// Lines holds where elements are written, so that checks made after
 	// parsing (clbuildapp's, CheckAgainst) name the line too: keys are
 	// the Problem elements "global/name", "global/version",
@@ -245,10 +249,21 @@ func ParseApp(file string, data []byte) (*App, Problems, error) {
 			}
 		}
 	}
+	parseResources(d, a)
 	if err := d.errs.err(); err != nil {
 		return nil, d.warnings, err
 	}
 	return a, d.warnings, nil
+}
+
+// Resource returns the member called name.
+func (a *App) Resource(name string) (*Resource, bool) {
+	for i := range a.Resources {
+		if a.Resources[i].Name == name {
+			return &a.Resources[i], true
+		}
+	}
+	return nil, false
 }
 
 func parseAppNetwork(d *doc, ne *etreeElement) AppNetwork {
