@@ -66,6 +66,7 @@ var Internal = map[string]New{
 	"fsmon":             NewFsmon,
 	"capacity_check":    NewCapacity,
 	"swap_check":        NewSwap,
+	"resource":          NewResource,
 }
 
 // Kind names a module the way clstat's General Monitors section does
@@ -88,6 +89,8 @@ func Kind(module string) string {
 		return "Swap"
 	case "procmon":
 		return "Process Monitor"
+	case "resource":
+		return "Resource"
 	}
 	return "Program"
 }

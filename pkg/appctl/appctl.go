@@ -23,6 +23,7 @@ import (
 	"github.com/linuxha-ng/linuxha/pkg/logx"
 	"github.com/linuxha-ng/linuxha/pkg/probe"
 	"github.com/linuxha-ng/linuxha/pkg/remote"
+	"github.com/linuxha-ng/linuxha/pkg/resource"
 	"github.com/linuxha-ng/linuxha/pkg/state"
 	"github.com/linuxha-ng/linuxha/pkg/storage"
 	"github.com/linuxha-ng/linuxha/pkg/storage/volumes"
@@ -432,6 +433,10 @@ func (c *Ctl) Start() error {
 		c.opts.AddressesUp()
 	}
 	c.startSyncer()
+	if err := c.startResources(); err != nil {
+		c.undo(false)
+		return err
+	}
 	maxd := c.app.MaxStartTime
 	if c.opts.MaxDelay > 0 {
 		maxd = c.opts.MaxDelay
@@ -662,6 +667,7 @@ func (c *Ctl) stopSteps(runStop bool) error {
 			c.log.Infof("Application stop script completed successfully")
 		}
 	}
+	c.stopResources()
 	var failed []string
 	for i := len(c.fs) - 1; i >= 0; i-- {
 		if err := c.release(c.fs[i], maxd); err != nil {
@@ -706,6 +712,39 @@ func (c *Ctl) stopSteps(runStop bool) error {
 		c.log.Infof("Replication stopped on %s", c.peer)
 	}
 	return nil
+}
+
+// startResources starts the application's <resources> members in order,
+// after its data and addresses and before its start script, so that the
+// script may use them (a client mount, a service).
+func (c *Ctl) startResources() error {
+	for i := range c.app.Resources {
+		r := &c.app.Resources[i]
+		code := resource.New(r, c.resourceEnv()).Start(c.ctx)
+		if code != resource.Success {
+			return fmt.Errorf("Resource %s (%s) failed to start: %v - start of %s aborted", r.Name, r.ID(), code, c.name)
+		}
+		c.log.Infof("Resource %s (%s) started", r.Name, r.ID())
+	}
+	return nil
+}
+
+// stopResources stops every member in reverse order, after the stop
+// script; a member that will not stop is logged and the others still go,
+// for the file systems to be released after them.
+func (c *Ctl) stopResources() {
+	for i := len(c.app.Resources) - 1; i >= 0; i-- {
+		r := &c.app.Resources[i]
+		if code := resource.New(r, c.resourceEnv()).Stop(c.ctx); code != resource.Success {
+			c.log.Warnf("Resource %s (%s) failed to stop: %v", r.Name, r.ID(), code)
+			continue
+		}
+		c.log.Infof("Resource %s (%s) stopped", r.Name, r.ID())
+	}
+}
+
+func (c *Ctl) resourceEnv() resource.Env {
+	return resource.Env{App: c.name, Log: c.log.Infof}
 }
 
 // release frees one file system: unmount it (DRBD) after its users have

@@ -77,6 +77,7 @@ func NewApp(stdout, stderr io.Writer) *cli.App {
 			if err != nil {
 				return err
 			}
+			conf.Checks = monitors.WithResources(conf.Checks, appConf)
 			client, err := daemonapi.NewClient(l, cfg)
 			if err != nil {
 				return err
