@@ -124,6 +124,13 @@ func NewApp(stdout, stderr io.Writer) *cli.App {
 		},
 		Commands: []*cli.Command{
 			{
+				Name: "check-members", Hidden: true, Usage: "check the <resources> of the appconf.xml on stdin on this node, as JSON (run on the peer)",
+				Flags: []cli.Flag{&cli.StringFlag{Name: "file", Required: true}},
+				Action: func(c *cli.Context) error {
+					return checkMembersCommand(c.Context, c.String("file"), os.Stdin, stdout)
+				},
+			},
+			{
 				Name: "release", Hidden: true, Usage: "free a removed volume's port and DRBD device (run on the peer); prints them",
 				Flags: []cli.Flag{
 					&cli.StringFlag{Name: "application", Required: true}, &cli.StringFlag{Name: "vg", Required: true},

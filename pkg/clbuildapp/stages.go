@@ -283,6 +283,9 @@ func (b *builder) Check() error {
 		}
 		b.log.Infof("Validated network %s attributes.", n.Net)
 	}
+	if err := b.checkResources(); err != nil {
+		return err
+	}
 	if err := b.checkVGs(); err != nil {
 		return err
 	}

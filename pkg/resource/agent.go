@@ -28,6 +28,20 @@ type Agent interface {
 	Check(ctx context.Context) (warnings []string, err error)
 }
 
+// FieldError is a Check problem with the attribute of the member it
+// comes from ("agent", "param", "user"), for the problem line to name.
+type FieldError struct {
+	Field string
+	Err   error
+}
+
+func (e *FieldError) Error() string { return e.Err.Error() }
+func (e *FieldError) Unwrap() error { return e.Err }
+
+func fieldErr(field, format string, args ...any) error {
+	return &FieldError{Field: field, Err: fmt.Errorf(format, args...)}
+}
+
 // Env is what agents use from the node.
 type Env struct {
 	App     string
@@ -134,10 +148,10 @@ func (c *crontab) Monitor(context.Context) Code {
 
 func (c *crontab) Check(context.Context) ([]string, error) {
 	if _, err := os.ReadFile(c.r.Template); err != nil {
-		return nil, err
+		return nil, fieldErr("template", "%v", err)
 	}
 	if st, err := os.Stat(c.r.Target); err != nil || !st.IsDir() {
-		return nil, fmt.Errorf("target %s is not a directory", c.r.Target)
+		return nil, fieldErr("target", "%s is not a directory", c.r.Target)
 	}
 	return nil, nil
 }
@@ -200,12 +214,12 @@ func (s *service) Monitor(ctx context.Context) Code {
 func (s *service) Check(ctx context.Context) ([]string, error) {
 	if s.env.Systemd() {
 		if s.run(ctx, "systemctl", "cat", s.r.Service) != Success {
-			return nil, fmt.Errorf("no systemd unit %s", s.r.Service)
+			return nil, fieldErr("service", "no systemd unit %s", s.r.Service)
 		}
 		return nil, nil
 	}
 	if st, err := os.Stat(s.initScript()); err != nil || st.Mode()&0o111 == 0 {
-		return nil, fmt.Errorf("no init script %s", s.initScript())
+		return nil, fieldErr("service", "no init script %s", s.initScript())
 	}
 	return nil, nil
 }
@@ -255,11 +269,11 @@ func (u *userApp) Monitor(ctx context.Context) Code {
 
 func (u *userApp) Check(context.Context) ([]string, error) {
 	if _, err := user.Lookup(u.r.User); err != nil {
-		return nil, fmt.Errorf("user %s does not exist", u.r.User)
+		return nil, fieldErr("user", "user %s does not exist", u.r.User)
 	}
 	if u.r.Group != "" {
 		if _, err := user.LookupGroup(u.r.Group); err != nil {
-			return nil, fmt.Errorf("group %s does not exist", u.r.Group)
+			return nil, fieldErr("user", "group %s does not exist", u.r.Group)
 		}
 	}
 	return nil, nil

@@ -113,11 +113,11 @@ func ParseMetaData(data []byte) ([]Param, error) {
 // (every required one given; others known) and runs validate-all.
 func (o *ocf) Check(ctx context.Context) ([]string, error) {
 	if st, err := os.Stat(o.path()); err != nil || st.Mode()&0o111 == 0 {
-		return nil, fmt.Errorf("no agent %s (%s)", o.r.ID(), o.path())
+		return nil, fieldErr("agent", "no agent %s (%s)", o.r.ID(), o.path())
 	}
 	meta, err := o.MetaData(ctx)
 	if err != nil {
-		return nil, err
+		return nil, fieldErr("agent", "%v", err)
 	}
 	known := map[string]bool{}
 	var warns []string
@@ -127,7 +127,7 @@ func (o *ocf) Check(ctx context.Context) ([]string, error) {
 			continue
 		}
 		if _, ok := o.param(p.Name); !ok {
-			return nil, fmt.Errorf("parameter %s is required by %s", p.Name, o.r.ID())
+			return nil, fieldErr("param", "parameter %s is required by %s", p.Name, o.r.ID())
 		}
 	}
 	for _, p := range o.r.Params {
@@ -141,7 +141,7 @@ func (o *ocf) Check(ctx context.Context) ([]string, error) {
 	case ErrUnimpl:
 		warns = append(warns, fmt.Sprintf("%s has no validate-all", o.r.ID()))
 	default:
-		return warns, fmt.Errorf("%s validate-all answered %v: %s", o.r.ID(), c, strings.TrimSpace(lastLine(out)))
+		return warns, fieldErr("param", "%s validate-all answered %v: %s", o.r.ID(), c, strings.TrimSpace(lastLine(out)))
 	}
 	return warns, nil
 }
