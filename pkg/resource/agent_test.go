@@ -166,3 +166,27 @@ func TestParseMetaData(t *testing.T) {
 		t.Fatal("no resource-agent accepted")
 	}
 }
+
+// TestDebianDummy runs Debian's ocf:heartbeat:Dummy (resource-agents,
+// which scripts/packages installs for make test) unchanged.
+func TestDebianDummy(t *testing.T) {
+	if _, err := os.Stat("/usr/lib/ocf/resource.d/heartbeat/Dummy"); err != nil {
+		t.Skip("resource-agents is not installed (make test installs it)")
+	}
+	state := filepath.Join(t.TempDir(), "d.state")
+	r := &config.Resource{Kind: config.KindOCF, Name: "d1", Provider: "heartbeat", Agent: "Dummy", Timeout: 10 * time.Second,
+		Interval: 10 * time.Second, Params: []config.Param{{Name: "state", Value: state}}}
+	a := New(r, Env{Log: t.Logf})
+	ctx := context.Background()
+	if warns, err := a.Check(ctx); err != nil || len(warns) != 0 {
+		t.Fatalf("check: %v %v", warns, err)
+	}
+	for _, step := range []struct {
+		op   func(context.Context) Code
+		want Code
+	}{{a.Monitor, NotRunning}, {a.Start, Success}, {a.Monitor, Success}, {a.Stop, Success}, {a.Monitor, NotRunning}, {a.Stop, Success}} {
+		if c := step.op(ctx); c != step.want {
+			t.Fatalf("got %v want %v", c, step.want)
+		}
+	}
+}
