@@ -11,6 +11,7 @@ import (
 	"github.com/linuxha-ng/linuxha/pkg/appcmd"
 	"github.com/linuxha-ng/linuxha/pkg/clbuild"
 	"github.com/linuxha-ng/linuxha/pkg/clbuildapp"
+	"github.com/linuxha-ng/linuxha/pkg/clconvert"
 	"github.com/linuxha-ng/linuxha/pkg/cldaemon"
 	"github.com/linuxha-ng/linuxha/pkg/cldaemonctl"
 	"github.com/linuxha-ng/linuxha/pkg/clform"
@@ -47,4 +48,5 @@ var All = []func(stdout, stderr io.Writer) *cli.App{
 	lemscmd.NewCtlApp,
 	cltrust.NewApp,
 	clsimulate.NewApp,
+	clconvert.NewApp,
 }

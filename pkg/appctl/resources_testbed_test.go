@@ -125,7 +125,9 @@ func TestResources(t *testing.T) {
 
 	// Lems restarts what stops: the OCF resource (soft, OCF_NOT_RUNNING),
 	// the LSB service, and the user application once.
-	lemsLog := func(node string) string { return tb.Sh(t, node, "cat /var/log/cluster/lems/lems-apache.log 2>/dev/null; true") }
+	lemsLog := func(node string) string {
+		return tb.Sh(t, node, "cat /var/log/cluster/lems/lems-apache.log 2>/dev/null; true")
+	}
 	testbed.Eventually(t, 30*time.Second, "Lems watching the resources", func() bool {
 		return strings.Contains(lemsLog("servera"), "dummy")
 	})

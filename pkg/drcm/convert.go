@@ -40,12 +40,15 @@ type Group struct {
 // kinds are DRCM's resource categories: the CM_NODE keys that list them
 // (node_<key> for a node's own, node_backup_<key> for what it backs up)
 // and their section.
+// Their order is the members' start order: mounts before the services
+// and programs that may use them, crontabs last, so that no job runs
+// before what it works on.
 var kinds = []struct{ key, section string }{
-	{"crontabs", "CM_CRONTABS"},
 	{"floating_ip_addrs", "CM_IPADDRS"},
-	{"services", "CM_SERVICES"},
 	{"filesystems", "CM_FILESYSTEMS"},
+	{"services", "CM_SERVICES"},
 	{"applications", "CM_APPLICATIONS"},
+	{"crontabs", "CM_CRONTABS"},
 }
 
 // stockScripts are DRCM's own resource scripts, whose work the members
