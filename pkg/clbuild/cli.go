@@ -38,10 +38,15 @@ func NewApp(stdout, stderr io.Writer) *cli.App {
 			&cli.BoolFlag{Name: "force", Aliases: []string{"F"}, Usage: "rebuild an already built or running cluster"},
 			&cli.BoolFlag{Name: "genkey", Usage: "write a new random global/key into clconf.xml first (the build then copies it to the peer)"},
 			&cli.BoolFlag{Name: "json", Usage: "print every check and step, and the outcome, as one JSON document"},
+			&cli.BoolFlag{Name: "template", Usage: "print an annotated clconf.xml with every element, its default and its rule, and exit"},
 		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {
 				return clitool.Usagef("unexpected argument %q", c.Args().First())
+			}
+			if c.Bool("template") {
+				_, err := stdout.Write(config.ClusterTemplate)
+				return err
 			}
 			log := logx.New(stdout)
 			log.SetVerbose(c.Bool("verbose"))

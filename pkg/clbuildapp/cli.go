@@ -9,6 +9,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/linuxha-ng/linuxha/pkg/clitool"
+	"github.com/linuxha-ng/linuxha/pkg/config"
 	"github.com/linuxha-ng/linuxha/pkg/jsonout"
 	"github.com/linuxha-ng/linuxha/pkg/layout"
 	"github.com/linuxha-ng/linuxha/pkg/logx"
@@ -70,8 +71,13 @@ func NewApp(stdout, stderr io.Writer) *cli.App {
 			&cli.BoolFlag{Name: "fsmap", Usage: "with --build --force on an application that is down: rebuild the fsmap from the mounted volumes"},
 			&cli.StringFlag{Name: "file", Usage: "write the output to `F` (- = standard output); --verbose also shows it"},
 			&cli.BoolFlag{Name: "json", Usage: "print every line of the stage, and its outcome, as one JSON document"},
+			&cli.BoolFlag{Name: "template", Usage: "print an annotated appconf.xml with every element, its default and its rule, and exit"},
 		},
 		Action: func(c *cli.Context) error {
+			if c.Bool("template") {
+				_, err := stdout.Write(config.AppTemplate)
+				return err
+			}
 			if c.String("application") == "" {
 				return clitool.Usagef("--application is required")
 			}
