@@ -141,6 +141,14 @@ func TestResources(t *testing.T) {
 	testbed.Eventually(t, 15*time.Second, "worker restarted", func() bool {
 		return strings.Contains(lemsLog("servera"), "Resource worker (user worker) restarted.") && running("servera") == all
 	})
+	// clstat -A from serverb: the Resources table (DRCM's cm_stat).
+	testbed.Eventually(t, 15*time.Second, "clstat -A resources", func() bool {
+		out := tb.Exec(t, "serverb", "", "clstat", "-A", "apache").Stdout
+		return strings.Contains(out, "\nResources\n\nName\tKind\tWhat\tState\tMonitor\tRestarts\tCurrent\n"+
+			"jobs\tcrontab\tcrontab jobs\tStarted\tRunning\t3\t0\n") &&
+			strings.Contains(out, "worker\tuser\tuser worker\tStarted\tRunning\t1\t1\n") &&
+			strings.Contains(out, "dummy\tocf\tocf:heartbeat:Dummy\tStarted\tRunning\t3\t1\n")
+	})
 	// The cron job runs on servera (cron reads /etc/cron.d each minute).
 	testbed.Eventually(t, 150*time.Second, "the cron job on servera", func() bool {
 		return strings.Contains(tb.Sh(t, "servera", "cat /var/tmp/cronjob.log 2>/dev/null; true"), "servera")

@@ -32,6 +32,21 @@ type AppStatus struct {
 	FS       []daemonapi.Volume `json:"file_systems"`
 	Procs    []ProcMonitor      `json:"process_monitors"`
 	General  []GeneralMonitor   `json:"general_monitors"`
+	// Resources are the <resources> members: DRCM's cm_stat reports
+	// each resource with its state.
+	Resources []Resource `json:"resources"`
+}
+
+// Resource is a row of Resources.
+type Resource struct {
+	Name     string    `json:"name"`
+	Kind     string    `json:"kind"`    // crontab, service, user, mount or ocf
+	What     string    `json:"what"`    // ocf:heartbeat:apache, service apache2, ...
+	State    string    `json:"state"`   // Started (where the application runs) or Stopped
+	Monitor  string    `json:"monitor"` // Running, Stopped (its Lems check), or None
+	Restarts int       `json:"restarts"`
+	Current  int       `json:"current"`
+	ResetAt  time.Time `json:"reset_at,omitempty"`
 }
 
 // ProcMonitor is a row of Process Monitors (L3054-3062).
@@ -62,22 +77,59 @@ func (st *AppStatus) monitors(ctx context.Context, l layout.Layout, cfg *config.
 		if m.NextRun == 0 {
 			status = "Stopped"
 		}
+		if m.Module() == "resource" {
+			st.resourceMonitor(m, status)
+			continue
+		}
 		if m.Module() != "procmon" {
 			st.General = append(st.General, GeneralMonitor{Type: monitors.Kind(m.Module()), Name: m.Name, Status: status})
 			continue
 		}
 		p := ProcMonitor{Name: m.Name, Status: status}
-		if len(m.Detail) > 0 {
-			f := strings.Split(m.Detail[0], ",")
-			if len(f) == 3 {
-				p.Restarts, _ = strconv.Atoi(f[0])
-				p.Current, _ = strconv.Atoi(f[1])
-				if at, _ := strconv.ParseInt(f[2], 10, 64); at > 0 {
-					p.ResetAt = time.Unix(at, 0)
-				}
+		p.Restarts, p.Current, p.ResetAt = restartStat(m)
+		st.Procs = append(st.Procs, p)
+	}
+}
+
+// restartStat reads procmon's and the resource monitor's detail,
+// "<max restarts>,<current>,<reset at unix or 0>".
+func restartStat(m lems.MonitorStat) (max, current int, resetAt time.Time) {
+	if len(m.Detail) > 0 {
+		f := strings.Split(m.Detail[0], ",")
+		if len(f) == 3 {
+			max, _ = strconv.Atoi(f[0])
+			current, _ = strconv.Atoi(f[1])
+			if at, _ := strconv.ParseInt(f[2], 10, 64); at > 0 {
+				resetAt = time.Unix(at, 0)
 			}
 		}
-		st.Procs = append(st.Procs, p)
+	}
+	return max, current, resetAt
+}
+
+// resourceMonitor puts a "resource NAME" check's state on its row.
+func (st *AppStatus) resourceMonitor(m lems.MonitorStat, status string) {
+	f := strings.Fields(m.Command)
+	for i := range st.Resources {
+		if r := &st.Resources[i]; len(f) == 2 && r.Name == f[1] {
+			r.Monitor = status
+			r.Restarts, r.Current, r.ResetAt = restartStat(m)
+		}
+	}
+}
+
+// resources lists the application's members from its appconf.xml.
+func (st *AppStatus) resources(l layout.Layout) {
+	a, _, err := config.LoadApp(l.AppConf(st.App))
+	if err != nil {
+		return
+	}
+	for _, r := range a.Resources {
+		row := Resource{Name: r.Name, Kind: r.Kind, What: r.ID(), State: "Stopped", Monitor: "None", Restarts: r.Restarts}
+		if st.AppState == daemonapi.AppStarted {
+			row.State = "Started"
+		}
+		st.Resources = append(st.Resources, row)
 	}
 }
 
@@ -107,6 +159,7 @@ func QueryApp(ctx context.Context, l layout.Layout, cfg *config.Cluster, app str
 	}
 	st.AppState, st.Node, st.Failover, st.FS = as.State, as.Node, as.FailoverWord(), as.Volumes
 	st.Running = as.Running(time.Now())
+	st.resources(l)
 	if st.Node != "" {
 		st.monitors(ctx, l, cfg, timeout)
 	}
@@ -185,5 +238,12 @@ func PrintApp(w io.Writer, st AppStatus) {
 	fmt.Fprintf(w, "\nGeneral Monitors\n\nType\tName\tStatus\n")
 	for _, g := range st.General {
 		fmt.Fprintf(w, "%s\t%s\t%s\n", g.Type, g.Name, g.Status)
+	}
+	if len(st.Resources) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "\nResources\n\nName\tKind\tWhat\tState\tMonitor\tRestarts\tCurrent\n")
+	for _, r := range st.Resources {
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%d\t%d\n", r.Name, r.Kind, r.What, r.State, r.Monitor, r.Restarts, r.Current)
 	}
 }

@@ -75,6 +75,19 @@ type AppDoc struct {
 	FileSystems    []daemonapi.VolumeDoc `json:"file_systems"`
 	ProcessMon     []ProcDoc             `json:"process_monitors"`
 	GeneralMon     []GeneralMonitor      `json:"general_monitors"`
+	Resources      []ResourceDoc         `json:"resources"`
+}
+
+// ResourceDoc is one member of the application's <resources>.
+type ResourceDoc struct {
+	Name     string  `json:"name"`
+	Kind     string  `json:"kind"`
+	What     string  `json:"what"`
+	State    string  `json:"state"`   // Started or Stopped
+	Monitor  string  `json:"monitor"` // Running, Stopped or None
+	Restarts int     `json:"restarts"`
+	Current  int     `json:"current"`
+	ResetAt  *string `json:"reset_at"` // null while the count is 0
 }
 
 // ProcDoc is one process monitor.
@@ -90,7 +103,7 @@ type ProcDoc struct {
 func (st AppStatus) Doc() AppDoc {
 	d := AppDoc{Schema: AppSchema, Cluster: st.Cluster, ClusterState: st.State, Application: st.App, Node: jsonout.String(st.Node),
 		State: st.AppState, Monitor: st.Monitor, Stale: st.Stale, Failover: st.Failover,
-		FileSystems: []daemonapi.VolumeDoc{}, ProcessMon: []ProcDoc{}, GeneralMon: []GeneralMonitor{}}
+		FileSystems: []daemonapi.VolumeDoc{}, ProcessMon: []ProcDoc{}, GeneralMon: []GeneralMonitor{}, Resources: []ResourceDoc{}}
 	d.RunningSeconds = running(st.AppState, st.Running)
 	for _, v := range st.FS {
 		d.FileSystems = append(d.FileSystems, v.Doc())
@@ -103,5 +116,12 @@ func (st AppStatus) Doc() AppDoc {
 		d.ProcessMon = append(d.ProcessMon, pd)
 	}
 	d.GeneralMon = append(d.GeneralMon, st.General...)
+	for _, r := range st.Resources {
+		rd := ResourceDoc{Name: r.Name, Kind: r.Kind, What: r.What, State: r.State, Monitor: r.Monitor, Restarts: r.Restarts, Current: r.Current}
+		if r.Current > 0 {
+			rd.ResetAt = jsonout.Time(r.ResetAt)
+		}
+		d.Resources = append(d.Resources, rd)
+	}
 	return d
 }

@@ -31,7 +31,9 @@ func TestJSONGolden(t *testing.T) {
 		FS: []daemonapi.Volume{{MountPoint: "/apache/data", Valid: "both", Type: "drbd", State: "Syncing", Percent: 42.5, ETA: 75 * time.Second},
 			{MountPoint: "/apache/logs", Valid: "both", Type: "drbd", State: "Sync"}},
 		Procs:   []ProcMonitor{{Name: "httpd", Status: "Running", Restarts: 3, Current: 1, ResetAt: reset}, {Name: "cron", Status: "Stopped", Restarts: 3}},
-		General: []GeneralMonitor{{Type: "Network", Name: "ip", Status: "Running"}}}.Doc())
+		General: []GeneralMonitor{{Type: "Network", Name: "ip", Status: "Running"}},
+		Resources: []Resource{{Name: "www", Kind: "ocf", What: "ocf:heartbeat:apache", State: "Started", Monitor: "Running", Restarts: 3, Current: 1, ResetAt: reset},
+			{Name: "jobs", Kind: "crontab", What: "crontab jobs", State: "Started", Monitor: "None", Restarts: 3}}}.Doc())
 	golden.JSON(t, "application-down.json", AppStatus{Cluster: "cluster1", State: "UP", App: "apache", AppState: "DOWN", Monitor: "Not running", Failover: "N/A"}.Doc())
 }
 
