@@ -19,6 +19,7 @@ import (
 	"github.com/linuxha-ng/linuxha/pkg/cllockd"
 	"github.com/linuxha-ng/linuxha/pkg/clnetd"
 	"github.com/linuxha-ng/linuxha/pkg/clremoveapp"
+	"github.com/linuxha-ng/linuxha/pkg/clresource"
 	"github.com/linuxha-ng/linuxha/pkg/clsimulate"
 	"github.com/linuxha-ng/linuxha/pkg/clstartup"
 	"github.com/linuxha-ng/linuxha/pkg/clstat"
@@ -49,4 +50,5 @@ var All = []func(stdout, stderr io.Writer) *cli.App{
 	cltrust.NewApp,
 	clsimulate.NewApp,
 	clconvert.NewApp,
+	clresource.NewApp,
 }
