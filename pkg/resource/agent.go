@@ -358,7 +358,9 @@ func (m *mount) Monitor(ctx context.Context) Code {
 	if !m.mounted() {
 		return NotRunning
 	}
-	c, _, _ := run(ctx, command{argv: []string{"stat", "-c", "%i", m.r.MountPoint}, limit: m.r.Timeout})
+	// statfs, not stat: the client answers stat from its attribute
+	// cache for up to acdirmax (60 s); statfs asks the server.
+	c, _, _ := run(ctx, command{argv: []string{"stat", "-f", "-c", "%i", m.r.MountPoint}, limit: m.r.Timeout})
 	if c != Success {
 		m.logf("mount %s: %s is stale (stat answered %v)", m.r.Name, m.r.MountPoint, c)
 		return ErrGeneric
