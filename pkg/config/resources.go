@@ -222,6 +222,10 @@ func durations(d *doc, e *etreeElement, el string, r *Resource) {
 			*f.dst = dur
 		}
 	}
+	if r.Interval != 0 && (r.Interval < 500*time.Millisecond || r.Interval > time.Hour) {
+		// Lems's own bounds on a check's interval (lems.local.xml(5)).
+		d.errorf(e, el+"/interval", "%v must be 0 or between 0.5 and 3600 seconds", r.Interval)
+	}
 	if v, ok := attr(e, "restarts"); ok && v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 0 || n > 1000 {

@@ -70,6 +70,7 @@ func TestResourceRules(t *testing.T) {
 		{`<service service="a"/>`, `resources/service: attribute name is required`},
 		{`<service name="s" service="a" timeout="0"/>`, `resources/service s/timeout`},
 		{`<service name="s" service="a" restarts="x"/>`, `resources/service s/restarts`},
+		{`<service name="s" service="a" interval="0.1"/>`, `resources/service s/interval: 100ms must be 0 or between 0.5 and 3600 seconds`},
 	} {
 		_, _, err := ParseApp("appconf.xml", resApp(tt.member))
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
