@@ -20,6 +20,11 @@ type App struct {
 	Autostart     bool     // global/autostart: true/false/yes/no, default false (L1965, L5796)
 	Dependencies  []string // global/dependencies: applications to start first (L1966)
 	PreferredNode string   // global/preferred_node: node, LEAST_APP_LOAD or LEAST_CPU_LOAD (L5795); "" = none
+	// Backups is global/backup_nodes: where the application goes when
+	// its node fails, in order (DRCM's node_backup_* lists). With two
+	// nodes it can only be the other node, which is the default; the
+	// N-node mode places by it.
+	Backups []string
 
 	Networks []AppNetwork
 	VGs      []VG
@@ -170,6 +175,15 @@ func ParseApp(file string, data []byte) (*App, Problems, error) {
 			a.PreferredNode = v
 		}
 		a.Lines["global/preferred_node"] = d.line(e)
+	}
+	if v, e := child(g, "backup_nodes"); e != nil {
+		for _, n := range splitList(v) {
+			if !reHost.MatchString(n) {
+				d.errorf(e, "global/backup_nodes", "%q is not a node name", n)
+			}
+			a.Backups = append(a.Backups, n)
+		}
+		a.Lines["global/backup_nodes"] = d.line(e)
 	}
 	for _, ns := range children(d.root, "networks") {
 		for _, ne := range children(ns, "network") {
@@ -420,6 +434,19 @@ func (a *App) CheckAgainst(c *Cluster) error {
 		if _, ok := c.Node(p); !ok {
 			ps = append(ps, a.Problemf("global/preferred_node", "%q is not a node of cluster %s", p, c.Name))
 		}
+	}
+	seen := map[string]bool{}
+	for _, b := range a.Backups {
+		_, known := c.Node(b)
+		switch {
+		case !known:
+			ps = append(ps, a.Problemf("global/backup_nodes", "%q is not a node of cluster %s", b, c.Name))
+		case b == a.PreferredNode:
+			ps = append(ps, a.Problemf("global/backup_nodes", "%q is the preferred node, not a backup", b))
+		case seen[b]:
+			ps = append(ps, a.Problemf("global/backup_nodes", "%q listed twice", b))
+		}
+		seen[b] = true
 	}
 	for _, vg := range a.VGs {
 		if (vg.Type == "directories") != (c.DataDetail == "filesync") {

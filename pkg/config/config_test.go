@@ -187,6 +187,19 @@ func TestAppSamples(t *testing.T) {
 	if err := a.CheckAgainst(c); err != nil {
 		t.Fatal(err)
 	}
+	// DRCM's backup list (issue 22): the other node only, with two.
+	for backups, want := range map[string]string{
+		"serverb":         "",
+		"servera":         `global/backup_nodes: "servera" is the preferred node, not a backup`,
+		"serverc":         `global/backup_nodes: "serverc" is not a node of cluster cluster1`,
+		"serverb,serverb": `global/backup_nodes: "serverb" listed twice`,
+	} {
+		b := *a
+		b.Backups = strings.Split(backups, ",")
+		if err := b.CheckAgainst(c); want == "" && err != nil || want != "" && (err == nil || !strings.Contains(err.Error(), want)) {
+			t.Errorf("backup_nodes %s: got %v, want %q", backups, err, want)
+		}
+	}
 	a.Networks[0].Net = "main" // the Reference's own sample names a network its topology lacks (L1939)
 	if err := a.CheckAgainst(c); err == nil || !strings.Contains(err.Error(), "network main: network is not defined") {
 		t.Fatalf("got %v", err)
@@ -214,6 +227,8 @@ func TestAppRules(t *testing.T) {
 		{name: "syncrate bad", global: "<syncrate>fast</syncrate>", application: scripts, want: "global/syncrate"},
 		{name: "preferred least app", global: "<preferred_node>least_app_load</preferred_node>", application: scripts},
 		{name: "dependencies", global: "<dependencies>samba, nfs</dependencies>", application: scripts},
+		{name: "backup nodes", global: "<backup_nodes>serverb</backup_nodes>", application: scripts},
+		{name: "backup nodes bad", global: "<backup_nodes>server b!</backup_nodes>", application: scripts, want: "global/backup_nodes"},
 		{name: "ip range", networks: `<network net="public" ip="10.0.0.10-12, 10.0.0.20"/>`, application: scripts},
 		{name: "ip range backwards", networks: `<network net="public" ip="10.0.0.10-5"/>`, application: scripts, want: "network public/ip: range"},
 		{name: "ip bad", networks: `<network net="public" ip="10.0.0"/>`, application: scripts, want: "not an IPv4 address"},

@@ -196,6 +196,11 @@ func group(c *Config, n *Node, rs []*Resource, o Options, lemsPort int, cards ma
 	text(gl, "takeover", "normal")
 	text(gl, "autostart", "yes") // DRCM starts every resource with its server
 	text(gl, "preferred_node", g.Node)
+	for _, o := range c.Nodes {
+		if o != n {
+			text(gl, "backup_nodes", nodeName(o)) // two nodes: the other
+		}
+	}
 	var ips, masks []string
 	var res []*etree.Element
 	for _, r := range rs {
