@@ -195,3 +195,43 @@ func TestResources(t *testing.T) {
 		t.Fatalf("members left after clhaltapp: %q", got)
 	}
 }
+
+// The apache application run by Debian's ocf:heartbeat:apache instead of
+// scripts (examples/apache/appconf.ocf.xml): started on its replicated
+// directories, watched by Lems through the agent's monitor, restarted
+// after apache2 is killed, stopped by clhaltapp.
+func TestOCFApache(t *testing.T) {
+	needApache(t)
+	needPackages(t, "/usr/lib/ocf/resource.d/heartbeat/apache")
+	tb := testbed.Up(t)
+	root, _ := testbed.RepoRoot()
+	conf, err := os.ReadFile(root + "/examples/apache/appconf.ocf.xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lems := `<lems_config><globals modules="/usr/lib/linuxha/lems/modules" programs="/usr/lib/linuxha/lems/programs" logs="/var/log/cluster/lems" port="8800"/></lems_config>`
+	buildApache(t, tb, string(conf), [2]string{"lems.local.xml", lems})
+	r := tb.Exec(t, "servera", "", "clstartapp", "-A", "apache", "-V")
+	if r.Code != 0 || !strings.Contains(r.Stdout, "Resource www (ocf:heartbeat:apache) started") {
+		t.Fatalf("clstartapp: %s", r.Output())
+	}
+	if got, err := curl(tb); err != nil || got != "hello from linuxha\n" {
+		t.Fatalf("curl: %q %v", got, err)
+	}
+	testbed.Eventually(t, 30*time.Second, "Lems runs the agent's monitor", func() bool {
+		return strings.Contains(tb.Exec(t, "serverb", "", "clstat", "-A", "apache").Stdout, "www\tocf\tocf:heartbeat:apache\tStarted\tRunning\t3\t0\n")
+	})
+	tb.Sh(t, "servera", "pkill -KILL apache2")
+	testbed.Eventually(t, 30*time.Second, "apache2 restarted by the agent", func() bool {
+		got, err := curl(tb)
+		return err == nil && got == "hello from linuxha\n" &&
+			strings.Contains(tb.Sh(t, "servera", "cat /var/log/cluster/lems/lems-apache.log"), "Resource www (ocf:heartbeat:apache) restarted.")
+	})
+	r = tb.Exec(t, "servera", "", "clhaltapp", "-A", "apache", "-V")
+	if r.Code != 0 || !strings.Contains(r.Stdout, "Resource www (ocf:heartbeat:apache) stopped") {
+		t.Fatalf("clhaltapp: %s", r.Output())
+	}
+	if ps := tb.Sh(t, "servera", "ps -eo comm"); strings.Contains(ps, "apache2") {
+		t.Fatalf("apache2 left after clhaltapp:\n%s", ps)
+	}
+}

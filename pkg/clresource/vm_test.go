@@ -41,7 +41,9 @@ echo old > /srv/export/before`)
 	exportAs(t, vm, "1")
 	vm.Sh(t, "serverb", "rpc.mountd -N 2 -N 3 && rpc.nfsd -N 2 -N 3 4")
 	vm.WriteFile(t, "servera", "/etc/cluster/nfsapp/appconf.xml", nfsApp, 0o644)
-	op := func(o string) testbed.Result { return vm.Exec(t, "servera", "", "clresource", "-A", "nfsapp", "-R", "data", o) }
+	op := func(o string) testbed.Result {
+		return vm.Exec(t, "servera", "", "clresource", "-A", "nfsapp", "-R", "data", o)
+	}
 
 	if r := op("check"); r.Code != 0 {
 		t.Fatalf("check: %s", r.Output())

@@ -78,3 +78,16 @@ func TestResourceRules(t *testing.T) {
 		}
 	}
 }
+
+// The OCF example of the apache application parses, with its agent's
+// parameters in order.
+func TestOCFExample(t *testing.T) {
+	a, _, err := ParseApp("appconf.ocf.xml", mustRead(t, "../../examples/apache/appconf.ocf.xml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, ok := a.Resource("www")
+	if !ok || r.ID() != "ocf:heartbeat:apache" || r.Params[0].Name != "configfile" || r.Interval != 5*time.Second {
+		t.Fatalf("%+v", a.Resources)
+	}
+}
