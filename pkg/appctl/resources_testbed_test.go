@@ -129,7 +129,9 @@ func TestResources(t *testing.T) {
 		return tb.Sh(t, node, "cat /var/log/cluster/lems/lems-apache.log 2>/dev/null; true")
 	}
 	testbed.Eventually(t, 30*time.Second, "Lems watching the resources", func() bool {
-		return strings.Contains(lemsLog("servera"), "dummy")
+		out := tb.Exec(t, "servera", "", "clstat", "-A", "apache").Stdout
+		return strings.Contains(out, "dummy\tocf\tocf:heartbeat:Dummy\tStarted\tRunning\t3\t0\n") &&
+			strings.Contains(out, "worker\tuser\tuser worker\tStarted\tRunning\t1\t0\n")
 	})
 	tb.Sh(t, "servera", "rm /run/resource-agents/Dummy-dummy.state; kill $(cat /run/lhatest.pid)")
 	testbed.Eventually(t, 15*time.Second, "dummy and lsb restarted", func() bool {
