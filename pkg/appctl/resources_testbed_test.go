@@ -84,6 +84,20 @@ func TestResources(t *testing.T) {
 	tb.Sh(t, "servera", "useradd -m -g users lhaworker && mkdir /home/lhaworker/bin")
 	tb.WriteFile(t, "servera", "/home/lhaworker/bin/worker", workerScript, 0o755)
 
+	// An agent's meta-data marks ip required (IPaddr2), and an agent
+	// that does not exist: refused, naming file, line, member and field.
+	for member, want := range map[string]string{
+		`<ocf name="vip" agent="ocf:heartbeat:IPaddr2"/>`: ": resources/ocf vip/param: parameter ip is required by ocf:heartbeat:IPaddr2 on servera",
+		`<ocf name="nope" agent="ocf:heartbeat:Nope"/>`:   ": resources/ocf nope/agent: no agent ocf:heartbeat:Nope",
+	} {
+		tb.WriteFile(t, "servera", "/etc/cluster/apache/appconf.xml", strings.Replace(conf, "</resources>", member+"</resources>", 1), 0o644)
+		r := tb.Exec(t, "servera", "", "clbuildapp", "-A", "apache", "--check")
+		if r.Code == 0 || !strings.Contains(r.Stderr, "/etc/cluster/apache/appconf.xml:") || !strings.Contains(r.Stderr, want) {
+			t.Fatalf("check with %s: %d\n%s", member, r.Code, r.Output())
+		}
+	}
+	tb.WriteFile(t, "servera", "/etc/cluster/apache/appconf.xml", conf, 0o644)
+
 	// The user exists on servera only: refused, naming file, line, field.
 	r := tb.Exec(t, "servera", "", "clbuildapp", "-A", "apache", "--check")
 	if r.Code == 0 || !strings.Contains(r.Stderr, "/etc/cluster/apache/appconf.xml:") ||
