@@ -87,6 +87,12 @@ func TestOCFAgent(t *testing.T) {
 	if warns, err := a.Check(ctx); err != nil || len(warns) != 0 {
 		t.Fatalf("check: %v %v", warns, err)
 	}
+	// validate-all failing is a warning (the agent's files may be on
+	// volumes not mounted yet).
+	r.Params = []config.Param{{Name: "state", Value: ""}}
+	if warns, err := New(r, env).Check(ctx); err != nil || len(warns) != 1 || !strings.Contains(warns[0], "validate-all answered OCF_ERR_CONFIGURED") {
+		t.Fatalf("check with validate-all failing: %v %v", warns, err)
+	}
 }
 
 // TestOCFCheck: a missing required parameter (from the meta-data), an
