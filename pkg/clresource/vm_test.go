@@ -39,7 +39,7 @@ mount -t nfsd nfsd /proc/fs/nfsd
 echo 10 > /proc/fs/nfsd/nfsv4gracetime; echo 10 > /proc/fs/nfsd/nfsv4leasetime
 echo old > /srv/export/before`)
 	exportAs(t, vm, "1")
-	vm.Sh(t, "serverb", "rpc.mountd -N 2 -N 3 && rpc.nfsd -N 2 -N 3 4")
+	vm.Sh(t, "serverb", "rpc.mountd -N 3 && rpc.nfsd -p 2049 -N 3 4")
 	vm.WriteFile(t, "servera", "/etc/cluster/nfsapp/appconf.xml", nfsApp, 0o644)
 	op := func(o string) testbed.Result {
 		return vm.Exec(t, "servera", "", "clresource", "-A", "nfsapp", "-R", "data", o)
