@@ -44,7 +44,7 @@ test:
 	$(DEPS) test
 	$(MAKE) lint
 	CGO_ENABLED=1 $(GO) test -count=1 -race ./...
-	LINUXHA_TESTBED=ns $(GO) test -count=1 $(TESTFLAGS) $$($(GO) list ./... | grep -v '/internal/packaging$$')
+	LINUXHA_TESTBED=ns $(GO) test -count=1 -timeout 30m $(TESTFLAGS) $$($(GO) list ./... | grep -v '/internal/packaging$$')
 	LINUXHA_TESTBED=ns $(GO) test -count=1 $(TESTFLAGS) ./internal/packaging
 
 # The VM testbed (root, qemu-system-x86): real DRBD 8.4 and LVM in two

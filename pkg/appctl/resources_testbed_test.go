@@ -189,7 +189,10 @@ func TestResources(t *testing.T) {
 	testbed.Eventually(t, 150*time.Second, "the cron job on serverb", func() bool {
 		return strings.Contains(tb.Sh(t, "serverb", "cat /var/tmp/cronjob.log 2>/dev/null; true"), "serverb")
 	})
-	time.Sleep(61 * time.Second) // one more minute in which servera's cron must not run it
+	// cron runs a minute's jobs on both nodes in the same second, after
+	// rereading /etc/cron.d: in the minute serverb ran it, servera, whose
+	// file went before, did not.
+	time.Sleep(5 * time.Second)
 	if got := tb.Sh(t, "servera", "wc -l < /var/tmp/cronjob.log"); got != linesA {
 		t.Fatalf("the job still ran on servera: %s lines, then %s", linesA, got)
 	}
