@@ -126,6 +126,13 @@ func (b *builder) Sync() error {
 	if err := b.stageDone("build", "sync"); err != nil {
 		return err
 	}
+	// An application of resources only (DRCM's model: addresses, NFS
+	// mounts, services) has nothing replicated; drbd_tool would refuse
+	// to act on no volume at all.
+	if len(fs) == 0 {
+		b.log.Infof("Application %s has no replicated volumes: nothing to synchronise.", b.name)
+		return nil
+	}
 	if b.filesync() {
 		return b.syncDirs()
 	}

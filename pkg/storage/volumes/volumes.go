@@ -79,7 +79,9 @@ func Of(l layout.Layout, cfg *config.Cluster, app, vg, lv string) ([]Volume, err
 		out = append(out, Volume{FS: e, Res: drbd.Resource{App: app, VG: e.VG, LV: e.LV, Minor: minor, Port: port,
 			Protocol: cfg.DataProtocol, RateKB: rate, Hosts: hosts, Secret: cfg.DRBDSecret(app + "_" + e.VG + "_" + e.LV)}})
 	}
-	if len(out) == 0 {
+	// An application with no volumes at all (resources only) has
+	// nothing to act on; a selection that matches nothing is an error.
+	if len(out) == 0 && (vg != "" || lv != "") {
 		return nil, fmt.Errorf("no volume of %s matches", app)
 	}
 	return out, nil
