@@ -77,11 +77,12 @@ bench-failover: build
 
 # Takeover of an application with 1, 3, 10 and 30 file systems on real
 # DRBD in the VM testbed (root, qemu): GROWTH_VM_RUNS crashes each; only the
-# ratios are figures (software emulation).
+# ratios are figures (software emulation). GROWTH_VM_SIZES picks sizes.
 GROWTH_VM_RUNS ?= 3
+GROWTH_VM_SIZES ?= 1,3,10,30
 bench-growth-vm: build
 	$(DEPS) vm
-	GROWTH_VM_RUNS=$(GROWTH_VM_RUNS) LINUXHA_TESTBED=vm $(GO) test -count=1 -timeout 120m -run '^$$' -bench '^BenchmarkGrowthVM$$' -benchtime 1x ./internal/faultlab/
+	GROWTH_VM_SIZES=$(GROWTH_VM_SIZES) GROWTH_VM_RUNS=$(GROWTH_VM_RUNS) LINUXHA_TESTBED=vm $(GO) test -count=1 -timeout 120m -run '^$$' -bench '^BenchmarkGrowthVM$$' -benchtime 1x ./internal/faultlab/
 
 # Takeover of 1, 10 and 30 applications after a node crash (root):
 # GROWTH_RUNS crashes each, on the namespace testbed; GROWTH_APPS picks

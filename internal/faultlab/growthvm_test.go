@@ -2,6 +2,9 @@ package faultlab_test
 
 import (
 	"fmt"
+	"os"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -28,6 +31,15 @@ var growthFS = []struct {
 // are (issue 20: 30 file systems at most 1.5 times one).
 func BenchmarkGrowthVM(b *testing.B) {
 	runs := envInt("GROWTH_VM_RUNS", 3)
+	sizes := growthFS
+	if v := os.Getenv("GROWTH_VM_SIZES"); v != "" {
+		sizes = nil
+		for _, g := range growthFS {
+			if slices.Contains(strings.Split(v, ","), strconv.Itoa(g.n)) {
+				sizes = append(sizes, g)
+			}
+		}
+	}
 	// 30 volumes and their meta-data volumes take 4 GB; the disks are
 	// sparse files.
 	b.Setenv("VM_DISK_SIZE", "4400M")
@@ -37,7 +49,7 @@ func BenchmarkGrowthVM(b *testing.B) {
 	if r := vm.Exec(b, "servera", "", "clform"); r.Code != 0 {
 		b.Fatalf("clform: %s", r.Output())
 	}
-	for i, g := range growthFS {
+	for i, g := range sizes {
 		name, ip := fmt.Sprintf("fs%02d", g.n), fmt.Sprintf("172.16.177.%d", 20+i)
 		for _, n := range nodes {
 			vm.Sh(b, n, fmt.Sprintf("pvcreate -q /dev/%s && vgcreate -q %svg /dev/%s", g.disk, name, g.disk))
@@ -65,7 +77,7 @@ done`, g.n, name))
 		addrs, starts dist
 	}
 	var curve []point
-	for i, g := range growthFS {
+	for i, g := range sizes {
 		name, ip := fmt.Sprintf("fs%02d", g.n), fmt.Sprintf("172.16.177.%d", 20+i)
 		addrs, starts := growthVMCrashes(b, vm, name, ip, runs)
 		curve = append(curve, point{g.n, addrs, starts})
