@@ -140,11 +140,17 @@ type lab struct {
 	// bankAcks each node's own log of the transfers it committed.
 	bank, bankAcks string
 	solved         map[string]int // DRBD's split-brain recoveries in each node's kernel log so far
+	// crashedRunning holds when a node crashed while it ran the
+	// application: on the filesync lab its records are then compared
+	// with the new holder's when it comes back (the loss window).
+	crashedRunning map[string]time.Time
+	lossWindows    dist // per crash that lost records: crash - the oldest lost record's time
 }
 
 func newLab(t *testing.T, tb bed, seed uint64) *lab {
 	return &lab{t: t, tb: tb, rng: rand.New(rand.NewPCG(seed, 0)), seed: seed,
-		alive: map[string]bool{"servera": true, "serverb": true}, stats: map[string]int{}, ackCheck: map[string]bool{}, tocd: map[string]bool{}, solved: map[string]int{}}
+		alive: map[string]bool{"servera": true, "serverb": true}, stats: map[string]int{}, ackCheck: map[string]bool{}, tocd: map[string]bool{}, solved: map[string]int{},
+		crashedRunning: map[string]time.Time{}}
 }
 
 // inSync reports whether every DRBD device of this node is connected with
@@ -190,6 +196,68 @@ func (l *lab) checkAcks(n string) {
 		l.fail("record %d was acknowledged on %s before it crashed, but %s has only %d records", a, n, running[0], h)
 	}
 	l.stats["crashes with acknowledged records checked"]++
+}
+
+// lostTail compares the records of a node that crashed at crash with
+// those of the node that took over: the lines after the last one both
+// have are the records the crashed node had written (acknowledged: on
+// its own copy) and the asynchronous replication had not carried over.
+// It returns how many, and how long before the crash the oldest and the
+// newest of them were written (the third field: date +%s%N). Lines
+// missing before the last common one come from an earlier divergence,
+// not from this crash, and are not counted.
+func lostTail(mine, theirs string, crash time.Time) (lost int, oldest, newest time.Duration) {
+	have := map[string]bool{}
+	for _, r := range strings.Split(theirs, "\n") {
+		have[r] = true
+	}
+	rows := strings.Split(strings.TrimSpace(mine), "\n")
+	tail := rows[:0:0]
+	for _, r := range rows {
+		switch {
+		case r == "":
+		case have[r]:
+			tail = tail[:0]
+		default:
+			tail = append(tail, r)
+		}
+	}
+	age := func(r string) time.Duration {
+		f := strings.Fields(r)
+		if len(f) < 3 {
+			return 0
+		}
+		ns, _ := strconv.ParseInt(f[2], 10, 64)
+		return crash.Sub(time.Unix(0, ns))
+	}
+	if len(tail) == 0 {
+		return 0, 0, 0
+	}
+	return len(tail), age(tail[0]), age(tail[len(tail)-1])
+}
+
+// checkLoss, on the filesync lab (asynchronous: a crash loses what the
+// syncer had not yet sent, by design), measures what node n, back from a
+// crash taken while it ran the application, had written that the node
+// running it now does not have: the loss window the README reports.
+func (l *lab) checkLoss(n string) {
+	at, ok := l.crashedRunning[n]
+	delete(l.crashedRunning, n)
+	if !ok || l.acks != "" { // the DRBD lab checks acknowledged records instead
+		return
+	}
+	running, _ := l.where()
+	if len(running) != 1 || running[0] == n {
+		return
+	}
+	lost, oldest, newest := lostTail(l.sh(n, "cat /lab/data/records 2>/dev/null"), l.sh(running[0], "cat /lab/data/records 2>/dev/null"), at)
+	l.stats["filesync crashes measured"]++
+	l.stats["filesync records lost"] += lost
+	if lost > 0 {
+		l.lossWindows = append(l.lossWindows, oldest)
+		l.t.Logf("step %d: %s lost %d records it had written: the oldest %v, the newest %v before the crash", l.step, n, lost,
+			oldest.Round(time.Millisecond), newest.Round(time.Millisecond))
+	}
 }
 
 // checkBank checks the database where the application runs: SQLite's
@@ -569,6 +637,7 @@ func (l *lab) run(steps int, kinds []string) {
 			inSync := l.ackCheck[down]
 			l.checkAcks(down)
 			l.checkBankAcks(down, inSync)
+			l.checkLoss(down)
 			l.join(down)
 			l.audit(3 * time.Second)
 			l.ensure()
@@ -591,6 +660,9 @@ func (l *lab) run(steps int, kinds []string) {
 				l.ackCheck[n] = false
 			} else {
 				l.ackCheck[n] = l.acks != ""
+			}
+			if slices.Contains(running, n) {
+				l.crashedRunning[n] = time.Now()
 			}
 			tb.Op(t, "crash", n)
 			l.alive[n] = false
@@ -765,6 +837,9 @@ func (l *lab) finish(steps int) {
 		if bad != "" {
 			l.fail("torn records on %s:\n%s", n, bad)
 		}
+	}
+	if len(l.lossWindows) > 0 {
+		l.t.Logf("filesync loss window (crash - the oldest record lost, per crash that lost any), ms: %s", l.lossWindows)
 	}
 	l.t.Logf("fault lab: %d steps, seed %d: %v", steps, l.seed, l.stats)
 }
