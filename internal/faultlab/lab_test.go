@@ -145,12 +145,17 @@ type lab struct {
 	// with the new holder's when it comes back (the loss window).
 	crashedRunning map[string]time.Time
 	lossWindows    dist // per crash that lost records: crash - the oldest lost record's time
+	// frozeRunning holds when a node that ran the application was
+	// frozen: back from the reset that ends the duplicate, its copy shows
+	// what it wrote after the other node had taken over.
+	frozeRunning map[string]time.Time
+	dualWrites   dist // per freeze: the resumed node's last write - the takeover
 }
 
 func newLab(t *testing.T, tb bed, seed uint64) *lab {
 	return &lab{t: t, tb: tb, rng: rand.New(rand.NewPCG(seed, 0)), seed: seed,
 		alive: map[string]bool{"servera": true, "serverb": true}, stats: map[string]int{}, ackCheck: map[string]bool{}, tocd: map[string]bool{}, solved: map[string]int{},
-		crashedRunning: map[string]time.Time{}}
+		crashedRunning: map[string]time.Time{}, frozeRunning: map[string]time.Time{}}
 }
 
 // inSync reports whether every DRBD device of this node is connected with
@@ -258,6 +263,62 @@ func (l *lab) checkLoss(n string) {
 		l.t.Logf("step %d: %s lost %d records it had written: the oldest %v, the newest %v before the crash", l.step, n, lost,
 			oldest.Round(time.Millisecond), newest.Round(time.Millisecond))
 	}
+}
+
+// resumedWrites reads the records of a node me frozen at since while it
+// ran the application (mine) and of the node other that took it over
+// (theirs): the takeover is other's first record after since, and what
+// me wrote after it, until the reset that ends the duplicate, is the
+// window the Reference's design leaves (the registries compared every
+// 10 s, L6764). It returns the records me wrote after the takeover and
+// how long after it the last of them was; ok is false when other never
+// wrote (no takeover to measure from).
+func resumedWrites(mine, theirs, me, other string, since time.Time) (n int, window time.Duration, ok bool) {
+	at := func(r, host string) (time.Time, bool) {
+		f := strings.Fields(r)
+		if len(f) < 3 || f[1] != host {
+			return time.Time{}, false
+		}
+		ns, err := strconv.ParseInt(f[2], 10, 64)
+		return time.Unix(0, ns), err == nil
+	}
+	var takeover time.Time
+	for _, r := range strings.Split(theirs, "\n") {
+		if t, ok := at(r, other); ok && t.After(since) {
+			takeover = t
+			break
+		}
+	}
+	if takeover.IsZero() {
+		return 0, 0, false
+	}
+	for _, r := range strings.Split(mine, "\n") {
+		if t, ok := at(r, me); ok && t.After(takeover) {
+			n++
+			window = max(window, t.Sub(takeover))
+		}
+	}
+	return n, window, true
+}
+
+// checkResumedWrites, on the filesync lab, measures what node n wrote to
+// its own copy after it was frozen running the application and the
+// other node took over (issue 21's audit of a resumed node).
+func (l *lab) checkResumedWrites(n string) {
+	since, ok := l.frozeRunning[n]
+	delete(l.frozeRunning, n)
+	if !ok || l.acks != "" { // on DRBD the reset node's side is discarded; the bank counts its loss
+		return
+	}
+	o := l.other(n)
+	w, window, ok := resumedWrites(l.sh(n, "cat /lab/data/records 2>/dev/null"), l.sh(o, "cat /lab/data/records 2>/dev/null"), n, o, since)
+	if !ok {
+		return
+	}
+	l.stats["freezes measured for writes after the takeover"]++
+	l.stats["records written by a resumed node after the takeover"] += w
+	l.dualWrites = append(l.dualWrites, window)
+	l.t.Logf("step %d: %s, resumed, wrote %d records to its copy after %s took over, the last %v after", l.step, n, w, o, window.Round(time.Millisecond))
 }
 
 // checkBank checks the database where the application runs: SQLite's
@@ -638,11 +699,17 @@ func (l *lab) run(steps int, kinds []string) {
 			l.checkAcks(down)
 			l.checkBankAcks(down, inSync)
 			l.checkLoss(down)
+			l.checkResumedWrites(down)
 			l.join(down)
 			l.audit(3 * time.Second)
 			l.ensure()
 			l.checkResync(down)
 			continue
+		}
+		// A frozen node that was not reset (the other node never took
+		// over) wrote nothing to measure.
+		for _, n := range nodes {
+			delete(l.frozeRunning, n)
 		}
 		kind := kinds[l.rng.IntN(len(kinds))]
 		n := nodes[l.rng.IntN(2)]
@@ -719,6 +786,9 @@ func (l *lab) run(steps int, kinds []string) {
 			// The whole node stops for 2 to 5 times dead and resumes
 			// believing it still runs what it ran: the other node has
 			// taken over, and the duplicate ends as after a partition.
+			if slices.Contains(running, n) {
+				l.frozeRunning[n] = time.Now()
+			}
 			tb.Op(t, "freeze", n)
 			time.Sleep(l.dead * time.Duration(2+l.rng.IntN(4)))
 			tb.Op(t, "thaw", n)
@@ -837,6 +907,9 @@ func (l *lab) finish(steps int) {
 		if bad != "" {
 			l.fail("torn records on %s:\n%s", n, bad)
 		}
+	}
+	if len(l.dualWrites) > 0 {
+		l.t.Logf("a resumed node's writes after the takeover (its last write - the takeover, per freeze), ms: %s", l.dualWrites)
 	}
 	if len(l.lossWindows) > 0 {
 		l.t.Logf("filesync loss window (crash - the oldest record lost, per crash that lost any), ms: %s", l.lossWindows)

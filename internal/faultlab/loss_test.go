@@ -33,3 +33,32 @@ func TestLostTail(t *testing.T) {
 		}
 	}
 }
+
+func TestResumedWrites(t *testing.T) {
+	since := time.Unix(1000, 0)
+	rec := func(n int, host string, after time.Duration) string {
+		return fmt.Sprintf("%d %s %d abcd1234", n, host, since.Add(after).UnixNano())
+	}
+	// a was frozen at since, b took over at since+2s, a resumed and kept
+	// writing until it was reset at since+5s.
+	mine := rec(1, "a", -time.Second) + "\n" + rec(2, "a", 3*time.Second) + "\n" + rec(3, "a", 5*time.Second) + "\n"
+	theirs := rec(1, "a", -time.Second) + "\n" + rec(2, "b", 2*time.Second) + "\n" + rec(3, "b", 4*time.Second) + "\n"
+	for _, c := range []struct {
+		name         string
+		mine, theirs string
+		n            int
+		window       time.Duration
+		ok           bool
+	}{
+		{"writes after the takeover", mine, theirs, 2, 3 * time.Second, true},
+		{"none after it", rec(1, "a", -time.Second), theirs, 0, 0, true},
+		{"no takeover", mine, rec(1, "a", -time.Second), 0, 0, false},
+		// b's records from before the freeze are not the takeover.
+		{"b wrote before the freeze only", mine, rec(1, "b", -2*time.Second), 0, 0, false},
+	} {
+		n, window, ok := resumedWrites(c.mine, c.theirs, "a", "b", since)
+		if n != c.n || window != c.window || ok != c.ok {
+			t.Errorf("%s: %d %v %v; want %d %v %v", c.name, n, window, ok, c.n, c.window, c.ok)
+		}
+	}
+}
