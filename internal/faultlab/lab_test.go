@@ -728,10 +728,12 @@ func (l *lab) run(steps int, kinds []string) {
 			} else {
 				l.ackCheck[n] = l.acks != ""
 			}
+			tb.Op(t, "crash", n)
+			// Taken once the node is gone: records written while the
+			// crash was under way are not counted before it.
 			if slices.Contains(running, n) {
 				l.crashedRunning[n] = time.Now()
 			}
-			tb.Op(t, "crash", n)
 			l.alive[n] = false
 			grace = l.settle
 		case "kill cldaemon", "kill clnetd", "kill cllockd", "kill lems":
@@ -915,4 +917,9 @@ func (l *lab) finish(steps int) {
 		l.t.Logf("filesync loss window (crash - the oldest record lost, per crash that lost any), ms: %s", l.lossWindows)
 	}
 	l.t.Logf("fault lab: %d steps, seed %d: %v", steps, l.seed, l.stats)
+	if os.Getenv("FAULTLAB_DUMP") != "" {
+		for _, n := range nodes {
+			l.t.Logf("%s:\n%s", n, l.sh(n, "grep -v 'Added request' /var/log/cluster/cldaemon-cluster1.log | tail -60"))
+		}
+	}
 }
