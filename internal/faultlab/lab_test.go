@@ -203,6 +203,17 @@ func (l *lab) checkAcks(n string) {
 	l.stats["crashes with acknowledged records checked"]++
 }
 
+// recordTime reads the writer's record "n host unixnano ...": the host
+// that wrote it and when.
+func recordTime(r string) (host string, at time.Time, ok bool) {
+	f := strings.Fields(r)
+	if len(f) < 3 {
+		return "", time.Time{}, false
+	}
+	ns, err := strconv.ParseInt(f[2], 10, 64)
+	return f[1], time.Unix(0, ns), err == nil
+}
+
 // lostTail compares the records of a node that crashed at crash with
 // those of the node that took over: the lines after the last one both
 // have are the records the crashed node had written (acknowledged: on
@@ -228,12 +239,10 @@ func lostTail(mine, theirs string, crash time.Time) (lost int, oldest, newest ti
 		}
 	}
 	age := func(r string) time.Duration {
-		f := strings.Fields(r)
-		if len(f) < 3 {
-			return 0
+		if _, t, ok := recordTime(r); ok {
+			return crash.Sub(t)
 		}
-		ns, _ := strconv.ParseInt(f[2], 10, 64)
-		return crash.Sub(time.Unix(0, ns))
+		return 0
 	}
 	if len(tail) == 0 {
 		return 0, 0, 0
@@ -275,12 +284,8 @@ func (l *lab) checkLoss(n string) {
 // wrote (no takeover to measure from).
 func resumedWrites(mine, theirs, me, other string, since time.Time) (n int, window time.Duration, ok bool) {
 	at := func(r, host string) (time.Time, bool) {
-		f := strings.Fields(r)
-		if len(f) < 3 || f[1] != host {
-			return time.Time{}, false
-		}
-		ns, err := strconv.ParseInt(f[2], 10, 64)
-		return time.Unix(0, ns), err == nil
+		h, t, ok := recordTime(r)
+		return t, ok && h == host
 	}
 	var takeover time.Time
 	for _, r := range strings.Split(theirs, "\n") {

@@ -127,8 +127,8 @@ func (b *builder) Sync() error {
 		return err
 	}
 	// An application of resources only (DRCM's model: addresses, NFS
-	// mounts, services) has nothing replicated; drbd_tool would refuse
-	// to act on no volume at all.
+	// mounts, services) has nothing replicated: rather than start DRBD
+	// and wait for a sync of nothing on both nodes, say so and stop.
 	if len(fs) == 0 {
 		b.log.Infof("Application %s has no replicated volumes: nothing to synchronise.", b.name)
 		return nil
