@@ -193,7 +193,7 @@ func (c *Ctl) appStatus() (st, node string, ok bool) {
 func (c *Ctl) drbdTool(node, action string, noprimary, force bool) error {
 	var err error
 	if node == c.me {
-		err = volctl.Local(c.ctx, c.l, c.cfg, c.name, action, noprimary, force)
+		err = volctl.Local(c.ctx, c.l, c.cfg, c.name, action, noprimary, force, force && c.opts.ReallyForce)
 	} else {
 		args := []string{"--action", action}
 		if noprimary {

@@ -227,7 +227,7 @@ func (b *builder) takeIn(rb *rebuild) error {
 		if err := b.drbdTool(b.peer, append([]string{"--action", "start", "--noprimary"}, sel...)...); err != nil {
 			return err
 		}
-		if err := b.drbdTool(b.me, append([]string{"--action", "start", "--force"}, sel...)...); err != nil {
+		if err := b.drbdTool(b.me, append([]string{"--action", "start", "--reallyforce"}, sel...)...); err != nil {
 			return err
 		}
 		// The other copy is not to be trusted until fsmon sees it in step.

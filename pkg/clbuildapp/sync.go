@@ -165,7 +165,7 @@ func (b *builder) Sync() error {
 		return err
 	}
 	b.log.Infof("All drbd services now running on %s", b.peer)
-	if err := b.drbdTool(b.me, "--action", "start", "--force"); err != nil {
+	if err := b.drbdTool(b.me, "--action", "start", "--reallyforce"); err != nil {
 		return err
 	}
 	b.log.Infof("All drbd services now running on %s", b.me)

@@ -52,7 +52,7 @@ func BenchmarkSync(b *testing.B) {
 	}
 	vm.Sh(b, "serverb", "drbd_tool -A bench --action start --noprimary --vg benchvg --lv v1")
 	start = time.Now()
-	vm.Sh(b, "servera", "drbd_tool -A bench --action start --force --vg benchvg --lv v1")
+	vm.Sh(b, "servera", "drbd_tool -A bench --action start --reallyforce --vg benchvg --lv v1")
 	testbed.Eventually(b, 10*time.Minute, "sync", func() bool {
 		return strings.Contains(vm.ExecTimeout(b, time.Minute, "servera", "", "drbd_tool", "-A", "bench", "--action", "status", "--vg", "benchvg", "--lv", "v1").Stdout, "ds:UpToDate/UpToDate")
 	})

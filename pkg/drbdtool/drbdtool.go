@@ -20,11 +20,12 @@ func NewApp(stdout, stderr io.Writer) *cli.App {
 		Name:  "drbd_tool",
 		Usage: "start, mount, unmount and stop an application's DRBD volumes by hand",
 		UsageText: "drbd_tool --application A --action start|mount|unmount|down|set_primary|resize|invalidate_remote|create_md|status\n" +
-			"          [--noprimary] [--force] [--vg V --lv L] [--json]",
+			"          [--noprimary] [--force|--reallyforce] [--vg V --lv L] [--json]",
 		Description: "For changes outside the cluster (Reference §8.6.1): start (activate the logical volumes\n" +
 			"if their volume group is inactive, configure and connect the\n" +
 			"volumes, and make them primary unless --noprimary; --force makes them primary even\n" +
-			"when the peer's copy is not known to be older), mount (fsck, then mount on the DRBD\n" +
+			"when the peer's copy is not known to be older, but never a copy DRBD holds Inconsistent\n" +
+			"(an unfinished resynchronisation) unless --reallyforce), mount (fsck, then mount on the DRBD\n" +
 			"devices with the fsmap options), unmount, down, set_primary [--force], resize (after\n" +
 			"the logical volumes grew), invalidate_remote (full resync to the other node),\n" +
 			"create_md (fresh meta-data; used by clbuildapp --sync) and status.",
@@ -35,7 +36,8 @@ func NewApp(stdout, stderr io.Writer) *cli.App {
 			&cli.StringFlag{Name: "application", Aliases: []string{"A"}, Usage: "the application (required)"},
 			&cli.StringFlag{Name: "action", Usage: "what to do (required)"},
 			&cli.BoolFlag{Name: "noprimary", Usage: "with start: leave the volumes secondary"},
-			&cli.BoolFlag{Name: "force", Usage: "with start or set_primary: force primary"},
+			&cli.BoolFlag{Name: "force", Usage: "with start or set_primary: force primary, unless this node's copy is Inconsistent"},
+			&cli.BoolFlag{Name: "reallyforce", Usage: "with start or set_primary: force primary even on an Inconsistent copy (first sync)"},
 			&cli.StringFlag{Name: "vg", Usage: "only this volume group"},
 			&cli.StringFlag{Name: "lv", Usage: "only this logical volume"},
 			&cli.BoolFlag{Name: "verbose", Aliases: []string{"V"}},
@@ -57,7 +59,7 @@ func NewApp(stdout, stderr io.Writer) *cli.App {
 			log := logx.New(stdout)
 			log.SetVerbose(c.Bool("verbose"))
 			return volctl.Request{L: l, Cfg: cfg, App: c.String("application"), Action: c.String("action"),
-				VG: c.String("vg"), LV: c.String("lv"), NoPrimary: c.Bool("noprimary"), Force: c.Bool("force"),
+				VG: c.String("vg"), LV: c.String("lv"), NoPrimary: c.Bool("noprimary"), Force: c.Bool("force"), ReallyForce: c.Bool("reallyforce"),
 				JSON: c.Bool("json"), Log: log, Out: stdout}.Do(c.Context)
 		},
 		Commands: []*cli.Command{{

@@ -55,7 +55,7 @@ func TestReplicationOnRealDRBD(t *testing.T) {
 		vm.Sh(t, n, "drbd_tool -A apache --action create_md")
 	}
 	vm.Sh(t, "serverb", "drbd_tool -A apache --action start --noprimary")
-	vm.Sh(t, "servera", "drbd_tool -A apache --action start --force") // servera's copy wins the first sync
+	vm.Sh(t, "servera", "drbd_tool -A apache --action start --reallyforce") // servera's copy wins the first sync (both Inconsistent: --force alone refuses)
 	st := waitSynced(t, vm, "servera")
 	if !strings.Contains(st, "ro:Primary/Secondary") {
 		t.Fatalf("servera: %s", st)
@@ -89,5 +89,26 @@ func TestReplicationOnRealDRBD(t *testing.T) {
 	if got := vm.Sh(t, "servera", "cd /apache/docs && sha256sum *.html"); got != want2 {
 		t.Fatalf("servera after the resync:\n%s\nwant\n%s", got, want2)
 	}
+
+	// A copy whose resynchronisation never finished is Inconsistent:
+	// DRBD's "primary --force" would promote it and serve torn data, so
+	// --force refuses it (the Reference refuses a copy known not valid
+	// without --reallyforce, L6894) and only --reallyforce promotes it.
+	// serverb's copy is made so: standalone, then invalidated.
+	vm.Sh(t, "serverb", `drbd_tool -A apache --action start --noprimary &&
+		drbdadm -c /etc/cluster/.resources/drbdconf/apache_app01vg_docs.res disconnect apache_app01vg_docs &&
+		drbdadm -c /etc/cluster/.resources/drbdconf/apache_app01vg_docs.res invalidate apache_app01vg_docs`)
+	if st := vm.Sh(t, "serverb", "drbd_tool -A apache --action status"); !strings.Contains(st, "ds:Inconsistent/") {
+		t.Fatalf("serverb's copy should be Inconsistent:\n%s", st)
+	}
+	r := vm.Exec(t, "serverb", "", "drbd_tool", "-A", "apache", "--action", "set_primary", "--force")
+	if r.Code == 0 || !strings.Contains(r.Output(), "Inconsistent") || !strings.Contains(vm.Sh(t, "serverb", "cat /proc/drbd"), "ro:Secondary/") {
+		t.Fatalf("set_primary --force on an Inconsistent copy: exit %d, %s\n%s", r.Code, r.Output(), vm.Sh(t, "serverb", "cat /proc/drbd"))
+	}
+	vm.Sh(t, "serverb", "drbd_tool -A apache --action set_primary --reallyforce")
+	if st := vm.Sh(t, "serverb", "cat /proc/drbd"); !strings.Contains(st, "ro:Primary/") {
+		t.Fatalf("set_primary --reallyforce: serverb not primary:\n%s", st)
+	}
+	vm.Sh(t, "serverb", "drbd_tool -A apache --action down")
 	t.Logf("scenario took %v under emulation (not a performance figure)", time.Since(start).Round(time.Second))
 }

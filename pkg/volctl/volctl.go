@@ -32,8 +32,11 @@ type Request struct {
 	Cfg                    *config.Cluster
 	App, Action, VG, LV    string
 	NoPrimary, Force, JSON bool
-	Log                    *logx.Logger
-	Out                    io.Writer
+	// ReallyForce promotes even a copy DRBD holds Inconsistent
+	// (drbd.PromoteForce); it implies Force.
+	ReallyForce bool
+	Log         *logx.Logger
+	Out         io.Writer
 }
 
 func (r Request) Do(ctx context.Context) error {
@@ -46,8 +49,12 @@ func (r Request) Do(ctx context.Context) error {
 		return err
 	}
 	t := &tool{d: &drbd.Driver{ConfDir: r.L.DrbdConfDir()}, log: r.Log, out: r.Out, app: r.App, json: r.JSON}
-	return t.do(ctx, r.Action, vols, r.NoPrimary, r.Force)
+	return t.do(ctx, r.Action, vols, r.NoPrimary, forcing{r.Force || r.ReallyForce, r.ReallyForce})
 }
+
+// forcing is what the caller allows a promotion: DRBD's --force, and
+// --force even on an Inconsistent copy (drbd.PromoteForce).
+type forcing struct{ on, really bool }
 
 // Local carries out action (start, mount, down, ...) on this node's
 // volumes of app inside the calling process, as drbd_tool --action would:
@@ -55,13 +62,29 @@ func (r Request) Do(ctx context.Context) error {
 // starting a drbd_tool process (about 17 ms each, twice per start, on a
 // fail-over's critical path). What drbd_tool would print is discarded,
 // as the tools did with its output; errors are returned.
-func Local(ctx context.Context, l layout.Layout, cfg *config.Cluster, app, action string, noprimary, force bool) error {
-	err := Request{L: l, Cfg: cfg, App: app, Action: action, NoPrimary: noprimary, Force: force,
+func Local(ctx context.Context, l layout.Layout, cfg *config.Cluster, app, action string, noprimary, force, reallyForce bool) error {
+	err := Request{L: l, Cfg: cfg, App: app, Action: action, NoPrimary: noprimary, Force: force, ReallyForce: reallyForce,
 		Log: logx.New(io.Discard), Out: io.Discard}.Do(ctx)
 	if err != nil {
 		return fmt.Errorf("drbd_tool %s: %w", action, err)
 	}
 	return nil
+}
+
+// primary promotes v, with DRBD's --force only where drbd.PromoteForce
+// allows it for the volume's state now.
+func (t *tool) primary(ctx context.Context, v volumes.Volume, force forcing) error {
+	useForce := false
+	if force.on {
+		st, err := t.d.Status(ctx, v.Res)
+		if err != nil {
+			return fmt.Errorf("%s/%s: %w", v.FS.VG, v.FS.LV, err)
+		}
+		if useForce, err = drbd.PromoteForce(st, force.on, force.really); err != nil {
+			return fmt.Errorf("%s/%s: %w", v.FS.VG, v.FS.LV, err)
+		}
+	}
+	return t.d.Primary(ctx, v.Res, useForce)
 }
 
 type tool struct {
@@ -72,7 +95,7 @@ type tool struct {
 	json bool // status as JSON
 }
 
-func (t *tool) do(ctx context.Context, action string, vols []volumes.Volume, noprimary, force bool) error {
+func (t *tool) do(ctx context.Context, action string, vols []volumes.Volume, noprimary bool, force forcing) error {
 	switch action {
 	case "start":
 		// Each volume is its own DRBD resource with its own
@@ -90,15 +113,13 @@ func (t *tool) do(ctx context.Context, action string, vols []volumes.Volume, nop
 			}
 			t.log.Infof("Started DRBD device %s for %s/%s", v.Res.Device(), v.FS.VG, v.FS.LV)
 			if !noprimary {
-				if !force {
+				if !force.on {
 					// Without --force DRBD only promotes a disk it knows is
 					// current: give the connection to the peer time to
 					// settle first.
 					t.waitConnected(ctx, v.Res, 15*time.Second)
 				}
-				if err := t.d.Primary(ctx, v.Res, force); err != nil {
-					return err
-				}
+				return t.primary(ctx, v, force)
 			}
 			return nil
 		})
@@ -113,7 +134,7 @@ func (t *tool) do(ctx context.Context, action string, vols []volumes.Volume, nop
 		}
 	case "set_primary":
 		for _, v := range vols {
-			if err := t.d.Primary(ctx, v.Res, force); err != nil {
+			if err := t.primary(ctx, v, force); err != nil {
 				return err
 			}
 		}
