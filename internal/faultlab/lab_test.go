@@ -13,6 +13,7 @@ import (
 	"maps"
 	"math/rand/v2"
 	"os"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -411,6 +412,7 @@ func (l *lab) checkResync(n string) {
 						l.solved[running[0]] = c
 					}
 					l.tocd[n] = false
+					l.verifyCopies(running[0], n)
 					return
 				}
 			}
@@ -421,6 +423,35 @@ func (l *lab) checkResync(n string) {
 		}
 		time.Sleep(time.Second)
 	}
+}
+
+// verifyScript runs DRBD's online verify of the lab's one volume on the
+// node running it and prints /proc/drbd once verify is over: its oos
+// field counts the KiB whose two copies differ.
+const verifyScript = `m=$(sed -n 's/^ *\([0-9][0-9]*\): cs:.*/\1/p' /proc/drbd | head -1)
+/usr/lib/drbd/drbdsetup-84 verify $m || exit 2
+sleep 1
+while grep -q "^ *$m: cs:Verify" /proc/drbd; do sleep 1; done
+cat /proc/drbd`
+
+// verifyCopies, once clstat says the rejoined node n's copy is back in
+// step, has DRBD compare the two copies block by block (online verify,
+// the application still writing): "in step" must mean identical, or the
+// next takeover by n starts from a torn copy. CI17 found a database that
+// failed its integrity check on the node that took over after a
+// rejoin's resynchronisation (seed 803626080, step 13).
+func (l *lab) verifyCopies(running, n string) {
+	r := l.tb.Exec(l.t, running, "", "sh", "-c", verifyScript)
+	m := regexp.MustCompile(`oos:(\d+)`).FindStringSubmatch(r.Stdout)
+	if r.Code != 0 || m == nil {
+		l.fail("online verify of /lab/data on %s: %s", running, r.Output())
+		return
+	}
+	if m[1] != "0" {
+		l.fail("%s rejoined and clstat showed its copy in step, but DRBD's online verify on %s finds %s KiB that differ:\n%s\n%s",
+			n, running, m[1], r.Stdout, l.sh(running, "dmesg | grep -i drbd | tail -30"))
+	}
+	l.stats["copies verified identical after a resync"]++
 }
 
 // procs is a shell snippet listing the PIDs whose command line matches
@@ -439,6 +470,9 @@ func (l *lab) fail(format string, args ...any) {
 	for _, n := range nodes {
 		if l.alive[n] && l.tb.Alive(n) {
 			l.t.Logf("%s: cldaemon log (end):\n%s", n, l.sh(n, "ls -la /var/log/cluster; tail -40 /var/log/cluster/cldaemon-cluster1.log"))
+			if l.acks != "" { // DRBD's view and the last starts, in the VMs
+				l.t.Logf("%s: DRBD and clstartapp (end):\n%s", n, l.sh(n, "cat /proc/drbd; dmesg | grep -i drbd | tail -60; tail -30 /var/log/cluster/clstart.lab.log"))
+			}
 		}
 	}
 	l.t.Fatalf("step %d (seed %d; replay: %s SEED=%d STEPS=%d): %s",

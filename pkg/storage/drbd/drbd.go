@@ -118,7 +118,11 @@ func (r Resource) Config() string {
 	if r.Secret != "" {
 		auth = fmt.Sprintf(" cram-hmac-alg sha256; shared-secret \"%s\";", r.Secret)
 	}
-	fmt.Fprintf(&b, "  net { after-sb-0pri discard-zero-changes; after-sb-1pri discard-secondary; after-sb-2pri disconnect;%s }\n", auth)
+	// verify-alg: `drbdadm verify` compares the two copies block by
+	// block while the application runs (LINBIT's advice: verify
+	// regularly); without it the module refuses. crc32c is in every
+	// kernel that has ext4.
+	fmt.Fprintf(&b, "  net { after-sb-0pri discard-zero-changes; after-sb-1pri discard-secondary; after-sb-2pri disconnect; verify-alg crc32c;%s }\n", auth)
 	for _, h := range r.Hosts {
 		fmt.Fprintf(&b, "  on %s { address %s:%d; }\n", h.Name, h.Addr, r.Port)
 	}

@@ -23,7 +23,7 @@ resource apache_app01vg_docs {
   disk /dev/app01vg/docs;
   meta-disk /dev/app01vg/docs_meta;
   disk { resync-rate 2000K; c-plan-ahead 0; on-io-error detach; }
-  net { after-sb-0pri discard-zero-changes; after-sb-1pri discard-secondary; after-sb-2pri disconnect; }
+  net { after-sb-0pri discard-zero-changes; after-sb-1pri discard-secondary; after-sb-2pri disconnect; verify-alg crc32c; }
   on servera { address 192.100.100.1:9901; }
   on serverb { address 192.100.100.2:9901; }
 }
