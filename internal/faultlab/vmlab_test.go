@@ -24,9 +24,16 @@ done
 `
 	// vmBank is the lab's database (issue 21): SQLite on the replicated
 	// volume, ten accounts of 1000, and transfers between them, one
-	// transaction per sqlite3 run with synchronous=FULL (under protocol
+	// transaction per sqlite3 run with synchronous=EXTRA (under protocol
 	// C, committed means on both disks); each committed transfer is
 	// acknowledged by its unique id in a log on the node's own disk.
+	// EXTRA, not FULL: in the rollback-journal (DELETE) mode a commit is
+	// the journal's unlink, which FULL does not sync, so a crash soon
+	// after can bring the journal back and roll the acknowledged
+	// transfer back (SQLite's documentation of synchronous=EXTRA); the
+	// lab found that (seed 912091232, step 15: one acknowledged transfer
+	// missing after a crash in step), a fault of the client, not of the
+	// replication.
 	vmBank = `#!/bin/sh
 db=/lab/data/bank.db
 sqlite3 -bail -cmd ".timeout 5000" $db "CREATE TABLE IF NOT EXISTS accounts(id INTEGER PRIMARY KEY, balance INTEGER NOT NULL);
@@ -37,7 +44,7 @@ n=0
 while :; do
 	n=$((n+1))
 	set -- $(awk -v s=$((n * 7919 + $$)) 'BEGIN{srand(s); print int(rand()*10)+1, int(rand()*10)+1, int(rand()*100)+1}')
-	if sqlite3 -bail -cmd ".timeout 5000" $db "PRAGMA synchronous=FULL; BEGIN IMMEDIATE;
+	if sqlite3 -bail -cmd ".timeout 5000" $db "PRAGMA synchronous=EXTRA; BEGIN IMMEDIATE;
 UPDATE accounts SET balance=balance-$3 WHERE id=$1; UPDATE accounts SET balance=balance+$3 WHERE id=$2;
 INSERT INTO transfers VALUES('$run.$n',$1,$2,$3); COMMIT;" >/dev/null 2>&1; then
 		echo "$run.$n" >> /var/log/cluster/bank.acks
