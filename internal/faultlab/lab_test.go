@@ -13,7 +13,7 @@ import (
 	"maps"
 	"math/rand/v2"
 	"os"
-	"regexp"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -21,6 +21,8 @@ import (
 	"time"
 
 	"github.com/linuxha-ng/linuxha/internal/testbed"
+	"github.com/linuxha-ng/linuxha/pkg/layout"
+	"github.com/linuxha-ng/linuxha/pkg/storage/drbd"
 )
 
 const (
@@ -426,9 +428,10 @@ func (l *lab) checkResync(n string) {
 }
 
 // verifyScript runs DRBD's online verify of the lab's one volume on the
-// node running it and prints /proc/drbd once verify is over: its oos
-// field counts the KiB whose two copies differ.
+// node running it and prints the minor, then /proc/drbd once verify is
+// over: its oos field counts the KiB whose two copies differ.
 const verifyScript = `m=$(sed -n 's/^ *\([0-9][0-9]*\): cs:.*/\1/p' /proc/drbd | head -1)
+echo $m
 /usr/lib/drbd/drbdsetup-84 verify $m || exit 2
 sleep 1
 while grep -q "^ *$m: cs:Verify" /proc/drbd; do sleep 1; done
@@ -442,17 +445,22 @@ cat /proc/drbd`
 // rejoin's resynchronisation (seed 803626080, step 13).
 func (l *lab) verifyCopies(running, n string) {
 	r := l.tb.Exec(l.t, running, "", "sh", "-c", verifyScript)
-	m := regexp.MustCompile(`oos:(\d+)`).FindStringSubmatch(r.Stdout)
-	if r.Code != 0 || m == nil {
-		l.fail("online verify of /lab/data on %s: %s", running, r.Output())
+	minor, proc, _ := strings.Cut(r.Stdout, "\n")
+	m, err := strconv.Atoi(strings.TrimSpace(minor))
+	var st drbd.State
+	if err == nil {
+		st, err = drbd.Parse84(proc, m)
+	}
+	if r.Code != 0 || err != nil || st.Connection == "Unconfigured" {
+		l.fail("online verify of /lab/data on %s: %v %s", running, err, r.Output())
 		return
 	}
-	if m[1] == "0" {
+	if st.OutOfSync == 0 {
 		l.stats["copies verified identical after a resync"]++
 		return
 	}
-	msg := fmt.Sprintf("%s rejoined and clstat showed its copy in step, but DRBD's online verify on %s finds %s KiB that differ:\n%s\n%s",
-		n, running, m[1], r.Stdout, l.sh(running, "dmesg | grep -i 'drbd' | tail -30"))
+	msg := fmt.Sprintf("%s rejoined and clstat showed its copy in step, but DRBD's online verify on %s finds %d KiB that differ:\n%s\n%s",
+		n, running, st.OutOfSync>>10, proc, l.sh(running, "dmesg | grep -i 'drbd' | tail -30"))
 	// An open bug (issue 21; CI18, seed 292827172, step 11: one 4 KiB
 	// block after a disk-errors step and a partition's split brain):
 	// fatal only when hunting it. Otherwise it is counted and mended as
@@ -465,7 +473,7 @@ func (l *lab) verifyCopies(running, n string) {
 	}
 	l.t.Logf("step %d: KNOWN BUG (FAULTLAB_VERIFY=strict makes it fatal): %s", l.step, msg)
 	l.stats["copies found different after a resync (known bug)"]++
-	res := "/etc/cluster/.resources/drbdconf/lab_labvg_data.res lab_labvg_data"
+	res := filepath.Join(layout.Layout{}.DrbdConfDir(), "lab_labvg_data.res") + " lab_labvg_data"
 	l.sh(n, "set -- "+res+"; drbdadm -c $1 disconnect $2 && drbdadm -c $1 connect $2; "+
 		"i=0; while [ $i -lt 120 ] && ! grep -q 'cs:Connected .*ds:UpToDate/UpToDate' /proc/drbd; do sleep 1; i=$((i+1)); done")
 }
