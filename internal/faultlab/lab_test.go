@@ -153,12 +153,16 @@ type lab struct {
 	// what it wrote after the other node had taken over.
 	frozeRunning map[string]time.Time
 	dualWrites   dist // per freeze: the resumed node's last write - the takeover
+	// metaBefore is a TOC'd node's DRBD meta-data (drbdadm dump-md after
+	// apply-al) as it restarts, when hunting (FAULTLAB_VERIFY=strict):
+	// what it believes differs from its peer.
+	metaBefore map[string]string
 }
 
 func newLab(t *testing.T, tb bed, seed uint64) *lab {
 	return &lab{t: t, tb: tb, rng: rand.New(rand.NewPCG(seed, 0)), seed: seed,
 		alive: map[string]bool{"servera": true, "serverb": true}, stats: map[string]int{}, ackCheck: map[string]bool{}, tocd: map[string]bool{}, solved: map[string]int{},
-		crashedRunning: map[string]time.Time{}, frozeRunning: map[string]time.Time{}}
+		crashedRunning: map[string]time.Time{}, frozeRunning: map[string]time.Time{}, metaBefore: map[string]string{}}
 }
 
 // inSync reports whether every DRBD device of this node is connected with
@@ -444,6 +448,18 @@ cat /proc/drbd`
 // failed its integrity check on the node that took over after a
 // rejoin's resynchronisation (seed 803626080, step 13).
 func (l *lab) verifyCopies(running, n string) {
+	// "In step" is DRBD's word; the product trusts n's copy once fsmon,
+	// having verified the end of the volume DRBD 8.4 can forget
+	// (drbd.TailBytes), cleared its STALE flag: the audit compares then.
+	flag := "/etc/cluster/.status/lab/labvg.data." + n + ".STALE"
+	for deadline := time.Now().Add(l.settle); l.sh(running, "ls "+flag+" 2>/dev/null") != ""; {
+		if time.Now().After(deadline) {
+			l.fail("%s's copy is in step but %s still holds %s after %v:\n%s", n, running, flag, l.settle,
+				l.sh(running, "tail -20 /var/log/cluster/lems/*.log 2>/dev/null"))
+			return
+		}
+		time.Sleep(time.Second)
+	}
 	r := l.tb.Exec(l.t, running, "", "sh", "-c", verifyScript)
 	minor, proc, _ := strings.Cut(r.Stdout, "\n")
 	m, err := strconv.Atoi(strings.TrimSpace(minor))
@@ -468,14 +484,73 @@ func (l *lab) verifyCopies(running, n string) {
 	// out-of-sync blocks are resynchronised), so that the run goes on
 	// from identical copies.
 	if os.Getenv("FAULTLAB_VERIFY") == "strict" {
-		l.fail("%s", msg)
+		l.fail("%s%s", msg, l.diffBlocks(running, n))
 		return
 	}
+	msg += l.diffBlocks(running, n)
 	l.t.Logf("step %d: KNOWN BUG (FAULTLAB_VERIFY=strict makes it fatal): %s", l.step, msg)
 	l.stats["copies found different after a resync (known bug)"]++
 	res := filepath.Join(layout.Layout{}.DrbdConfDir(), "lab_labvg_data.res") + " lab_labvg_data"
 	l.sh(n, "set -- "+res+"; drbdadm -c $1 disconnect $2 && drbdadm -c $1 connect $2; "+
 		"i=0; while [ $i -lt 120 ] && ! grep -q 'cs:Connected .*ds:UpToDate/UpToDate' /proc/drbd; do sleep 1; i=$((i+1)); done")
+}
+
+// blockScript prints, for the sectors $1..$1+$2 of the lab volume's
+// backing disk, their checksum, their first bytes and the file that owns
+// them: what verify found different, and whose write it was.
+const blockScript = `d=/dev/labvg/data; echo 1 > /proc/sys/vm/drop_caches
+dd if=$d bs=512 skip=$1 count=$2 2>/dev/null | md5sum
+dd if=$d bs=512 skip=$1 count=$2 2>/dev/null | od -A d -c -v > /tmp/block.od
+bs=$(dumpe2fs -h $d 2>&1 | sed -n 's/^Block size: *//p'); [ -n "$bs" ] || { dumpe2fs -h $d 2>&1 | head -3; exit 0; }
+b=$(($1*512/bs)); i=$(debugfs -c -R "icheck $b" $d 2>/dev/null | awk 'NR==2{print $2}')
+echo "fs block $b (block size $bs): inode $i"; [ -n "$i" ] && debugfs -c -R "ncheck $i" $d 2>/dev/null | tail -1; true`
+
+// alScript shows DRBD's activity log (the 4 MiB extents a crash would
+// resynchronise) and its out-of-sync count, from the kernel's debugfs.
+const alScript = `mount -t debugfs none /sys/kernel/debug 2>/dev/null
+for f in /sys/kernel/debug/drbd/resources/*/volumes/*/act_log_extents; do echo "$f:"; grep -v '^[[:space:]]*[0-9]*:[[:space:]]*-1 ' $f; done
+grep -o 'cs:[A-Za-z]* ro:[A-Za-z/]* ds:[A-Za-z/]*\|oos:[0-9]*' /proc/drbd`
+
+// hunt logs, when FAULTLAB_VERIFY=strict, each VM's activity log and
+// out-of-sync count at a moment of the step (issue 21's hunt).
+func (l *lab) hunt(when string) {
+	if l.acks == "" || os.Getenv("FAULTLAB_VERIFY") != "strict" {
+		return
+	}
+	for _, n := range nodes {
+		if l.alive[n] {
+			l.t.Logf("step %d, %s, %s:\n%s", l.step, when, n, l.sh(n, alScript))
+		}
+	}
+}
+
+// diffBlocks shows, on both nodes, the ranges the last online verify on
+// running found out of sync (issue 21's hunt), and the rejoined node n's
+// meta-data as it restarted.
+func (l *lab) diffBlocks(running, n string) string {
+	var b strings.Builder
+	for _, line := range strings.Split(l.sh(running, "dmesg | sed -n 's/.*Out of sync: start=\\([0-9]*\\), size=\\([0-9]*\\).*/\\1 \\2/p' | tail -4"), "\n") {
+		f := strings.Fields(line)
+		if len(f) != 2 {
+			continue
+		}
+		var od [2][]string
+		for i, node := range []string{running, n} {
+			fmt.Fprintf(&b, "\n%s, sectors %s+%s:\n%s", node, f[0], f[1], l.sh(node, "set -- "+f[0]+" "+f[1]+"; "+blockScript))
+			od[i] = strings.Split(l.sh(node, "cat /tmp/block.od"), "\n")
+		}
+		fmt.Fprintf(&b, "lines that differ (%s, then %s):\n", running, n)
+		for i := range min(len(od[0]), len(od[1])) {
+			if od[0][i] != od[1][i] {
+				fmt.Fprintf(&b, "< %s\n> %s\n", od[0][i], od[1][i])
+			}
+		}
+	}
+	fmt.Fprintf(&b, "\n%s's DRBD log:\n%s", n, l.sh(n, "dmesg | grep -i drbd | tail -40"))
+	if m := l.metaBefore[n]; m != "" {
+		fmt.Fprintf(&b, "\n%s's meta-data as it restarted:\n%s", n, m)
+	}
+	return b.String()
 }
 
 // procs is a shell snippet listing the PIDs whose command line matches
@@ -757,6 +832,10 @@ func (l *lab) run(steps int, kinds []string) {
 			l.t.Logf("step %d: restart and rejoin %s", l.step, down)
 			tb.Op(t, "start", down)
 			l.alive[down] = true
+			if l.acks != "" && l.tocd[down] && os.Getenv("FAULTLAB_VERIFY") == "strict" {
+				res := filepath.Join(layout.Layout{}.DrbdConfDir(), "lab_labvg_data.res") + " lab_labvg_data"
+				l.metaBefore[down] = l.sh(down, "set -- "+res+"; lvchange -q -ay labvg/data labvg/data_meta; drbdadm -c $1 apply-al $2 2>&1; drbdadm -c $1 dump-md $2 2>&1 | head -60")
+			}
 			l.solved[down] = 0 // a new kernel log
 			inSync := l.ackCheck[down]
 			l.checkAcks(down)
@@ -819,6 +898,7 @@ func (l *lab) run(steps int, kinds []string) {
 		case "partition":
 			tb.Op(t, "partition")
 			time.Sleep(l.hold)
+			l.hunt("before the heal")
 			tb.Op(t, "heal")
 			// A takeover may finish after the heal; the duplicate it makes
 			// is found at once, or at the latest on the next comparison,

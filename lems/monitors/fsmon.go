@@ -30,6 +30,10 @@ type Fsmon struct {
 	peer  *remote.Peer
 	mu    sync.Mutex // guards state
 	state []volumes.State
+	// tailOK holds the DRBD volumes ("vg/lv") whose last 256 KiB have
+	// been verified identical since they were last seen out of step
+	// (drbd.TailBytes); Check alone uses it.
+	tailOK map[string]bool
 }
 
 func NewFsmon(env *Env, _ []string) (Monitor, error) {
@@ -38,7 +42,7 @@ func NewFsmon(env *Env, _ []string) (Monitor, error) {
 	}
 	p := remote.ToNode(env.L.Topology(), env.Peer, env.Log.Infof)
 	p.OnSelect = nil
-	return &Fsmon{env: env, peer: p}, nil
+	return &Fsmon{env: env, peer: p, tailOK: map[string]bool{}}, nil
 }
 
 func (f *Fsmon) Check(ctx context.Context) (int, string) {
@@ -67,11 +71,16 @@ func (f *Fsmon) Check(ctx context.Context) (int, string) {
 			break
 		}
 		peerFlag := state.Stale{VG: fs[i].VG, LV: fs[i].LV, Node: e.Peer}
+		key := fs[i].VG + "/" + fs[i].LV
+		if v.State != "Sync" {
+			f.tailOK[key] = false
+		}
 		switch v.State {
 		case "Sync":
 			// filesync's own passes clear the flag; DRBD's disk states say
-			// when both copies are current.
-			if v.Valid == "both" && e.Cluster.DataDetail != "filesync" {
+			// when both copies are current, once the end of the volume
+			// DRBD 8.4 can forget is known to be in step too.
+			if v.Valid == "both" && e.Cluster.DataDetail != "filesync" && f.checkTail(ctx, fs[i].VG, fs[i].LV, key) {
 				f.clearPeerStale(ctx, peerFlag)
 			}
 		case "Unsync":
@@ -120,6 +129,33 @@ func (f *Fsmon) repair(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// checkTail verifies, once per return to step, the last 256 KiB of a
+// DRBD volume (drbd.CheckTail: DRBD 8.4 can leave them different after a
+// node attaches again) and reports whether they are identical; where
+// they differ they are resynchronised, and the next check looks again.
+func (f *Fsmon) checkTail(ctx context.Context, vg, lv, key string) bool {
+	if f.tailOK[key] {
+		return true
+	}
+	e := f.env
+	vols, err := volumes.Of(e.L, e.Cluster, e.App, vg, lv)
+	if err != nil || len(vols) != 1 {
+		return false
+	}
+	d := &drbd.Driver{ConfDir: e.L.DrbdConfDir()}
+	found, err := d.CheckTail(ctx, vols[0].Res)
+	switch {
+	case err != nil:
+		e.Log.Warnf("fsmon: unable to verify the end of %s: %v", key, err)
+		return false
+	case found > 0:
+		e.Log.Warnf("fsmon: the copies of %s differed in %d KiB at its end after a resynchronisation (DRBD 8.4's bitmap): resynchronising them.", key, found>>10)
+		return false
+	}
+	f.tailOK[key] = true
+	return true
 }
 
 func (f *Fsmon) clearPeerStale(ctx context.Context, s state.Stale) {

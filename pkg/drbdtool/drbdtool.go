@@ -19,7 +19,7 @@ func NewApp(stdout, stderr io.Writer) *cli.App {
 	return &cli.App{
 		Name:  "drbd_tool",
 		Usage: "start, mount, unmount and stop an application's DRBD volumes by hand",
-		UsageText: "drbd_tool --application A --action start|mount|unmount|down|set_primary|resize|invalidate_remote|create_md|status\n" +
+		UsageText: "drbd_tool --application A --action start|mount|unmount|down|set_primary|resize|invalidate_remote|verify|verify_tail|create_md|status\n" +
 			"          [--noprimary] [--force|--reallyforce] [--vg V --lv L] [--json]",
 		Description: "For changes outside the cluster (Reference §8.6.1): start (activate the logical volumes\n" +
 			"if their volume group is inactive, configure and connect the\n" +
@@ -28,7 +28,10 @@ func NewApp(stdout, stderr io.Writer) *cli.App {
 			"(an unfinished resynchronisation) unless --reallyforce), mount (fsck, then mount on the DRBD\n" +
 			"devices with the fsmap options), unmount, down, set_primary [--force], resize (after\n" +
 			"the logical volumes grew), invalidate_remote (full resync to the other node),\n" +
-			"create_md (fresh meta-data; used by clbuildapp --sync) and status.",
+			"verify (DRBD's online verify of both copies, connected and in step, then a resync of\n" +
+			"whatever differed), verify_tail (the same for the last 256 KiB of each volume only, which\n" +
+			"DRBD 8.4's module can forget to resync after a node attaches again; fsmon does it after\n" +
+			"each resync), create_md (fresh meta-data; used by clbuildapp --sync) and status.",
 		Writer:          stdout,
 		ErrWriter:       stderr,
 		HideHelpCommand: true,

@@ -180,6 +180,30 @@ func (t *tool) do(ctx context.Context, action string, vols []volumes.Volume, nop
 				return err
 			}
 		}
+	case "verify", "verify_tail":
+		// Online verify of both copies (the whole volume, or only the
+		// end DRBD 8.4 may lose track of: drbd.TailBytes), then a
+		// resynchronisation of whatever differed.
+		for _, v := range vols {
+			var found int64
+			var err error
+			if action == "verify" {
+				if found, err = t.d.Verify(ctx, v.Res, 0, 0); err == nil && found > 0 {
+					err = t.d.Resync(ctx, v.Res)
+				}
+			} else {
+				found, err = t.d.CheckTail(ctx, v.Res)
+			}
+			if err != nil {
+				return fmt.Errorf("%s/%s: %w", v.FS.VG, v.FS.LV, err)
+			}
+			if found > 0 {
+				t.log.Warnf("%s/%s: the two copies differ in %d KiB: resynchronising them", v.FS.VG, v.FS.LV, found>>10)
+				fmt.Fprintf(t.out, "%s/%s %s: %d KiB differed, resynchronising\n", v.FS.VG, v.FS.LV, v.Res.Device(), found>>10)
+			} else {
+				fmt.Fprintf(t.out, "%s/%s %s: identical\n", v.FS.VG, v.FS.LV, v.Res.Device())
+			}
+		}
 	case "status":
 		doc := StatusDoc{Schema: StatusSchema, Application: t.app, Replication: "drbd", Volumes: []VolStatus{}}
 		for _, v := range vols {
