@@ -19,8 +19,8 @@ func NewApp(stdout, stderr io.Writer) *cli.App {
 	return &cli.App{
 		Name:  "drbd_tool",
 		Usage: "start, mount, unmount and stop an application's DRBD volumes by hand",
-		UsageText: "drbd_tool --application A --action start|mount|unmount|down|set_primary|resize|invalidate_remote|verify|verify_tail|create_md|status\n" +
-			"          [--noprimary] [--force|--reallyforce] [--vg V --lv L] [--json]",
+		UsageText: "drbd_tool --application A --action ACTION [--noprimary] [--force|--reallyforce] [--vg V --lv L] [--json]\n" +
+			"ACTION: start, mount, unmount, down, set_primary, resize, invalidate_remote, verify, verify_tail, create_md, status",
 		Description: "For changes outside the cluster (Reference §8.6.1): start (activate the logical volumes\n" +
 			"if their volume group is inactive, configure and connect the\n" +
 			"volumes, and make them primary unless --noprimary; --force makes them primary even\n" +
