@@ -351,14 +351,12 @@ func mount(ctx context.Context, v volumes.Volume) error {
 	if opts == "" {
 		opts = "defaults"
 	}
-	_, err := (storage.Exec{}).Run(ctx, nil, "mount", "-t", v.FS.FSType, "-o", opts, v.Res.Device(), v.FS.MountPoint)
-	return err
+	return storage.Mount(ctx, v.FS.FSType, opts, v.Res.Device(), v.FS.MountPoint)
 }
 
 func unmount(ctx context.Context, v volumes.Volume) error {
 	if !storage.Mounted(v.FS.MountPoint) {
 		return nil
 	}
-	_, err := (storage.Exec{}).Run(ctx, nil, "umount", v.FS.MountPoint)
-	return err
+	return storage.Unmount(ctx, v.FS.MountPoint)
 }
