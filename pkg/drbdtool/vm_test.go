@@ -66,8 +66,18 @@ func TestReplicationOnRealDRBD(t *testing.T) {
 	}
 	vm.Sh(t, "servera", "drbd_tool -A apache --action unmount && drbd_tool -A apache --action down")
 
-	// Switch: serverb takes over with its replicated copy.
+	// Switch: serverb takes over with its replicated copy. The promotion
+	// is asked of the module by netlink, not by a drbdsetup-84 process
+	// (a wrapper records each call of it).
+	vm.Sh(t, "serverb", `cd /usr/lib/drbd && mv drbdsetup-84 drbdsetup-84.real &&
+		printf '#!/bin/sh\necho "$@" >> /tmp/setup84.calls\nexec /usr/lib/drbd/drbdsetup-84.real "$@"\n' > drbdsetup-84 && chmod 755 drbdsetup-84`)
 	vm.Sh(t, "serverb", "drbd_tool -A apache --action set_primary && drbd_tool -A apache --action mount")
+	if calls := vm.Sh(t, "serverb", "cat /tmp/setup84.calls 2>/dev/null; cd /usr/lib/drbd && mv drbdsetup-84.real drbdsetup-84"); strings.Contains(calls, "primary") {
+		t.Fatalf("serverb was promoted by drbdsetup-84, not by netlink: %s", calls)
+	}
+	if st := vm.Sh(t, "serverb", "cat /proc/drbd"); !strings.Contains(st, "ro:Primary/") {
+		t.Fatalf("serverb not primary after set_primary:\n%s", st)
+	}
 	if got := vm.Sh(t, "serverb", "cd /apache/docs && sha256sum *.html"); got != want {
 		t.Fatalf("replicated data on serverb:\n%s\nwant\n%s", got, want)
 	}
