@@ -34,7 +34,16 @@ type Fsmon struct {
 	// been verified identical since they were last seen out of step
 	// (drbd.TailBytes); Check alone uses it.
 	tailOK map[string]bool
+	// tailErrs counts the failed checks of each volume's end since it
+	// was last in step; Check alone uses it.
+	tailErrs map[string]int
 }
+
+// tailTries is how many times fsmon tries to verify a volume's end before
+// it trusts DRBD's state without (a resource started before verify-alg
+// was configured, drbdsetup refusing): the peer's copy must not stay
+// STALE for ever.
+const tailTries = 3
 
 func NewFsmon(env *Env, _ []string) (Monitor, error) {
 	if env.Cluster == nil || env.Peer == "" {
@@ -42,7 +51,7 @@ func NewFsmon(env *Env, _ []string) (Monitor, error) {
 	}
 	p := remote.ToNode(env.L.Topology(), env.Peer, env.Log.Infof)
 	p.OnSelect = nil
-	return &Fsmon{env: env, peer: p, tailOK: map[string]bool{}}, nil
+	return &Fsmon{env: env, peer: p, tailOK: map[string]bool{}, tailErrs: map[string]int{}}, nil
 }
 
 func (f *Fsmon) Check(ctx context.Context) (int, string) {
@@ -73,7 +82,7 @@ func (f *Fsmon) Check(ctx context.Context) (int, string) {
 		peerFlag := state.Stale{VG: fs[i].VG, LV: fs[i].LV, Node: e.Peer}
 		key := fs[i].VG + "/" + fs[i].LV
 		if v.State != "Sync" {
-			f.tailOK[key] = false
+			f.tailOK[key], f.tailErrs[key] = false, 0
 		}
 		switch v.State {
 		case "Sync":
@@ -140,16 +149,22 @@ func (f *Fsmon) checkTail(ctx context.Context, vg, lv, key string) bool {
 		return true
 	}
 	e := f.env
+	var found int64
 	vols, err := volumes.Of(e.L, e.Cluster, e.App, vg, lv)
-	if err != nil || len(vols) != 1 {
-		return false
+	if err == nil && len(vols) != 1 {
+		err = fmt.Errorf("%d volumes found", len(vols))
 	}
-	d := &drbd.Driver{ConfDir: e.L.DrbdConfDir()}
-	found, err := d.CheckTail(ctx, vols[0].Res)
+	if err == nil {
+		d := &drbd.Driver{ConfDir: e.L.DrbdConfDir()}
+		found, err = d.CheckTail(ctx, vols[0].Res)
+	}
 	switch {
 	case err != nil:
-		e.Log.Warnf("fsmon: unable to verify the end of %s: %v", key, err)
-		return false
+		if f.tailErrs[key]++; f.tailErrs[key] < tailTries {
+			e.Log.Warnf("fsmon: unable to verify the end of %s: %v", key, err)
+			return false
+		}
+		e.Log.Warnf("fsmon: unable to verify the end of %s %d times (%v): trusting DRBD's state of it.", key, tailTries, err)
 	case found > 0:
 		e.Log.Warnf("fsmon: the copies of %s differed in %d KiB at its end after a resynchronisation (DRBD 8.4's bitmap): resynchronising them.", key, found>>10)
 		return false
