@@ -492,10 +492,17 @@ func (l *lab) verifyCopies(running, n string) {
 	msg += l.diffBlocks(running, n)
 	l.t.Logf("step %d: UNEXPLAINED DIFFERENCE (FAULTLAB_VERIFY=strict makes it fatal): %s", l.step, msg)
 	l.stats["copies found different after a resync (unexplained)"]++
-	res := filepath.Join(layout.Layout{}.DrbdConfDir(), "lab_labvg_data.res") + " lab_labvg_data"
-	l.sh(n, "set -- "+res+"; drbdadm -c $1 disconnect $2 && drbdadm -c $1 connect $2; "+
+	l.sh(n, "set -- "+labRes+"; drbdadm -c $1 disconnect $2 && drbdadm -c $1 connect $2; "+
 		"i=0; while [ $i -lt 120 ] && ! grep -q 'cs:Connected .*ds:UpToDate/UpToDate' /proc/drbd; do sleep 1; i=$((i+1)); done")
 }
+
+// labRes is "<configuration file> <resource name>" of the VM lab's DRBD
+// volume, as the product names them, for "set -- "+labRes+"; drbdadm -c
+// $1 ... $2".
+var labRes = func() string {
+	r := drbd.Resource{App: "lab", VG: "labvg", LV: "data"}
+	return filepath.Join(layout.Layout{}.DrbdConfDir(), r.Name()+".res") + " " + r.Name()
+}()
 
 // blockScript prints, for the sectors $1..$1+$2 of the lab volume's
 // backing disk, their checksum, their first bytes and the file that owns
@@ -835,8 +842,7 @@ func (l *lab) run(steps int, kinds []string) {
 			tb.Op(t, "start", down)
 			l.alive[down] = true
 			if l.acks != "" && l.tocd[down] && os.Getenv("FAULTLAB_VERIFY") == "strict" {
-				res := filepath.Join(layout.Layout{}.DrbdConfDir(), "lab_labvg_data.res") + " lab_labvg_data"
-				l.metaBefore[down] = l.sh(down, "set -- "+res+"; lvchange -q -ay labvg/data labvg/data_meta; drbdadm -c $1 apply-al $2 2>&1; drbdadm -c $1 dump-md $2 2>&1 | head -60")
+				l.metaBefore[down] = l.sh(down, "set -- "+labRes+"; lvchange -q -ay labvg/data labvg/data_meta; drbdadm -c $1 apply-al $2 2>&1; drbdadm -c $1 dump-md $2 2>&1 | head -60")
 			}
 			l.solved[down] = 0 // a new kernel log
 			inSync := l.ackCheck[down]
@@ -1037,7 +1043,7 @@ for f in glob.glob("/etc/cluster/**/*.xml", recursive=True):
 				l.fail("a failing disk on %s moved the application: writer pid %q, was %q (on-io-error detach)", n, got, pid)
 			}
 			l.sh(n, "dmsetup suspend labvg-data && dmsetup load labvg-data --table '"+table+"' && dmsetup resume labvg-data && "+
-				"drbdadm -c /etc/cluster/.resources/drbdconf/lab_labvg_data.res attach lab_labvg_data")
+				"set -- "+labRes+"; drbdadm -c $1 attach $2")
 			if !l.inSync(n) {
 				l.fail("%s's disk, attached again, did not come back in step:\n%s", n, l.sh(n, "cat /proc/drbd"))
 			}
