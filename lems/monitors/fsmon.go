@@ -37,6 +37,9 @@ type Fsmon struct {
 	// tailErrs counts the failed checks of each volume's end since it
 	// was last in step; Check alone uses it.
 	tailErrs map[string]int
+	// verifyTail verifies one volume's end and returns the bytes found
+	// different; nil means volumeTail. Tests replace it.
+	verifyTail func(ctx context.Context, vg, lv string) (int64, error)
 }
 
 // tailTries is how many times fsmon tries to verify a volume's end before
@@ -149,15 +152,11 @@ func (f *Fsmon) checkTail(ctx context.Context, vg, lv, key string) bool {
 		return true
 	}
 	e := f.env
-	var found int64
-	vols, err := volumes.Of(e.L, e.Cluster, e.App, vg, lv)
-	if err == nil && len(vols) != 1 {
-		err = fmt.Errorf("%d volumes found", len(vols))
+	verify := f.verifyTail
+	if verify == nil {
+		verify = f.volumeTail
 	}
-	if err == nil {
-		d := &drbd.Driver{ConfDir: e.L.DrbdConfDir()}
-		found, err = d.CheckTail(ctx, vols[0].Res)
-	}
+	found, err := verify(ctx, vg, lv)
 	switch {
 	case err != nil:
 		if f.tailErrs[key]++; f.tailErrs[key] < tailTries {
@@ -171,6 +170,21 @@ func (f *Fsmon) checkTail(ctx context.Context, vg, lv, key string) bool {
 	}
 	f.tailOK[key] = true
 	return true
+}
+
+// volumeTail verifies the end of the application's DRBD volume vg/lv
+// (drbd.CheckTail).
+func (f *Fsmon) volumeTail(ctx context.Context, vg, lv string) (int64, error) {
+	e := f.env
+	vols, err := volumes.Of(e.L, e.Cluster, e.App, vg, lv)
+	if err != nil {
+		return 0, err
+	}
+	if len(vols) != 1 {
+		return 0, fmt.Errorf("%d volumes found", len(vols))
+	}
+	d := &drbd.Driver{ConfDir: e.L.DrbdConfDir()}
+	return d.CheckTail(ctx, vols[0].Res)
 }
 
 func (f *Fsmon) clearPeerStale(ctx context.Context, s state.Stale) {

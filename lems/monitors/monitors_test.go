@@ -205,3 +205,47 @@ func procmonOf(t *testing.T, env *Env, xml string) *Procmon {
 	}
 	return mon.(*Procmon)
 }
+
+func TestFsmonTailChecks(t *testing.T) {
+	// The peer's STALE flag is cleared only once the volume's end is
+	// verified identical (DRBD 8.4 can lose its out-of-sync marks on
+	// attach); a difference is resynchronised and looked at again; a check
+	// that keeps failing is given up after tailTries, trusting DRBD's state
+	// as fsmon did before the check (the flag cleared when DRBD is in step).
+	type answer struct {
+		found int64
+		err   error
+	}
+	var answers []answer
+	calls := 0
+	f := &Fsmon{env: testEnv(t), tailOK: map[string]bool{}, tailErrs: map[string]int{},
+		verifyTail: func(context.Context, string, string) (int64, error) {
+			a := answers[calls]
+			calls++
+			return a.found, a.err
+		}}
+	ctx := context.Background()
+	steps := func(key string, as []answer, want []bool) {
+		t.Helper()
+		answers, calls = as, 0
+		for i, w := range want {
+			if got := f.checkTail(ctx, "vg", "lv", key); got != w {
+				t.Fatalf("%s: check %d = %v; want %v", key, i+1, got, w)
+			}
+		}
+		if calls != len(as) {
+			t.Fatalf("%s: %d verifies; want %d", key, calls, len(as))
+		}
+	}
+	refused := fmt.Errorf("drbdsetup: refused")
+	// A difference is resynchronised, then verified identical; once
+	// identical it is not verified again until the volume leaves step.
+	steps("a", []answer{{4096, nil}, {0, nil}}, []bool{false, true, true})
+	// Errors: kept STALE twice, then trusted.
+	steps("b", []answer{{0, refused}, {0, refused}, {0, refused}}, []bool{false, false, true, true})
+	// An error then success: the count does not carry over.
+	steps("c", []answer{{0, refused}, {0, nil}}, []bool{false, true})
+	if f.tailErrs["c"] != 1 || f.tailErrs["b"] != tailTries {
+		t.Fatalf("tailErrs = %v", f.tailErrs)
+	}
+}
