@@ -58,7 +58,11 @@ type Cluster struct {
 	Dead        time.Duration // timings/dead: default 4 x keepalive (L1549)
 	ClusterForm time.Duration // timings/clusterform: default 300 s (L2748)
 
-	Nodes []Node // exactly two
+	// Membership is the <membership> section: the Reference's two-node
+	// heartbeat unless it says etcd.
+	Membership Membership
+
+	Nodes []Node // two; with etcd, as many as its variant allows
 }
 
 // Node is one <node> element.
@@ -357,6 +361,7 @@ func ParseCluster(file string, data []byte) (*Cluster, Problems, error) {
 
 	parseTimings(d, c)
 	parseAlerts(d, c)
+	parseMembership(d, c)
 	parseNodes(d, c)
 	return c.finish(d)
 }
@@ -419,8 +424,8 @@ func parseTimings(d *doc, c *Cluster) {
 
 func parseNodes(d *doc, c *Cluster) {
 	nodes := children(d.root, "node")
-	if len(nodes) != 2 {
-		d.errorf(d.root, "node", "exactly two <node> sections are required, found %d", len(nodes))
+	if len(nodes) != 2 && !c.Membership.Etcd() {
+		d.errorf(d.root, "node", "exactly two <node> sections are required, found %d (more take <membership mode=\"etcd\">)", len(nodes))
 	}
 	for _, ne := range nodes {
 		var n Node
@@ -474,13 +479,18 @@ func parseNodes(d *doc, c *Cluster) {
 		}
 		c.Nodes = append(c.Nodes, n)
 	}
-	if len(c.Nodes) != 2 {
+	if len(c.Nodes) < 2 || len(c.Nodes) != len(nodes) {
 		return
 	}
-	a, b := netNames(c.Nodes[0]), netNames(c.Nodes[1])
-	if strings.Join(a, ",") != strings.Join(b, ",") {
-		d.errorf(nodes[1], "node "+c.Nodes[1].Name, "both nodes must define the same logical networks: %s has %s, %s has %s",
-			c.Nodes[0].Name, strings.Join(a, ","), c.Nodes[1].Name, strings.Join(b, ","))
+	a, all := netNames(c.Nodes[0]), "every node"
+	if len(c.Nodes) == 2 {
+		all = "both nodes"
+	}
+	for i := 1; i < len(c.Nodes); i++ {
+		if b := netNames(c.Nodes[i]); strings.Join(a, ",") != strings.Join(b, ",") {
+			d.errorf(nodes[i], "node "+c.Nodes[i].Name, "%s must define the same logical networks: %s has %s, %s has %s",
+				all, c.Nodes[0].Name, strings.Join(a, ","), c.Nodes[i].Name, strings.Join(b, ","))
+		}
 	}
 	if c.DRBDNetwork != "" {
 		for i, n := range c.Nodes {
