@@ -1,0 +1,297 @@
+// Package owner holds, in the etcd membership mode (issue 23), this
+// node's claim on one application: an etcd election on a lease of its
+// own (go.etcd.io/etcd/client/v3/concurrency), renewed by keep-alive
+// requests whose send times feed pkg/ownership's pure decision. The
+// application is started only while the claim holds and stopped before
+// the lease could lapse, so a node cut from the quorum stops before any
+// other can win the key.
+package owner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.etcd.io/etcd/client/v3/concurrency"
+
+	"github.com/linuxha-ng/linuxha/pkg/ownership"
+)
+
+// Actions start and stop the application. Start gets the election's
+// fencing token; its context is cancelled when the claim is lost while
+// it runs. Stop must end within Owner.StopTime.
+type Actions interface {
+	Start(ctx context.Context, token int64) error
+	Stop(ctx context.Context) error
+}
+
+// Owner claims one application for this node.
+type Owner struct {
+	Client *clientv3.Client
+	// Key is the election's prefix: /linuxha/<cluster>/apps/<app>/owner.
+	Key  string
+	Node string // the election's value: who holds it
+	// TTL is the lease's TTL asked for (etcd grants whole seconds, at
+	// least one and a half election timeouts).
+	TTL time.Duration
+	// StopTime and Margin: the stop begins StopTime + Margin before the
+	// lease could lapse (ownership.State).
+	StopTime, Margin time.Duration
+	// Retry is how long the node waits before claiming again after its
+	// start failed, so that another node gets the key first.
+	Retry   time.Duration
+	Actions Actions
+	// Logf reports decisions and errors.
+	Logf func(format string, args ...any)
+}
+
+// event is what one round (one lease) reports, or a start's end.
+type event struct {
+	round   int
+	ev      ownership.Event
+	granted clientv3.LeaseID // the round's lease was granted (ev.Sent, ev.TTL)
+	ended   bool             // the start ended, failed when fail is set
+	fail    error
+}
+
+// Run claims the application until ctx ends, then stops it if it runs
+// here and gives the claim up.
+func (o *Owner) Run(ctx context.Context) error {
+	if o.TTL < time.Second {
+		return fmt.Errorf("owner %s: a lease TTL of %v is less than etcd's second", o.Key, o.TTL)
+	}
+	st := ownership.State{StopTime: o.StopTime, Margin: o.Margin}
+	events := make(chan event, 16)
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	var (
+		round       int
+		cancelRound context.CancelFunc = func() {}
+		lease       clientv3.LeaseID
+		sent        time.Time // the last answered request's send time
+		ttl         time.Duration
+		cancelStart context.CancelFunc
+		startDone   chan struct{}
+	)
+	stop := func(why string) {
+		if cancelStart != nil {
+			cancelStart()
+			<-startDone
+			cancelStart = nil
+		}
+		o.Logf("%s: stopping the application: %s", o.Key, why)
+		sctx, cancel := context.WithTimeout(context.Background(), o.StopTime)
+		if err := o.Actions.Stop(sctx); err != nil {
+			o.Logf("%s: stop: %v", o.Key, err)
+		}
+		cancel()
+		st.Running = false
+	}
+	newRound := func(wait time.Duration) {
+		cancelRound()
+		if lease != 0 {
+			// Giving the lease back lets another node win at once
+			// rather than after the TTL; the application is stopped.
+			rctx, cancel := context.WithTimeout(ctx, time.Second)
+			o.Client.Revoke(rctx, lease)
+			cancel()
+		}
+		round++
+		st.Holding, lease = false, 0
+		var rctx context.Context
+		rctx, cancelRound = context.WithCancel(ctx)
+		wg.Add(1)
+		go func(r int) {
+			defer wg.Done()
+			o.claim(rctx, r, wait, events)
+		}(round)
+	}
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	newRound(0)
+	for {
+		var e event
+		select {
+		case <-ctx.Done():
+			cancelRound()
+			if st.Running {
+				stop("the node leaves the cluster")
+			}
+			if lease != 0 {
+				rctx, cancel := context.WithTimeout(context.Background(), time.Second)
+				o.Client.Revoke(rctx, lease)
+				cancel()
+			}
+			return nil
+		case now := <-timer.C:
+			e = event{round: round, ev: ownership.Event{Kind: ownership.Tick, Now: now}}
+		case e = <-events:
+		}
+		if e.round != round {
+			continue // an event of a lease given up
+		}
+		switch {
+		case e.ended:
+			startDone, cancelStart = nil, nil
+			if e.fail != nil {
+				o.Logf("%s: the start failed (%v): giving the claim up for %v", o.Key, e.fail, o.Retry)
+				stop("its start failed")
+				newRound(o.Retry)
+				continue
+			}
+			continue
+		case e.granted != 0:
+			lease, sent, ttl = e.granted, e.ev.Sent, e.ev.TTL
+			continue
+		case e.ev.Kind == ownership.Won:
+			// The lease holds from the last answered request's send.
+			e.ev.Sent, e.ev.TTL = sent, ttl
+		case e.ev.Kind == ownership.Renewed:
+			if e.ev.Sent.After(sent) {
+				sent, ttl = e.ev.Sent, e.ev.TTL
+			}
+		}
+		var do ownership.Do
+		var why string
+		st, do, why = ownership.Decide(st, e.ev)
+		switch do {
+		case ownership.Start:
+			o.Logf("%s: starting the application: %s", o.Key, why)
+			st.Running = true
+			sctx, cancel := context.WithCancel(ctx)
+			cancelStart, startDone = cancel, make(chan struct{})
+			wg.Add(1)
+			go func(r int, token int64, done chan struct{}) {
+				defer wg.Done()
+				err := o.Actions.Start(sctx, token)
+				close(done)
+				select {
+				case events <- event{round: r, ended: true, fail: err}:
+				case <-ctx.Done():
+				}
+			}(round, st.Token, startDone)
+		case ownership.Stop:
+			stop(why)
+		}
+		if e.ev.Kind == ownership.Lost {
+			newRound(0)
+			continue
+		}
+		if st.Holding && st.Running {
+			timer.Reset(time.Until(st.Deadline()))
+		}
+	}
+}
+
+// claim grants a lease, keeps it alive and campaigns with it, reporting
+// to events until ctx ends.
+func (o *Owner) claim(ctx context.Context, round int, wait time.Duration, events chan<- event) {
+	send := func(e event) bool {
+		e.round = round
+		select {
+		case events <- e:
+			return true
+		case <-ctx.Done():
+			return false
+		}
+	}
+	select {
+	case <-time.After(wait):
+	case <-ctx.Done():
+		return
+	}
+	period := o.TTL / 5
+	var g *clientv3.LeaseGrantResponse
+	var sent time.Time
+	for {
+		sent = time.Now()
+		gctx, cancel := context.WithTimeout(ctx, period)
+		var err error
+		g, err = o.Client.Grant(gctx, int64((o.TTL+time.Second-1)/time.Second))
+		cancel()
+		if err == nil {
+			break
+		}
+		if ctx.Err() != nil {
+			return
+		}
+		o.Logf("%s: lease: %v", o.Key, err)
+		select {
+		case <-time.After(period):
+		case <-ctx.Done():
+			return
+		}
+	}
+	ttl := time.Duration(g.TTL) * time.Second
+	if !send(event{granted: g.ID, ev: ownership.Event{Sent: sent, TTL: ttl}}) {
+		return
+	}
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		o.campaign(ctx, g.ID, send)
+	}()
+	t := time.NewTicker(period)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		s := time.Now()
+		kctx, cancel := context.WithTimeout(ctx, period)
+		r, err := o.Client.KeepAliveOnce(kctx, g.ID)
+		cancel()
+		switch {
+		case errors.Is(err, rpctypes.ErrLeaseNotFound):
+			send(event{ev: ownership.Event{Kind: ownership.Lost, Now: time.Now()}})
+			return
+		case err != nil:
+			if ctx.Err() == nil {
+				o.Logf("%s: keep-alive: %v", o.Key, err)
+			}
+		default:
+			send(event{ev: ownership.Event{Kind: ownership.Renewed, Now: time.Now(), Sent: s, TTL: time.Duration(r.TTL) * time.Second}})
+		}
+	}
+}
+
+// campaign wins the election on lease id, then reports the loss of its
+// key (revoked, expired, deleted).
+func (o *Owner) campaign(ctx context.Context, id clientv3.LeaseID, send func(event) bool) {
+	s, err := concurrency.NewSession(o.Client, concurrency.WithLease(id), concurrency.WithContext(ctx))
+	if err != nil {
+		if ctx.Err() == nil {
+			o.Logf("%s: session: %v", o.Key, err)
+			send(event{ev: ownership.Event{Kind: ownership.Lost, Now: time.Now()}})
+		}
+		return
+	}
+	el := concurrency.NewElection(s, o.Key)
+	if err := el.Campaign(ctx, o.Node); err != nil {
+		if ctx.Err() == nil {
+			o.Logf("%s: campaign: %v", o.Key, err)
+			send(event{ev: ownership.Event{Kind: ownership.Lost, Now: time.Now()}})
+		}
+		return
+	}
+	if !send(event{ev: ownership.Event{Kind: ownership.Won, Now: time.Now(), Rev: el.Rev()}}) {
+		return
+	}
+	w := o.Client.Watch(ctx, el.Key(), clientv3.WithRev(el.Rev()))
+	for r := range w {
+		for _, e := range r.Events {
+			if e.Type == clientv3.EventTypeDelete {
+				send(event{ev: ownership.Event{Kind: ownership.Lost, Now: time.Now()}})
+				return
+			}
+		}
+	}
+}
