@@ -25,6 +25,9 @@ type Bed struct {
 	script string
 	bin    string
 	env    []string // more settings of scripts/testbed (TB_TRUST=no)
+	// Nodes are the testbed's hosts (UpNodes; nil for the two-node
+	// testbed, whose nodes are servera and serverb).
+	Nodes []string
 }
 
 // Require skips the test unless the namespace testbed may be used.
@@ -130,6 +133,25 @@ func UpWithDomain(t testing.TB, domain string) *Bed {
 func UpWithSmallFS(t testing.TB, size string) *Bed {
 	t.Helper()
 	return up(t, "TB_SMALLFS="+size)
+}
+
+// UpNodes starts a testbed of n cluster nodes (2 to 7: servera,
+// serverb, serverc, ...), with a host named witness on the public network
+// when witness is set: the etcd membership mode's clusters.
+func UpNodes(t testing.TB, n int, witness bool) *Bed {
+	t.Helper()
+	env := []string{fmt.Sprintf("TB_NODES=%d", n)}
+	if witness {
+		env = append(env, "TB_WITNESS=yes")
+	}
+	b := up(t, env...)
+	for i := range n {
+		b.Nodes = append(b.Nodes, "server"+string(rune('a'+i)))
+	}
+	if witness {
+		b.Nodes = append(b.Nodes, "witness")
+	}
+	return b
 }
 
 // Shared is a directory the test and every node see under the same path
