@@ -35,6 +35,11 @@ type State struct {
 	// address's removal): the stop begins StopTime + Margin before the
 	// lease could lapse.
 	StopTime, Margin time.Duration
+	// Renew is the keep-alive period: the application is started only
+	// with more than one period left before it must stop, so that a
+	// renewal can come first; a start with less would be stopped again
+	// at once when the next renewal is late.
+	Renew time.Duration
 }
 
 // Deadline is when the application must begin to stop if the lease has
@@ -104,7 +109,7 @@ func Decide(s State, e Event) (State, Do, string) {
 	case s.Running && left <= 0:
 		return s, Stop, fmt.Sprintf("the lease was last renewed by a request sent %v ago and lapses in %v: less than the stop's %v and margin %v",
 			now.Sub(s.Sent).Round(time.Millisecond), (s.TTL - now.Sub(s.Sent)).Round(time.Millisecond), s.StopTime, s.Margin)
-	case !s.Running && left > 0:
+	case !s.Running && left > s.Renew:
 		return s, Start, fmt.Sprintf("this node holds the key (revision %d) with %v before it must stop", s.Token, left.Round(time.Millisecond))
 	}
 	return s, Nothing, ""

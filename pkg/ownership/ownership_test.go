@@ -39,6 +39,12 @@ func TestDecide(t *testing.T) {
 		// to leave time for a stop: do not start.
 		{"won too late to start", State{StopTime: 3 * time.Second, Margin: time.Second},
 			Event{Kind: Won, Now: t0, Sent: at(-7 * time.Second), TTL: 10 * time.Second, Rev: 5}, Nothing, "", true, at(-7 * time.Second)},
+		// Won with 1.5 s left before the stop, but renewals come every
+		// 2 s: wait for one rather than start and stop again.
+		{"won with less than a renewal left", State{StopTime: 3 * time.Second, Margin: time.Second, Renew: 2 * time.Second},
+			Event{Kind: Won, Now: t0, Sent: at(-4500 * time.Millisecond), TTL: 10 * time.Second, Rev: 5}, Nothing, "", true, at(-4500 * time.Millisecond)},
+		{"won with more than a renewal left", State{StopTime: 3 * time.Second, Margin: time.Second, Renew: 2 * time.Second},
+			Event{Kind: Won, Now: t0, Sent: at(-3500 * time.Millisecond), TTL: 10 * time.Second, Rev: 5}, Start, "revision 5", true, at(-3500 * time.Millisecond)},
 		{"running without the key: stop", State{Running: true}, Event{Kind: Tick, Now: t0}, Stop, "does not hold", false, time.Time{}},
 	} {
 		s, do, why := Decide(c.s, c.e)
