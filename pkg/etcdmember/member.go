@@ -9,6 +9,8 @@ import (
 	"context"
 	"fmt"
 	"net/url"
+	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -125,6 +127,14 @@ func Start(ctx context.Context, c Config) (*Member, error) {
 	cfg, err := embedConfig(c)
 	if err != nil {
 		return nil, err
+	}
+	if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("etcd member %s: %w", c.Name, err)
+	}
+	if c.LogFile != "" {
+		if err := os.MkdirAll(filepath.Dir(c.LogFile), 0o755); err != nil {
+			return nil, fmt.Errorf("etcd member %s: %w", c.Name, err)
+		}
 	}
 	e, err := embed.StartEtcd(cfg)
 	if err != nil {

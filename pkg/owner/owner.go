@@ -64,7 +64,7 @@ func (o *Owner) Run(ctx context.Context) error {
 	if o.TTL < time.Second {
 		return fmt.Errorf("owner %s: a lease TTL of %v is less than etcd's second", o.Key, o.TTL)
 	}
-	st := ownership.State{StopTime: o.StopTime, Margin: o.Margin}
+	st := ownership.State{StopTime: o.StopTime, Margin: o.Margin, Renew: o.TTL / 5}
 	events := make(chan event, 16)
 	var wg sync.WaitGroup
 	defer wg.Wait()
@@ -239,6 +239,7 @@ func (o *Owner) claim(ctx context.Context, round int, wait time.Duration, events
 	}()
 	t := time.NewTicker(period)
 	defer t.Stop()
+	failed := 0
 	for {
 		select {
 		case <-ctx.Done():
@@ -254,10 +255,15 @@ func (o *Owner) claim(ctx context.Context, round int, wait time.Duration, events
 			send(event{ev: ownership.Event{Kind: ownership.Lost, Now: time.Now()}})
 			return
 		case err != nil:
-			if ctx.Err() == nil {
-				o.Logf("%s: keep-alive: %v", o.Key, err)
+			// Logged when they begin and when they end, not each one.
+			if failed++; failed == 1 && ctx.Err() == nil {
+				o.Logf("%s: the lease's renewal failed: %v", o.Key, err)
 			}
 		default:
+			if failed > 0 {
+				o.Logf("%s: the lease is renewed again, after %d failed renewals", o.Key, failed)
+				failed = 0
+			}
 			send(event{ev: ownership.Event{Kind: ownership.Renewed, Now: time.Now(), Sent: s, TTL: time.Duration(r.TTL) * time.Second}})
 		}
 	}
