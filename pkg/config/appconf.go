@@ -41,7 +41,8 @@ type App struct {
 	// Lines holds where elements are written, so that checks made after
 	// parsing (clbuildapp's, CheckAgainst) name the line too: keys are
 	// the Problem elements "global/name", "global/version",
-	// "global/preferred_node", "network NET", "vg VG" and "vg VG/lv LV".
+	// "global/preferred_node", "network NET", "vg VG", "vg VG/lv LV" and
+	// "application/maxstarttime" or "application/maxstoptime".
 	Lines map[string]int
 }
 
@@ -254,6 +255,7 @@ func ParseApp(file string, data []byte) (*App, Problems, error) {
 			dst  *time.Duration
 		}{{"maxstarttime", &a.MaxStartTime}, {"maxstoptime", &a.MaxStopTime}} {
 			if v, e := child(ae, lim.name); e != nil && v != "" {
+				a.Lines["application/"+lim.name] = d.line(e)
 				dur, err := seconds(v)
 				if err != nil || dur <= 0 {
 					d.errorf(e, "application/"+lim.name, "%q must be a positive number of seconds", v)
