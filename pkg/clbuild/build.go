@@ -48,6 +48,9 @@ func (b *Builder) Run(ctx context.Context) error {
 	}
 	b.Log.Infof("Checking for required global entries")
 	cfg, warns, err := config.LoadCluster(conf)
+	if err == nil {
+		err = clitool.TwoNode(cfg)
+	}
 	if err != nil {
 		return clitool.ConfigError(err)
 	}

@@ -33,7 +33,30 @@ var ErrNotBuilt = errors.New("The cluster configuration has not been built yet: 
 // unless nochecksums (L1827-1840).
 func LoadBuiltCluster(l layout.Layout, nochecksums bool) (*config.Cluster, error) {
 	cfg, err := loadBuiltCluster(l, nochecksums)
+	if err == nil {
+		err = TwoNode(cfg)
+	}
 	return cfg, ConfigError(err)
+}
+
+// LoadMemberCluster is LoadBuiltCluster for clmember: the configuration
+// must be of the etcd membership mode.
+func LoadMemberCluster(l layout.Layout, nochecksums bool) (*config.Cluster, error) {
+	cfg, err := loadBuiltCluster(l, nochecksums)
+	if err == nil && !cfg.Membership.Etcd() {
+		err = fmt.Errorf("%s: membership mode is %q: clmember serves mode=\"etcd\" only; cldaemon runs this cluster", cfg.File, cfg.Membership.Mode)
+	}
+	return cfg, ConfigError(err)
+}
+
+// TwoNode refuses a configuration of the etcd membership mode in the
+// tools of the Reference's two-node heartbeat mode, which would
+// otherwise run a heartbeat with no peer.
+func TwoNode(cfg *config.Cluster) error {
+	if cfg.Membership.Etcd() {
+		return fmt.Errorf("%s: membership mode \"etcd\" is run by clmember (see clmember(8)); this command serves the two-node heartbeat mode", cfg.File)
+	}
+	return nil
 }
 
 func loadBuiltCluster(l layout.Layout, nochecksums bool) (*config.Cluster, error) {
@@ -80,6 +103,9 @@ func LoadClusterFile(l layout.Layout, file string, nochecksums bool) (*config.Cl
 	if file != "" {
 		cfg, _, err := config.LoadCluster(file)
 		warnLegacy(cfg)
+		if err == nil {
+			err = TwoNode(cfg)
+		}
 		return cfg, ConfigError(err)
 	}
 	return LoadBuiltCluster(l, nochecksums)

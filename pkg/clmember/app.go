@@ -45,7 +45,7 @@ func NewApp(stdout, stderr io.Writer) *cli.App {
 			},
 			Action: func(c *cli.Context) error {
 				l := layout.FromEnv()
-				cfg, err := clitool.LoadBuiltCluster(l, c.Bool("nochecksums"))
+				cfg, err := clitool.LoadMemberCluster(l, c.Bool("nochecksums"))
 				if err != nil {
 					return err
 				}
@@ -71,7 +71,7 @@ func NewApp(stdout, stderr io.Writer) *cli.App {
 			Flags: []cli.Flag{&cli.BoolFlag{Name: "json", Usage: "print a JSON document"}, noSums},
 			Action: func(c *cli.Context) error {
 				l := layout.FromEnv()
-				cfg, err := clitool.LoadBuiltCluster(l, c.Bool("nochecksums"))
+				cfg, err := clitool.LoadMemberCluster(l, c.Bool("nochecksums"))
 				if err != nil {
 					return err
 				}

@@ -1,0 +1,59 @@
+package clitool
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/linuxha-ng/linuxha/pkg/layout"
+)
+
+// etcdConf is a valid three-node clconf.xml of the etcd membership mode.
+func etcdConf(membership string) string {
+	nodes := ""
+	for _, n := range []string{"servera", "serverb", "serverc"} {
+		nodes += fmt.Sprintf(`<node><name>%s</name><network name="public" cards="eth0"/><network name="drbd" cards="eth2"/></node>`, n)
+	}
+	return `<clconf><global><name>c3</name><version>0.3</version><data>replicated</data><datadetail>filesync</datadetail>
+<logdir>/var/log/cluster</logdir><key>q3Vb8nT0xK2mW7pL5sR9yC4fH1jD6gZeUaNvBiOoXw_</key><port>9900</port><clport>9849</clport>
+<clnetdport>9850</clnetdport><portpool>9901,9999</portpool><maxblockdevs>50</maxblockdevs><drbd_network>drbd</drbd_network></global>
+<timings><keepalive>1</keepalive><warn>2</warn><dead>3</dead><clusterform>60</clusterform></timings>` + membership + nodes + `</clconf>`
+}
+
+func TestModesAndTools(t *testing.T) {
+	// Issue 23: the two-node tools refuse an etcd-mode configuration
+	// (they would run a heartbeat with no peer), and clmember refuses the
+	// Reference's heartbeat mode.
+	if os.Geteuid() != 0 {
+		t.Skip("clconf.xml must be root's")
+	}
+	l := layout.Layout{Root: t.TempDir()}
+	write := func(s string) {
+		os.MkdirAll(filepath.Dir(l.Clconf()), 0o755)
+		if err := os.WriteFile(l.Clconf(), []byte(s), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(etcdConf(`<membership mode="etcd"/>`))
+	if _, err := LoadBuiltCluster(l, true); err == nil || !strings.Contains(err.Error(), "is run by clmember") {
+		t.Errorf("LoadBuiltCluster of an etcd configuration: %v", err)
+	}
+	if _, err := LoadClusterFile(l, l.Clconf(), true); err == nil || !strings.Contains(err.Error(), "is run by clmember") {
+		t.Errorf("LoadClusterFile of an etcd configuration: %v", err)
+	}
+	if cfg, err := LoadMemberCluster(l, true); err != nil || len(cfg.Nodes) != 3 {
+		t.Errorf("LoadMemberCluster of an etcd configuration: %v", err)
+	}
+	// The same file without the section is refused by the parser (three
+	// nodes); with two nodes it is the heartbeat mode.
+	two := strings.Replace(etcdConf(""), `<node><name>serverc</name><network name="public" cards="eth0"/><network name="drbd" cards="eth2"/></node>`, "", 1)
+	write(two)
+	if _, err := LoadMemberCluster(l, true); err == nil || !strings.Contains(err.Error(), `clmember serves mode="etcd" only`) {
+		t.Errorf("LoadMemberCluster of a heartbeat configuration: %v", err)
+	}
+	if _, err := LoadBuiltCluster(l, true); err != nil {
+		t.Errorf("LoadBuiltCluster of a heartbeat configuration: %v", err)
+	}
+}
