@@ -16,6 +16,7 @@ import (
 	"github.com/linuxha-ng/linuxha/pkg/cldaemonctl"
 	"github.com/linuxha-ng/linuxha/pkg/clform"
 	"github.com/linuxha-ng/linuxha/pkg/clhalt"
+	"github.com/linuxha-ng/linuxha/pkg/clmember"
 	"github.com/linuxha-ng/linuxha/pkg/cllockd"
 	"github.com/linuxha-ng/linuxha/pkg/clnetd"
 	"github.com/linuxha-ng/linuxha/pkg/clremoveapp"
@@ -51,4 +52,5 @@ var All = []func(stdout, stderr io.Writer) *cli.App{
 	clsimulate.NewApp,
 	clconvert.NewApp,
 	clresource.NewApp,
+	clmember.NewApp,
 }

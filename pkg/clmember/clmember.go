@@ -94,7 +94,7 @@ func Resolve(name string) (string, error) {
 func Prefix(cfg *config.Cluster) string { return "/linuxha/" + cfg.Name + "/" }
 
 // Endpoints are the client URLs of every member, this host's first, for
-// clmember status.
+// clmember --status.
 func Endpoints(cfg *config.Cluster, ms []Member, me string) []string {
 	if cfg.Membership.Variant == config.EtcdExternal {
 		return cfg.Membership.Endpoints
@@ -253,7 +253,7 @@ type Fact struct {
 }
 
 // register keeps members/<node> on a lease of the membership's TTL while
-// the daemon runs: who is alive, for clmember status and placement.
+// the daemon runs: who is alive, for clmember --status and placement.
 func (d *Daemon) register(ctx context.Context, c *clientv3.Client) {
 	ttl := int64(d.Cluster.Membership.LeaseTTL / time.Second)
 	key := Prefix(d.Cluster) + "members/" + d.Me

@@ -29,7 +29,7 @@ type Owner struct {
 	Token int64  `json:"token"`
 }
 
-// Status is what clmember status prints.
+// Status is what clmember --status prints.
 type Status struct {
 	Cluster string        `json:"cluster"`
 	Variant string        `json:"variant"`

@@ -1,0 +1,97 @@
+package clmember
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/linuxha-ng/linuxha/pkg/config"
+	"github.com/linuxha-ng/linuxha/pkg/layout"
+	"github.com/linuxha-ng/linuxha/pkg/logx"
+)
+
+func parse(t *testing.T, membership string, nodes ...string) *config.Cluster {
+	t.Helper()
+	var ns string
+	for _, n := range nodes {
+		ns += fmt.Sprintf(`<node><name>%s</name><network name="public" cards="eth0"/><network name="drbd" cards="eth2"/></node>`, n)
+	}
+	xml := `<clconf><global><name>c3</name><version>0.3</version><data>replicated</data><datadetail>filesync</datadetail>
+<logdir>/var/log/cluster</logdir><key>q3Vb8nT0xK2mW7pL5sR9yC4fH1jD6gZeUaNvBiOoXw_</key><port>9900</port><clport>9849</clport>
+<clnetdport>9850</clnetdport><portpool>9901,9999</portpool><maxblockdevs>50</maxblockdevs><drbd_network>drbd</drbd_network></global>
+<timings><keepalive>1</keepalive><warn>2</warn><dead>3</dead><clusterform>60</clusterform></timings>` + membership + ns + `</clconf>`
+	cfg, _, err := config.ParseCluster("clconf.xml", []byte(xml))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+var addrs = map[string]string{"servera": "10.0.0.1", "serverb": "10.0.0.2", "serverc": "10.0.0.3"}
+
+func resolve(n string) (string, error) {
+	if a, ok := addrs[n]; ok {
+		return a, nil
+	}
+	return "", fmt.Errorf("unknown host")
+}
+
+func TestMembersAndEndpoints(t *testing.T) {
+	cfg := parse(t, `<membership mode="etcd"/>`, "serverc", "servera", "serverb")
+	ms, err := Members(cfg, resolve)
+	if err != nil || len(ms) != 3 || ms[0].Name != "servera" || ms[2].PeerURL() != "http://10.0.0.3:2380" {
+		t.Fatalf("Members = %+v, %v", ms, err)
+	}
+	if eps := Endpoints(cfg, ms, "serverb"); strings.Join(eps, " ") != "http://10.0.0.2:2379 http://10.0.0.1:2379 http://10.0.0.3:2379" {
+		t.Errorf("Endpoints = %v; want this host's first", eps)
+	}
+	// Claims go through the host's own member only: it answers only
+	// through its quorum.
+	if eps := ownerEndpoints(cfg, ms, "serverb"); len(eps) != 1 || eps[0] != "http://10.0.0.2:2379" {
+		t.Errorf("ownerEndpoints = %v", eps)
+	}
+	w := parse(t, `<membership mode="etcd" variant="witness"><witness name="tie" address="10.0.0.9"/></membership>`, "servera", "serverb")
+	ms, err = Members(w, resolve)
+	if err != nil || len(ms) != 3 || ms[2].Name != "tie" || ms[2].ClientURL() != "http://10.0.0.9:2379" {
+		t.Fatalf("Members with a witness = %+v, %v", ms, err)
+	}
+	x := parse(t, `<membership mode="etcd" variant="external"><endpoint url="https://e1:2379"/><tls ca="/a" cert="/b" key="/c"/></membership>`, "servera", "serverb")
+	ms, err = Members(x, resolve)
+	if err != nil || len(ms) != 0 || strings.Join(ownerEndpoints(x, ms, "servera"), " ") != "https://e1:2379" {
+		t.Fatalf("external: %+v, %v, %v", ms, err, ownerEndpoints(x, ms, "servera"))
+	}
+	if _, err := Members(parse(t, "", "servera", "serverb"), resolve); err == nil || !strings.Contains(err.Error(), `clmember serves mode="etcd" only`) {
+		t.Errorf("heartbeat mode: %v", err)
+	}
+	if _, err := Members(parse(t, `<membership mode="etcd"/>`, "servera", "serverb", "serverd"), resolve); err == nil || !strings.Contains(err.Error(), "node serverd") {
+		t.Errorf("unresolvable node: %v", err)
+	}
+}
+
+func TestApplicationsFitTheLease(t *testing.T) {
+	// An application whose stop cannot end before its lease could lapse
+	// is refused at its line; one without a stop time that fits is
+	// claimed; one with storage is left alone (not run in this mode yet).
+	l := layout.Layout{Root: t.TempDir()}
+	write := func(app, body string) {
+		os.MkdirAll(l.AppDir(app), 0o755)
+		os.WriteFile(l.AppConf(app), []byte(`<appconf><global><version>0.2</version><name>`+app+`</name></global>`+body+`</appconf>`), 0o644)
+	}
+	write("web", `<application><startscript>/bin/true</startscript><stopscript>/bin/true</stopscript>
+<maxstoptime>1</maxstoptime></application>`)
+	write("data", `<vg><name>datavg</name><type>filesystems</type></vg><application><startscript>/bin/true</startscript>
+<stopscript>/bin/true</stopscript><maxstoptime>1</maxstoptime></application>`)
+	d := &Daemon{L: l, Cluster: parse(t, `<membership mode="etcd" ttl="3s"/>`, "servera", "serverb", "serverc"), Log: logx.New(os.Stderr)}
+	apps, err := d.applications()
+	if err != nil || len(apps) != 1 || apps[0].Name != "web" {
+		t.Fatalf("applications = %v, %v; want web alone", apps, err)
+	}
+	write("slow", "<application><startscript>/bin/true</startscript><stopscript>/bin/true</stopscript>\n<maxstoptime>3</maxstoptime></application>")
+	_, err = d.applications()
+	want := filepath.Join(l.AppDir("slow"), "appconf.xml") + ":2: application/maxstoptime: 3s, with a margin of 500ms and a keep-alive period of 600ms, must be less than the lease TTL"
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("applications with a slow stop: %v; want %q", err, want)
+	}
+}
