@@ -54,7 +54,7 @@ type event struct {
 	round   int
 	ev      ownership.Event
 	granted clientv3.LeaseID // the round's lease was granted (ev.Sent, ev.TTL)
-	ended   bool             // the start ended, failed when fail is set
+	ended   int              // the start of that number ended, failed when fail is set
 	fail    error
 }
 
@@ -74,8 +74,9 @@ func (o *Owner) Run(ctx context.Context) error {
 		lease       clientv3.LeaseID
 		sent        time.Time // the last answered request's send time
 		ttl         time.Duration
-		cancelStart context.CancelFunc
+		cancelStart context.CancelFunc // the start under way, nil when none
 		startDone   chan struct{}
+		starts      int // the number of the last start
 	)
 	stop := func(why string) {
 		if cancelStart != nil {
@@ -135,7 +136,10 @@ func (o *Owner) Run(ctx context.Context) error {
 			continue // an event of a lease given up
 		}
 		switch {
-		case e.ended:
+		case e.ended != 0:
+			if e.ended != starts || cancelStart == nil {
+				continue // a start a stop has already cancelled and waited for
+			}
 			startDone, cancelStart = nil, nil
 			if e.fail != nil {
 				o.Logf("%s: the start failed (%v): giving the claim up for %v", o.Key, e.fail, o.Retry)
@@ -164,16 +168,17 @@ func (o *Owner) Run(ctx context.Context) error {
 			st.Running = true
 			sctx, cancel := context.WithCancel(ctx)
 			cancelStart, startDone = cancel, make(chan struct{})
+			starts++
 			wg.Add(1)
-			go func(r int, token int64, done chan struct{}) {
+			go func(r, n int, token int64, done chan struct{}) {
 				defer wg.Done()
 				err := o.Actions.Start(sctx, token)
 				close(done)
 				select {
-				case events <- event{round: r, ended: true, fail: err}:
+				case events <- event{round: r, ended: n, fail: err}:
 				case <-ctx.Done():
 				}
-			}(round, st.Token, startDone)
+			}(round, starts, st.Token, startDone)
 		case ownership.Stop:
 			stop(why)
 		}

@@ -115,6 +115,10 @@ type recorder struct {
 	mu   sync.Mutex // guards log
 	log  []record
 	node string
+	// startFor is how long a start takes unless cancelled (20 ms if 0);
+	// started is told when one begins.
+	startFor time.Duration
+	started  chan struct{}
 }
 
 func (r *recorder) add(x record) {
@@ -125,9 +129,33 @@ func (r *recorder) add(x record) {
 
 func (r *recorder) Start(ctx context.Context, token int64) error {
 	b := time.Now()
-	time.Sleep(20 * time.Millisecond)
+	d := r.startFor
+	if d == 0 {
+		d = 20 * time.Millisecond
+	}
+	if r.started != nil {
+		r.started <- struct{}{}
+	}
+	var err error
+	select {
+	case <-time.After(d):
+	case <-ctx.Done():
+		err = ctx.Err()
+	}
 	r.add(record{node: r.node, start: true, token: token, begin: b, end: time.Now()})
-	return nil
+	return err
+}
+
+func (r *recorder) count(start bool) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := 0
+	for _, x := range r.log {
+		if x.start == start {
+			n++
+		}
+	}
+	return n
 }
 
 func (r *recorder) Stop(ctx context.Context) error {
@@ -213,4 +241,40 @@ func TestIsolatedOwnerStopsBeforeAnotherStarts(t *testing.T) {
 	t.Logf("cut at 0: a stopped +%v..+%v; b started +%v (gap %v); tokens %d then %d",
 		stopA.begin.Sub(cut).Round(time.Millisecond), stopA.end.Sub(cut).Round(time.Millisecond),
 		startB.begin.Sub(cut).Round(time.Millisecond), startB.begin.Sub(stopA.end).Round(time.Millisecond), sa.token, startB.token)
+}
+
+func TestStopDuringStart(t *testing.T) {
+	// A lease that may lapse while the start script still runs: the start
+	// is cancelled and the stop runs once, before the lapse (a cancelled
+	// start is not then taken for a failed one and stopped again).
+	if testing.Short() {
+		t.Skip("starts three etcd members")
+	}
+	ms, urls := startMembers(t, 3)
+	c, err := clientv3.New(clientv3.Config{Endpoints: urls[:1], DialTimeout: 2 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	r := &recorder{node: "a", startFor: time.Minute, started: make(chan struct{}, 1)}
+	o := &Owner{Client: c, Key: "/linuxha/test/apps/db/owner", Node: "a", TTL: 2 * time.Second,
+		StopTime: 300 * time.Millisecond, Margin: 100 * time.Millisecond, Retry: time.Second, Actions: r, Logf: t.Logf}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { o.Run(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+	select {
+	case <-r.started:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no start within 10 s")
+	}
+	ms[0].Process.Kill()
+	waitFor(t, "the stop", 5*time.Second, func() bool { return r.count(false) > 0 })
+	time.Sleep(time.Second)
+	if n := r.count(false); n != 1 {
+		t.Fatalf("%d stops; want 1", n)
+	}
+	if x, _ := r.find(true); x.end.After(time.Now()) || x.end.Sub(x.begin) > 5*time.Second {
+		t.Fatalf("the start was not cancelled: %+v", x)
+	}
 }
