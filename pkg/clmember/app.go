@@ -7,8 +7,6 @@ import (
 	"time"
 
 	"github.com/urfave/cli/v2"
-	clientv3 "go.etcd.io/etcd/client/v3"
-	"go.uber.org/zap"
 
 	"github.com/linuxha-ng/linuxha/pkg/clitool"
 	"github.com/linuxha-ng/linuxha/pkg/config"
@@ -76,7 +74,7 @@ func status(ctx context.Context, w io.Writer, cfg *config.Cluster, asJSON bool) 
 	if err != nil {
 		return err
 	}
-	cl, err := clientv3.New(clientv3.Config{Endpoints: Endpoints(cfg, ms, cfg.ThisNode()), DialTimeout: 2 * time.Second, Logger: zap.NewNop()})
+	cl, err := Client(cfg, Endpoints(cfg, ms, cfg.ThisNode()), 2*time.Second)
 	if err != nil {
 		return err
 	}

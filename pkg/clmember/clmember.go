@@ -21,6 +21,7 @@ import (
 	"sync"
 	"time"
 
+	"go.etcd.io/etcd/client/pkg/v3/transport"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.uber.org/zap"
 
@@ -125,6 +126,24 @@ func ownerEndpoints(cfg *config.Cluster, ms []Member, me string) []string {
 	return eps[:1]
 }
 
+// Client connects to endpoints of cfg's etcd, with the external
+// cluster's client TLS files when it has them.
+func Client(cfg *config.Cluster, endpoints []string, dial time.Duration) (*clientv3.Client, error) {
+	cc := clientv3.Config{Endpoints: endpoints, DialTimeout: dial, Logger: zap.NewNop()}
+	if m := cfg.Membership; m.Variant == config.EtcdExternal {
+		tc, err := transport.TLSInfo{CertFile: m.Cert, KeyFile: m.KeyFile, TrustedCAFile: m.CA}.ClientConfig()
+		if err != nil {
+			return nil, fmt.Errorf("%s: membership/tls: %w", cfg.File, err)
+		}
+		cc.TLS = tc
+	}
+	c, err := clientv3.New(cc)
+	if err != nil {
+		return nil, fmt.Errorf("etcd client: %w", err)
+	}
+	return c, nil
+}
+
 // Daemon is one host's clmember.
 type Daemon struct {
 	L       layout.Layout
@@ -179,10 +198,10 @@ func (d *Daemon) Run(ctx context.Context, ready func(error)) error {
 		<-ctx.Done()
 		return nil
 	}
-	c, err := clientv3.New(clientv3.Config{Endpoints: ownerEndpoints(cfg, ms, d.Me), DialTimeout: 5 * time.Second, Logger: zap.NewNop()})
+	c, err := Client(cfg, ownerEndpoints(cfg, ms, d.Me), 5*time.Second)
 	if err != nil {
 		ready(err)
-		return fmt.Errorf("etcd client: %w", err)
+		return err
 	}
 	defer c.Close()
 	apps, err := d.applications()

@@ -16,6 +16,7 @@ import (
 	"sync"
 	"time"
 
+	"go.etcd.io/etcd/client/pkg/v3/transport"
 	"go.etcd.io/etcd/server/v3/embed"
 )
 
@@ -40,6 +41,16 @@ type Config struct {
 	LogFile string
 	// LogLevel is etcd's: "error" unless set.
 	LogLevel string
+	// TLS, when set, secures the client and peer URLs (https://): the
+	// member presents Cert and Key and admits only clients and peers
+	// whose certificates CA signed.
+	TLS *TLSFiles
+}
+
+// TLSFiles are PEM files: a CA's certificate, and a certificate it
+// signed with its key.
+type TLSFiles struct {
+	CA, Cert, Key string
 }
 
 // Member is a running etcd member.
@@ -91,6 +102,10 @@ func embedConfig(c Config) (*embed.Config, error) {
 	}
 	if c.Election > 0 {
 		cfg.ElectionMs = uint(c.Election / time.Millisecond)
+	}
+	if t := c.TLS; t != nil {
+		info := transport.TLSInfo{CertFile: t.Cert, KeyFile: t.Key, TrustedCAFile: t.CA, ClientCertAuth: true}
+		cfg.ClientTLSInfo, cfg.PeerTLSInfo = info, info
 	}
 	cfg.LogLevel = "error"
 	if c.LogLevel != "" {
