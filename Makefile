@@ -28,7 +28,7 @@ COMMANDS := $(notdir $(wildcard cmd/*))
 BIN      ?= bin
 DEPS     := scripts/deps
 
-.PHONY: all build test test-vm faultlab faultlab-vm bench-failover bench-growth bench-growth-vm bench-footprint bench-soak unit race fuzz bench demo demo-drbd install uninstall deb man lint clean
+.PHONY: all build test test-vm faultlab faultlab-etcd faultlab-vm bench-failover bench-growth bench-growth-vm bench-footprint bench-soak unit race fuzz bench demo demo-drbd install uninstall deb man lint clean
 
 all: build
 
@@ -64,6 +64,14 @@ faultlab: build
 
 # The fault lab on real DRBD in the VM testbed (root, qemu): VM_STEPS steps.
 VM_STEPS ?= 20
+# The etcd mode's lab (issue 23): ETCD_NODES nodes (3 or 5) in the
+# namespace testbed, ETCD_STEPS random faults.
+ETCD_STEPS ?= 200
+ETCD_NODES ?= 3
+faultlab-etcd: build
+	$(DEPS) test
+	FAULTLAB_ETCD_STEPS=$(ETCD_STEPS) FAULTLAB_ETCD_NODES=$(ETCD_NODES) FAULTLAB_SEED=$(SEED) LINUXHA_TESTBED=ns $(GO) test -count=1 -timeout 90m -v -run '^TestFaultLabEtcd$$' ./internal/faultlab/
+
 faultlab-vm: build
 	$(DEPS) vm
 	FAULTLAB_VM_STEPS=$(VM_STEPS) FAULTLAB_SEED=$(SEED) LINUXHA_TESTBED=vm $(GO) test -count=1 -timeout 60m -v -run '^TestFaultLabVM$$' ./internal/faultlab/

@@ -173,6 +173,25 @@ func (d *Daemon) Run(ctx context.Context, ready func(error)) error {
 		ready(err)
 		return err
 	}
+	var apps []*config.App
+	if !witness {
+		if apps, err = d.applications(); err != nil {
+			ready(err)
+			return err
+		}
+		// Whatever a previous clmember of this node left running (killed,
+		// or the node's daemon restarted) is stopped before anything else:
+		// its lease is lapsing, and another node may win the key once it
+		// has. A service manager that restarts clmember at once
+		// (Restart=always) keeps that well within the TTL.
+		for _, a := range apps {
+			sctx, cancel := context.WithTimeout(ctx, a.MaxStopTime)
+			if err := (&scripts{app: a, log: d.Log}).Stop(sctx); err != nil {
+				d.Log.Warnf("Stopping %s at start-up: %v", a.Name, err)
+			}
+			cancel()
+		}
+	}
 	if mem.Variant != config.EtcdExternal {
 		peers := map[string]string{}
 		var self Member
@@ -204,11 +223,6 @@ func (d *Daemon) Run(ctx context.Context, ready func(error)) error {
 		return err
 	}
 	defer c.Close()
-	apps, err := d.applications()
-	if err != nil {
-		ready(err)
-		return err
-	}
 	ready(nil)
 	var wg sync.WaitGroup
 	wg.Go(func() { d.register(ctx, c) })
