@@ -17,6 +17,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -30,6 +31,7 @@ import (
 	"github.com/linuxha-ng/linuxha/pkg/layout"
 	"github.com/linuxha-ng/linuxha/pkg/logx"
 	"github.com/linuxha-ng/linuxha/pkg/owner"
+	"github.com/linuxha-ng/linuxha/pkg/placement"
 )
 
 // Ports of the members: etcd's registered ones.
@@ -229,7 +231,7 @@ func (d *Daemon) Run(ctx context.Context, ready func(error)) error {
 	for _, a := range apps {
 		o := &owner.Owner{Client: c, Key: Prefix(cfg) + "apps/" + a.Name + "/owner", Node: d.Me,
 			TTL: mem.LeaseTTL, StopTime: a.MaxStopTime, Margin: margin, Retry: mem.LeaseTTL,
-			Actions: &scripts{app: a, log: d.Log}, Logf: d.Log.Infof}
+			Actions: &scripts{app: a, log: d.Log}, Logf: d.Log.Infof, Rank: d.rank(c, a), Stagger: stagger}
 		wg.Go(func() { o.Run(ctx) })
 	}
 	wg.Wait()
@@ -283,25 +285,57 @@ type Fact struct {
 	Node    string    `json:"node"`
 	Started time.Time `json:"started"`
 	PID     int       `json:"pid"`
+	Load    float64   `json:"load"` // 1-minute load average (LEAST_CPU_LOAD)
+}
+
+// factEvery is how often a node refreshes its load in its fact.
+const factEvery = 10 * time.Second
+
+// loadAvg is the host's 1-minute load average, 0 when unknown.
+func loadAvg() float64 {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return 0
+	}
+	f, _ := strconv.ParseFloat(strings.Fields(string(b) + " 0")[0], 64)
+	return f
 }
 
 // register keeps members/<node> on a lease of the membership's TTL while
-// the daemon runs: who is alive, for clmember --status and placement.
+// the daemon runs: who is alive and how loaded, for clmember --status
+// and placement.
 func (d *Daemon) register(ctx context.Context, c *clientv3.Client) {
 	ttl := int64(d.Cluster.Membership.LeaseTTL / time.Second)
 	key := Prefix(d.Cluster) + "members/" + d.Me
-	v, _ := json.Marshal(Fact{Node: d.Me, Started: time.Now().UTC(), PID: os.Getpid()})
+	fact := Fact{Node: d.Me, Started: time.Now().UTC(), PID: os.Getpid()}
+	put := func(id clientv3.LeaseID) error {
+		fact.Load = loadAvg()
+		v, _ := json.Marshal(fact)
+		_, err := c.Put(ctx, key, string(v), clientv3.WithLease(id))
+		return err
+	}
+	t := time.NewTicker(factEvery)
+	defer t.Stop()
 	for ctx.Err() == nil {
 		g, err := c.Grant(ctx, ttl)
 		if err == nil {
-			_, err = c.Put(ctx, key, string(v), clientv3.WithLease(g.ID))
+			err = put(g.ID)
 		}
 		var ka <-chan *clientv3.LeaseKeepAliveResponse
 		if err == nil {
 			ka, err = c.KeepAlive(ctx, g.ID)
 		}
-		if err == nil {
-			for range ka {
+	alive:
+		for err == nil {
+			select {
+			case _, ok := <-ka:
+				if !ok {
+					break alive
+				}
+			case <-t.C:
+				if put(g.ID) != nil {
+					break alive
+				}
 			}
 		}
 		if ctx.Err() != nil {
@@ -313,6 +347,52 @@ func (d *Daemon) register(ctx context.Context, c *clientv3.Client) {
 		}
 	}
 }
+
+// candidates are the cluster's nodes as etcd knows them, in the
+// configuration's order, for placement.
+func candidates(ctx context.Context, c *clientv3.Client, cfg *config.Cluster) ([]placement.Candidate, error) {
+	p := Prefix(cfg)
+	facts, err := c.Get(ctx, p+"members/", clientv3.WithPrefix())
+	if err != nil {
+		return nil, fmt.Errorf("etcd: %w", err)
+	}
+	apps, err := c.Get(ctx, p+"apps/", clientv3.WithPrefix())
+	if err != nil {
+		return nil, fmt.Errorf("etcd: %w", err)
+	}
+	alive := map[string]Fact{}
+	for _, kv := range facts.Kvs {
+		var f Fact
+		if json.Unmarshal(kv.Value, &f) == nil {
+			alive[f.Node] = f
+		}
+	}
+	owned := map[string]int{}
+	for _, o := range owners(p, apps.Kvs) {
+		owned[o.Node]++
+	}
+	var out []placement.Candidate
+	for _, n := range cfg.Nodes {
+		f, ok := alive[n.Name]
+		out = append(out, placement.Candidate{Name: n.Name, Alive: ok, Apps: owned[n.Name], Load: f.Load})
+	}
+	return out, nil
+}
+
+// rank is this node's place among those that may run a (pkg/placement).
+func (d *Daemon) rank(c *clientv3.Client, a *config.App) func(context.Context) (int, bool) {
+	return func(ctx context.Context) (int, bool) {
+		cands, err := candidates(ctx, c, d.Cluster)
+		if err != nil {
+			return 0, false
+		}
+		return placement.Rank(d.Me, a.PreferredNode, a.Backups, cands)
+	}
+}
+
+// stagger is how long a node ranked n-th waits, after an application's
+// key fell free, per rank: several etcd writes' time.
+const stagger = 300 * time.Millisecond
 
 // scripts runs an application's start and stop scripts.
 type scripts struct {

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"go.etcd.io/etcd/api/v3/mvccpb"
+
 	"github.com/linuxha-ng/linuxha/pkg/config"
 	"github.com/linuxha-ng/linuxha/pkg/layout"
 	"github.com/linuxha-ng/linuxha/pkg/logx"
@@ -93,5 +95,25 @@ func TestApplicationsFitTheLease(t *testing.T) {
 	want := filepath.Join(l.AppDir("slow"), "appconf.xml") + ":2: application/maxstoptime: 3s, with a margin of 500ms and a keep-alive period of 600ms, must be less than the lease TTL"
 	if err == nil || !strings.Contains(err.Error(), want) {
 		t.Fatalf("applications with a slow stop: %v; want %q", err, want)
+	}
+}
+
+func TestOwners(t *testing.T) {
+	// The election's leader is its oldest key; an application whose
+	// election is empty has no owner.
+	p := "/linuxha/c3/"
+	kv := func(k, v string, rev int64) *mvccpb.KeyValue {
+		return &mvccpb.KeyValue{Key: []byte(p + k), Value: []byte(v), CreateRevision: rev}
+	}
+	got := owners(p, []*mvccpb.KeyValue{
+		kv("apps/web/owner/694d9a1b2c3d4e01", "serverb", 12),
+		kv("apps/web/owner/694d9a1b2c3d4e02", "servera", 9),
+		kv("apps/db/state", "STOPPED", 3),
+		kv("apps/db/owner/694d9a1b2c3d4e03", "serverc", 15),
+		kv("apps/mail/state", "STOPPED", 4),
+	})
+	want := []Owner{{App: "db", Node: "serverc", Token: 15}, {App: "mail"}, {App: "web", Node: "servera", Token: 9}}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("owners = %v; want %v", got, want)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"go.etcd.io/etcd/api/v3/mvccpb"
 	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"github.com/linuxha-ng/linuxha/pkg/config"
@@ -77,26 +78,41 @@ func Query(ctx context.Context, c *clientv3.Client, cfg *config.Cluster, ms []Me
 		}
 	}
 	sort.Strings(s.Alive)
-	r, err = c.Get(ctx, p+"apps/", clientv3.WithPrefix(), clientv3.WithKeysOnly())
+	r, err = c.Get(ctx, p+"apps/", clientv3.WithPrefix())
 	if err != nil {
 		return s, fmt.Errorf("etcd: %w", err)
 	}
-	seen := map[string]bool{}
-	for _, kv := range r.Kvs {
-		app, _, _ := strings.Cut(strings.TrimPrefix(string(kv.Key), p+"apps/"), "/")
-		if seen[app] {
-			continue
-		}
-		seen[app] = true
-		o := Owner{App: app}
-		// The election's leader is its oldest key (concurrency.Election).
-		l, err := c.Get(ctx, p+"apps/"+app+"/owner/", append(clientv3.WithFirstCreate(), clientv3.WithPrefix())...)
-		if err == nil && len(l.Kvs) > 0 {
-			o.Node, o.Token = string(l.Kvs[0].Value), l.Kvs[0].CreateRevision
-		}
-		s.Owners = append(s.Owners, o)
-	}
+	s.Owners = owners(p, r.Kvs)
 	return s, nil
+}
+
+// owners reads, from the keys under the cluster's prefix p + "apps/",
+// each application's owner: its election's leader is its oldest key
+// (concurrency.Election), whose value is the node.
+func owners(p string, kvs []*mvccpb.KeyValue) []Owner {
+	oldest := map[string]*mvccpb.KeyValue{}
+	var apps []string
+	for _, kv := range kvs {
+		rest := strings.TrimPrefix(string(kv.Key), p+"apps/")
+		app, sub, _ := strings.Cut(rest, "/")
+		if _, seen := oldest[app]; !seen {
+			apps = append(apps, app)
+			oldest[app] = nil
+		}
+		if strings.HasPrefix(sub, "owner/") && (oldest[app] == nil || kv.CreateRevision < oldest[app].CreateRevision) {
+			oldest[app] = kv
+		}
+	}
+	sort.Strings(apps)
+	var out []Owner
+	for _, a := range apps {
+		o := Owner{App: a}
+		if kv := oldest[a]; kv != nil {
+			o.Node, o.Token = string(kv.Value), kv.CreateRevision
+		}
+		out = append(out, o)
+	}
+	return out
 }
 
 // Print writes s for people.

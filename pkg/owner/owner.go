@@ -11,6 +11,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -45,6 +46,13 @@ type Owner struct {
 	// start failed, so that another node gets the key first.
 	Retry   time.Duration
 	Actions Actions
+	// Rank, when set, is this node's place among the nodes that may run
+	// the application (0 = best; pkg/placement), or false when it may
+	// not now: the node then campaigns only for a free key, Stagger
+	// times its rank after the key fell free, so that the best node
+	// alive wins it.
+	Rank    func(ctx context.Context) (int, bool)
+	Stagger time.Duration
 	// Logf reports decisions and errors.
 	Logf func(format string, args ...any)
 }
@@ -286,6 +294,9 @@ func (o *Owner) campaign(ctx context.Context, id clientv3.LeaseID, send func(eve
 		return
 	}
 	el := concurrency.NewElection(s, o.Key)
+	if o.Rank != nil && !o.awaitTurn(ctx) {
+		return
+	}
 	if err := el.Campaign(ctx, o.Node); err != nil {
 		if ctx.Err() == nil {
 			o.Logf("%s: campaign: %v", o.Key, err)
@@ -305,4 +316,57 @@ func (o *Owner) campaign(ctx context.Context, id clientv3.LeaseID, send func(eve
 			}
 		}
 	}
+}
+
+// awaitTurn waits until the election has no holder and this node's turn
+// has come: Rank times Stagger after it fell free, the key still free.
+// It returns false when ctx ends.
+func (o *Owner) awaitTurn(ctx context.Context) bool {
+	pause := func(d time.Duration) bool {
+		select {
+		case <-time.After(d):
+			return true
+		case <-ctx.Done():
+			return false
+		}
+	}
+	pfx := o.Key + "/" // concurrency.Election's keys
+	for ctx.Err() == nil {
+		r, err := o.Client.Get(ctx, pfx, clientv3.WithPrefix(), clientv3.WithKeysOnly())
+		if err != nil {
+			if !pause(o.TTL / 5) {
+				return false
+			}
+			continue
+		}
+		if len(r.Kvs) > 0 {
+			// Held (or queued for): wait for a key to go, looking again
+			// at least every TTL in case the watch missed it.
+			wctx, cancel := context.WithTimeout(ctx, o.TTL)
+			for resp := range o.Client.Watch(wctx, pfx, clientv3.WithPrefix(), clientv3.WithRev(r.Header.Revision+1)) {
+				if slices.ContainsFunc(resp.Events, func(e *clientv3.Event) bool { return e.Type == clientv3.EventTypeDelete }) {
+					break
+				}
+			}
+			cancel()
+			continue
+		}
+		rank, ok := o.Rank(ctx)
+		if !ok {
+			if !pause(o.TTL / 5) {
+				return false
+			}
+			continue
+		}
+		if rank == 0 {
+			return true
+		}
+		if !pause(time.Duration(rank) * o.Stagger) {
+			return false
+		}
+		if r, err := o.Client.Get(ctx, pfx, clientv3.WithPrefix(), clientv3.WithKeysOnly(), clientv3.WithCountOnly()); err == nil && r.Count == 0 {
+			return true
+		}
+	}
+	return false
 }

@@ -278,3 +278,36 @@ func TestStopDuringStart(t *testing.T) {
 		t.Fatalf("the start was not cancelled: %+v", x)
 	}
 }
+
+func TestRankedCampaign(t *testing.T) {
+	// Placement: of two nodes that may run a free application, the one
+	// ranked first wins the key although it asks later; the other waits
+	// its stagger, finds the key taken, and waits for it to fall free.
+	if testing.Short() {
+		t.Skip("starts three etcd members")
+	}
+	_, urls := startMembers(t, 3)
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	defer func() { cancel(); wg.Wait() }()
+	run := func(r *recorder, rank int) {
+		c, err := clientv3.New(clientv3.Config{Endpoints: urls, DialTimeout: 2 * time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		o := &Owner{Client: c, Key: "/linuxha/test/apps/web/owner", Node: r.node, TTL: 2 * time.Second,
+			StopTime: 300 * time.Millisecond, Margin: 100 * time.Millisecond, Retry: time.Second, Actions: r, Logf: t.Logf,
+			Rank: func(context.Context) (int, bool) { return rank, true }, Stagger: 1500 * time.Millisecond}
+		wg.Go(func() { o.Run(ctx) })
+	}
+	second, first := &recorder{node: "backup"}, &recorder{node: "preferred"}
+	run(second, 1)
+	time.Sleep(300 * time.Millisecond)
+	run(first, 0)
+	waitFor(t, "a start", 10*time.Second, func() bool { return first.count(true)+second.count(true) > 0 })
+	time.Sleep(2 * time.Second)
+	if first.count(true) != 1 || second.count(true) != 0 {
+		t.Fatalf("starts: preferred %d, backup %d; want the preferred node alone", first.count(true), second.count(true))
+	}
+}

@@ -1,0 +1,94 @@
+// Package placement orders the nodes that may run an application in the
+// etcd membership mode (issue 23): a pure function of the application's
+// placement settings and what etcd knows of the nodes, as the Reference's
+// preferred_node (L5795) and DRCM's ordered backup lists say. The node
+// first in the order campaigns for a free key at once, the next after a
+// stagger, and so on (pkg/owner), so that the best node alive wins.
+package placement
+
+import (
+	"cmp"
+	"slices"
+
+	"github.com/linuxha-ng/linuxha/pkg/config"
+)
+
+// Candidate is a node of the cluster as etcd knows it.
+type Candidate struct {
+	Name  string
+	Alive bool    // its clmember's registration holds
+	Apps  int     // applications it owns (LEAST_APP_LOAD)
+	Load  float64 // its 1-minute load average (LEAST_CPU_LOAD)
+}
+
+// Valid lists the nodes that may run an application: the preferred node
+// and the backups when backups are given (DRCM's node_backup list; with
+// storage, the pair holding its data), else every node.
+func Valid(preferred string, backups []string, nodes []string) []string {
+	if len(backups) == 0 {
+		return nodes
+	}
+	var out []string
+	if slices.Contains(nodes, preferred) {
+		out = append(out, preferred)
+	}
+	for _, b := range backups {
+		if slices.Contains(nodes, b) && !slices.Contains(out, b) {
+			out = append(out, b)
+		}
+	}
+	return out
+}
+
+// Order returns the valid nodes that are alive, best first: the preferred
+// node, then the backups in their order, then the others in the
+// configuration's order; with LEAST_APP_LOAD or LEAST_CPU_LOAD the fewest
+// applications or the lowest load first, ties in that same order.
+func Order(preferred string, backups []string, cands []Candidate) []string {
+	var names []string
+	for _, c := range cands {
+		names = append(names, c.Name)
+	}
+	valid := Valid(preferred, backups, names)
+	// The static order: preferred, backups, then the configuration's.
+	pos := func(n string) int {
+		switch i := slices.Index(backups, n); {
+		case n == preferred:
+			return -1
+		case i >= 0:
+			return i
+		}
+		return len(backups) + slices.Index(names, n)
+	}
+	var alive []Candidate
+	for _, c := range cands {
+		if c.Alive && slices.Contains(valid, c.Name) {
+			alive = append(alive, c)
+		}
+	}
+	slices.SortStableFunc(alive, func(a, b Candidate) int {
+		switch preferred {
+		case config.LeastAppLoad:
+			if c := cmp.Compare(a.Apps, b.Apps); c != 0 {
+				return c
+			}
+		case config.LeastCPULoad:
+			if c := cmp.Compare(a.Load, b.Load); c != 0 {
+				return c
+			}
+		}
+		return cmp.Compare(pos(a.Name), pos(b.Name))
+	})
+	out := make([]string, len(alive))
+	for i, c := range alive {
+		out[i] = c.Name
+	}
+	return out
+}
+
+// Rank is me's place in Order (0 = best); ok is false when me may not
+// run the application or is not alive.
+func Rank(me, preferred string, backups []string, cands []Candidate) (int, bool) {
+	i := slices.Index(Order(preferred, backups, cands), me)
+	return i, i >= 0
+}
