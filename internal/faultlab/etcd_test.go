@@ -1,6 +1,7 @@
 package faultlab_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -117,4 +118,56 @@ func TestFaultLabEtcd(t *testing.T) {
 		t.Logf("the owner's fault to another node's start, %d moves: median %v, min %v, max %v",
 			len(moves), moves[len(moves)/2].Round(time.Millisecond), moves[0].Round(time.Millisecond), moves[len(moves)-1].Round(time.Millisecond))
 	}
+}
+
+// BenchmarkEtcdFailover crashes the node running the application in a
+// three-node etcd-mode cluster ETCD_RUNS times and measures the time from
+// the crash to the start script's beginning on another node, at each
+// profile of etcdProfiles (issue 23: target a 2 s median).
+func BenchmarkEtcdFailover(b *testing.B) {
+	runs := envInt("ETCD_RUNS", 10)
+	for _, p := range etcdProfiles {
+		tb := testbed.UpNodes(b, 3, false)
+		c := tb.StartEtcd(b, p.membership)
+		c.WaitHolder(b, 90*time.Second)
+		var ds []time.Duration
+		leader := 0
+		for range runs {
+			h := c.WaitHolder(b, 30*time.Second)
+			time.Sleep(time.Second) // renewals under way
+			var st struct {
+				Members []struct {
+					Name   string `json:"name"`
+					Leader bool   `json:"leader"`
+				} `json:"members"`
+			}
+			json.Unmarshal([]byte(tb.Exec(b, h.Node, "", "clmember", "--status", "--json", "--nochecksums").Stdout), &st)
+			for _, m := range st.Members {
+				if m.Leader && m.Name == h.Node {
+					leader++
+				}
+			}
+			at := time.Now()
+			c.Op(b, "crash", h.Node)
+			c.Crashed(b, h.Node)
+			n := c.WaitHolder(b, 30*time.Second)
+			ds = append(ds, time.Duration((n.Begin-float64(at.UnixNano())/1e9)*1e9))
+			c.Op(b, "start", h.Node)
+			c.Run(b, h.Node)
+		}
+		slices.Sort(ds)
+		var all []string
+		for _, d := range ds {
+			all = append(all, d.Round(time.Millisecond).String())
+		}
+		b.Logf("%s: crash of the owner to the start elsewhere, %d runs (%d with the owner etcd's leader): median %v; all %s",
+			p.name, runs, leader, ds[len(ds)/2].Round(time.Millisecond), strings.Join(all, " "))
+	}
+}
+
+// etcdProfiles are the settings the benchmark measures.
+var etcdProfiles = []struct{ name, membership string }{
+	{"ttl 2s, heartbeat 50ms, election 500ms", `<membership mode="etcd" ttl="2s" heartbeat="50ms" election="500ms"/>`},
+	{"ttl 3s, heartbeat 50ms, election 500ms", `<membership mode="etcd" ttl="3s" heartbeat="50ms" election="500ms"/>`},
+	{"defaults: ttl 5s, heartbeat 100ms, election 1s", `<membership mode="etcd"/>`},
 }
