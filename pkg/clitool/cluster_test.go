@@ -1,25 +1,18 @@
 package clitool
 
 import (
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/linuxha-ng/linuxha/internal/testbed"
 	"github.com/linuxha-ng/linuxha/pkg/layout"
 )
 
 // etcdConf is a valid three-node clconf.xml of the etcd membership mode.
 func etcdConf(membership string) string {
-	nodes := ""
-	for _, n := range []string{"servera", "serverb", "serverc"} {
-		nodes += fmt.Sprintf(`<node><name>%s</name><network name="public" cards="eth0"/><network name="drbd" cards="eth2"/></node>`, n)
-	}
-	return `<clconf><global><name>c3</name><version>0.3</version><data>replicated</data><datadetail>filesync</datadetail>
-<logdir>/var/log/cluster</logdir><key>q3Vb8nT0xK2mW7pL5sR9yC4fH1jD6gZeUaNvBiOoXw_</key><port>9900</port><clport>9849</clport>
-<clnetdport>9850</clnetdport><portpool>9901,9999</portpool><maxblockdevs>50</maxblockdevs><drbd_network>drbd</drbd_network></global>
-<timings><keepalive>1</keepalive><warn>2</warn><dead>3</dead><clusterform>60</clusterform></timings>` + membership + nodes + `</clconf>`
+	return testbed.EtcdClconf([]string{"servera", "serverb", "serverc"}, membership)
 }
 
 func TestModesAndTools(t *testing.T) {
@@ -48,7 +41,7 @@ func TestModesAndTools(t *testing.T) {
 	}
 	// The same file without the section is refused by the parser (three
 	// nodes); with two nodes it is the heartbeat mode.
-	two := strings.Replace(etcdConf(""), `<node><name>serverc</name><network name="public" cards="eth0"/><network name="drbd" cards="eth2"/></node>`, "", 1)
+	two := testbed.EtcdClconf([]string{"servera", "serverb"}, "")
 	write(two)
 	if _, err := LoadMemberCluster(l, true); err == nil || !strings.Contains(err.Error(), `clmember serves mode="etcd" only`) {
 		t.Errorf("LoadMemberCluster of a heartbeat configuration: %v", err)

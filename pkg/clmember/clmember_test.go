@@ -9,6 +9,7 @@ import (
 
 	"go.etcd.io/etcd/api/v3/mvccpb"
 
+	"github.com/linuxha-ng/linuxha/internal/testbed"
 	"github.com/linuxha-ng/linuxha/pkg/config"
 	"github.com/linuxha-ng/linuxha/pkg/layout"
 	"github.com/linuxha-ng/linuxha/pkg/logx"
@@ -16,15 +17,7 @@ import (
 
 func parse(t *testing.T, membership string, nodes ...string) *config.Cluster {
 	t.Helper()
-	var ns string
-	for _, n := range nodes {
-		ns += fmt.Sprintf(`<node><name>%s</name><network name="public" cards="eth0"/><network name="drbd" cards="eth2"/></node>`, n)
-	}
-	xml := `<clconf><global><name>c3</name><version>0.3</version><data>replicated</data><datadetail>filesync</datadetail>
-<logdir>/var/log/cluster</logdir><key>q3Vb8nT0xK2mW7pL5sR9yC4fH1jD6gZeUaNvBiOoXw_</key><port>9900</port><clport>9849</clport>
-<clnetdport>9850</clnetdport><portpool>9901,9999</portpool><maxblockdevs>50</maxblockdevs><drbd_network>drbd</drbd_network></global>
-<timings><keepalive>1</keepalive><warn>2</warn><dead>3</dead><clusterform>60</clusterform></timings>` + membership + ns + `</clconf>`
-	cfg, _, err := config.ParseCluster("clconf.xml", []byte(xml))
+	cfg, _, err := config.ParseCluster("clconf.xml", []byte(testbed.EtcdClconf(nodes, membership)))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/linuxha-ng/linuxha/internal/testbed"
 	"github.com/linuxha-ng/linuxha/pkg/etcdmember"
 )
 
@@ -51,22 +52,12 @@ func writePKI(t *testing.T, dir string) (ca, cert, key string) {
 	return write("ca.pem", "CERTIFICATE", caDER), write("node.pem", "CERTIFICATE", der), write("node.key", "EC PRIVATE KEY", kder)
 }
 
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
-
 func TestExternalTLS(t *testing.T) {
 	// variant="external": clmember's client presents the <tls> files of
 	// clconf.xml to an etcd that admits only certificates of its CA.
 	dir := t.TempDir()
 	ca, cert, key := writePKI(t, dir)
-	peer, client := "https://"+freeAddr(t), "https://"+freeAddr(t)
+	peer, client := "https://"+testbed.FreeLoopback(t), "https://"+testbed.FreeLoopback(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	m, err := etcdmember.Start(ctx, etcdmember.Config{Name: "e1", DataDir: filepath.Join(dir, "data"), PeerURL: peer, ClientURL: client,

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"sync"
@@ -14,19 +13,9 @@ import (
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 
+	"github.com/linuxha-ng/linuxha/internal/testbed"
 	"github.com/linuxha-ng/linuxha/pkg/etcdmember"
 )
-
-// freePort returns a loopback address no one listens on.
-func freePort(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
 
 // TestMain runs an etcd member instead of the tests when the test binary
 // is started as one by startMembers: members are real processes, so that
@@ -59,8 +48,8 @@ func startMembers(t *testing.T, n int) ([]*exec.Cmd, []string) {
 	peers := map[string]string{}
 	clients := make([]string, n)
 	for i := range n {
-		peers[fmt.Sprintf("m%d", i+1)] = "http://" + freePort(t)
-		clients[i] = "http://" + freePort(t)
+		peers[fmt.Sprintf("m%d", i+1)] = "http://" + testbed.FreeLoopback(t)
+		clients[i] = "http://" + testbed.FreeLoopback(t)
 	}
 	cmds := make([]*exec.Cmd, n)
 	ready := make(chan error, n)
