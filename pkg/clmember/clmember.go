@@ -31,6 +31,7 @@ import (
 	"github.com/linuxha-ng/linuxha/pkg/layout"
 	"github.com/linuxha-ng/linuxha/pkg/logx"
 	"github.com/linuxha-ng/linuxha/pkg/owner"
+	"github.com/linuxha-ng/linuxha/pkg/pki"
 	"github.com/linuxha-ng/linuxha/pkg/placement"
 )
 
@@ -43,20 +44,26 @@ const (
 // Member is one voting member of the cluster's etcd.
 type Member struct {
 	Name, Addr string
+	Secure     bool // reached by TLS (the cluster has its CA)
+}
+
+func (m Member) url(port int) string {
+	scheme := "http"
+	if m.Secure {
+		scheme = "https"
+	}
+	return scheme + "://" + net.JoinHostPort(m.Addr, fmt.Sprint(port))
 }
 
 // PeerURL and ClientURL are the member's etcd addresses.
-func (m Member) PeerURL() string {
-	return "http://" + net.JoinHostPort(m.Addr, fmt.Sprint(PeerPort))
-}
-func (m Member) ClientURL() string {
-	return "http://" + net.JoinHostPort(m.Addr, fmt.Sprint(ClientPort))
-}
+func (m Member) PeerURL() string   { return m.url(PeerPort) }
+func (m Member) ClientURL() string { return m.url(ClientPort) }
 
 // Members lists the voting members of cfg's etcd: every node (embedded),
 // or the two nodes and the witness. A node's address is what its name
-// resolves to, as for the Reference's heartbeat (the hosts file).
-func Members(cfg *config.Cluster, resolve func(string) (string, error)) ([]Member, error) {
+// resolves to, as for the Reference's heartbeat (the hosts file). They
+// are reached by TLS when secure (the cluster has its CA).
+func Members(cfg *config.Cluster, resolve func(string) (string, error), secure bool) ([]Member, error) {
 	m := cfg.Membership
 	if !m.Etcd() {
 		return nil, fmt.Errorf("%s: membership mode is %q: clmember serves mode=\"etcd\" only", cfg.File, m.Mode)
@@ -66,14 +73,14 @@ func Members(cfg *config.Cluster, resolve func(string) (string, error)) ([]Membe
 	case config.EtcdExternal:
 		return nil, nil
 	case config.EtcdWitness:
-		out = append(out, Member{Name: m.Witness, Addr: m.WitnessAddr})
+		out = append(out, Member{Name: m.Witness, Addr: m.WitnessAddr, Secure: secure})
 	}
 	for _, n := range cfg.Nodes {
 		a, err := resolve(n.Name)
 		if err != nil {
 			return nil, fmt.Errorf("node %s: %w", n.Name, err)
 		}
-		out = append(out, Member{Name: n.Name, Addr: a})
+		out = append(out, Member{Name: n.Name, Addr: a, Secure: secure})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out, nil
@@ -128,14 +135,21 @@ func ownerEndpoints(cfg *config.Cluster, ms []Member, me string) []string {
 	return eps[:1]
 }
 
-// Client connects to endpoints of cfg's etcd, with the external
-// cluster's client TLS files when it has them.
-func Client(cfg *config.Cluster, endpoints []string, dial time.Duration) (*clientv3.Client, error) {
+// Client connects to endpoints of cfg's etcd: with the external
+// cluster's client TLS files, or with this host's certificate from the
+// cluster's CA when it has one (host not nil).
+func Client(cfg *config.Cluster, endpoints []string, dial time.Duration, host *pki.Files) (*clientv3.Client, error) {
 	cc := clientv3.Config{Endpoints: endpoints, DialTimeout: dial, Logger: zap.NewNop()}
 	if m := cfg.Membership; m.Variant == config.EtcdExternal {
 		tc, err := transport.TLSInfo{CertFile: m.Cert, KeyFile: m.KeyFile, TrustedCAFile: m.CA}.ClientConfig()
 		if err != nil {
 			return nil, fmt.Errorf("%s: membership/tls: %w", cfg.File, err)
+		}
+		cc.TLS = tc
+	} else if host != nil {
+		tc, err := transport.TLSInfo{CertFile: host.Cert, KeyFile: host.Key, TrustedCAFile: host.CA}.ClientConfig()
+		if err != nil {
+			return nil, fmt.Errorf("this host's certificate: %w", err)
 		}
 		cc.TLS = tc
 	}
@@ -144,6 +158,34 @@ func Client(cfg *config.Cluster, endpoints []string, dial time.Duration) (*clien
 		return nil, fmt.Errorf("etcd client: %w", err)
 	}
 	return c, nil
+}
+
+// HostTLS issues this host (me, at addr) its certificate from the
+// cluster's CA, when /etc/cluster/.etcd holds one; nil without a CA:
+// the members then talk plain HTTP.
+func HostTLS(l layout.Layout, me, addr string) (*pki.Files, error) {
+	if !pki.HasCA(l.EtcdCADir()) {
+		return nil, nil
+	}
+	var ips []net.IP
+	if ip := net.ParseIP(addr); ip != nil {
+		ips = append(ips, ip)
+	}
+	f, err := pki.IssueFiles(l.EtcdCADir(), l.EtcdTLSDir(), me, ips, time.Now())
+	if err != nil {
+		return nil, fmt.Errorf("certificate of %s from the cluster's CA: %w", me, err)
+	}
+	return &f, nil
+}
+
+// selfAddr is the address of me among ms ("" when it is not a member).
+func selfAddr(ms []Member, me string) string {
+	for _, m := range ms {
+		if m.Name == me {
+			return m.Addr
+		}
+	}
+	return ""
 }
 
 // Daemon is one host's clmember.
@@ -164,7 +206,16 @@ func (d *Daemon) Run(ctx context.Context, ready func(error)) error {
 	if resolve == nil {
 		resolve = Resolve
 	}
-	ms, err := Members(cfg, resolve)
+	secure := pki.HasCA(d.L.EtcdCADir())
+	ms, err := Members(cfg, resolve, secure)
+	if err != nil {
+		ready(err)
+		return err
+	}
+	if !secure && mem.Variant != config.EtcdExternal {
+		d.Log.Warnf("No cluster CA in %s: etcd's members talk plain HTTP (clmember --genca makes one; copy it to every host).", d.L.EtcdCADir())
+	}
+	host, err := HostTLS(d.L, d.Me, selfAddr(ms, d.Me))
 	if err != nil {
 		ready(err)
 		return err
@@ -204,9 +255,13 @@ func (d *Daemon) Run(ctx context.Context, ready func(error)) error {
 			}
 		}
 		d.Log.Infof("Starting etcd member %s (%s), %d voting members; waiting for a quorum.", d.Me, self.PeerURL(), len(ms))
-		m, err := etcdmember.Start(ctx, etcdmember.Config{Name: d.Me, DataDir: d.L.Path("/var/lib/linuxha/etcd"),
+		mc := etcdmember.Config{Name: d.Me, DataDir: d.L.EtcdDataDir(),
 			PeerURL: self.PeerURL(), ClientURL: self.ClientURL(), Peers: peers, Cluster: cfg.Name,
-			Heartbeat: mem.Heartbeat, Election: mem.Election, LogFile: d.L.Path(cfg.LogDir) + "/etcd.log"})
+			Heartbeat: mem.Heartbeat, Election: mem.Election, LogFile: d.L.Path(cfg.LogDir) + "/etcd.log"}
+		if host != nil {
+			mc.TLS = &etcdmember.TLSFiles{CA: host.CA, Cert: host.Cert, Key: host.Key}
+		}
+		m, err := etcdmember.Start(ctx, mc)
 		if err != nil {
 			ready(err)
 			return err
@@ -219,7 +274,7 @@ func (d *Daemon) Run(ctx context.Context, ready func(error)) error {
 		<-ctx.Done()
 		return nil
 	}
-	c, err := Client(cfg, ownerEndpoints(cfg, ms, d.Me), 5*time.Second)
+	c, err := Client(cfg, ownerEndpoints(cfg, ms, d.Me), 5*time.Second, host)
 	if err != nil {
 		ready(err)
 		return err

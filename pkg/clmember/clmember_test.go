@@ -35,7 +35,7 @@ func resolve(n string) (string, error) {
 
 func TestMembersAndEndpoints(t *testing.T) {
 	cfg := parse(t, `<membership mode="etcd"/>`, "serverc", "servera", "serverb")
-	ms, err := Members(cfg, resolve)
+	ms, err := Members(cfg, resolve, false)
 	if err != nil || len(ms) != 3 || ms[0].Name != "servera" || ms[2].PeerURL() != "http://10.0.0.3:2380" {
 		t.Fatalf("Members = %+v, %v", ms, err)
 	}
@@ -48,19 +48,19 @@ func TestMembersAndEndpoints(t *testing.T) {
 		t.Errorf("ownerEndpoints = %v", eps)
 	}
 	w := parse(t, `<membership mode="etcd" variant="witness"><witness name="tie" address="10.0.0.9"/></membership>`, "servera", "serverb")
-	ms, err = Members(w, resolve)
-	if err != nil || len(ms) != 3 || ms[2].Name != "tie" || ms[2].ClientURL() != "http://10.0.0.9:2379" {
+	ms, err = Members(w, resolve, true)
+	if err != nil || len(ms) != 3 || ms[2].Name != "tie" || ms[2].ClientURL() != "https://10.0.0.9:2379" {
 		t.Fatalf("Members with a witness = %+v, %v", ms, err)
 	}
 	x := parse(t, `<membership mode="etcd" variant="external"><endpoint url="https://e1:2379"/><tls ca="/a" cert="/b" key="/c"/></membership>`, "servera", "serverb")
-	ms, err = Members(x, resolve)
+	ms, err = Members(x, resolve, false)
 	if err != nil || len(ms) != 0 || strings.Join(ownerEndpoints(x, ms, "servera"), " ") != "https://e1:2379" {
 		t.Fatalf("external: %+v, %v, %v", ms, err, ownerEndpoints(x, ms, "servera"))
 	}
-	if _, err := Members(parse(t, "", "servera", "serverb"), resolve); err == nil || !strings.Contains(err.Error(), `clmember serves mode="etcd" only`) {
+	if _, err := Members(parse(t, "", "servera", "serverb"), resolve, false); err == nil || !strings.Contains(err.Error(), `clmember serves mode="etcd" only`) {
 		t.Errorf("heartbeat mode: %v", err)
 	}
-	if _, err := Members(parse(t, `<membership mode="etcd"/>`, "servera", "serverb", "serverd"), resolve); err == nil || !strings.Contains(err.Error(), "node serverd") {
+	if _, err := Members(parse(t, `<membership mode="etcd"/>`, "servera", "serverb", "serverd"), resolve, false); err == nil || !strings.Contains(err.Error(), "node serverd") {
 		t.Errorf("unresolvable node: %v", err)
 	}
 }

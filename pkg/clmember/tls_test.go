@@ -2,15 +2,7 @@ package clmember
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
-	"math/big"
 	"net"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -18,38 +10,21 @@ import (
 
 	"github.com/linuxha-ng/linuxha/internal/testbed"
 	"github.com/linuxha-ng/linuxha/pkg/etcdmember"
+	"github.com/linuxha-ng/linuxha/pkg/layout"
+	"github.com/linuxha-ng/linuxha/pkg/pki"
 )
 
-// writePKI writes a CA and, signed by it, a certificate for 127.0.0.1
-// usable by servers and clients, as PEM files in dir.
+// writePKI makes a CA in dir and issues 127.0.0.1 a certificate from it.
 func writePKI(t *testing.T, dir string) (ca, cert, key string) {
 	t.Helper()
-	write := func(name, typ string, der []byte) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		return p
+	if err := pki.WriteCA(dir, "x", time.Now()); err != nil {
+		t.Fatal(err)
 	}
-	caKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	caTmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "linuxha test CA"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), IsCA: true,
-		KeyUsage: x509.KeyUsageCertSign, BasicConstraintsValid: true}
-	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
+	f, err := pki.IssueFiles(dir, dir, "servera", []net.IP{net.ParseIP("127.0.0.1")}, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
-	k, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "servera"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), IPAddresses: []net.IP{net.ParseIP("127.0.0.1")},
-		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth}}
-	caCert, _ := x509.ParseCertificate(caDER)
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, caCert, &k.PublicKey, caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kder, _ := x509.MarshalECPrivateKey(k)
-	return write("ca.pem", "CERTIFICATE", caDER), write("node.pem", "CERTIFICATE", der), write("node.key", "EC PRIVATE KEY", kder)
+	return f.CA, f.Cert, f.Key
 }
 
 func TestExternalTLS(t *testing.T) {
@@ -67,7 +42,7 @@ func TestExternalTLS(t *testing.T) {
 	}
 	defer m.Close()
 	cfg := parse(t, `<membership mode="etcd" variant="external"><endpoint url="`+client+`"/><tls ca="`+ca+`" cert="`+cert+`" key="`+key+`"/></membership>`, "servera", "serverb")
-	c, err := Client(cfg, cfg.Membership.Endpoints, 2*time.Second)
+	c, err := Client(cfg, cfg.Membership.Endpoints, 2*time.Second, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,7 +52,7 @@ func TestExternalTLS(t *testing.T) {
 	}
 	// Without the client's certificate the member refuses.
 	cfg.Membership.Cert, cfg.Membership.KeyFile = "", ""
-	c2, err := Client(cfg, cfg.Membership.Endpoints, time.Second)
+	c2, err := Client(cfg, cfg.Membership.Endpoints, time.Second, nil)
 	if err == nil {
 		defer c2.Close()
 		pctx, pcancel := context.WithTimeout(ctx, 2*time.Second)
@@ -88,7 +63,56 @@ func TestExternalTLS(t *testing.T) {
 		t.Fatal("a client without a certificate was admitted")
 	}
 	cfg.Membership.CA = filepath.Join(dir, "missing.pem")
-	if _, err := Client(cfg, cfg.Membership.Endpoints, time.Second); err == nil || !strings.Contains(err.Error(), "membership/tls") {
+	if _, err := Client(cfg, cfg.Membership.Endpoints, time.Second, nil); err == nil || !strings.Contains(err.Error(), "membership/tls") {
 		t.Fatalf("a missing CA file: %v", err)
+	}
+}
+
+func TestMembersByClusterCA(t *testing.T) {
+	// With the cluster's CA (clmember --genca) a member serves and a
+	// host connects by TLS with the certificate it issued itself; a host
+	// without one is refused.
+	l := layout.Layout{Root: t.TempDir()}
+	if err := pki.WriteCA(l.EtcdCADir(), "c3", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	host, err := HostTLS(l, "servera", "127.0.0.1")
+	if err != nil || host == nil {
+		t.Fatalf("HostTLS = %v, %v", host, err)
+	}
+	peer, client := "https://"+testbed.FreeLoopback(t), "https://"+testbed.FreeLoopback(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	m, err := etcdmember.Start(ctx, etcdmember.Config{Name: "servera", DataDir: l.EtcdDataDir(), PeerURL: peer, ClientURL: client,
+		Peers: map[string]string{"servera": peer}, Cluster: "c3", TLS: &etcdmember.TLSFiles{CA: host.CA, Cert: host.Cert, Key: host.Key}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	cfg := parse(t, `<membership mode="etcd"/>`, "servera", "serverb", "serverc")
+	c, err := Client(cfg, []string{client}, 2*time.Second, host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := c.Put(ctx, Prefix(cfg)+"probe", "ok"); err != nil {
+		t.Fatalf("put with the host's certificate: %v", err)
+	}
+	// A host of another cluster (another CA) is refused.
+	o := layout.Layout{Root: t.TempDir()}
+	pki.WriteCA(o.EtcdCADir(), "c4", time.Now())
+	stranger, _ := HostTLS(o, "serverx", "127.0.0.1")
+	c2, err := Client(cfg, []string{client}, time.Second, stranger)
+	if err == nil {
+		defer c2.Close()
+		pctx, pcancel := context.WithTimeout(ctx, 2*time.Second)
+		defer pcancel()
+		_, err = c2.Put(pctx, Prefix(cfg)+"probe", "no")
+	}
+	if err == nil {
+		t.Fatal("a host of another cluster's CA was admitted")
+	}
+	if h, err := HostTLS(layout.Layout{Root: t.TempDir()}, "servera", "127.0.0.1"); h != nil || err != nil {
+		t.Fatalf("without a CA: %v, %v; want plain HTTP", h, err)
 	}
 }

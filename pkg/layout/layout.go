@@ -32,7 +32,14 @@ func (l Layout) p(elem ...string) string {
 // Path maps an absolute path such as "/var/log/cluster" below the root.
 func (l Layout) Path(abs string) string { return l.p(abs) }
 
-func (l Layout) ClusterDir() string    { return l.p("etc/cluster") }
+func (l Layout) ClusterDir() string { return l.p("etc/cluster") }
+
+// EtcdCADir holds the etcd mode's cluster CA (pkg/pki), copied to every
+// host with clconf.xml; EtcdTLSDir the certificate each host issues
+// itself from it; EtcdDataDir its etcd member's data.
+func (l Layout) EtcdCADir() string     { return l.p("etc/cluster/.etcd") }
+func (l Layout) EtcdTLSDir() string    { return l.p("var/lib/linuxha/etcd-tls") }
+func (l Layout) EtcdDataDir() string   { return l.p("var/lib/linuxha/etcd") }
 func (l Layout) Clconf() string        { return l.p("etc/cluster/clconf.xml") }
 func (l Layout) Cllocks() string       { return l.p("etc/cluster/cllocks.xml") }
 func (l Layout) Clstartup() string     { return l.p("etc/cluster/clstartup.xml") }
