@@ -139,6 +139,21 @@ func (b *Bed) StartEtcd(t testing.TB, membership string) *EtcdCluster {
 		b.WriteFile(t, n, "/etc/cluster/web/start", "#!/bin/sh\necho \"$(date +%s.%N) $(hostname) begin $LINUXHA_TOKEN\" >> "+c.Events+"\n", 0o755)
 		b.WriteFile(t, n, "/etc/cluster/web/stop", "#!/bin/sh\nsleep 0.2\necho \"$(date +%s.%N) $(hostname) end\" >> "+c.Events+"\n", 0o755)
 	}
+	// The cluster's CA, made on one host and copied to the others as an
+	// administrator would: the members talk TLS.
+	first := b.Nodes[0]
+	if r := b.Exec(t, first, "", "clmember", "--genca", "--nochecksums"); r.Code != 0 {
+		t.Fatalf("clmember --genca: %s", r.Output())
+	}
+	for _, f := range []struct {
+		name string
+		mode os.FileMode
+	}{{"ca.pem", 0o644}, {"ca.key", 0o600}} {
+		data := b.Sh(t, first, "cat /etc/cluster/.etcd/"+f.name)
+		for _, n := range b.Nodes[1:] {
+			b.WriteFile(t, n, "/etc/cluster/.etcd/"+f.name, data, f.mode)
+		}
+	}
 	for _, n := range b.Nodes {
 		c.Run(t, n)
 	}
