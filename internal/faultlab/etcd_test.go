@@ -141,7 +141,7 @@ func BenchmarkEtcdFailover(b *testing.B) {
 					Leader bool   `json:"leader"`
 				} `json:"members"`
 			}
-			json.Unmarshal([]byte(tb.Exec(b, h.Node, "", "clmember", "--status", "--json", "--nochecksums").Stdout), &st)
+			json.Unmarshal([]byte(tb.Exec(b, h.Node, "", "clmember", "--status", "--json").Stdout), &st)
 			for _, m := range st.Members {
 				if m.Leader && m.Name == h.Node {
 					leader++

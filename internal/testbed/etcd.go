@@ -130,29 +130,18 @@ func (b *Bed) StartEtcd(t testing.TB, membership string) *EtcdCluster {
 <application><startscript>/etc/cluster/web/start</startscript><stopscript>/etc/cluster/web/stop</stopscript>
 <maxstarttime>5</maxstarttime><maxstoptime>1</maxstoptime></application></appconf>
 `
-	for _, n := range b.Nodes {
-		b.WriteFile(t, n, "/etc/cluster/clconf.xml", conf, 0o600)
-		if n == "witness" {
-			continue
-		}
+	for _, n := range c.ClusterNodes() {
 		b.WriteFile(t, n, "/etc/cluster/web/appconf.xml", app, 0o644)
 		b.WriteFile(t, n, "/etc/cluster/web/start", "#!/bin/sh\necho \"$(date +%s.%N) $(hostname) begin $LINUXHA_TOKEN\" >> "+c.Events+"\n", 0o755)
 		b.WriteFile(t, n, "/etc/cluster/web/stop", "#!/bin/sh\nsleep 0.2\necho \"$(date +%s.%N) $(hostname) end\" >> "+c.Events+"\n", 0o755)
 	}
-	// The cluster's CA, made on one host and copied to the others as an
-	// administrator would: the members talk TLS.
+	// clbuild on the first node copies clconf.xml, the cluster's CA it
+	// makes and the build checksum to every host: the members talk TLS
+	// and clmember verifies the checksum.
 	first := b.Nodes[0]
-	if r := b.Exec(t, first, "", "clmember", "--genca", "--nochecksums"); r.Code != 0 {
-		t.Fatalf("clmember --genca: %s", r.Output())
-	}
-	for _, f := range []struct {
-		name string
-		mode os.FileMode
-	}{{"ca.pem", 0o644}, {"ca.key", 0o600}} {
-		data := b.Sh(t, first, "cat /etc/cluster/.etcd/"+f.name)
-		for _, n := range b.Nodes[1:] {
-			b.WriteFile(t, n, "/etc/cluster/.etcd/"+f.name, data, f.mode)
-		}
+	b.WriteFile(t, first, "/etc/cluster/clconf.xml", conf, 0o600)
+	if r := b.Exec(t, first, "", "clbuild"); r.Code != 0 {
+		t.Fatalf("clbuild: %s", r.Output())
 	}
 	for _, n := range b.Nodes {
 		c.Run(t, n)
@@ -185,7 +174,7 @@ func (b *Bed) ClusterNodes() []string {
 // Run starts clmember on node (again).
 func (c *EtcdCluster) Run(t testing.TB, node string) {
 	t.Helper()
-	argv := []string{"clmember", "--nochecksums", "--file", "-"}
+	argv := []string{"clmember", "--file", "-"}
 	if node == "witness" {
 		argv = append(argv, "--witness")
 	}

@@ -48,14 +48,14 @@ func (b *Builder) Run(ctx context.Context) error {
 	}
 	b.Log.Infof("Checking for required global entries")
 	cfg, warns, err := config.LoadCluster(conf)
-	if err == nil {
-		err = clitool.TwoNode(cfg)
-	}
 	if err != nil {
 		return clitool.ConfigError(err)
 	}
 	if err := config.CheckKey(cfg.Key); err != nil {
 		return clitool.ConfigError(fmt.Errorf("%s:%d: %w", conf, keyLine(conf), err))
+	}
+	if cfg.Membership.Etcd() {
+		return b.buildEtcd(ctx, conf, cfg)
 	}
 	b.Log.Infof("Optional dataprotocol setting validated.")
 	b.Log.Infof("Checking global Port Pool details")

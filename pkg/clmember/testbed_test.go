@@ -40,7 +40,7 @@ func TestPartitionedOwnerStopsFirst(t *testing.T) {
 	b := testbed.UpNodes(t, 3, false)
 	c := b.StartEtcd(t, `<membership mode="etcd" ttl="3s" heartbeat="50ms" election="500ms"/>`)
 	owner := c.WaitHolder(t, 60*time.Second).Node
-	st := b.Exec(t, owner, "", "clmember", "--status", "--nochecksums")
+	st := b.Exec(t, owner, "", "clmember", "--status")
 	t.Logf("clmember --status on %s:\n%s", owner, st.Output())
 	if st.Code != 0 || !strings.Contains(st.Stdout, "web") || !strings.Contains(st.Stdout, owner) {
 		t.Fatalf("clmember --status: exit %d\n%s", st.Code, st.Output())
@@ -59,7 +59,7 @@ func TestPartitionedOwnerStopsFirst(t *testing.T) {
 	if s := c.Spans(t); len(s) != 2 {
 		t.Fatalf("after the heal: %+v", s)
 	}
-	st = b.Exec(t, owner, "", "clmember", "--status", "--nochecksums")
+	st = b.Exec(t, owner, "", "clmember", "--status")
 	if st.Code != 0 || !strings.Contains(st.Stdout, "quorum") || strings.Contains(st.Stdout, "unreachable") {
 		t.Fatalf("clmember --status after the heal: exit %d\n%s", st.Code, st.Output())
 	}
