@@ -322,9 +322,9 @@ func (d *Daemon) applications() ([]*config.App, error) {
 		for _, w := range warnings {
 			d.Log.Warnf("%v", w)
 		}
-		if ttl := d.Cluster.Membership.LeaseTTL; a.MaxStopTime+margin+ttl/5 >= ttl {
+		if ttl := d.Cluster.Membership.LeaseTTL; a.MaxStopTime+margin+owner.Period(ttl) >= ttl {
 			return nil, a.Problemf("application/maxstoptime", "%v, with a margin of %v and a keep-alive period of %v, must be less than the lease TTL (%s's membership/ttl, %v): the application must have stopped before its lease can lapse",
-				a.MaxStopTime, margin, ttl/5, d.Cluster.File, ttl)
+				a.MaxStopTime, margin, owner.Period(ttl), d.Cluster.File, ttl)
 		}
 		if len(a.VGs) > 0 {
 			d.Log.Warnf("Application %s has replicated storage, which the etcd mode does not run yet: not claimed.", a.Name)

@@ -85,7 +85,7 @@ func TestApplicationsFitTheLease(t *testing.T) {
 	}
 	write("slow", "<application><startscript>/bin/true</startscript><stopscript>/bin/true</stopscript>\n<maxstoptime>3</maxstoptime></application>")
 	_, err = d.applications()
-	want := filepath.Join(l.AppDir("slow"), "appconf.xml") + ":2: application/maxstoptime: 3s, with a margin of 500ms and a keep-alive period of 600ms, must be less than the lease TTL"
+	want := filepath.Join(l.AppDir("slow"), "appconf.xml") + ":2: application/maxstoptime: 3s, with a margin of 500ms and a keep-alive period of 300ms, must be less than the lease TTL"
 	if err == nil || !strings.Contains(err.Error(), want) {
 		t.Fatalf("applications with a slow stop: %v; want %q", err, want)
 	}

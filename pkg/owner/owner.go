@@ -57,6 +57,13 @@ type Owner struct {
 	Logf func(format string, args ...any)
 }
 
+// Period is how often a claim's lease is renewed: a tenth of its TTL.
+// The lease is known to hold for TTL after the last answered renewal was
+// sent, so a node that crashes leaves its key to another on average
+// TTL - Period/2 after; renewals are not raft writes, and a tenth keeps
+// that close to the TTL at little cost.
+func Period(ttl time.Duration) time.Duration { return ttl / 10 }
+
 // event is what one round (one lease) reports, or a start's end.
 type event struct {
 	round   int
@@ -72,7 +79,7 @@ func (o *Owner) Run(ctx context.Context) error {
 	if o.TTL < time.Second {
 		return fmt.Errorf("owner %s: a lease TTL of %v is less than etcd's second", o.Key, o.TTL)
 	}
-	st := ownership.State{StopTime: o.StopTime, Margin: o.Margin, Renew: o.TTL / 5}
+	st := ownership.State{StopTime: o.StopTime, Margin: o.Margin, Renew: Period(o.TTL)}
 	events := make(chan event, 16)
 	var wg sync.WaitGroup
 	defer wg.Wait()
@@ -217,7 +224,7 @@ func (o *Owner) claim(ctx context.Context, round int, wait time.Duration, events
 	case <-ctx.Done():
 		return
 	}
-	period := o.TTL / 5
+	period := Period(o.TTL)
 	var g *clientv3.LeaseGrantResponse
 	var sent time.Time
 	for {
@@ -334,7 +341,7 @@ func (o *Owner) awaitTurn(ctx context.Context) bool {
 	for ctx.Err() == nil {
 		r, err := o.Client.Get(ctx, pfx, clientv3.WithPrefix(), clientv3.WithKeysOnly())
 		if err != nil {
-			if !pause(o.TTL / 5) {
+			if !pause(Period(o.TTL)) {
 				return false
 			}
 			continue
@@ -353,7 +360,7 @@ func (o *Owner) awaitTurn(ctx context.Context) bool {
 		}
 		rank, ok := o.Rank(ctx)
 		if !ok {
-			if !pause(o.TTL / 5) {
+			if !pause(Period(o.TTL)) {
 				return false
 			}
 			continue

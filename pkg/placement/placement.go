@@ -87,8 +87,15 @@ func Order(preferred string, backups []string, cands []Candidate) []string {
 }
 
 // Rank is me's place in Order (0 = best); ok is false when me may not
-// run the application or is not alive.
+// run the application or is not alive. Without a preference (no
+// preferred node, no backups) every valid node ranks first: none waits a
+// stagger for a better one, since none is (a crashed owner still looks
+// alive until its registration's lease lapses, and would make the others
+// wait behind it).
 func Rank(me, preferred string, backups []string, cands []Candidate) (int, bool) {
 	i := slices.Index(Order(preferred, backups, cands), me)
+	if i > 0 && preferred == "" && len(backups) == 0 {
+		i = 0
+	}
 	return i, i >= 0
 }

@@ -44,4 +44,8 @@ func TestOrder(t *testing.T) {
 	if _, ok := Rank("b", "c", []string{"d", "a"}, all()); ok {
 		t.Error("b is not a valid node but ranks")
 	}
+	// Without a preference no node waits for another.
+	if r, ok := Rank("d", "", nil, all()); r != 0 || !ok {
+		t.Errorf("Rank(d) without a preference = %d %v; want 0 true", r, ok)
+	}
 }
