@@ -128,13 +128,13 @@ func BenchmarkEtcdFailover(b *testing.B) {
 	runs := envInt("ETCD_RUNS", 10)
 	for _, p := range etcdProfiles {
 		tb := testbed.UpNodes(b, 3, false)
-		c := tb.StartEtcd(b, p.membership)
+		c := tb.StartEtcdStop(b, p.membership, p.maxStop)
 		c.WaitHolder(b, 90*time.Second)
 		var ds []time.Duration
 		leader := 0
 		for range runs {
 			h := c.WaitHolder(b, 30*time.Second)
-			time.Sleep(time.Second) // renewals under way
+			time.Sleep(3 * time.Second) // renewals under way, leadership moved off the owner
 			var st struct {
 				Members []struct {
 					Name   string `json:"name"`
@@ -166,8 +166,9 @@ func BenchmarkEtcdFailover(b *testing.B) {
 }
 
 // etcdProfiles are the settings the benchmark measures.
-var etcdProfiles = []struct{ name, membership string }{
-	{"ttl 2s, heartbeat 50ms, election 500ms", `<membership mode="etcd" ttl="2s" heartbeat="50ms" election="500ms"/>`},
-	{"ttl 3s, heartbeat 50ms, election 500ms", `<membership mode="etcd" ttl="3s" heartbeat="50ms" election="500ms"/>`},
-	{"defaults: ttl 5s, heartbeat 100ms, election 1s", `<membership mode="etcd"/>`},
+var etcdProfiles = []struct{ name, membership, maxStop string }{
+	{"ttl 1s, heartbeat 50ms, election 500ms, maxstoptime 0.3", `<membership mode="etcd" ttl="1s" heartbeat="50ms" election="500ms"/>`, "0.3"},
+	{"ttl 2s, heartbeat 50ms, election 500ms, maxstoptime 1", `<membership mode="etcd" ttl="2s" heartbeat="50ms" election="500ms"/>`, "1"},
+	{"ttl 3s, heartbeat 50ms, election 500ms, maxstoptime 1", `<membership mode="etcd" ttl="3s" heartbeat="50ms" election="500ms"/>`, "1"},
+	{"defaults: ttl 5s, heartbeat 100ms, election 1s, maxstoptime 1", `<membership mode="etcd"/>`, "1"},
 }

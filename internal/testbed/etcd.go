@@ -117,9 +117,16 @@ type member struct {
 }
 
 // StartEtcd writes the etcd-mode clconf.xml with membership on every
-// host of b, the application web on every cluster node, and starts
-// clmember everywhere (--witness on the witness host).
+// host of b, the application web (maxstoptime 1 s) on every cluster
+// node, and starts clmember everywhere (--witness on the witness host).
 func (b *Bed) StartEtcd(t testing.TB, membership string) *EtcdCluster {
+	t.Helper()
+	return b.StartEtcdStop(t, membership, "1")
+}
+
+// StartEtcdStop is StartEtcd with the application's maxstoptime, in
+// seconds (it must fit the lease's TTL: clmember(8)).
+func (b *Bed) StartEtcdStop(t testing.TB, membership, maxStop string) *EtcdCluster {
 	t.Helper()
 	c := &EtcdCluster{Bed: b, Events: filepath.Join(b.Shared(), fmt.Sprintf("clmember-events-%d", time.Now().UnixNano())),
 		procs: map[string]*member{}}
@@ -128,12 +135,12 @@ func (b *Bed) StartEtcd(t testing.TB, membership string) *EtcdCluster {
 	app := `<?xml version="1.0"?>
 <appconf><global><version>0.2</version><name>web</name><takeover>normal</takeover></global>
 <application><startscript>/etc/cluster/web/start</startscript><stopscript>/etc/cluster/web/stop</stopscript>
-<maxstarttime>5</maxstarttime><maxstoptime>1</maxstoptime></application></appconf>
+<maxstarttime>5</maxstarttime><maxstoptime>` + maxStop + `</maxstoptime></application></appconf>
 `
 	for _, n := range c.ClusterNodes() {
 		b.WriteFile(t, n, "/etc/cluster/web/appconf.xml", app, 0o644)
 		b.WriteFile(t, n, "/etc/cluster/web/start", "#!/bin/sh\necho \"$(date +%s.%N) $(hostname) begin $LINUXHA_TOKEN\" >> "+c.Events+"\n", 0o755)
-		b.WriteFile(t, n, "/etc/cluster/web/stop", "#!/bin/sh\nsleep 0.2\necho \"$(date +%s.%N) $(hostname) end\" >> "+c.Events+"\n", 0o755)
+		b.WriteFile(t, n, "/etc/cluster/web/stop", "#!/bin/sh\nsleep 0.1\necho \"$(date +%s.%N) $(hostname) end\" >> "+c.Events+"\n", 0o755)
 	}
 	// clbuild on the first node copies clconf.xml, the cluster's CA it
 	// makes and the build checksum to every host: the members talk TLS

@@ -283,6 +283,9 @@ func (d *Daemon) Run(ctx context.Context, ready func(error)) error {
 	ready(nil)
 	var wg sync.WaitGroup
 	wg.Go(func() { d.register(ctx, c) })
+	if mem.Variant != config.EtcdExternal {
+		wg.Go(func() { d.keepLeadershipOff(ctx, c, ms) })
+	}
 	for _, a := range apps {
 		o := &owner.Owner{Client: c, Key: Prefix(cfg) + "apps/" + a.Name + "/owner", Node: d.Me,
 			TTL: mem.LeaseTTL, StopTime: a.MaxStopTime, Margin: margin, Retry: mem.LeaseTTL,
@@ -442,6 +445,64 @@ func (d *Daemon) rank(c *clientv3.Client, a *config.App) func(context.Context) (
 			return 0, false
 		}
 		return placement.Rank(d.Me, a.PreferredNode, a.Backups, cands)
+	}
+}
+
+// leaderEvery is how often a node looks whether it leads etcd while it
+// runs applications.
+const leaderEvery = 2 * time.Second
+
+// keepLeadershipOff moves etcd's raft leadership away from this node
+// while it leads and runs more applications than another member
+// (placement.LeaderFor): an owner's crash then costs the rest of its
+// lease, not an election plus a whole TTL. The client talks to this
+// host's own member, the leader when it matters.
+func (d *Daemon) keepLeadershipOff(ctx context.Context, c *clientv3.Client, ms []Member) {
+	t := time.NewTicker(leaderEvery)
+	defer t.Stop()
+	var self Member
+	var names []string
+	for _, m := range ms {
+		names = append(names, m.Name)
+		if m.Name == d.Me {
+			self = m
+		}
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		qctx, cancel := context.WithTimeout(ctx, leaderEvery)
+		st, err := c.Status(qctx, self.ClientURL())
+		if err != nil || st.Leader != st.Header.MemberId {
+			cancel()
+			continue
+		}
+		apps, err := c.Get(qctx, Prefix(d.Cluster)+"apps/", clientv3.WithPrefix())
+		list, lerr := c.MemberList(qctx)
+		if err != nil || lerr != nil {
+			cancel()
+			continue
+		}
+		owned := map[string]int{}
+		for _, o := range owners(Prefix(d.Cluster), apps.Kvs) {
+			owned[o.Node]++
+		}
+		if to, ok := placement.LeaderFor(d.Me, names, owned); ok {
+			for _, m := range list.Members {
+				if m.Name != to {
+					continue
+				}
+				if _, err := c.MoveLeader(qctx, m.ID); err != nil {
+					d.Log.Warnf("Moving etcd's leadership to %s: %v", to, err)
+				} else {
+					d.Log.Infof("Moved etcd's leadership to %s: this node runs %d application(s), %s %d.", to, owned[d.Me], to, owned[to])
+				}
+			}
+		}
+		cancel()
 	}
 }
 

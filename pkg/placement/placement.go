@@ -99,3 +99,24 @@ func Rank(me, preferred string, backups []string, cands []Candidate) (int, bool)
 	}
 	return i, i >= 0
 }
+
+// LeaderFor says where etcd's raft leadership should move when this
+// member, me, leads: to the member owning fewest applications, when it
+// owns fewer than me. A crashed owner that also led costs an election
+// and a full lease TTL from the new leader's promotion (etcd extends
+// every lease then) before its applications move; an owner that does
+// not lead costs only the rest of its lease. members are every voting
+// member, the witness included (it owns none: the ideal leader); ties go
+// to the first in members' order.
+func LeaderFor(me string, members []string, owned map[string]int) (string, bool) {
+	best := ""
+	for _, m := range members {
+		if m != me && (best == "" || owned[m] < owned[best]) {
+			best = m
+		}
+	}
+	if best == "" || owned[best] >= owned[me] {
+		return "", false
+	}
+	return best, true
+}

@@ -49,3 +49,24 @@ func TestOrder(t *testing.T) {
 		t.Errorf("Rank(d) without a preference = %d %v; want 0 true", r, ok)
 	}
 }
+
+func TestLeaderFor(t *testing.T) {
+	for _, c := range []struct {
+		name    string
+		me      string
+		members []string
+		owned   map[string]int
+		want    string
+	}{
+		{"an owner leading: to a member owning none", "a", []string{"a", "b", "c"}, map[string]int{"a": 1}, "b"},
+		{"the witness owns none", "a", []string{"a", "b", "witness"}, map[string]int{"a": 1, "b": 1}, "witness"},
+		{"owning nothing: stay", "a", []string{"a", "b", "c"}, map[string]int{"b": 1}, ""},
+		{"every other owns as much: stay", "a", []string{"a", "b", "c"}, map[string]int{"a": 1, "b": 1, "c": 2}, ""},
+		{"the fewest", "a", []string{"a", "b", "c"}, map[string]int{"a": 3, "b": 2, "c": 1}, "c"},
+	} {
+		got, ok := LeaderFor(c.me, c.members, c.owned)
+		if got != c.want || ok != (c.want != "") {
+			t.Errorf("%s: LeaderFor = %q %v; want %q", c.name, got, ok, c.want)
+		}
+	}
+}
