@@ -28,7 +28,7 @@ func TestFaultLabEtcd(t *testing.T) {
 	nodes := envInt("FAULTLAB_ETCD_NODES", 3)
 	t.Logf("etcd fault lab: seed %d, %d steps, %d nodes", seed, steps, nodes)
 	tb := testbed.UpNodes(t, nodes, false)
-	c := tb.StartEtcd(t, `<membership mode="etcd" ttl="3s" heartbeat="50ms" election="500ms"/>`)
+	c := tb.StartEtcd(t, `<membership mode="etcd" ttl="2s" heartbeat="50ms" election="500ms"/>`)
 	c.WaitHolder(t, 90*time.Second)
 	rng := rand.New(rand.NewPCG(seed, seed))
 	counts := map[string]int{}
@@ -44,7 +44,7 @@ func TestFaultLabEtcd(t *testing.T) {
 		if strings.Contains(kind, "owner") && held {
 			victim = h.Node
 		}
-		hold := time.Duration(1000+rng.IntN(4000)) * time.Millisecond
+		hold := time.Duration(500+rng.IntN(2500)) * time.Millisecond
 		t.Logf("step %d: %s %s, %v", i, kind, victim, hold)
 		at := time.Now()
 		switch {
