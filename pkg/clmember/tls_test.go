@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/linuxha-ng/linuxha/internal/testbed"
+	"github.com/linuxha-ng/linuxha/pkg/config"
 	"github.com/linuxha-ng/linuxha/pkg/etcdmember"
 	"github.com/linuxha-ng/linuxha/pkg/layout"
 	"github.com/linuxha-ng/linuxha/pkg/pki"
@@ -25,6 +26,20 @@ func writePKI(t *testing.T, dir string) (ca, cert, key string) {
 		t.Fatal(err)
 	}
 	return f.CA, f.Cert, f.Key
+}
+
+// refused reports whether a client with host's certificate (or cfg's
+// external TLS files) cannot write to the members at endpoints.
+func refused(ctx context.Context, cfg *config.Cluster, endpoints []string, host *pki.Files) bool {
+	c, err := Client(cfg, endpoints, time.Second, host)
+	if err != nil {
+		return true
+	}
+	defer c.Close()
+	pctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	_, err = c.Put(pctx, Prefix(cfg)+"probe", "no")
+	return err != nil
 }
 
 func TestExternalTLS(t *testing.T) {
@@ -52,14 +67,7 @@ func TestExternalTLS(t *testing.T) {
 	}
 	// Without the client's certificate the member refuses.
 	cfg.Membership.Cert, cfg.Membership.KeyFile = "", ""
-	c2, err := Client(cfg, cfg.Membership.Endpoints, time.Second, nil)
-	if err == nil {
-		defer c2.Close()
-		pctx, pcancel := context.WithTimeout(ctx, 2*time.Second)
-		defer pcancel()
-		_, err = c2.Put(pctx, Prefix(cfg)+"probe", "no")
-	}
-	if err == nil {
+	if !refused(ctx, cfg, cfg.Membership.Endpoints, nil) {
 		t.Fatal("a client without a certificate was admitted")
 	}
 	cfg.Membership.CA = filepath.Join(dir, "missing.pem")
@@ -102,14 +110,7 @@ func TestMembersByClusterCA(t *testing.T) {
 	o := layout.Layout{Root: t.TempDir()}
 	pki.WriteCA(o.EtcdCADir(), "c4", time.Now())
 	stranger, _ := HostTLS(o, "serverx", "127.0.0.1")
-	c2, err := Client(cfg, []string{client}, time.Second, stranger)
-	if err == nil {
-		defer c2.Close()
-		pctx, pcancel := context.WithTimeout(ctx, 2*time.Second)
-		defer pcancel()
-		_, err = c2.Put(pctx, Prefix(cfg)+"probe", "no")
-	}
-	if err == nil {
+	if !refused(ctx, cfg, []string{client}, stranger) {
 		t.Fatal("a host of another cluster's CA was admitted")
 	}
 	if h, err := HostTLS(layout.Layout{Root: t.TempDir()}, "servera", "127.0.0.1"); h != nil || err != nil {

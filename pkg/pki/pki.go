@@ -36,8 +36,14 @@ const (
 	hostValid = 2 * 365 * 24 * time.Hour
 )
 
-func serial() (*big.Int, error) {
-	return rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 127))
+// newKey makes a certificate's key and a random serial number for it.
+func newKey() (*ecdsa.PrivateKey, *big.Int, error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, nil, err
+	}
+	sn, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 127))
+	return key, sn, err
 }
 
 func encode(der []byte, key *ecdsa.PrivateKey) (certPEM, keyPEM []byte, err error) {
@@ -50,11 +56,7 @@ func encode(der []byte, key *ecdsa.PrivateKey) (certPEM, keyPEM []byte, err erro
 
 // NewCA makes a self-signed CA named for the cluster.
 func NewCA(cluster string, now time.Time) (certPEM, keyPEM []byte, err error) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return nil, nil, err
-	}
-	sn, err := serial()
+	key, sn, err := newKey()
 	if err != nil {
 		return nil, nil, err
 	}
@@ -96,11 +98,7 @@ func Issue(caCertPEM, caKeyPEM []byte, host string, ips []net.IP, now time.Time)
 	if err != nil {
 		return nil, nil, fmt.Errorf("CA: %w", err)
 	}
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return nil, nil, err
-	}
-	sn, err := serial()
+	key, sn, err := newKey()
 	if err != nil {
 		return nil, nil, err
 	}
