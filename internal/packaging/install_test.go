@@ -77,7 +77,7 @@ func wantTree(t *testing.T, root, prefix string) map[string]fs.FileMode {
 		}
 		want[doc+"examples/"+rel] = m
 	}
-	for _, u := range []string{"linuxha-cldaemon.service", "linuxha-clstartup.service"} {
+	for _, u := range []string{"linuxha-cldaemon.service", "linuxha-clstartup.service", "linuxha-clmember.service"} {
 		want[prefix+"/lib/systemd/system/"+u] = 0o644
 	}
 	want["etc/logrotate.d/linuxha"] = 0o644 // /etc whatever the prefix, as logrotate reads it
