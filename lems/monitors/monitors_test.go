@@ -243,7 +243,9 @@ func TestFsmonTailChecks(t *testing.T) {
 	steps("a", []answer{{4096, nil}, {0, nil}}, []bool{false, true, true})
 	// Errors: kept STALE twice, then trusted.
 	steps("b", []answer{{0, refused}, {0, refused}, {0, refused}}, []bool{false, false, true, true})
-	// An error then success: the count does not carry over.
+	// An error then success: trusted on the verify, not on the give-up
+	// (one failure counted; the count restarts when the volume next
+	// leaves step).
 	steps("c", []answer{{0, refused}, {0, nil}}, []bool{false, true})
 	if f.tailErrs["c"] != 1 || f.tailErrs["b"] != tailTries {
 		t.Fatalf("tailErrs = %v", f.tailErrs)

@@ -406,6 +406,21 @@ func (d *Daemon) register(ctx context.Context, c *clientv3.Client) {
 	}
 }
 
+// ownedCounts is how many applications each node owns, from the
+// elections under the cluster's prefix (owners).
+func ownedCounts(ctx context.Context, c *clientv3.Client, cfg *config.Cluster) (map[string]int, error) {
+	p := Prefix(cfg)
+	apps, err := c.Get(ctx, p+"apps/", clientv3.WithPrefix())
+	if err != nil {
+		return nil, fmt.Errorf("etcd: %w", err)
+	}
+	owned := map[string]int{}
+	for _, o := range owners(p, apps.Kvs) {
+		owned[o.Node]++
+	}
+	return owned, nil
+}
+
 // candidates are the cluster's nodes as etcd knows them, in the
 // configuration's order, for placement.
 func candidates(ctx context.Context, c *clientv3.Client, cfg *config.Cluster) ([]placement.Candidate, error) {
@@ -414,9 +429,9 @@ func candidates(ctx context.Context, c *clientv3.Client, cfg *config.Cluster) ([
 	if err != nil {
 		return nil, fmt.Errorf("etcd: %w", err)
 	}
-	apps, err := c.Get(ctx, p+"apps/", clientv3.WithPrefix())
+	owned, err := ownedCounts(ctx, c, cfg)
 	if err != nil {
-		return nil, fmt.Errorf("etcd: %w", err)
+		return nil, err
 	}
 	alive := map[string]Fact{}
 	for _, kv := range facts.Kvs {
@@ -424,10 +439,6 @@ func candidates(ctx context.Context, c *clientv3.Client, cfg *config.Cluster) ([
 		if json.Unmarshal(kv.Value, &f) == nil {
 			alive[f.Node] = f
 		}
-	}
-	owned := map[string]int{}
-	for _, o := range owners(p, apps.Kvs) {
-		owned[o.Node]++
 	}
 	var out []placement.Candidate
 	for _, n := range cfg.Nodes {
@@ -480,15 +491,11 @@ func (d *Daemon) keepLeadershipOff(ctx context.Context, c *clientv3.Client, ms [
 			cancel()
 			continue
 		}
-		apps, err := c.Get(qctx, Prefix(d.Cluster)+"apps/", clientv3.WithPrefix())
+		owned, err := ownedCounts(qctx, c, d.Cluster)
 		list, lerr := c.MemberList(qctx)
 		if err != nil || lerr != nil {
 			cancel()
 			continue
-		}
-		owned := map[string]int{}
-		for _, o := range owners(Prefix(d.Cluster), apps.Kvs) {
-			owned[o.Node]++
 		}
 		if to, ok := placement.LeaderFor(d.Me, names, owned); ok {
 			for _, m := range list.Members {
