@@ -2,6 +2,7 @@ package testbed
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -278,4 +279,26 @@ func (c *EtcdCluster) WaitHolder(t testing.TB, d time.Duration) Span {
 		return ok
 	})
 	return h
+}
+
+// Leader is the etcd member that leads, as clmember --status --json on
+// node sees it ("" when none does or the status cannot be read).
+func (c *EtcdCluster) Leader(t testing.TB, node string) string {
+	t.Helper()
+	r := c.Exec(t, node, "", "clmember", "--status", "--json")
+	var st struct {
+		Members []struct {
+			Name   string `json:"name"`
+			Leader bool   `json:"leader"`
+		} `json:"members"`
+	}
+	if json.Unmarshal([]byte(r.Stdout), &st) != nil {
+		return ""
+	}
+	for _, m := range st.Members {
+		if m.Leader {
+			return m.Name
+		}
+	}
+	return ""
 }

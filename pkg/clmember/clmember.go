@@ -473,6 +473,13 @@ func (d *Daemon) keepLeadershipOff(ctx context.Context, c *clientv3.Client, ms [
 	defer t.Stop()
 	var self Member
 	var names []string
+	witness := ""
+	if d.Cluster.Membership.Variant == config.EtcdWitness {
+		witness = d.Cluster.Membership.Witness
+	}
+	// failing: the last move failed (a member cut off): said once, not
+	// every leaderEvery.
+	failing := false
 	for _, m := range ms {
 		names = append(names, m.Name)
 		if m.Name == d.Me {
@@ -497,14 +504,18 @@ func (d *Daemon) keepLeadershipOff(ctx context.Context, c *clientv3.Client, ms [
 			cancel()
 			continue
 		}
-		if to, ok := placement.LeaderFor(d.Me, names, owned); ok {
+		if to, ok := placement.LeaderFor(d.Me, names, owned, witness); ok {
 			for _, m := range list.Members {
 				if m.Name != to {
 					continue
 				}
 				if _, err := c.MoveLeader(qctx, m.ID); err != nil {
-					d.Log.Warnf("Moving etcd's leadership to %s: %v", to, err)
+					if !failing {
+						d.Log.Warnf("Moving etcd's leadership to %s: %v", to, err)
+					}
+					failing = true
 				} else {
+					failing = false
 					d.Log.Infof("Moved etcd's leadership to %s: this node runs %d application(s), %s %d.", to, owned[d.Me], to, owned[to])
 				}
 			}

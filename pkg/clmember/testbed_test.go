@@ -84,6 +84,10 @@ func TestWitnessBreaksTheTie(t *testing.T) {
 	c := b.StartEtcd(t, `<membership mode="etcd" variant="witness" ttl="3s" heartbeat="50ms" election="500ms">`+
 		`<witness name="witness" address="172.16.177.9"/></membership>`)
 	owner := c.WaitHolder(t, 60*time.Second).Node
+	// The witness leads etcd (placement.LeaderFor): led by the other
+	// node, the owner would be the side cut off from the leader and the
+	// application would move (CI22).
+	testbed.Eventually(t, 20*time.Second, "the witness leading etcd", func() bool { return c.Leader(t, owner) == "witness" })
 	other := "servera"
 	if owner == other {
 		other = "serverb"

@@ -106,9 +106,22 @@ func Rank(me, preferred string, backups []string, cands []Candidate) (int, bool)
 // and a full lease TTL from the new leader's promotion (etcd extends
 // every lease then) before its applications move; an owner that does
 // not lead costs only the rest of its lease. members are every voting
-// member, the witness included (it owns none: the ideal leader); ties go
-// to the first in members' order.
-func LeaderFor(me string, members []string, owned map[string]int) (string, bool) {
+// member; ties go to the first in members' order.
+//
+// A witness (witness, "" without one) is always the leader to have: it
+// owns nothing and reaches both nodes of its pair, so a split between
+// the two leaves the owner renewing its lease through it and the
+// application where it runs. Led by the other node instead, the owner
+// is the side cut off from the leader (etcd's CheckQuorum keeps a
+// leader that reaches a majority) and the application moves for nothing
+// (CI22's TestWitnessBreaksTheTie).
+func LeaderFor(me string, members []string, owned map[string]int, witness string) (string, bool) {
+	if witness != "" {
+		if me == witness || !slices.Contains(members, witness) {
+			return "", false
+		}
+		return witness, true
+	}
 	best := ""
 	for _, m := range members {
 		if m != me && (best == "" || owned[m] < owned[best]) {

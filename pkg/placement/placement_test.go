@@ -56,15 +56,20 @@ func TestLeaderFor(t *testing.T) {
 		me      string
 		members []string
 		owned   map[string]int
+		witness string
 		want    string
 	}{
-		{"an owner leading: to a member owning none", "a", []string{"a", "b", "c"}, map[string]int{"a": 1}, "b"},
-		{"the witness owns none", "a", []string{"a", "b", "witness"}, map[string]int{"a": 1, "b": 1}, "witness"},
-		{"owning nothing: stay", "a", []string{"a", "b", "c"}, map[string]int{"b": 1}, ""},
-		{"every other owns as much: stay", "a", []string{"a", "b", "c"}, map[string]int{"a": 1, "b": 1, "c": 2}, ""},
-		{"the fewest", "a", []string{"a", "b", "c"}, map[string]int{"a": 3, "b": 2, "c": 1}, "c"},
+		{"an owner leading: to a member owning none", "a", []string{"a", "b", "c"}, map[string]int{"a": 1}, "", "b"},
+		{"the witness owns none", "a", []string{"a", "b", "witness"}, map[string]int{"a": 1, "b": 1}, "witness", "witness"},
+		// CI22: led by the node that owns nothing, a split between the
+		// pair cut the owner off from the leader and moved the application.
+		{"a pair node owning nothing still hands it to the witness", "a", []string{"a", "b", "witness"}, map[string]int{"b": 1}, "witness", "witness"},
+		{"the witness leading: stay", "witness", []string{"a", "b", "witness"}, map[string]int{"a": 1}, "witness", ""},
+		{"owning nothing: stay", "a", []string{"a", "b", "c"}, map[string]int{"b": 1}, "", ""},
+		{"every other owns as much: stay", "a", []string{"a", "b", "c"}, map[string]int{"a": 1, "b": 1, "c": 2}, "", ""},
+		{"the fewest", "a", []string{"a", "b", "c"}, map[string]int{"a": 3, "b": 2, "c": 1}, "", "c"},
 	} {
-		got, ok := LeaderFor(c.me, c.members, c.owned)
+		got, ok := LeaderFor(c.me, c.members, c.owned, c.witness)
 		if got != c.want || ok != (c.want != "") {
 			t.Errorf("%s: LeaderFor = %q %v; want %q", c.name, got, ok, c.want)
 		}
