@@ -1045,7 +1045,12 @@ for f in glob.glob("/etc/cluster/**/*.xml", recursive=True):
 			l.sh(n, "dmsetup suspend labvg-data && dmsetup load labvg-data --table '"+table+"' && dmsetup resume labvg-data && "+
 				"set -- "+labRes+"; drbdadm -c $1 attach $2")
 			if !l.inSync(n) {
-				l.fail("%s's disk, attached again, did not come back in step:\n%s", n, l.sh(n, "cat /proc/drbd"))
+				// CI23 (seed 789600206, not again in its replay): the
+				// primary stalled at the detach with two writes pending
+				// ("We did not send a P_BARRIER ... drbd kernel thread
+				// blocked?"): the blocked tasks' stacks say where.
+				l.fail("%s's disk, attached again, did not come back in step:\n%s", n,
+					l.sh(n, "cat /proc/drbd; echo w > /proc/sysrq-trigger; sleep 1; dmesg | tail -150"))
 			}
 		case "kill app":
 			l.sh(n, "kill -9 $("+procs(bracket(l.writer))+") 2>/dev/null; true")
