@@ -96,6 +96,8 @@ func TestStartHaltApache(t *testing.T) {
 		}
 	}
 	tb.Sh(t, "servera", "grep -q 'Application apache started successfully' /var/log/cluster/clstart.apache.log")
+	// Where the start spent its time, phase by phase.
+	tb.Sh(t, "servera", "grep -q 'Start of apache up to its addresses: checks [0-9]* ms, replication [0-9]* ms, file systems [0-9]* ms, addresses [0-9]* ms.' /var/log/cluster/clstart.apache.log")
 	// clstat -A from either node (L3013-3035): the application line and
 	// each file system, marked asynchronous.
 	for _, n := range []string{"serverb", "servera"} {
