@@ -131,6 +131,8 @@ func growthVMCrashes(b *testing.B, vm *vmbed.Bed, app, ip string, runs int) (add
 			}
 			return ok
 		})
+		// The takeover's phases (appctl's line in clstart.APP.log).
+		fmt.Printf("  %s run %d: %s\n", app, i, strings.TrimSpace(vm.Sh(b, survivor, "grep 'up to its addresses' /var/log/cluster/clstart."+app+".log | tail -1 | cut -d' ' -f4-; true")))
 		rejoin(b, vm, active, func() string { return "" }, app)
 	}
 	testbed.Eventually(b, 15*time.Minute, app+"'s volumes in step on both nodes", inStep)
