@@ -231,15 +231,10 @@ func (t *tool) do(ctx context.Context, action string, vols []volumes.Volume, nop
 	return nil
 }
 
-// Parallel bounds how many volumes start or mount at once. It was 8
-// while each volume's start was a few processes (drbdadm, fsck, mount)
-// that would only queue for the CPU; they are system calls now (netlink,
-// mount(2)), and a takeover's replication phase in the VM testbed spent
-// about 0.9 s per batch waiting, not computing (one volume 923 ms, thirty
-// in four batches of eight 3069 ms, their mounts 350 ms in all:
-// bench-growth-vm's phase lines, 07/12/2026): a batch holds every volume
-// an application is likely to have.
-const Parallel = 32
+// Parallel bounds how many volumes start or mount at once: each is a few
+// processes (drbdadm, fsck, mount) that mostly wait for the kernel and
+// the disk, and thirty at once would only queue for the CPU.
+const Parallel = 8
 
 // each runs f(0..n-1), at most Parallel at a time, waits for all of them
 // and returns the error of the lowest index that failed.
